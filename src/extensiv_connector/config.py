@@ -1,0 +1,253 @@
+"""``ChannelConfig``: every setting of the channel screen, as one frozen value.
+
+Sections mirror the screen: general, integration credentials (+ webhooks), backorder, PII,
+reference templates, units of measurement, API validation rules, carrier/SKU/reference mappings,
+and sync/client settings. Load from TOML or a dict; secrets may be environment references
+(``client_secret = { env = "EXTENSIV_CLIENT_SECRET" }`` or ``"env:EXTENSIV_CLIENT_SECRET"``).
+Unknown keys and wrong types raise :class:`ConfigError` naming the dotted path. ``repr``/``str``
+never show the client secret, the TPL key or a token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from . import _toml
+from ._secret import Secret
+from ._settings_loader import dump_section, load_section
+from .backorder import BackorderPolicy
+from .errors import ConfigError
+from .mapping import (
+    CarrierMapping,
+    ReferenceMapping,
+    ReferenceSettings,
+    SkuMapping,
+    UnitSettings,
+)
+from .pii import PiiPolicy
+from .rules import ValidationRules
+
+__all__ = [
+    "ChannelConfig",
+    "ClientSettings",
+    "Credentials",
+    "GeneralSettings",
+    "Secret",
+    "SyncSettings",
+    "WebhookSettings",
+]
+
+PRODUCTION_BASE_URL = "https://secure-wms.com"
+
+#: Environment variables a saved config refers to when a secret was given inline.
+DEFAULT_SECRET_ENV = {
+    "client_secret": "EXTENSIV_CLIENT_SECRET",
+    "tpl": "EXTENSIV_TPL",
+    "path_token": "EXTENSIV_WEBHOOK_PATH_TOKEN",
+}
+
+
+@attrs.frozen(kw_only=True)
+class GeneralSettings:
+    application: str = "Extensiv 3PL Warehouse Manager"
+    connection_name: str = "extensiv"
+
+
+@attrs.frozen(kw_only=True)
+class WebhookSettings:
+    """Optional event notifications. ``path_token`` is a second factor in the endpoint path."""
+
+    enabled: bool = False
+    path_token: Secret | None = None
+    public_key_url: str = ""  # "" = {base_url}/events/webhook/key
+    max_body_bytes: int = 5_000_000
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """Integration credentials. One of ``user_login_id`` (preferred) or ``user_login``."""
+
+    client_id: str
+    client_secret: Secret
+    customer_id: int
+    facility_id: int
+    user_login_id: str | None = None
+    user_login: str | None = None
+    tpl: Secret | None = None
+    base_url: str = PRODUCTION_BASE_URL
+
+    def __attrs_post_init__(self) -> None:
+        if not self.client_id:
+            raise ConfigError("credentials.client_id", "must not be empty")
+        if not self.client_secret:
+            raise ConfigError("credentials.client_secret", "must not be empty")
+        if not (self.user_login_id or self.user_login):
+            raise ConfigError(
+                "credentials.user_login_id",
+                "one of user_login_id or user_login is required (transactions need a user)",
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError("credentials.base_url", "expected an http(s) URL")
+        if parts.scheme != "https" and not _is_loopback(parts.hostname):
+            raise ConfigError("credentials.base_url", "https is required except on loopback")
+        if self.customer_id <= 0:
+            raise ConfigError("credentials.customer_id", "must be a positive integer")
+        if self.facility_id <= 0:
+            raise ConfigError("credentials.facility_id", "must be a positive integer")
+
+    @property
+    def login_field(self) -> str:
+        """Which token-body field carries the user: ``user_login_id`` or ``user_login``."""
+        return "user_login_id" if self.user_login_id else "user_login"
+
+    @property
+    def login_value(self) -> str:
+        return self.user_login_id or self.user_login or ""
+
+
+@attrs.frozen(kw_only=True)
+class ClientSettings:
+    """HTTP behaviour of the client. Retries apply only to requests safe to repeat."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_retries: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_cap: float = 60.0
+    rate_limit_per_second: float = 0.0  # 0 = off
+    pool_size: int = 16
+    page_concurrency: int = 4
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "backoff_initial", "backoff_max"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"client.{name}", "must be positive")
+        if self.max_retries < 0:
+            raise ConfigError("client.max_retries", "must not be negative")
+        if self.rate_limit_per_second < 0:
+            raise ConfigError("client.rate_limit_per_second", "must not be negative")
+        if self.pool_size < 1:
+            raise ConfigError("client.pool_size", "must be at least 1")
+        if self.page_concurrency < 1:
+            raise ConfigError("client.page_concurrency", "must be at least 1")
+
+
+@attrs.frozen(kw_only=True)
+class SyncSettings:
+    """How sync actions run: concurrency, polling overlap, state file, inventory mode."""
+
+    max_in_flight: int = 8
+    overlap_minutes: int = 10
+    state_path: str = "extensiv-connector.sqlite3"
+    inventory_mode: str = "absolute"  # or "delta"
+    lease_seconds: int = 600
+    initial_cursor: str = "2000-01-01T00:00:00"
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_in_flight < 1:
+            raise ConfigError("sync.max_in_flight", "must be at least 1")
+        if self.overlap_minutes < 0:
+            raise ConfigError("sync.overlap_minutes", "must not be negative")
+        if self.inventory_mode not in ("absolute", "delta"):
+            raise ConfigError(
+                "sync.inventory_mode",
+                f"expected one of absolute, delta, got {self.inventory_mode!r}",
+            )
+        if self.lease_seconds < 1:
+            raise ConfigError("sync.lease_seconds", "must be at least 1")
+
+
+@attrs.frozen(kw_only=True)
+class ChannelConfig:
+    """One fulfillment-channel connection: every setting of the channel screen."""
+
+    credentials: Credentials
+    general: GeneralSettings = attrs.field(factory=GeneralSettings)
+    webhooks: WebhookSettings = attrs.field(factory=WebhookSettings)
+    backorder: BackorderPolicy = attrs.field(factory=BackorderPolicy)
+    pii: PiiPolicy = attrs.field(factory=PiiPolicy)
+    references: ReferenceSettings = attrs.field(factory=ReferenceSettings)
+    units: UnitSettings = attrs.field(factory=UnitSettings)
+    validation: ValidationRules = attrs.field(factory=ValidationRules)
+    carrier_mappings: CarrierMapping = attrs.field(factory=CarrierMapping)
+    sku_mappings: SkuMapping = attrs.field(factory=SkuMapping)
+    reference_mappings: ReferenceMapping = attrs.field(factory=ReferenceMapping)
+    sync: SyncSettings = attrs.field(factory=SyncSettings)
+    client: ClientSettings = attrs.field(factory=ClientSettings)
+
+    @property
+    def channel(self) -> str:
+        """The channel's name: namespaces its state in the store."""
+        return self.general.connection_name
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+    ) -> ChannelConfig:
+        """Build from plain data shaped like the TOML file. ``environ`` defaults to os.environ."""
+        return load_section(data, cls, "", os.environ if environ is None else environ)
+
+    @classmethod
+    def from_toml(
+        cls, path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+    ) -> ChannelConfig:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("", f"cannot read config file {str(path)!r}: {exc.strerror}") from exc
+        try:
+            data = _toml.loads(text)
+        except ValueError as exc:
+            raise ConfigError("", f"{path}: not valid TOML: {exc}") from exc
+        return cls.from_dict(data, environ=environ)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (non-default settings only) that ``from_dict`` reads back equal.
+
+        Secrets are written as environment references; a secret given inline is written as a
+        reference to its default variable (see ``DEFAULT_SECRET_ENV``), never as its value.
+        """
+        return dump_section(_with_secret_references(self))
+
+    def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Serialise to TOML (and write it to ``path`` if given). Secrets stay references."""
+        text = _toml.dumps(self.to_dict())
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _with_secret_references(config: ChannelConfig) -> ChannelConfig:
+    creds = config.credentials
+    secret = creds.client_secret
+    if secret.env is None:
+        secret = Secret(secret.reveal(), env=DEFAULT_SECRET_ENV["client_secret"])
+    tpl = creds.tpl
+    if tpl is not None and tpl.env is None:
+        tpl = Secret(tpl.reveal(), env=DEFAULT_SECRET_ENV["tpl"])
+    token = config.webhooks.path_token
+    if token is not None and token.env is None:
+        token = Secret(token.reveal(), env=DEFAULT_SECRET_ENV["path_token"])
+    return attrs.evolve(
+        config,
+        credentials=attrs.evolve(creds, client_secret=secret, tpl=tpl),
+        webhooks=attrs.evolve(config.webhooks, path_token=token),
+    )

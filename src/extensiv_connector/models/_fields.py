@@ -1,0 +1,63 @@
+"""Field helpers shared by the model modules: wire-name overrides and tuple coercion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+#: attrs metadata key: the exact wire key when camelCase of the field name is not it.
+WIRE_NAME = "extensiv.wire_name"
+#: attrs metadata key: HAL rel (``orders/item``) under ``_embedded`` that may hold this list.
+EMBEDDED_REL = "extensiv.embedded_rel"
+#: attrs metadata key: plain-JSON PascalCase list key (``ResourceList`` style) if different.
+ALIASES = "extensiv.aliases"
+
+
+def to_tuple(items: Iterable[T] | None) -> tuple[T, ...]:
+    return () if items is None else tuple(items)
+
+
+def to_decimal(value: Decimal | int | str | float) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def to_optional_decimal(value: Decimal | int | str | float | None) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
+def optional_decimal() -> Any:
+    """An exact quantity that may be absent."""
+    return attrs.field(default=None, converter=to_optional_decimal)
+
+
+def extra_field() -> Any:
+    """Unknown wire keys, kept so a read-modify-write never drops what we did not model."""
+    return attrs.field(factory=dict, repr=False, kw_only=True)
+
+
+def wire(name: str, **kwargs: Any) -> Any:
+    """A field whose wire key is ``name`` rather than the camelCase of the attribute."""
+    metadata = dict(kwargs.pop("metadata", {}))
+    metadata[WIRE_NAME] = name
+    return attrs.field(metadata=metadata, **kwargs)
+
+
+def items(rel: str, **kwargs: Any) -> Any:
+    """A tuple field that HAL may carry under ``_embedded[".../rels/{rel}"]``."""
+    metadata = dict(kwargs.pop("metadata", {}))
+    metadata[EMBEDDED_REL] = rel
+    return attrs.field(factory=tuple, converter=to_tuple, metadata=metadata, **kwargs)
+
+
+def seq(**kwargs: Any) -> Any:
+    """A tuple field that accepts any iterable."""
+    return attrs.field(factory=tuple, converter=to_tuple, **kwargs)

@@ -1,0 +1,503 @@
+"""Extensiv (warehouse) side models, snake_case mirrors of the REST resources.
+
+Each resource model has an ``extra`` dict holding wire keys the library does not model, so a
+GET-modify-PUT sends back everything it received. Wire names are the camelCase of the
+attribute unless a field says otherwise; the converter in :mod:`extensiv_connector.wire`
+also reads PascalCase and HAL ``_embedded`` collections.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._fields import extra_field, items, optional_decimal, seq, wire
+
+__all__ = [
+    "ApiErrorBody",
+    "BillingCode",
+    "Carrier",
+    "ContactInfo",
+    "Customer",
+    "CustomerIdentifier",
+    "Facility",
+    "FacilityIdentifier",
+    "Item",
+    "ItemIdentifier",
+    "ItemKit",
+    "ItemKitComponent",
+    "ItemOptions",
+    "ItemReadOnly",
+    "ListFault",
+    "MeasureSet",
+    "Order",
+    "OrderItem",
+    "OrderItemReadOnly",
+    "OrderReadOnly",
+    "Package",
+    "PackageContent",
+    "ReceiveItem",
+    "ReceiveItemReadOnly",
+    "Receiver",
+    "ReceiverReadOnly",
+    "RoutingInfo",
+    "SavedElement",
+    "ShipmentService",
+    "StockDetail",
+    "StockSummary",
+    "TokenResponse",
+    "UnitIdentifier",
+    "UnitOfMeasureType",
+    "UnitOption",
+    "WebhookEvent",
+    "WebhookResource",
+]
+
+
+@attrs.frozen(kw_only=True)
+class CustomerIdentifier:
+    id: int | None = None
+    name: str | None = None
+    external_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FacilityIdentifier:
+    id: int | None = None
+    name: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemIdentifier:
+    sku: str | None = None
+    id: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UnitIdentifier:
+    name: str | None = None
+    id: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SavedElement:
+    name: str
+    value: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ContactInfo:
+    company_name: str | None = None
+    name: str | None = None
+    title: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    phone_number: str | None = None
+    fax: str | None = None
+    email_address: str | None = None
+    dept: str | None = None
+    code: str | None = None
+    contact_id: int | None = None
+    same_as: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class RoutingInfo:
+    carrier: str | None = None
+    mode: str | None = None
+    scac_code: str | None = None
+    account: str | None = None
+    ship_point_zip: str | None = None
+    tracking_number: str | None = None
+    bill_of_lading: str | None = None
+    load_number: str | None = None
+    trailer_number: str | None = None
+    seal_number: str | None = None
+    door_number: str | None = None
+    pickup_date: datetime | None = None
+    is_cod: bool | None = None
+    is_insurance: bool | None = None
+    requires_delivery_conf: bool | None = None
+    requires_return_receipt: bool | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class PackageContent:
+    package_content_id: int | None = None
+    package_id: int | None = None
+    order_item_id: int | None = None
+    receive_item_id: int | None = None
+    qty: Decimal | None = optional_decimal()
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    serial_numbers: tuple[str, ...] = seq()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Package:
+    package_id: int | None = None
+    package_type_id: int | None = None
+    length: Decimal | None = optional_decimal()
+    width: Decimal | None = optional_decimal()
+    height: Decimal | None = optional_decimal()
+    weight: Decimal | None = optional_decimal()
+    tracking_number: str | None = None
+    description: str | None = None
+    create_date: datetime | None = None
+    package_contents: tuple[PackageContent, ...] = items("orders/packagecontent")
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class OrderItemReadOnly:
+    order_item_id: int | None = None
+    fully_allocated: bool | None = None
+    original_primary_qty: Decimal | None = optional_decimal()
+    unit_identifier: UnitIdentifier | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class OrderItem:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qty: Decimal | None = optional_decimal()
+    qualifier: str | None = None
+    external_id: str | None = None
+    secondary_qty: Decimal | None = optional_decimal()
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    notes: str | None = None
+    saved_elements: tuple[SavedElement, ...] | None = None
+    read_only: OrderItemReadOnly | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class OrderReadOnly:
+    order_id: int | None = None
+    status: int | None = None
+    is_closed: bool | None = None
+    fully_allocated: bool | None = None
+    process_date: datetime | None = None
+    ship_date: datetime | None = None
+    small_parcel_ship_date: datetime | None = None
+    creation_date: datetime | None = None
+    last_modified_date: datetime | None = None
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    packages: tuple[Package, ...] = seq()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    reference_num: str | None = None
+    po_num: str | None = None
+    external_id: str | None = None
+    description: str | None = None
+    notes: str | None = None
+    shipping_notes: str | None = None
+    billing_code: str | None = None
+    earliest_ship_date: datetime | None = None
+    defer_notification: bool | None = None
+    routing_info: RoutingInfo | None = None
+    ship_to: ContactInfo | None = None
+    sold_to: ContactInfo | None = None
+    saved_elements: tuple[SavedElement, ...] | None = None
+    order_items: tuple[OrderItem, ...] = items("orders/item")
+    read_only: OrderReadOnly | None = None
+    extra: dict[str, Any] = extra_field()
+
+    @property
+    def order_id(self) -> int | None:
+        return self.read_only.order_id if self.read_only else None
+
+
+@attrs.frozen(kw_only=True)
+class StockSummary:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qualifier: str | None = None
+    total_received: Decimal | None = optional_decimal()
+    allocated: Decimal | None = optional_decimal()
+    available: Decimal | None = optional_decimal()
+    on_hold: Decimal | None = optional_decimal()
+    on_hand: Decimal | None = optional_decimal()
+    ordered_not_allocated: Decimal | None = optional_decimal()
+    facility_id: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class StockDetail:
+    receive_item_id: int | None = None
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qualifier: str | None = None
+    received: Decimal | None = optional_decimal()
+    available: Decimal | None = optional_decimal()
+    on_hand: Decimal | None = optional_decimal()
+    is_on_hold: bool | None = None
+    quarantined: bool | None = None
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    receiver_id: int | None = None
+    received_date: datetime | None = None
+    reference_num: str | None = None
+    po_num: str | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class MeasureSet:
+    """``imperial`` (in/lb) or ``metric`` (cm/kg) dimensions of a unit."""
+
+    length: Decimal | None = optional_decimal()
+    width: Decimal | None = optional_decimal()
+    height: Decimal | None = optional_decimal()
+    weight: Decimal | None = optional_decimal()
+    net_weight: Decimal | None = optional_decimal()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class UnitOption:
+    """A unit-of-measure option of an item (inventory, secondary or package unit)."""
+
+    unit_identifier: UnitIdentifier | None = None
+    inventory_units_per_unit: Decimal | None = optional_decimal()
+    inventory_also: bool | None = None
+    upc: str | None = None
+    imperial: MeasureSet | None = None
+    metric: MeasureSet | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ItemOptions:
+    inventory_unit: UnitOption | None = None
+    secondary_unit: UnitOption | None = None
+    package_unit: UnitOption | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ItemKitComponent:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qty: Decimal | None = optional_decimal()
+    qualifier: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemKit:
+    components: tuple[ItemKitComponent, ...] = seq()
+    material_notes: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ItemReadOnly:
+    item_id: int | None = None
+    deactivated: bool | None = None
+    creation_date: datetime | None = None
+    last_modified_date: datetime | None = None
+    customer_identifier: CustomerIdentifier | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Item:
+    """A customer item (product)."""
+
+    sku: str | None = None
+    item_id: int | None = None
+    upc: str | None = None
+    description: str | None = None
+    description2: str | None = None
+    cost: Decimal | None = optional_decimal()
+    price: Decimal | None = optional_decimal()
+    kit: ItemKit | None = None
+    options: ItemOptions | None = None
+    read_only: ItemReadOnly | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ReceiveItemReadOnly:
+    receive_item_id: int | None = None
+    expected_qty: Decimal | None = optional_decimal()
+    unit_identifier: UnitIdentifier | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ReceiveItem:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qty: Decimal | None = optional_decimal()
+    qualifier: str | None = None
+    external_id: str | None = None
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    read_only: ReceiveItemReadOnly | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ReceiverReadOnly:
+    receiver_id: int | None = None
+    status: int | None = None
+    receiver_type: int | None = None
+    creation_date: datetime | None = None
+    last_modified_date: datetime | None = None
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Receiver:
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    reference_num: str | None = None
+    po_num: str | None = None
+    external_id: str | None = None
+    receipt_advice_number: str | None = None
+    arrival_date: datetime | None = None
+    expected_date: datetime | None = None
+    notes: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    transaction_entry_type: int | None = None
+    receive_items: tuple[ReceiveItem, ...] = items("inventory/receiveritem")
+    read_only: ReceiverReadOnly | None = None
+    extra: dict[str, Any] = extra_field()
+
+    @property
+    def receiver_id(self) -> int | None:
+        return self.read_only.receiver_id if self.read_only else None
+
+
+@attrs.frozen(kw_only=True)
+class Customer:
+    customer_id: int | None = None
+    company_name: str | None = None
+    external_id: str | None = None
+    facilities: tuple[FacilityIdentifier, ...] = seq()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Facility:
+    facility_id: int | None = wire("facilityId", default=None)
+    name: str | None = None
+    code: str | None = None
+    time_zone_name: str | None = None
+    measurement_system_default: int | None = None
+    deactivated: bool | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentService:
+    code: str
+    description: str | None = None
+    deactivated: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BillingCode:
+    code: str
+    billing_code_type: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Carrier:
+    name: str
+    display_name: str | None = None
+    carrier_code: str | None = None
+    scac_code: str | None = None
+    active: bool | None = None
+    shipment_services: tuple[ShipmentService, ...] = seq()
+    billing_codes: tuple[BillingCode, ...] = seq()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class UnitOfMeasureType:
+    name: str
+    id: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ListFault:
+    entry_number: int | None = None
+    entry_info: str | None = None
+    wms_exception: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ApiErrorBody:
+    """A typed Extensiv error body (Newtonsoft ``$type`` plus code and hint)."""
+
+    type: str | None = wire("$type", default=None)
+    error_code: str | None = None
+    hint: str | None = None
+    message: str | None = None
+    model_type: str | None = None
+    parameters: tuple[str, ...] | None = None
+    properties: tuple[dict[str, Any], ...] | None = None
+    faults: tuple[ListFault, ...] | None = None
+    extra: dict[str, Any] = extra_field()
+
+    @property
+    def short_type(self) -> str:
+        """``ModelValidationException`` from ``WMS.V2....ModelValidationException, WMS...``."""
+        if not self.type:
+            return ""
+        return self.type.split(",")[0].strip().rsplit(".", 1)[-1]
+
+
+@attrs.frozen(kw_only=True)
+class TokenResponse:
+    access_token: str = attrs.field(repr=False)
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type name, not a secret
+    expires_in: int = 3600
+    refresh_token: str | None = attrs.field(default=None, repr=False)
+    scope: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WebhookResource:
+    rel: str | None = None
+    href: str | None = None
+    body: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WebhookEvent:
+    """An Extensiv event notification (``links``/``data`` already parsed from JSON strings)."""
+
+    wms_event_id: int
+    event_type: str
+    tpl_id: int | None = None
+    event_datetime_utc: datetime | None = None
+    create_datetime_utc: datetime | None = None
+    resource: WebhookResource | None = None
+    links: dict[str, Any] = attrs.field(factory=dict)
+    data: dict[str, Any] = attrs.field(factory=dict)
+    tags: tuple[str, ...] = seq()
+    extra: dict[str, Any] = extra_field()

@@ -1,0 +1,442 @@
+"""JSON <-> models, for both forms the Extensiv API speaks.
+
+HAL (``Accept: application/hal+json``) is camelCase with collections under ``_embedded`` rel
+keys; plain JSON is PascalCase with ``ResourceList``/``TotalResults``. Keys are matched
+case-insensitively (and ignoring underscores), so one model reads both. Unknown keys are kept in
+the model's ``extra`` and written back on unstructure, so a GET-modify-PUT never drops fields.
+A wrong shape raises :class:`~extensiv_connector.errors.WireFormatError` naming the JSON path.
+
+Output is always camelCase, the documented request form.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar, Union
+
+import attrs
+import cattrs
+
+from .errors import WireFormatError
+from .models._fields import EMBEDDED_REL, WIRE_NAME
+
+__all__ = [
+    "Page",
+    "camel_case",
+    "dumps",
+    "format_timestamp",
+    "loads",
+    "make_converter",
+    "parse_collection",
+    "parse_timestamp",
+]
+
+T = TypeVar("T")
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse the API's timestamps: offset-less, up to 7 fractional digits (the 7th is dropped)."""
+    match = _TIMESTAMP.match(text.strip())
+    if not match:
+        raise ValueError(f"not a timestamp: {text!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    tz: timezone | None = None
+    if zone == "Z":
+        tz = timezone.utc
+    elif zone:
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        micro,
+        tzinfo=tz,
+    )
+
+
+def format_timestamp(value: datetime) -> str:
+    """The request form: ISO 8601, no offset for naive values."""
+    return value.isoformat()
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _norm(key: str) -> str:
+    return key.replace("_", "").lower()
+
+
+@attrs.frozen
+class _FieldPlan:
+    name: str
+    wire_name: str
+    type: Any
+    required: bool
+    embedded_rel: str | None
+
+
+def _plan(cls: type) -> tuple[_FieldPlan, ...]:
+    attrs.resolve_types(cls)
+    plans = []
+    for field in attrs.fields(cls):
+        if field.name == "extra":
+            continue
+        plans.append(
+            _FieldPlan(
+                name=field.name,
+                wire_name=field.metadata.get(WIRE_NAME, camel_case(field.name)),
+                type=field.type,
+                required=field.default is attrs.NOTHING,
+                embedded_rel=field.metadata.get(EMBEDDED_REL),
+            )
+        )
+    return tuple(plans)
+
+
+def _embedded_lookup(embedded: Mapping[str, Any], rel: str) -> tuple[str, Any] | None:
+    """Find ``.../rels/{rel}`` among ``_embedded`` keys, whatever their case."""
+    wanted = rel.lower()
+    for key, value in embedded.items():
+        low = key.lower()
+        if low == wanted or low.endswith("/rels/" + wanted):
+            return key, value
+    return None
+
+
+class _Structurer:
+    """Recursive, path-aware structuring. One instance per converter (plans are cached)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[type, tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]] = {}
+
+    def plans(self, cls: type) -> tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]:
+        cached = self._plans.get(cls)
+        if cached is None:
+            plans = _plan(cls)
+            by_key = {}
+            for plan in plans:
+                by_key[_norm(plan.wire_name)] = plan
+                by_key[_norm(plan.name)] = plan
+            has_extra = any(f.name == "extra" for f in attrs.fields(cls))
+            cached = (plans, by_key, has_extra)
+            self._plans[cls] = cached
+        return cached
+
+    def attrs_instance(self, data: Any, cls: type[T], path: str) -> T:
+        if not isinstance(data, Mapping):
+            raise WireFormatError(path, f"expected an object for {cls.__name__}, got {_kind(data)}")
+        plans, by_key, has_extra = self.plans(cls)
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        embedded: Mapping[str, Any] | None = None
+        for key, value in data.items():
+            if not isinstance(key, str):
+                raise WireFormatError(path, f"non-string key {key!r}")
+            if key == "_embedded" and isinstance(value, Mapping):
+                embedded = value
+                continue
+            plan = by_key.get(_norm(key))
+            if plan is None:
+                extra[key] = value
+                continue
+            values[plan.name] = self.value(value, plan.type, f"{path}.{key}")
+        leftover: dict[str, Any] = dict(embedded) if embedded else {}
+        if embedded:
+            for plan in plans:
+                if plan.embedded_rel is None or plan.name in values:
+                    continue
+                found = _embedded_lookup(embedded, plan.embedded_rel)
+                if found is not None:
+                    key, value = found
+                    leftover.pop(key, None)
+                    values[plan.name] = self.value(value, plan.type, f"{path}._embedded[{key!r}]")
+        if leftover:
+            extra["_embedded"] = leftover
+        for plan in plans:
+            if plan.required and plan.name not in values:
+                raise WireFormatError(path, f"missing required key {plan.wire_name!r}")
+        if has_extra:
+            values["extra"] = extra
+        try:
+            return cls(**values)
+        except (TypeError, ValueError, InvalidOperation) as exc:
+            raise WireFormatError(path, f"invalid {cls.__name__}: {exc}") from exc
+
+    def value(self, value: Any, tp: Any, path: str) -> Any:
+        if tp is Any:
+            return value
+        origin = typing.get_origin(tp)
+        if origin is Union or origin is types.UnionType:
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if value is None:
+                return None
+            return self.value(value, args[0] if len(args) == 1 else Any, path)
+        if value is None:
+            if origin is tuple:
+                return ()
+            if origin is dict:
+                return {}
+            raise WireFormatError(path, f"expected {_type_name(tp)}, got null")
+        if attrs.has(tp):
+            return self.attrs_instance(value, tp, path)
+        if origin is tuple:
+            (elem, *_rest) = typing.get_args(tp)
+            if isinstance(value, str) and elem is str:
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            if not isinstance(value, list | tuple):
+                raise WireFormatError(path, f"expected an array, got {_kind(value)}")
+            return tuple(self.value(v, elem, f"{path}[{i}]") for i, v in enumerate(value))
+        if origin is dict:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value) if value.strip() else {}
+                except ValueError as exc:
+                    raise WireFormatError(path, "expected an object or a JSON string") from exc
+            if not isinstance(value, Mapping):
+                raise WireFormatError(path, f"expected an object, got {_kind(value)}")
+            return dict(value)
+        if tp is str:
+            if isinstance(value, str):
+                return value
+            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                return str(value)
+            raise WireFormatError(path, f"expected a string, got {_kind(value)}")
+        if tp is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise WireFormatError(path, f"expected a boolean, got {_kind(value)}")
+        if tp is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+                return int(value)
+            if isinstance(value, float | Decimal) and value == int(value):
+                return int(value)
+            raise WireFormatError(path, f"expected an integer, got {_kind(value)}")
+        if tp is Decimal:
+            return _decimal(value, path)
+        if tp is datetime:
+            if isinstance(value, datetime):
+                return value
+            if not isinstance(value, str):
+                raise WireFormatError(path, f"expected a timestamp string, got {_kind(value)}")
+            try:
+                return parse_timestamp(value)
+            except ValueError as exc:
+                raise WireFormatError(path, f"not a timestamp: {value[:40]!r}") from exc
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return _enum(value, tp, path)
+        raise WireFormatError(path, f"unsupported target type {_type_name(tp)}")
+
+
+def _decimal(value: Any, path: str) -> Decimal:
+    if isinstance(value, bool):
+        raise WireFormatError(path, "expected a number, got a boolean")
+    try:
+        if isinstance(value, Decimal):
+            result = value
+        elif isinstance(value, float):
+            result = Decimal(repr(value))
+        elif isinstance(value, int | str):
+            result = Decimal(value)
+        else:
+            raise WireFormatError(path, f"expected a number, got {_kind(value)}")
+    except InvalidOperation as exc:
+        raise WireFormatError(path, f"not a number: {str(value)[:40]!r}") from exc
+    if not result.is_finite():
+        raise WireFormatError(path, "expected a finite number")
+    return result
+
+
+def _enum(value: Any, tp: type[enum.Enum], path: str) -> enum.Enum:
+    for member in tp:
+        if member.value == value:
+            return member
+    if isinstance(value, str):
+        for member in tp:
+            if member.name.lower() == value.lower() or str(member.value).lower() == value.lower():
+                return member
+    allowed = ", ".join(str(m.value) for m in tp)
+    raise WireFormatError(path, f"expected one of {allowed}, got {str(value)[:40]!r}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return type(value).__name__
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _unstructure_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if attrs.has(type(value)):
+        return _unstructure_attrs(value)
+    if isinstance(value, list | tuple):
+        return [_unstructure_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _unstructure_value(v) for k, v in value.items()}
+    return value
+
+
+def _unstructure_attrs(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in attrs.fields(type(obj)):
+        value = getattr(obj, field.name)
+        if field.name == "extra":
+            continue
+        if value is None:
+            continue
+        out[field.metadata.get(WIRE_NAME, camel_case(field.name))] = _unstructure_value(value)
+    extra = getattr(obj, "extra", None)
+    if extra:
+        for key, value in extra.items():
+            out.setdefault(key, value)
+    return out
+
+
+def make_converter() -> cattrs.Converter:
+    """A converter that structures wire JSON into models and back.
+
+    ``converter.structure(data, Order)`` accepts HAL/camelCase and plain/PascalCase documents;
+    ``converter.unstructure(order)`` emits camelCase with unknown fields restored.
+    """
+    converter = cattrs.Converter()
+    structurer = _Structurer()
+
+    def structure_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
+        def hook(data: Any, _: type[Any]) -> Any:
+            return structurer.attrs_instance(data, cls, "$")
+
+        return hook
+
+    converter.register_structure_hook_factory(attrs.has, structure_hook_factory)
+    converter.register_unstructure_hook_factory(attrs.has, lambda _cls: _unstructure_attrs)
+    converter.register_structure_hook(Decimal, lambda v, _: _decimal(v, "$"))
+    converter.register_unstructure_hook(Decimal, _unstructure_value)
+    converter.register_structure_hook(datetime, lambda v, _: structurer.value(v, datetime, "$"))
+    converter.register_unstructure_hook(datetime, format_timestamp)
+    return converter
+
+
+@attrs.frozen
+class Page:
+    """One page of a collection, in either wire form."""
+
+    records: list[Any]
+    total_results: int | None
+    next_href: str | None
+    record_key: str
+
+
+_LIST_KEYS = ("resourcelist", "summaries", "item", "items")
+
+
+def parse_collection(body: Any, rel: str | None = None) -> Page:
+    """Split a collection response into records, total and ``next`` link.
+
+    HAL: ``_embedded[".../rels/{rel}"]`` (any case) or ``_embedded.item``; stock summaries:
+    top-level ``summaries``; plain JSON: ``ResourceList``/``Summaries``.
+    """
+    if not isinstance(body, Mapping):
+        raise WireFormatError("$", f"expected a collection object, got {_kind(body)}")
+    lowered = {k.lower(): k for k in body}
+    total_key = lowered.get("totalresults")
+    total_raw = body.get(total_key) if total_key else None
+    if total_raw is not None and (isinstance(total_raw, bool) or not isinstance(total_raw, int)):
+        raise WireFormatError(f"$.{total_key}", f"expected an integer, got {_kind(total_raw)}")
+    records: Any = None
+    record_key = ""
+    embedded_key = lowered.get("_embedded")
+    if embedded_key is not None:
+        embedded = body[embedded_key]
+        if not isinstance(embedded, Mapping):
+            raise WireFormatError("$._embedded", f"expected an object, got {_kind(embedded)}")
+        found = _embedded_lookup(embedded, rel) if rel else None
+        if found is None:
+            found = next(((k, v) for k, v in embedded.items() if k.lower() == "item"), None)
+        if found is None and len(embedded) == 1:
+            found = next(iter(embedded.items()))
+        if found is not None:
+            record_key = f"$._embedded[{found[0]!r}]"
+            records = found[1]
+        else:
+            records, record_key = [], "$._embedded"
+    else:
+        for candidate in _LIST_KEYS:
+            if candidate in lowered:
+                record_key = f"$.{lowered[candidate]}"
+                records = body[lowered[candidate]]
+                break
+    if records is None:
+        records = []
+    if not isinstance(records, list):
+        raise WireFormatError(record_key or "$", f"expected an array, got {_kind(records)}")
+    next_href = None
+    links_key = lowered.get("_links")
+    if links_key is not None and isinstance(body[links_key], Mapping):
+        links = {k.lower(): v for k, v in body[links_key].items()}
+        nxt = links.get("next")
+        if isinstance(nxt, Mapping) and isinstance(nxt.get("href"), str):
+            next_href = nxt["href"]
+        elif isinstance(nxt, str):
+            next_href = nxt
+    return Page(
+        records=records, total_results=total_raw, next_href=next_href, record_key=record_key
+    )
+
+
+def _json_default(value: Any) -> Any:
+    return _unstructure_value(value)
+
+
+def dumps(document: Any) -> str:
+    """Serialise an unstructured document (Decimals and datetimes allowed) to JSON."""
+    return json.dumps(document, default=_json_default, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON with exact numbers: non-integers become ``Decimal``, never float."""
+    return json.loads(text, parse_float=Decimal)

@@ -1,0 +1,199 @@
+"""Wire parsing on fixtures that follow the documented shapes (HAL and plain JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extensiv_connector import wire
+from extensiv_connector.errors import WireFormatError
+from extensiv_connector.models import (
+    ApiErrorBody,
+    Order,
+    StockSummary,
+    TokenResponse,
+    WebhookEvent,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONVERTER = wire.make_converter()
+
+
+def load(name: str) -> Any:
+    return wire.loads((FIXTURES / name).read_text())
+
+
+def test_hal_order_collection_yields_orders_with_embedded_items_and_packages() -> None:
+    page = wire.parse_collection(load("orders_hal.json"), "orders/order")
+    order = CONVERTER.structure(page.records[0], Order)
+
+    assert (2, "/orders?pgsiz=1&pgnum=2&detail=OrderItems,Packages") == (
+        page.total_results,
+        page.next_href,
+    )
+    assert 31004581 == order.order_id
+    assert "SO-100045-1" == order.reference_num
+    assert [("ABC-1", Decimal(2), "L1")] == [
+        (i.item_identifier.sku, i.qty, i.external_id) for i in order.order_items
+    ]
+    assert Decimal(3) == order.order_items[0].read_only.original_primary_qty  # type: ignore[union-attr]
+    assert "1Z999AA10123456784" == order.read_only.packages[0].tracking_number  # type: ignore[union-attr]
+    assert 77 == order.read_only.packages[0].package_contents[0].order_item_id  # type: ignore[union-attr]
+
+
+def test_offset_less_timestamps_with_seven_fraction_digits_parse() -> None:
+    order = CONVERTER.structure(
+        wire.parse_collection(load("orders_hal.json"), "orders/order").records[0], Order
+    )
+
+    expected = datetime(2026, 2, 11, 16, 42, 19, 63000)
+    actual = order.read_only.last_modified_date  # type: ignore[union-attr]
+
+    assert expected == actual
+
+
+def test_plain_json_pascal_case_collection_reads_into_the_same_models() -> None:
+    page = wire.parse_collection(load("orders_plain.json"), "orders/order")
+    order = CONVERTER.structure(page.records[0], Order)
+
+    assert 1 == page.total_results
+    assert None is page.next_href
+    assert (55, "SO-9", "03", Decimal("2.5")) == (
+        order.order_id,
+        order.reference_num,
+        order.routing_info.mode,  # type: ignore[union-attr]
+        order.order_items[0].qty,
+    )
+
+
+def test_unknown_fields_survive_a_read_modify_write() -> None:
+    raw = wire.parse_collection(load("orders_hal.json"), "orders/order").records[0]
+    order = CONVERTER.structure(raw, Order)
+
+    written = CONVERTER.unstructure(order)
+
+    assert {"residentialFlag": True} == written["parcelOption"]
+    assert False is written["shipTo"]["isQuickLookup"]
+    assert Decimal("9.99") == written["orderItems"][0]["fulfillInvSalePrice"]
+    assert raw["_links"] == written["_links"]
+
+
+def test_embedded_rel_keys_match_whatever_their_case() -> None:
+    body = {"_embedded": {"HTTP://API.3PLCENTRAL.COM/RELS/ORDERS/ORDER": [{"referenceNum": "X"}]}}
+
+    page = wire.parse_collection(body, "orders/order")
+
+    assert [{"referenceNum": "X"}] == page.records
+
+
+def test_stock_summaries_come_from_the_flat_summaries_form() -> None:
+    page = wire.parse_collection(load("stock_summaries.json"), None)
+    rows = [CONVERTER.structure(r, StockSummary) for r in page.records]
+
+    assert [("ABC-1", Decimal(60)), ("XYZ-9", Decimal(10))] == [
+        (r.item_identifier.sku, r.available) for r in rows
+    ]
+    assert None is rows[0].ordered_not_allocated
+
+
+def test_webhook_sample_parses_links_and_data_from_json_strings() -> None:
+    event = CONVERTER.structure(load("webhook_order_update.json"), WebhookEvent)
+
+    assert (187450321, "OrderUpdate", ("Demo",)) == (
+        event.wms_event_id,
+        event.event_type,
+        event.tags,
+    )
+    assert {"OrderId": "31004581"} == event.data
+    assert "/customers/418" == event.links["customers/customer"]
+    assert 31004581 == event.resource.body["readOnly"]["orderId"]  # type: ignore[union-attr,index]
+
+
+@pytest.mark.parametrize(
+    ("name", "short_type", "code"),
+    [
+        ("query_parameter", "QueryParameterException", "NotParsable"),
+        ("model_validation_duplicate", "ModelValidationException", "Duplicate"),
+        ("operation", "OperationException", "OrderConfirmed"),
+        ("authorization", "AuthorizationException", "Forbidden"),
+        ("list", "ListException", None),
+        ("token_message", "", None),
+        ("token_oauth", "", None),
+    ],
+)
+def test_every_documented_error_body_parses(name: str, short_type: str, code: str | None) -> None:
+    body = CONVERTER.structure(load("error_bodies.json")[name], ApiErrorBody)
+
+    assert (short_type, code) == (body.short_type, body.error_code)
+
+
+def test_list_exception_faults_are_typed() -> None:
+    body = CONVERTER.structure(load("error_bodies.json")["list"], ApiErrorBody)
+
+    assert [(1, "SO-1", "Duplicate")] == [
+        (f.entry_number, f.entry_info, (f.wms_exception or {}).get("ErrorCode"))
+        for f in body.faults or ()
+    ]
+
+
+def test_token_response_repr_hides_the_token() -> None:
+    token = CONVERTER.structure(
+        {"access_token": "sekrit-token", "token_type": "Bearer", "expires_in": 3600}, TokenResponse
+    )
+
+    assert "sekrit-token" not in repr(token)
+    assert 3600 == token.expires_in
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ({"readOnly": {"orderId": "abc"}}, "$.readOnly.orderId"),
+        ({"orderItems": {"not": "a list"}}, "$.orderItems"),
+        ({"orderItems": [{"qty": "lots"}]}, "$.orderItems[0].qty"),
+        ({"readOnly": {"lastModifiedDate": "yesterday"}}, "$.readOnly.lastModifiedDate"),
+        (
+            {"_embedded": {"http://api.3plCentral.com/rels/orders/item": [5]}},
+            "$._embedded['http://api.3plCentral.com/rels/orders/item'][0]",
+        ),
+    ],
+)
+def test_a_wrong_shape_names_the_json_path(document: dict[str, Any], path: str) -> None:
+    with pytest.raises(WireFormatError) as caught:
+        CONVERTER.structure(document, Order)
+
+    assert path == caught.value.json_path
+
+
+def test_a_missing_required_key_is_a_wire_format_error() -> None:
+    with pytest.raises(WireFormatError, match="wmsEventId"):
+        CONVERTER.structure({"eventType": "OrderUpdate"}, WebhookEvent)
+
+
+def test_collection_with_a_non_array_record_list_is_rejected() -> None:
+    with pytest.raises(WireFormatError) as caught:
+        wire.parse_collection({"ResourceList": {"a": 1}}, "orders/order")
+
+    assert "$.ResourceList" == caught.value.json_path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-12-25T23:00:00", datetime(2016, 12, 25, 23, 0, 0)),
+        ("2026-02-11T16:42:19.0630000", datetime(2026, 2, 11, 16, 42, 19, 63000)),
+        ("2013-07-30", datetime(2013, 7, 30)),
+    ],
+)
+def test_documented_timestamp_forms_parse(text: str, expected: datetime) -> None:
+    assert expected == wire.parse_timestamp(text)
+
+
+def test_unstructure_writes_camel_case_and_omits_unset_fields() -> None:
+    order = Order(reference_num="SO-1", po_num=None)
+
+    assert {"referenceNum": "SO-1", "orderItems": []} == CONVERTER.unstructure(order)
