@@ -6,6 +6,7 @@ subpackages (``backorder``, ``mapping``, ``translate``, ``client``, ``sync``, ``
 """
 
 from ._version import __version__
+from .client import ExtensivClient
 from .config import ChannelConfig
 from .errors import (
     ApiError,
@@ -25,6 +26,7 @@ from .models import (
     SalesOrder,
     Shipment,
 )
+from .sync import Connector
 
 __all__ = [
     "Address",
@@ -32,6 +34,8 @@ __all__ = [
     "AuthenticationError",
     "ChannelConfig",
     "ConfigError",
+    "Connector",
+    "ExtensivClient",
     "ExtensivError",
     "InventoryLevel",
     "OrderLine",

@@ -18,7 +18,8 @@ EMBEDDED_REL = "extensiv.embedded_rel"
 ALIASES = "extensiv.aliases"
 
 
-def to_tuple(items: Iterable[T] | None) -> tuple[T, ...]:
+def to_tuple(items: Iterable[Any] | None) -> tuple[Any, ...]:
+    """Any iterable (or None) as a tuple: lets callers pass lists to frozen models."""
     return () if items is None else tuple(items)
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import attrs
 
-from ._fields import seq, to_decimal, to_optional_decimal
+from ._fields import to_decimal, to_optional_decimal, to_tuple
 
 __all__ = [
     "Address",
@@ -70,7 +70,7 @@ class SalesOrder:
     """A host sales order (one shipment's worth) to be fulfilled by the warehouse."""
 
     order_number: str
-    lines: tuple[OrderLine, ...] = seq()
+    lines: tuple[OrderLine, ...] = attrs.field(factory=tuple, converter=to_tuple)
     ship_to: Address = attrs.field(factory=Address)
     ordered_at: datetime = datetime(1970, 1, 1)
     carrier: str = ""
@@ -109,7 +109,7 @@ class Product:
     width: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     height: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     dimension_unit: str = "in"
-    kit_components: tuple[KitComponent, ...] = seq()
+    kit_components: tuple[KitComponent, ...] = attrs.field(factory=tuple, converter=to_tuple)
     active: bool = True
     channel_id: int | None = None
 
@@ -165,8 +165,8 @@ class ShipmentLine:
     shipped_quantity: Decimal = attrs.field(converter=to_decimal)
     ordered_quantity: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     line_reference: str = ""
-    lot_numbers: tuple[str, ...] = seq()
-    serial_numbers: tuple[str, ...] = seq()
+    lot_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -176,7 +176,7 @@ class ShipmentPackage:
     length: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     width: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     height: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
-    contents: tuple[ShipmentLine, ...] = seq()
+    contents: tuple[ShipmentLine, ...] = attrs.field(factory=tuple, converter=to_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -190,11 +190,11 @@ class Shipment:
     order_id: int | None = None
     carrier: str = ""
     service: str = ""
-    tracking_numbers: tuple[str, ...] = seq()
+    tracking_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     shipped_at: datetime | None = None
-    lines: tuple[ShipmentLine, ...] = seq()
-    packages: tuple[ShipmentPackage, ...] = seq()
-    changes: tuple[ShipmentChange, ...] = seq()
+    lines: tuple[ShipmentLine, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    packages: tuple[ShipmentPackage, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    changes: tuple[ShipmentChange, ...] = attrs.field(factory=tuple, converter=to_tuple)
     references: dict[str, str] = attrs.field(factory=dict)
     last_modified: datetime | None = None
 
@@ -237,7 +237,7 @@ class Receipt:
     """An inbound shipment (ASN) the host expects, and what the warehouse received of it."""
 
     reference: str
-    lines: tuple[ReceiptLine, ...] = seq()
+    lines: tuple[ReceiptLine, ...] = attrs.field(factory=tuple, converter=to_tuple)
     po_number: str = ""
     expected_at: datetime | None = None
     arrived_at: datetime | None = None

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._fields import extra_field, items, optional_decimal, seq, wire
+from ._fields import extra_field, items, optional_decimal, to_tuple, wire
 
 __all__ = [
     "ApiErrorBody",
@@ -140,7 +140,7 @@ class PackageContent:
     lot_number: str | None = None
     serial_number: str | None = None
     expiration_date: datetime | None = None
-    serial_numbers: tuple[str, ...] = seq()
+    serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
 
 
@@ -197,7 +197,7 @@ class OrderReadOnly:
     last_modified_date: datetime | None = None
     customer_identifier: CustomerIdentifier | None = None
     facility_identifier: FacilityIdentifier | None = None
-    packages: tuple[Package, ...] = seq()
+    packages: tuple[Package, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
 
 
@@ -303,7 +303,7 @@ class ItemKitComponent:
 
 @attrs.frozen(kw_only=True)
 class ItemKit:
-    components: tuple[ItemKitComponent, ...] = seq()
+    components: tuple[ItemKitComponent, ...] = attrs.field(factory=tuple, converter=to_tuple)
     material_notes: str | None = None
 
 
@@ -395,7 +395,7 @@ class Customer:
     customer_id: int | None = None
     company_name: str | None = None
     external_id: str | None = None
-    facilities: tuple[FacilityIdentifier, ...] = seq()
+    facilities: tuple[FacilityIdentifier, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
 
 
@@ -430,8 +430,8 @@ class Carrier:
     carrier_code: str | None = None
     scac_code: str | None = None
     active: bool | None = None
-    shipment_services: tuple[ShipmentService, ...] = seq()
-    billing_codes: tuple[BillingCode, ...] = seq()
+    shipment_services: tuple[ShipmentService, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    billing_codes: tuple[BillingCode, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
 
 
@@ -499,5 +499,5 @@ class WebhookEvent:
     resource: WebhookResource | None = None
     links: dict[str, Any] = attrs.field(factory=dict)
     data: dict[str, Any] = attrs.field(factory=dict)
-    tags: tuple[str, ...] = seq()
+    tags: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()

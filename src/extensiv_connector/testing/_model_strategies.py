@@ -34,9 +34,7 @@ ALL_MODELS: tuple[type[Any], ...] = tuple(
 def wire_text(max_size: int = 20) -> st.SearchStrategy[str]:
     """Printable text without surrogates (JSON must carry it)."""
     return st.text(
-        alphabet=st.characters(
-            blacklist_categories=["Cs"], min_codepoint=32, max_codepoint=0x2FFF
-        ),
+        alphabet=st.characters(blacklist_categories=["Cs"], min_codepoint=32, max_codepoint=0x2FFF),
         max_size=max_size,
     )
 

@@ -1,0 +1,189 @@
+"""``extensiv-connector``: demo | sandbox | check | sync | journal | delete."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import wire
+from ._version import __version__
+from .errors import ExtensivError
+
+__all__ = ["main"]
+
+SYNC_ACTIONS = {
+    "push-orders": "push_orders",
+    "receive-inventory-levels": "receive_inventory_levels",
+    "synchronize-inventory": "synchronize_inventory",
+    "receive-shipments": "receive_shipments",
+    "send-receipts": "send_receipts",
+    "receive-receipts": "receive_receipts",
+    "import-products": "import_products",
+    "export-products": "export_products",
+}
+_NEEDS_INPUT = {"push-orders", "synchronize-inventory", "send-receipts", "export-products"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="extensiv-connector",
+        description="Use the Extensiv 3PL Warehouse Manager as a fulfillment channel.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run every sync action against the embedded sandbox")
+    demo.add_argument("--catalog-size", type=int, default=25, help="SKUs in the sandbox")
+
+    sub.add_parser(
+        "sandbox",
+        help="serve an Extensiv-compatible sandbox (see 'sandbox --help')",
+        add_help=False,
+    )
+
+    check = sub.add_parser("check", help="the Health Check quick action")
+    check.add_argument("--config", required=True, type=Path, help="channel TOML file")
+
+    sync = sub.add_parser("sync", help="run one sync action")
+    sync.add_argument("action", choices=sorted(SYNC_ACTIONS))
+    sync.add_argument("--config", required=True, type=Path, help="channel TOML file")
+    sync.add_argument(
+        "--input",
+        type=Path,
+        help="JSON file: orders, receipts or products (a list), or {sku: level} for "
+        "synchronize-inventory; '-' reads standard input",
+    )
+
+    journal = sub.add_parser("journal", help="show the sync-actions journal, or add a log entry")
+    journal.add_argument("--config", required=True, type=Path, help="channel TOML file")
+    journal.add_argument("--action", help="only runs of this action")
+    journal.add_argument("--reference", help="only entries touching this record reference")
+    journal.add_argument("--last", type=int, default=20, help="how many entries (default 20)")
+    journal.add_argument("--csv", action="store_true", help="write CSV rows instead of a table")
+    journal.add_argument("--log", metavar="MESSAGE", help="add a manual log entry")
+
+    delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
+    delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
+    delete.add_argument("--yes", action="store_true", help="confirm")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sandbox"]:
+        from .sandbox._cli import main as sandbox_main
+
+        return sandbox_main(args_list[1:])
+    args = _parser().parse_args(args_list)
+    try:
+        return _dispatch(args, sys.stdout)
+    except ExtensivError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "demo":
+        from ._demo import run_demo
+
+        return run_demo(out, catalog_size=args.catalog_size)
+    from .config import ChannelConfig
+    from .sync import Connector
+
+    config = ChannelConfig.from_toml(args.config)
+    if args.command == "journal":
+        return _journal(config, args, out)
+    with Connector(config) as connector:
+        if args.command == "check":
+            result = connector.check_connection()
+            for name, passed, detail in result.steps:
+                out.write(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}\n")
+            return 0 if result.ok else 1
+        if args.command == "delete":
+            if not args.yes:
+                out.write("refusing to delete without --yes\n")
+                return 2
+            connector.delete_channel()
+            out.write(f"deleted all state of channel {config.channel!r}\n")
+            return 0
+        return _sync(connector, args, out)
+
+
+def _read_input(path: Path | None, action: str) -> Any:
+    if path is None:
+        raise SystemExit(f"sync {action} needs --input")
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    return wire.loads(text)
+
+
+def _sync(connector: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .models import Product, Receipt, SalesOrder
+
+    action = args.action
+    method = getattr(connector, SYNC_ACTIONS[action])
+    converter = wire.make_converter()
+    if action in _NEEDS_INPUT:
+        data = _read_input(args.input, action)
+        if action == "synchronize-inventory":
+            result = method({str(k): Decimal(str(v)) for k, v in dict(data).items()})
+        else:
+            cls = {"push-orders": SalesOrder, "send-receipts": Receipt, "export-products": Product}
+            records: list[Any] = [converter.structure(item, cls[action]) for item in data]
+            result = method(records)
+    else:
+        result = method()
+    for row in _rows(result, converter):
+        out.write(wire.dumps(row) + "\n")
+    summary = {"action": result.action, "counts": result.counts, "errors": list(result.errors)}
+    print(wire.dumps(summary), file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _rows(result: Any, converter: Any) -> list[Any]:
+    if hasattr(result, "outcomes"):
+        return [converter.unstructure(o) for o in result.outcomes]
+    if hasattr(result, "changes"):
+        return [converter.unstructure(c) for c in result.changes]
+    return [converter.unstructure(r) for r in getattr(result, "records", ())]
+
+
+def _journal(config: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .sync import Journal, SQLiteStore
+
+    store = SQLiteStore(config.sync.state_path)
+    try:
+        journal = Journal(store, config.channel)
+        if args.log:
+            journal.log(args.log, action=args.action or "", reference=args.reference or "")
+            out.write("logged\n")
+            return 0
+        if args.reference:
+            entries = journal.by_reference(args.reference, limit=args.last)
+        elif args.action:
+            entries = journal.by_action(args.action, limit=args.last)
+        else:
+            entries = journal.last(args.last)
+        if args.csv:
+            journal.write_csv(out, entries)
+            return 0
+        rows = journal.rows(entries)
+        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        columns = ["started_at", "kind", "action", "status", "duration_seconds", "counts", "message"]
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
+        return 0
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""What every resource shares: the transport, the converter, defaults and paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from ... import wire
+from ...errors import ConfigError
+from .._concurrency import Versioned
+from .._pagination import FetchedPage, iterate_records, page_size_for
+from .._transport import ApiResponse, Transport
+from ..rql import Expr, to_rql
+
+T = TypeVar("T")
+
+Detail = str | Sequence[str] | None
+Rql = str | Expr | None
+
+
+def join_detail(detail: Detail) -> str | None:
+    """``detail``/``itemdetail`` as the API wants it: a comma list."""
+    if detail is None or isinstance(detail, str):
+        return detail
+    return ",".join(detail)
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def get_key(doc: Mapping[str, Any], name: str) -> Any:
+    """``doc[name]`` matching the key case-insensitively (HAL camelCase or plain PascalCase)."""
+    wanted = name.lower()
+    for key, value in doc.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class ResourceContext:
+    transport: Transport
+    converter: cattrs.Converter
+    customer_id: int | None = None
+    facility_id: int | None = None
+    page_sizes: Mapping[str, int] = attrs.field(factory=dict)
+    page_concurrency: int = 1
+    page_window: int | None = None
+
+    def require_customer(self, customer_id: int | None) -> int:
+        value = customer_id if customer_id is not None else self.customer_id
+        if value is None:
+            raise ConfigError("credentials.customer_id", "a customer id is needed for this call")
+        return value
+
+    def require_facility(self, facility_id: int | None) -> int:
+        value = facility_id if facility_id is not None else self.facility_id
+        if value is None:
+            raise ConfigError("credentials.facility_id", "a facility id is needed for this call")
+        return value
+
+    def structure(self, doc: Any, cls: type[T]) -> T:
+        return self.converter.structure(doc, cls)
+
+    def unstructure(self, model: Any) -> Any:
+        if isinstance(model, Mapping):
+            return dict(model)
+        return self.converter.unstructure(model)
+
+    def get_one(
+        self, path: str, cls: type[T], params: Mapping[str, Any] | None = None
+    ) -> Versioned[T]:
+        response = self.transport.request("GET", path, params=clean_params(params or {}))
+        return Versioned(self.structure(response.json(), cls), response.etag)
+
+    def versioned(self, response: ApiResponse, cls: type[T]) -> Versioned[T]:
+        return Versioned(self.structure(response.json(), cls), response.etag)
+
+    def get_collection(
+        self, path: str, rel: str, cls: type[T], params: Mapping[str, Any] | None = None
+    ) -> tuple[T, ...]:
+        """A small collection fetched in one request (order items, packages, carriers)."""
+        response = self.transport.request("GET", path, params=clean_params(params or {}))
+        page = wire.parse_collection(response.json() or {}, rel)
+        return tuple(self.structure(r, cls) for r in page.records)
+
+    def paged(
+        self,
+        resource: str,
+        path: str,
+        rel: str | None,
+        cls: type[T],
+        params: Mapping[str, Any],
+        *,
+        page_size: int | None,
+        concurrency: int | None,
+        convert: Callable[[Any], T] | None = None,
+    ) -> Iterator[T]:
+        """Every record of a paged collection, as an iterator (pages fetched lazily)."""
+        size = page_size_for(resource, page_size, dict(self.page_sizes))
+        base = clean_params(params)
+        to_model = convert or (lambda record: self.structure(record, cls))
+
+        def fetch(pgnum: int, pgsiz: int) -> FetchedPage[T]:
+            query = {**base, "pgsiz": pgsiz, "pgnum": pgnum}
+            doc = self.transport.request("GET", path, params=query).json() or {}
+            page = wire.parse_collection(doc, rel)
+            has_links = isinstance(doc, Mapping) and get_key(doc, "_links") is not None
+            return FetchedPage(
+                records=[to_model(r) for r in page.records],
+                total_results=page.total_results,
+                has_links=has_links,
+                next_href=page.next_href,
+            )
+
+        workers = self.page_concurrency if concurrency is None else concurrency
+        return iterate_records(fetch, size, concurrency=workers, window=self.page_window)
+
+
+def rql_param(rql: Rql) -> str | None:
+    return to_rql(rql)

@@ -1,0 +1,367 @@
+"""API validation rules: declarative per-field checks run on a payload before it is sent.
+
+A :class:`FieldRule` names a field by path in the camelCase payload (``shipTo.name``,
+``orderItems[].itemIdentifier.sku``; ``[]`` means every element) of a resource (``order``,
+``receiver``, ``item``) and says: required, maximum length (reject, or truncate with a
+warning), regular-expression pattern, allowed values, and a normalisation (``country``: names
+and alpha-3 codes to ISO 3166 alpha-2; ``phone``: digits and a leading ``+`` only; ``upper``;
+``strip``). Each rule has a severity: ``error`` blocks the record, ``warning`` is reported.
+Every violation is collected, with concrete paths (``orderItems[2].qty``), never only the
+first.
+
+Field limits are not published by Extensiv [U]; the defaults (:data:`DEFAULT_RULES`) are
+conservative values, listed in docs/validation.md. Rules you configure replace the default
+rule of the same resource and path and add to the others (``include_defaults = false`` drops
+the defaults).
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError, ValidationError, Violation
+
+__all__ = [
+    "COUNTRY_CODES",
+    "DEFAULT_RULES",
+    "FieldRule",
+    "Normalise",
+    "RuleResult",
+    "Severity",
+    "TooLong",
+    "ValidationRules",
+    "normalise_country",
+    "normalise_phone",
+]
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class TooLong(enum.Enum):
+    REJECT = "reject"
+    TRUNCATE = "truncate"
+
+
+class Normalise(enum.Enum):
+    NONE = "none"
+    COUNTRY = "country"
+    PHONE = "phone"
+    UPPER = "upper"
+    STRIP = "strip"
+
+
+@attrs.frozen(kw_only=True)
+class FieldRule:
+    """One declarative rule on one field path of one resource."""
+
+    path: str = ""
+    resource: str = "order"
+    required: bool = False
+    max_length: int | None = None
+    too_long: TooLong = TooLong.REJECT
+    pattern: str = ""
+    allowed: tuple[str, ...] = ()
+    normalise: Normalise = Normalise.NONE
+    severity: Severity = Severity.ERROR
+    message: str = ""  # replaces the generic message of a pattern/allowed failure
+
+
+def _r(path: str, resource: str = "order", **kwargs: Any) -> FieldRule:
+    return FieldRule(path=path, resource=resource, **kwargs)
+
+
+_TRUNC: dict[str, Any] = {"too_long": TooLong.TRUNCATE}
+_CONTACT = (
+    ("companyName", 100), ("name", 100), ("address1", 100), ("address2", 100), ("city", 50),
+    ("state", 50), ("zip", 20), ("emailAddress", 100),
+)  # fmt: skip
+
+#: Conservative defaults for Extensiv's (unpublished [U]) field limits.
+DEFAULT_RULES: tuple[FieldRule, ...] = (
+    _r("referenceNum", required=True, max_length=50),
+    _r("poNum", max_length=50),
+    _r("externalId", max_length=50),
+    _r("description", max_length=255, **_TRUNC),
+    _r("notes", max_length=1000, **_TRUNC),
+    _r("shippingNotes", max_length=1000, **_TRUNC),
+    _r("billingCode", max_length=50),
+    _r("routingInfo.carrier", max_length=50),
+    _r("routingInfo.mode", max_length=50),
+    _r("routingInfo.scacCode", max_length=4, pattern=r"[A-Z0-9]{2,4}", severity=Severity.WARNING),
+    _r("customerIdentifier", required=True),
+    _r("facilityIdentifier", required=True),
+    _r("shipTo", required=True),
+    _r("shipTo.country", required=True, normalise=Normalise.COUNTRY, pattern="[A-Z]{2}",
+       message="expected an ISO 3166 alpha-2 country code"),
+    _r("shipTo.phoneNumber", max_length=30, normalise=Normalise.PHONE),
+    *(_r(f"shipTo.{name}", max_length=limit) for name, limit in _CONTACT),
+    _r("shipTo.address1", required=True),
+    _r("shipTo.city", required=True),
+    _r("soldTo.country", normalise=Normalise.COUNTRY, pattern="[A-Z]{2}",
+       message="expected an ISO 3166 alpha-2 country code"),
+    _r("soldTo.phoneNumber", max_length=30, normalise=Normalise.PHONE),
+    *(_r(f"soldTo.{name}", max_length=limit) for name, limit in _CONTACT),
+    _r("orderItems", required=True),
+    _r("orderItems[].itemIdentifier.sku", required=True, max_length=100),
+    _r("orderItems[].qty", required=True),
+    _r("orderItems[].externalId", max_length=50),
+    _r("orderItems[].notes", max_length=1000, **_TRUNC),
+    _r("referenceNum", "receiver", required=True, max_length=50),
+    _r("poNum", "receiver", max_length=50),
+    _r("notes", "receiver", max_length=1000, **_TRUNC),
+    _r("carrier", "receiver", max_length=50),
+    _r("trackingNumber", "receiver", max_length=100),
+    _r("receiveItems", "receiver", required=True),
+    _r("receiveItems[].itemIdentifier.sku", "receiver", required=True, max_length=100),
+    _r("receiveItems[].qty", "receiver", required=True),
+    _r("sku", "item", required=True, max_length=100),
+    _r("description", "item", max_length=255, **_TRUNC),
+    _r("description2", "item", max_length=255, **_TRUNC),
+    _r("upc", "item", max_length=50),
+)  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class RuleResult:
+    """The payload after normalisation/truncation, and every violation found."""
+
+    payload: dict[str, Any]
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity != "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def raise_for_errors(self, subject: str = "") -> None:
+        """Raise :class:`ValidationError` with every violation when any is an error."""
+        if self.errors:
+            raise ValidationError(self.violations, subject)
+
+
+@attrs.frozen(kw_only=True)
+class ValidationRules:
+    """Config section ``[validation]``."""
+
+    rules: tuple[FieldRule, ...] = ()
+    include_defaults: bool = True
+    enabled: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        for i, rule in enumerate(self.rules):
+            path = f"validation.rules[{i}]"
+            if not rule.path or not _PATH.match(rule.path):
+                raise ConfigError(f"{path}.path", f"not a field path: {rule.path!r}")
+            if rule.max_length is not None and rule.max_length < 1:
+                raise ConfigError(f"{path}.max_length", "must be at least 1")
+            if rule.pattern:
+                try:
+                    re.compile(rule.pattern)
+                except re.error as exc:
+                    raise ConfigError(
+                        f"{path}.pattern", f"not a regular expression: {exc}"
+                    ) from None
+
+    def effective(self, resource: str) -> tuple[FieldRule, ...]:
+        """The rules applied to ``resource``: configured ones replace defaults of the same path."""
+        own = [r for r in self.rules if r.resource == resource]
+        own_paths = {r.path for r in own}
+        base = (
+            [r for r in DEFAULT_RULES if r.resource == resource and r.path not in own_paths]
+            if self.include_defaults
+            else []
+        )
+        return (*base, *own)
+
+    def apply(self, resource: str, payload: dict[str, Any]) -> RuleResult:
+        """Check (and normalise/truncate a copy of) ``payload``; never raises for data."""
+        if not self.enabled:
+            return RuleResult(payload=payload)
+        document = copy.deepcopy(payload)
+        violations: list[Violation] = []
+        for rule in self.effective(resource):
+            violations.extend(_check(rule, document))
+        return RuleResult(payload=document, violations=tuple(violations))
+
+    def check(self, resource: str, payload: dict[str, Any], subject: str = "") -> RuleResult:
+        """:meth:`apply`, raising :class:`ValidationError` (all violations) on any error."""
+        result = self.apply(resource, payload)
+        result.raise_for_errors(subject)
+        return result
+
+
+_PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
+
+
+def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any, str, str]]:
+    """(container, key, concrete path) for every place ``parts`` addresses. A missing
+    intermediate object stops the walk (its own ``required`` rule reports it)."""
+    head, rest = parts[0], parts[1:]
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    if not isinstance(document, dict):
+        return
+    here = f"{prefix}.{key}" if prefix else key
+    if not rest and not many:
+        yield document, key, here
+        return
+    value = document.get(key)
+    if many:
+        if not isinstance(value, list):
+            return
+        for index, element in enumerate(value):
+            if rest:
+                yield from _locate(element, rest, f"{here}[{index}]")
+            else:
+                yield value, str(index), f"{here}[{index}]"
+        return
+    if isinstance(value, dict):
+        yield from _locate(value, rest, here)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
+
+
+def _check(rule: FieldRule, document: dict[str, Any]) -> list[Violation]:
+    out: list[Violation] = []
+    severity = rule.severity.value
+    for container, key, path in _locate(document, rule.path.split("."), ""):
+        value = container[int(key)] if isinstance(container, list) else container.get(key)
+        if _empty(value):
+            if rule.required:
+                out.append(Violation(path, "is required", severity, "required"))
+            continue
+        if not isinstance(value, str):
+            continue
+        fixed = _normalise(rule.normalise, value)
+        if fixed != value:
+            _set(container, key, fixed)
+            value = fixed
+        if rule.max_length is not None and len(value) > rule.max_length:
+            if rule.too_long is TooLong.TRUNCATE:
+                _set(container, key, value[: rule.max_length])
+                value = value[: rule.max_length]
+                out.append(
+                    Violation(
+                        path,
+                        f"truncated to {rule.max_length} characters",
+                        "warning",
+                        "max_length.truncated",
+                    )
+                )
+            else:
+                out.append(
+                    Violation(
+                        path,
+                        f"is {len(value)} characters, limit {rule.max_length}",
+                        severity,
+                        "max_length",
+                    )
+                )
+        if rule.pattern and re.fullmatch(rule.pattern, value) is None:
+            out.append(
+                Violation(
+                    path, rule.message or f"does not match {rule.pattern!r}", severity, "pattern"
+                )
+            )
+        if rule.allowed and value not in rule.allowed:
+            allowed = ", ".join(rule.allowed)
+            out.append(
+                Violation(path, rule.message or f"not one of: {allowed}", severity, "allowed")
+            )
+    return out
+
+
+def _set(container: Any, key: str, value: str) -> None:
+    if isinstance(container, list):
+        container[int(key)] = value
+    else:
+        container[key] = value
+
+
+def _normalise(kind: Normalise, value: str) -> str:
+    if kind is Normalise.COUNTRY:
+        return normalise_country(value)
+    if kind is Normalise.PHONE:
+        return normalise_phone(value)
+    if kind is Normalise.UPPER:
+        return value.strip().upper()
+    if kind is Normalise.STRIP:
+        return value.strip()
+    return value
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, keeping one leading ``+``: ``"+1 (555) 010-9999"`` -> ``"+15550109999"``.
+    An extension (``x123``/``ext. 123``) is dropped."""
+    head = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d+\s*$", value.strip())[0]
+    digits = "".join(c for c in head if c.isdigit())
+    return f"+{digits}" if head.startswith("+") and digits else digits
+
+
+_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "US": ("United States", "United States of America", "USA", "U.S.A.", "U.S.", "America"),
+    "CA": ("Canada", "CAN"),
+    "MX": ("Mexico", "México", "MEX"),
+    "GB": ("United Kingdom", "UK", "U.K.", "Great Britain", "Britain", "England", "Scotland",
+           "Wales", "Northern Ireland", "GBR"),
+    "IE": ("Ireland", "IRL"), "FR": ("France", "FRA"), "DE": ("Germany", "Deutschland", "DEU"),
+    "ES": ("Spain", "España", "ESP"), "PT": ("Portugal", "PRT"), "IT": ("Italy", "Italia", "ITA"),
+    "NL": ("Netherlands", "The Netherlands", "Holland", "NLD"), "BE": ("Belgium", "BEL"),
+    "LU": ("Luxembourg", "LUX"), "CH": ("Switzerland", "CHE"), "AT": ("Austria", "AUT"),
+    "DK": ("Denmark", "DNK"), "SE": ("Sweden", "SWE"), "NO": ("Norway", "NOR"),
+    "FI": ("Finland", "FIN"), "IS": ("Iceland", "ISL"), "PL": ("Poland", "POL"),
+    "CZ": ("Czech Republic", "Czechia", "CZE"), "SK": ("Slovakia", "SVK"), "HU": ("Hungary", "HUN"),
+    "RO": ("Romania", "ROU"), "BG": ("Bulgaria", "BGR"), "GR": ("Greece", "GRC"),
+    "HR": ("Croatia", "HRV"), "SI": ("Slovenia", "SVN"), "EE": ("Estonia", "EST"),
+    "LV": ("Latvia", "LVA"), "LT": ("Lithuania", "LTU"), "UA": ("Ukraine", "UKR"),
+    "TR": ("Turkey", "Türkiye", "TUR"), "IL": ("Israel", "ISR"),
+    "AE": ("United Arab Emirates", "UAE", "ARE"), "SA": ("Saudi Arabia", "SAU"),
+    "IN": ("India", "IND"), "CN": ("China", "People's Republic of China", "CHN"),
+    "HK": ("Hong Kong", "HKG"), "TW": ("Taiwan", "TWN"), "JP": ("Japan", "JPN"),
+    "KR": ("South Korea", "Korea", "Republic of Korea", "KOR"), "SG": ("Singapore", "SGP"),
+    "MY": ("Malaysia", "MYS"), "TH": ("Thailand", "THA"), "VN": ("Vietnam", "Viet Nam", "VNM"),
+    "PH": ("Philippines", "PHL"), "ID": ("Indonesia", "IDN"), "AU": ("Australia", "AUS"),
+    "NZ": ("New Zealand", "NZL"), "ZA": ("South Africa", "ZAF"), "EG": ("Egypt", "EGY"),
+    "NG": ("Nigeria", "NGA"), "KE": ("Kenya", "KEN"), "MA": ("Morocco", "MAR"),
+    "BR": ("Brazil", "Brasil", "BRA"), "AR": ("Argentina", "ARG"), "CL": ("Chile", "CHL"),
+    "CO": ("Colombia", "COL"), "PE": ("Peru", "PER"), "PR": ("Puerto Rico", "PRI"),
+    "CR": ("Costa Rica", "CRI"), "PA": ("Panama", "PAN"), "DO": ("Dominican Republic", "DOM"),
+    "JM": ("Jamaica", "JAM"), "BS": ("Bahamas", "The Bahamas", "BHS"),
+}  # fmt: skip
+
+
+def _country_key(text: str) -> str:
+    return re.sub(r"[\s.'-]+", " ", text.casefold()).strip()
+
+
+#: Common country names, alpha-3 codes and aliases -> ISO 3166-1 alpha-2.
+COUNTRY_CODES: dict[str, str] = {
+    _country_key(name): code for code, names in _COUNTRIES.items() for name in names
+}
+
+
+def normalise_country(value: str) -> str:
+    """``"United States"``/``"usa"``/``"us"`` -> ``"US"``; unknown names come back stripped."""
+    text = value.strip()
+    code = COUNTRY_CODES.get(_country_key(text))
+    if code is not None:
+        return code
+    return text.upper() if len(text) == 2 and text.isalpha() else text

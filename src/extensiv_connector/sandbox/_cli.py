@@ -1,0 +1,91 @@
+"""``extensiv-connector sandbox``: serve the sandbox until interrupted.
+
+The first stdout line is one JSON object with ``base_url``, ``client_id``, ``client_secret``,
+``tpl``, ``user_login_id``, ``customer_id`` and ``facility_id`` (flushed), so a script can read it
+and connect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Serve an Extensiv-compatible sandbox on loopback."
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; anything else exposes the sandbox)",
+    )
+    parser.add_argument("--catalog-size", type=int, default=100, help="SKUs to seed (≤ 100000)")
+    parser.add_argument("--initial-stock", type=int, default=100, help="units per seeded SKU")
+    parser.add_argument("--seed", type=int, default=0, help="seed for faults and ids")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="500/502/503 share")
+    parser.add_argument("--reset-rate", type=float, default=0.0, help="connection resets")
+    parser.add_argument(
+        "--lost-response-rate", type=float, default=0.0, help="writes committed, answer lost"
+    )
+    parser.add_argument("--rate-limit-rate", type=float, default=0.0, help="429 bursts")
+    parser.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds")
+    parser.add_argument("--webhook-url", default=None, help="POST event notifications here")
+    parser.add_argument("--client-id", default=None)
+    parser.add_argument("--client-secret", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from ._faults import FaultConfig
+        from ._server import Sandbox
+
+        faults = FaultConfig(
+            latency_ms=args.latency_ms,
+            error_rate=args.error_rate,
+            reset_rate=args.reset_rate,
+            lost_response_rate=args.lost_response_rate,
+            rate_limit_rate=args.rate_limit_rate,
+            seed=args.seed,
+        )
+        sandbox = Sandbox(
+            catalog_size=args.catalog_size,
+            initial_stock=args.initial_stock,
+            seed=args.seed,
+            host=args.host,
+            port=args.port,
+            token_lifetime_s=args.token_lifetime,
+            faults=faults,
+            webhook_url=args.webhook_url,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+        )
+    except (ValueError, ImportError) as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+    with sandbox:
+        sys.stdout.write(json.dumps(sandbox.connection_info()) + "\n")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -1,0 +1,146 @@
+"""Canonical (camelCase, lines inline) documents → the two wire forms (reference §0.1, §2.2).
+
+HAL (``application/hal+json``): camelCase, child lists under ``_embedded`` rel keys
+``http://api.3plCentral.com/rels/...`` (capital C), ``_links`` keys ``http://api.3plcentral.com/
+rels/...`` (lower c), collections with ``totalResults`` and relative ``next``/``prev`` hrefs.
+Plain JSON: PascalCase, child lists inline (``OrderItems``), collections in ``ResourceList`` /
+``TotalResults``. Stock summaries: ``summaries``/``Summaries`` at the top level.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "EMBED_REL",
+    "LINK_REL",
+    "canonical_body",
+    "collection",
+    "dumps",
+    "hal",
+    "pascal",
+]
+
+EMBED_REL = "http://api.3plCentral.com/rels/"
+LINK_REL = "http://api.3plcentral.com/rels/"
+
+#: canonical child-list key → HAL rel
+CHILD_RELS = {
+    "orderItems": "orders/item",
+    "receiveItems": "inventory/receiveritem",
+}
+_REL_TO_KEY = {
+    "orders/item": "orderItems",
+    "inventory/receiveritem": "receiveItems",
+    "orders/packagecontent": "packageContents",
+    "orders/package": "packages",
+}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(document: Any) -> bytes:
+    return json.dumps(document, default=_json_default, separators=(",", ":")).encode("utf-8")
+
+
+def _pascal_key(key: str) -> str:
+    if not key or key[0] in "_$":
+        return key
+    return key[0].upper() + key[1:]
+
+
+def pascal(value: Any) -> Any:
+    """camelCase → PascalCase keys, recursively (values untouched)."""
+    if isinstance(value, dict):
+        return {_pascal_key(k): pascal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [pascal(v) for v in value]
+    return value
+
+
+def _camel_key(key: str) -> str:
+    if not key or key[0] in "_$":
+        return key
+    if key.isupper():
+        return key.lower()
+    return key[0].lower() + key[1:]
+
+
+def canonical_body(value: Any) -> Any:
+    """A request body in either casing → canonical camelCase; HAL ``_embedded`` child lists
+    (order items, receive items, package contents) become inline lists; ``_links`` dropped."""
+    if isinstance(value, list):
+        return [canonical_body(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    result: dict[str, Any] = {}
+    embedded: dict[str, Any] = {}
+    for key, item in value.items():
+        lowered = key.lower()
+        if lowered == "_links":
+            continue
+        if lowered == "_embedded" and isinstance(item, dict):
+            for rel, records in item.items():
+                tail = rel.lower().split("/rels/")[-1]
+                name = _REL_TO_KEY.get(tail)
+                if name is not None:
+                    embedded[name] = canonical_body(records)
+            continue
+        result[_camel_key(key)] = canonical_body(item)
+    for name, records in embedded.items():
+        result.setdefault(name, records)
+    return result
+
+
+def hal(doc: dict[str, Any], links: dict[str, str] | None = None) -> dict[str, Any]:
+    """One canonical document → HAL (child lists moved under ``_embedded``)."""
+    out: dict[str, Any] = {}
+    embedded: dict[str, Any] = {}
+    for key, value in doc.items():
+        rel = CHILD_RELS.get(key)
+        if rel is not None and isinstance(value, list):
+            embedded[EMBED_REL + rel] = value
+        else:
+            out[key] = value
+    if links:
+        out["_links"] = {
+            name if name in ("self", "edit") else LINK_REL + name: {"href": href}
+            for name, href in links.items()
+        }
+    if embedded:
+        out["_embedded"] = embedded
+    return out
+
+
+def collection(
+    *,
+    is_hal: bool,
+    rel: str,
+    records: list[dict[str, Any]],
+    total: int,
+    links: dict[str, str],
+    item_links: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A page in HAL (``_embedded`` under ``rel``; ``rel == "item"`` → bare ``item`` key) or
+    plain-JSON (``ResourceList``) form."""
+    if is_hal:
+        body: dict[str, Any] = dict(extra or {})
+        body["totalResults"] = total
+        body["_links"] = {name: {"href": href} for name, href in links.items()}
+        key = "item" if rel == "item" else EMBED_REL + rel
+        rendered = [hal(r, item_links[i] if item_links else None) for i, r in enumerate(records)]
+        body["_embedded"] = {key: rendered}
+        return body
+    body = {_pascal_key(k): pascal(v) for k, v in (extra or {}).items()}
+    body["TotalResults"] = total
+    body["ResourceList"] = [pascal(r) for r in records]
+    return body

@@ -1,0 +1,83 @@
+"""Synchronisation: the state store, push ledger, backorder queue, cursors, leases and journal."""
+
+from ._connector import ACTIONS, Connector
+from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
+from ._inventory import available_to_promise, level_changes
+from ._results import (
+    ActionResult,
+    CheckResult,
+    InventorySyncResult,
+    LevelChange,
+    ProductOutcome,
+    ProductResult,
+    PullResult,
+    PushOutcome,
+    PushResult,
+    PushStatus,
+)
+from ._journal import ActionSummary, Journal, RunRecorder
+from ._records import (
+    DEFAULT_RETRY_STATES,
+    BackorderEntry,
+    Clock,
+    Cursor,
+    EntryKind,
+    JournalEntry,
+    Lease,
+    LedgerClaim,
+    LedgerEntry,
+    LedgerKind,
+    LedgerState,
+    LogLevel,
+    RunStatus,
+    payload_fingerprint,
+)
+from .store import (
+    LeaseHandle,
+    MemoryStore,
+    SQLiteStore,
+    StateStore,
+    hold_lease,
+)
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_RETRY_STATES",
+    "ActionResult",
+    "CheckResult",
+    "Connector",
+    "InventorySyncResult",
+    "LevelChange",
+    "ProductOutcome",
+    "ProductResult",
+    "PullResult",
+    "PushOutcome",
+    "PushResult",
+    "PushStatus",
+    "available_to_promise",
+    "level_changes",
+    "ActionSummary",
+    "BackorderEntry",
+    "Clock",
+    "Cursor",
+    "EntryKind",
+    "Journal",
+    "JournalEntry",
+    "Lease",
+    "LeaseHandle",
+    "LeaseHeldError",
+    "LeaseLostError",
+    "LedgerClaim",
+    "LedgerEntry",
+    "LedgerKind",
+    "LedgerState",
+    "LogLevel",
+    "MemoryStore",
+    "RunRecorder",
+    "RunStatus",
+    "SQLiteStore",
+    "StateStore",
+    "StateStoreError",
+    "hold_lease",
+    "payload_fingerprint",
+]

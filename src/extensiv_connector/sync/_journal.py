@@ -1,0 +1,277 @@
+"""The sync-action journal of one channel: runs, manual log entries, queries, summaries, export.
+
+``Journal`` is a thin facade over a :class:`StateStore`. A run is written when it starts (status
+``running``, so a crashed run stays visible) and rewritten when it finishes::
+
+    journal = Journal(store, "main")
+    with journal.run("push_orders") as run:
+        run.count("sent")
+        run.touch("SO-1001")
+        run.error("SO-1002: SKU not mapped")    # -> status "partial"
+    journal.summary("push_orders").last_status  # RunStatus.PARTIAL
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import IO
+
+import attrs
+
+from ..errors import ExtensivError
+from ._records import Clock, EntryKind, JournalEntry, LogLevel, RunStatus
+from .store._clock import utc_now
+from .store._protocol import StateStore
+
+__all__ = ["MAX_ERRORS", "MAX_ERROR_LENGTH", "ActionSummary", "Journal", "RunRecorder"]
+
+#: Longest error string kept (longer ones are cut and end with "…").
+MAX_ERROR_LENGTH = 300
+#: Most error strings kept per run; the rest are counted in one closing line.
+MAX_ERRORS = 100
+
+
+def _short(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A journal-safe line for an exception. Library errors promise no secrets or personal data
+    in their message; for anything else only the type is kept (its text could hold either)."""
+    if isinstance(exc, ExtensivError):
+        return _short(f"{type(exc).__name__}: {exc}")
+    return f"unexpected error: {type(exc).__name__}"
+
+
+@attrs.define
+class RunRecorder:
+    """Collects what one run did; :meth:`Journal.run` finishes it for you.
+
+    Status at finish, unless set explicitly: ``failed`` if the block raised, ``partial`` if
+    errors were recorded, else ``success``.
+    """
+
+    _journal: Journal = attrs.field(repr=False)
+    entry: JournalEntry
+    counts: dict[str, int] = attrs.field(factory=dict)
+    errors: list[str] = attrs.field(factory=list)
+    references: dict[str, None] = attrs.field(factory=dict, repr=False)  # ordered set
+    status: RunStatus | None = None
+    _dropped_errors: int = 0
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to counter ``name`` (e.g. ``sent``, ``held``, ``rejected``)."""
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def error(self, message: str) -> None:
+        """Record a short error line (no secrets, no personal data)."""
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(_short(message))
+        else:
+            self._dropped_errors += 1
+
+    def touch(self, *references: str) -> None:
+        """Record references of records this run handled (order numbers, receipt references)."""
+        for reference in references:
+            self.references[reference] = None
+
+    def finish(self, status: RunStatus | None = None) -> JournalEntry:
+        """Write the finished run and return it (called by :meth:`Journal.run`)."""
+        errors = list(self.errors)
+        if self._dropped_errors:
+            errors.append(f"... and {self._dropped_errors} more errors")
+        final = status or self.status or (RunStatus.PARTIAL if errors else RunStatus.SUCCESS)
+        self.entry = self._journal.store.journal_update(
+            attrs.evolve(
+                self.entry,
+                finished_at=self._journal.clock(),
+                status=final,
+                counts=dict(self.counts),
+                errors=tuple(errors),
+                references=tuple(self.references),
+            )
+        )
+        return self.entry
+
+
+@attrs.frozen(kw_only=True)
+class ActionSummary:
+    """What the channel screen shows for one sync action."""
+
+    action: str
+    last_run: JournalEntry | None
+    last_success: JournalEntry | None
+
+    @property
+    def last_status(self) -> RunStatus | None:
+        return self.last_run.status if self.last_run else None
+
+    @property
+    def last_duration(self) -> timedelta | None:
+        return self.last_run.duration if self.last_run else None
+
+    @property
+    def last_counts(self) -> Mapping[str, int]:
+        return self.last_run.counts if self.last_run else {}
+
+    @property
+    def last_errors(self) -> tuple[str, ...]:
+        return self.last_run.errors if self.last_run else ()
+
+
+class Journal:
+    """The journal of ``channel`` in ``store``. ``clock`` stamps start and finish times."""
+
+    #: Column order of :meth:`rows` and :meth:`write_csv`.
+    ROW_FIELDS: tuple[str, ...] = (
+        "entry_id",
+        "channel",
+        "kind",
+        "action",
+        "started_at",
+        "finished_at",
+        "duration_seconds",
+        "status",
+        "level",
+        "message",
+        "counts",
+        "errors",
+        "reference_count",
+        "references",
+    )
+
+    def __init__(self, store: StateStore, channel: str, *, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.channel = channel
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"Journal(channel={self.channel!r})"
+
+    # ------------------------------------------------------------------ writing
+
+    def start(self, action: str) -> RunRecorder:
+        """Write a ``running`` entry for ``action`` and return its recorder (call ``finish``)."""
+        entry = self.store.journal_add(
+            JournalEntry(
+                channel=self.channel,
+                kind=EntryKind.RUN,
+                action=action,
+                started_at=self.clock(),
+                status=RunStatus.RUNNING,
+            )
+        )
+        return RunRecorder(self, entry)
+
+    @contextlib.contextmanager
+    def run(self, action: str) -> Iterator[RunRecorder]:
+        """Journal the ``with`` block as one run of ``action``; an exception marks it failed
+        (with a safe one-line description) and propagates."""
+        recorder = self.start(action)
+        try:
+            yield recorder
+        except BaseException as exc:
+            recorder.error(describe_exception(exc))
+            recorder.finish(RunStatus.FAILED)
+            raise
+        recorder.finish()
+
+    def record_run(
+        self,
+        action: str,
+        *,
+        status: RunStatus,
+        started_at: datetime | None = None,
+        counts: Mapping[str, int] | None = None,
+        errors: Iterable[str] = (),
+        references: Iterable[str] = (),
+    ) -> JournalEntry:
+        """Write a finished run in one call; it finishes now and started at ``started_at``
+        (default: now)."""
+        now = self.clock()
+        return self.store.journal_add(
+            JournalEntry(
+                channel=self.channel,
+                kind=EntryKind.RUN,
+                action=action,
+                started_at=now if started_at is None else started_at,
+                finished_at=now,
+                status=status,
+                counts=dict(counts or {}),
+                errors=tuple(_short(e) for e in errors),
+                references=tuple(dict.fromkeys(references)),
+            )
+        )
+
+    def log(
+        self,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        reference: str = "",
+        action: str = "",
+    ) -> JournalEntry:
+        """Add a manual log entry (optionally about one record reference and/or action)."""
+        now = self.clock()
+        return self.store.journal_add(
+            JournalEntry(
+                channel=self.channel,
+                kind=EntryKind.LOG,
+                action=action,
+                started_at=now,
+                finished_at=now,
+                level=level,
+                message=_short(message),
+                references=(reference,) if reference else (),
+            )
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    def last(self, n: int = 20) -> list[JournalEntry]:
+        """The newest ``n`` entries (runs and logs), newest first."""
+        return self.store.journal_query(self.channel, limit=n)
+
+    def by_action(self, action: str, limit: int | None = None) -> list[JournalEntry]:
+        """Entries of one action, newest first."""
+        return self.store.journal_query(self.channel, action=action, limit=limit)
+
+    def by_reference(self, reference: str, limit: int | None = None) -> list[JournalEntry]:
+        """Entries that touched one record reference, newest first."""
+        return self.store.journal_query(self.channel, reference=reference, limit=limit)
+
+    def summary(self, action: str) -> ActionSummary:
+        """Last run, last success, and through them duration, counts and errors."""
+        last = self.store.journal_query(self.channel, action=action, kind=EntryKind.RUN, limit=1)
+        ok = self.store.journal_query(
+            self.channel, action=action, kind=EntryKind.RUN, status=RunStatus.SUCCESS, limit=1
+        )
+        return ActionSummary(
+            action=action,
+            last_run=last[0] if last else None,
+            last_success=ok[0] if ok else None,
+        )
+
+    def summaries(self) -> dict[str, ActionSummary]:
+        """A summary per action that ever ran, by action name."""
+        runs = self.store.journal_query(self.channel, kind=EntryKind.RUN)
+        return {action: self.summary(action) for action in sorted({r.action for r in runs})}
+
+    # ------------------------------------------------------------------ export
+
+    def rows(self, entries: Iterable[JournalEntry] | None = None) -> list[dict[str, object]]:
+        """Entries (default: all, newest first) as flat dicts in :attr:`ROW_FIELDS` order."""
+        chosen = self.store.journal_query(self.channel) if entries is None else entries
+        return [dict(e.as_row()) for e in chosen]
+
+    def write_csv(self, stream: IO[str], entries: Iterable[JournalEntry] | None = None) -> int:
+        """Write :meth:`rows` as CSV with a header; returns the number of data rows."""
+        rows = self.rows(entries)
+        writer = csv.DictWriter(stream, fieldnames=self.ROW_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return len(rows)

@@ -1,0 +1,216 @@
+"""Exactly-once creates: the ledger records a reference before its request goes out.
+
+An ambiguous failure (timeout, reset, 5xx, lost response) or a ``Duplicate`` answer is resolved
+by looking the record up by reference and adopting it; the record is re-sent only when the
+lookup proves it absent. The same engine serves orders and receipts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    DuplicateError,
+    ExtensivError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from ._records import DEFAULT_RETRY_STATES, LedgerKind, LedgerState, payload_fingerprint
+from .store import StateStore
+
+__all__ = ["CreateJob", "CreateOutcome", "PushEngine"]
+
+log = logging.getLogger("extensiv_connector.sync")
+
+_RESOLVE_STATES = frozenset({*DEFAULT_RETRY_STATES, LedgerState.PENDING})
+
+
+@attrs.frozen(kw_only=True)
+class CreateJob:
+    """One record to create: its ledger reference, the payload, and what it sends per line."""
+
+    reference: str
+    payload: dict[str, Any]
+    sent_lines: Mapping[str, Decimal] = attrs.field(factory=dict)
+    host_key: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CreateOutcome:
+    reference: str
+    state: LedgerState  # SENT, REJECTED, or PENDING (unresolved: retried on the next run)
+    remote_id: int | None = None
+    adopted: bool = False  # the warehouse already had it (found by reference)
+    reason: str = ""
+
+
+class PushEngine:
+    """Runs create jobs with bounded concurrency, recording every step in the ledger.
+
+    ``create`` sends one payload and returns the new remote id; ``lookup`` finds a record by
+    reference and returns its remote id or ``None``. Both are thin client calls.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        channel: str,
+        kind: LedgerKind,
+        *,
+        create: Callable[[dict[str, Any]], int | None],
+        lookup: Callable[[str], int | None],
+        max_in_flight: int,
+        max_attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limit_wait_cap: float = 30.0,
+    ) -> None:
+        self._store = store
+        self._channel = channel
+        self._kind = kind
+        self._create = create
+        self._lookup = lookup
+        self._max_in_flight = max_in_flight
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._rate_limit_wait_cap = rate_limit_wait_cap
+
+    def resolve_pending(self, reference: str) -> CreateOutcome | None:
+        """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
+
+        Returns ``None`` when the lookup proves it absent (the caller may send it again), or a
+        PENDING outcome when the lookup itself failed (try again later).
+        """
+        try:
+            remote_id = self._lookup(reference)
+        except ExtensivError as exc:
+            return CreateOutcome(
+                reference=reference,
+                state=LedgerState.PENDING,
+                reason=f"outcome still unknown: {_short(exc)}",
+            )
+        if remote_id is None:
+            return None
+        self._store.ledger_update(
+            self._channel, self._kind, reference, state=LedgerState.SENT, remote_id=remote_id
+        )
+        return CreateOutcome(
+            reference=reference, state=LedgerState.SENT, remote_id=remote_id, adopted=True
+        )
+
+    def run(self, jobs: list[CreateJob]) -> dict[str, CreateOutcome]:
+        """Claim and send every job; returns outcomes by reference."""
+        if not jobs:
+            return {}
+        outcomes: dict[str, CreateOutcome] = {}
+        workers = min(self._max_in_flight, len(jobs))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extensiv-push") as pool:
+            for outcome in pool.map(self._send_one, jobs):
+                outcomes[outcome.reference] = outcome
+        return outcomes
+
+    def _send_one(self, job: CreateJob) -> CreateOutcome:
+        claim = self._store.ledger_begin(
+            self._channel,
+            self._kind,
+            job.reference,
+            fingerprint=payload_fingerprint(job.payload),
+            sent_lines=job.sent_lines,
+            host_key=job.host_key,
+            retry_states=_RESOLVE_STATES,
+        )
+        if not claim.claimed:
+            entry = claim.entry
+            return CreateOutcome(
+                reference=job.reference,
+                state=entry.state,
+                remote_id=entry.remote_id,
+                adopted=entry.state is LedgerState.SENT,
+                reason="already recorded by another push",
+            )
+        return self._attempt(job)
+
+    def _attempt(self, job: CreateJob) -> CreateOutcome:
+        last_reason = ""
+        for _attempt in range(self._max_attempts):
+            try:
+                remote_id = self._create(job.payload)
+            except DuplicateError:
+                found = self._adopt(job.reference)
+                if found is not None:
+                    return found
+                last_reason = "warehouse reported a duplicate reference that lookup cannot find"
+                break
+            except RateLimitedError as exc:
+                # 429 means the request was not processed: waiting and re-sending is safe.
+                self._sleep(min(exc.retry_after or 1.0, self._rate_limit_wait_cap))
+                last_reason = "rate limited"
+                continue
+            except (OutcomeUnknownError, ServerError, TransportError) as exc:
+                last_reason = f"outcome unknown: {_short(exc)}"
+                try:
+                    found = self._adopt(job.reference)
+                except ExtensivError as lookup_exc:
+                    # Leave it PENDING: the next run resolves it by reference first.
+                    return CreateOutcome(
+                        reference=job.reference,
+                        state=LedgerState.PENDING,
+                        reason=f"{last_reason}; lookup failed: {_short(lookup_exc)}",
+                    )
+                if found is not None:
+                    return found
+                continue  # proven absent: sending again cannot duplicate it
+            except AuthenticationError as exc:
+                return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
+            except ApiError as exc:
+                return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
+            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id)
+        return CreateOutcome(
+            reference=job.reference,
+            state=LedgerState.PENDING,
+            reason=last_reason or "gave up after retries",
+        )
+
+    def _adopt(self, reference: str) -> CreateOutcome | None:
+        remote_id = self._lookup(reference)
+        if remote_id is None:
+            return None
+        outcome = self._mark(reference, LedgerState.SENT, remote_id=remote_id)
+        return attrs.evolve(outcome, adopted=True)
+
+    def _mark(
+        self,
+        reference: str,
+        state: LedgerState,
+        *,
+        remote_id: int | None = None,
+        reason: str = "",
+    ) -> CreateOutcome:
+        self._store.ledger_update(
+            self._channel,
+            self._kind,
+            reference,
+            state=state,
+            remote_id=remote_id,
+            reasons=(reason,) if reason else (),
+        )
+        return CreateOutcome(reference=reference, state=state, remote_id=remote_id, reason=reason)
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _api_reason(exc: ApiError) -> str:
+    detail = exc.hint or exc.error_code or ""
+    return f"HTTP {exc.status} {exc.error_type or ''} {detail}".strip()

@@ -1,0 +1,232 @@
+"""The ``StateStore`` protocol: everything the connector persists, namespaced by channel.
+
+A host may supply its own backend (PostgreSQL, Redis, ...) by implementing these methods and
+running :class:`extensiv_connector.testing.store_contract.StoreContract` against it.
+
+Rules every implementation follows (the contract tests check them):
+
+* every method is atomic; ``ledger_begin``, ``ledger_update``, ``backorder_put``,
+  ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and the lease methods
+  are read-modify-write and must be serialised against concurrent callers (threads and, for
+  shared backends, processes);
+* timestamps written by the store come from its injectable clock;
+* records returned are immutable snapshots (frozen attrs);
+* a channel's state never leaks into another channel, and ``delete_channel`` removes all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from ...models import SalesOrder
+from .._records import (
+    DEFAULT_RETRY_STATES,
+    DEFAULT_SEEN_KEYS_LIMIT,
+    BackorderEntry,
+    Cursor,
+    EntryKind,
+    JournalEntry,
+    Lease,
+    LedgerClaim,
+    LedgerEntry,
+    LedgerKind,
+    LedgerState,
+    RunStatus,
+)
+
+__all__ = ["StateStore"]
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Persistent state of one or more channels (see the module docstring for the rules)."""
+
+    # ------------------------------------------------------------------ push ledger
+
+    def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
+        """The ledger entry for ``reference``, or None if it was never pushed."""
+        ...
+
+    def ledger_begin(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        fingerprint: str = "",
+        sent_lines: Mapping[str, Decimal] | None = None,
+        host_key: str = "",
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+    ) -> LedgerClaim:
+        """Record ``PENDING`` before sending, if no entry exists or it is in ``retry_states``.
+
+        Atomic: of concurrent callers for one reference exactly one gets ``claimed=True``.
+        Otherwise nothing is written and the existing entry is returned with ``claimed=False``.
+        A successful claim increments ``attempts`` and keeps ``created_at``.
+        """
+        ...
+
+    def ledger_update(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        state: LedgerState,
+        remote_id: int | None = None,
+        sent_lines: Mapping[str, Decimal] | None = None,
+        reasons: Collection[str] = (),
+        fingerprint: str | None = None,
+    ) -> LedgerEntry:
+        """Move an existing entry to ``state``; ``None`` arguments keep the stored values and
+        ``reasons`` is replaced. Raises ``StateStoreError`` if the entry does not exist."""
+        ...
+
+    def ledger_list(
+        self,
+        channel: str,
+        kind: LedgerKind | None = None,
+        *,
+        states: Collection[LedgerState] | None = None,
+    ) -> list[LedgerEntry]:
+        """Entries of the channel (optionally one kind, some states), oldest first."""
+        ...
+
+    def ledger_forget(self, channel: str, kind: LedgerKind, reference: str) -> bool:
+        """Remove one entry (True if it existed), e.g. after the host deleted the order."""
+        ...
+
+    # ------------------------------------------------------------------ backorder queue
+
+    def backorder_put(
+        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+    ) -> BackorderEntry:
+        """Hold ``order`` under ``key`` (default: its order number). Re-putting keeps the first
+        ``held_since`` and counts one more evaluation."""
+        ...
+
+    def backorder_get(self, channel: str, key: str) -> BackorderEntry | None: ...
+
+    def backorder_list(self, channel: str) -> list[BackorderEntry]:
+        """Held orders, oldest ``held_since`` first (ties by key)."""
+        ...
+
+    def backorder_remove(self, channel: str, key: str) -> bool:
+        """Stop holding ``key`` (True if it was held)."""
+        ...
+
+    # ------------------------------------------------------------------ cursors
+
+    def cursor_get(self, channel: str, action: str) -> Cursor:
+        """The cursor of ``action`` (an empty cursor if the action never advanced)."""
+        ...
+
+    def cursor_advance(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> Cursor:
+        """Atomically apply :meth:`Cursor.advanced` to the stored cursor and save it.
+
+        Call only after the host has handled the ``delivered`` records."""
+        ...
+
+    def cursor_reset(self, channel: str, action: str) -> None:
+        """Forget the cursor: the next pull starts from the beginning."""
+        ...
+
+    # ------------------------------------------------------------------ journal
+
+    def journal_add(self, entry: JournalEntry) -> JournalEntry:
+        """Store a new entry; returns it with ``entry_id`` assigned (increasing)."""
+        ...
+
+    def journal_update(self, entry: JournalEntry) -> JournalEntry:
+        """Replace the entry with the same ``entry_id`` and channel (``StateStoreError`` if
+        there is none)."""
+        ...
+
+    def journal_query(
+        self,
+        channel: str,
+        *,
+        action: str | None = None,
+        reference: str | None = None,
+        kind: EntryKind | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Matching entries, newest (highest ``entry_id``) first."""
+        ...
+
+    def journal_prune(self, channel: str, *, keep_last: int) -> int:
+        """Delete all but the newest ``keep_last`` entries of the channel; returns how many."""
+        ...
+
+    # ------------------------------------------------------------------ webhook events
+
+    def mark_event_seen(self, channel: str, event_id: str) -> bool:
+        """Remember a webhook event id; True if it was new (process it), False if a repeat."""
+        ...
+
+    def forget_events(self, channel: str, *, seen_before: datetime) -> int:
+        """Drop remembered event ids first seen before ``seen_before``; returns how many."""
+        ...
+
+    def resource_version(self, channel: str, key: str) -> datetime | None:
+        """The newest event time applied for a resource key (e.g. ``order:123``)."""
+        ...
+
+    def advance_resource_version(self, channel: str, key: str, version: datetime) -> bool:
+        """Record ``version`` if it is newer than the stored one. True if it was newer (apply
+        the event), False if an equal or newer event was already applied (drop it)."""
+        ...
+
+    # ------------------------------------------------------------------ leases
+
+    def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        """Take the lease if free, expired or already ``owner``'s (then it is renewed)."""
+        ...
+
+    def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        """Extend ``owner``'s lease; False if another owner holds it or it was released."""
+        ...
+
+    def release_lease(self, channel: str, action: str, owner: str) -> bool:
+        """Give the lease up; False if ``owner`` did not hold it."""
+        ...
+
+    def lease_info(self, channel: str, action: str) -> Lease | None:
+        """The live lease of ``action``, or None if free (expired leases count as free)."""
+        ...
+
+    # ------------------------------------------------------------------ small metadata
+
+    def kv_get(self, channel: str, key: str) -> str | None: ...
+
+    def kv_set(self, channel: str, key: str, value: str | None) -> None:
+        """Set a small string value; ``None`` deletes it."""
+        ...
+
+    # ------------------------------------------------------------------ channels
+
+    def channels(self) -> list[str]:
+        """Every channel with any stored state, sorted."""
+        ...
+
+    def delete_channel(self, channel: str) -> None:
+        """Remove all state of ``channel``: ledger, backorders, cursors, journal, events,
+        resource versions, leases and metadata."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; the store must not be used afterwards."""
+        ...

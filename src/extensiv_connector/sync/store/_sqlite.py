@@ -1,0 +1,846 @@
+"""``SQLiteStore``: the embedded default state store (stdlib ``sqlite3``, one file).
+
+One connection per store, guarded by a lock (safe across threads); every read-modify-write runs
+in ``BEGIN IMMEDIATE`` (safe across processes sharing the file); WAL journal mode so readers do
+not block the writer. The schema is versioned: ``schema_version`` lists the migration steps
+applied, and opening a file applies the missing steps in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ...models import SalesOrder
+from ...wire import dumps, loads, make_converter
+from .._errors import StateStoreError
+from .._records import (
+    DEFAULT_RETRY_STATES,
+    DEFAULT_SEEN_KEYS_LIMIT,
+    BackorderEntry,
+    Clock,
+    Cursor,
+    EntryKind,
+    JournalEntry,
+    Lease,
+    LedgerClaim,
+    LedgerEntry,
+    LedgerKind,
+    LedgerState,
+    LogLevel,
+    RunStatus,
+    claimed_entry,
+    held_entry,
+    may_claim,
+    may_take_lease,
+    updated_entry,
+)
+from ._clock import utc_now
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "migrate"]
+
+
+@attrs.frozen
+class Migration:
+    """One schema step: applied once, in order, inside one transaction."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "ledger, backorders, cursors, journal, events, leases",
+        (
+            """CREATE TABLE ledger (
+                channel TEXT NOT NULL, kind TEXT NOT NULL, reference TEXT NOT NULL,
+                state TEXT NOT NULL, remote_id INTEGER, fingerprint TEXT NOT NULL DEFAULT '',
+                sent_lines TEXT NOT NULL DEFAULT '{}', reasons TEXT NOT NULL DEFAULT '[]',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                PRIMARY KEY (channel, kind, reference)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX ledger_by_state ON ledger (channel, kind, state)",
+            """CREATE TABLE backorders (
+                channel TEXT NOT NULL, key TEXT NOT NULL, order_json TEXT NOT NULL,
+                held_since TEXT NOT NULL, held_ts REAL NOT NULL, updated_at TEXT NOT NULL,
+                reason TEXT NOT NULL DEFAULT '', evaluations INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (channel, key)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE cursors (
+                channel TEXT NOT NULL, action TEXT NOT NULL, watermark TEXT,
+                seen TEXT NOT NULL DEFAULT '{}', updated_at TEXT,
+                PRIMARY KEY (channel, action)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE journal (
+                entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                channel TEXT NOT NULL, kind TEXT NOT NULL, action TEXT NOT NULL,
+                started_at TEXT NOT NULL, finished_at TEXT, status TEXT, level TEXT,
+                message TEXT NOT NULL DEFAULT '', counts TEXT NOT NULL DEFAULT '{}',
+                errors TEXT NOT NULL DEFAULT '[]'
+            )""",
+            "CREATE INDEX journal_by_action ON journal (channel, action, entry_id)",
+            """CREATE TABLE journal_refs (
+                entry_id INTEGER NOT NULL, position INTEGER NOT NULL,
+                channel TEXT NOT NULL, reference TEXT NOT NULL,
+                PRIMARY KEY (entry_id, position)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX journal_refs_by_reference ON journal_refs (channel, reference)",
+            """CREATE TABLE events (
+                channel TEXT NOT NULL, event_id TEXT NOT NULL, seen_ts REAL NOT NULL,
+                PRIMARY KEY (channel, event_id)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE leases (
+                channel TEXT NOT NULL, action TEXT NOT NULL, owner TEXT NOT NULL,
+                acquired_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+                PRIMARY KEY (channel, action)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        2,
+        "resource versions, key/value metadata, ledger host key",
+        (
+            "ALTER TABLE ledger ADD COLUMN host_key TEXT NOT NULL DEFAULT ''",
+            """CREATE TABLE resource_versions (
+                channel TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL,
+                PRIMARY KEY (channel, key)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE kv (
+                channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                PRIMARY KEY (channel, key)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+)
+
+#: The schema version this code writes.
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+#: Tables holding per-channel state (each has a ``channel`` column).
+_CHANNEL_TABLES = (
+    "ledger",
+    "backorders",
+    "cursors",
+    "journal",
+    "journal_refs",
+    "events",
+    "leases",
+    "resource_versions",
+    "kv",
+)
+
+_CHUNK = 500  # bound on "?" placeholders per statement
+
+
+def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema of ``connection`` (autocommit mode) to ``target``; returns the version.
+
+    Raises ``StateStoreError`` if the file was written by a newer version of the library.
+    Concurrent openers are serialised by ``BEGIN IMMEDIATE``.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        (current,) = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+        ).fetchone()
+        if current > SCHEMA_VERSION:
+            raise StateStoreError(
+                f"state store schema version {current} is newer than this library supports"
+                f" ({SCHEMA_VERSION}); upgrade extensiv-connector"
+            )
+        for step in MIGRATIONS:
+            if current < step.version <= target:
+                for statement in step.statements:
+                    connection.execute(statement)
+                connection.execute(
+                    "INSERT INTO schema_version (version, description, applied_at)"
+                    " VALUES (?, ?, ?)",
+                    (step.version, step.description, utc_now().isoformat()),
+                )
+                current = step.version
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return int(current)
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _opt_dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class SQLiteStore:
+    """A :class:`StateStore` in one SQLite file (created, and migrated, on open).
+
+    >>> store = SQLiteStore(":memory:")  # or a file path, e.g. "var/extensiv-state.db"
+    >>> store.schema_version
+    2
+    >>> store.close()
+
+    ``busy_timeout`` (seconds) is how long a writer waits for another process's transaction.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Clock = utc_now,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self._path = os.fspath(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._converter = make_converter()
+        if self._path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(self._path))
+            if not os.path.isdir(parent):
+                raise StateStoreError(f"state store directory does not exist: {parent}")
+        try:
+            conn = sqlite3.connect(
+                self._path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StateStoreError(f"cannot open state store {self._path}: {exc}") from exc
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._version = migrate(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StateStoreError(f"cannot open state store {self._path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._path!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def schema_version(self) -> int:
+        return self._version
+
+    @contextlib.contextmanager
+    def _tx(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction: ``BEGIN IMMEDIATE`` for writes (takes the write lock up front, so
+        read-modify-write cannot interleave across processes), deferred ``BEGIN`` for reads."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StateStoreError("the state store is closed")
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:
+                raise StateStoreError(f"state store {self._path} is busy: {exc}") from exc
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StateStoreError(f"state store {self._path}: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StateStoreError(f"state store {self._path}: commit failed: {exc}") from exc
+
+    # ------------------------------------------------------------------ push ledger
+
+    _LEDGER_COLS = (
+        "channel, kind, reference, state, remote_id, fingerprint, sent_lines, reasons,"
+        " attempts, host_key, created_at, updated_at"
+    )
+
+    @staticmethod
+    def _ledger_row(row: Sequence[Any]) -> LedgerEntry:
+        return LedgerEntry(
+            channel=row[0],
+            kind=LedgerKind(row[1]),
+            reference=row[2],
+            state=LedgerState(row[3]),
+            remote_id=row[4],
+            fingerprint=row[5],
+            sent_lines={k: Decimal(v) for k, v in json.loads(row[6]).items()},
+            reasons=tuple(json.loads(row[7])),
+            attempts=row[8],
+            host_key=row[9],
+            created_at=_dt(row[10]),
+            updated_at=_dt(row[11]),
+        )
+
+    def _ledger_fetch(
+        self, conn: sqlite3.Connection, channel: str, kind: LedgerKind, reference: str
+    ) -> LedgerEntry | None:
+        row = conn.execute(
+            f"SELECT {self._LEDGER_COLS} FROM ledger"  # noqa: S608 - constant column list
+            " WHERE channel = ? AND kind = ? AND reference = ?",
+            (channel, kind.value, reference),
+        ).fetchone()
+        return None if row is None else self._ledger_row(row)
+
+    @staticmethod
+    def _ledger_save(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
+            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.channel,
+                entry.kind.value,
+                entry.reference,
+                entry.state.value,
+                entry.remote_id,
+                entry.fingerprint,
+                _json({k: str(v) for k, v in entry.sent_lines.items()}),
+                _json(list(entry.reasons)),
+                entry.attempts,
+                entry.host_key,
+                entry.created_at.isoformat(),
+                entry.updated_at.isoformat(),
+            ),
+        )
+
+    def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
+        with self._tx(write=False) as conn:
+            return self._ledger_fetch(conn, channel, kind, reference)
+
+    def ledger_begin(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        fingerprint: str = "",
+        sent_lines: Mapping[str, Decimal] | None = None,
+        host_key: str = "",
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+    ) -> LedgerClaim:
+        with self._tx() as conn:
+            existing = self._ledger_fetch(conn, channel, kind, reference)
+            if not may_claim(existing, retry_states):
+                assert existing is not None
+                return LedgerClaim(entry=existing, claimed=False)
+            entry = claimed_entry(
+                existing,
+                channel=channel,
+                kind=kind,
+                reference=reference,
+                now=self._clock(),
+                fingerprint=fingerprint,
+                sent_lines=sent_lines,
+                host_key=host_key,
+            )
+            self._ledger_save(conn, entry)
+            return LedgerClaim(entry=entry, claimed=True)
+
+    def ledger_update(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        state: LedgerState,
+        remote_id: int | None = None,
+        sent_lines: Mapping[str, Decimal] | None = None,
+        reasons: Collection[str] = (),
+        fingerprint: str | None = None,
+    ) -> LedgerEntry:
+        with self._tx() as conn:
+            existing = self._ledger_fetch(conn, channel, kind, reference)
+            if existing is None:
+                raise StateStoreError(
+                    f"channel {channel!r}: no {kind.value} ledger entry for reference {reference!r}"
+                )
+            entry = updated_entry(
+                existing,
+                now=self._clock(),
+                state=state,
+                remote_id=remote_id,
+                sent_lines=sent_lines,
+                reasons=reasons,
+                fingerprint=fingerprint,
+            )
+            self._ledger_save(conn, entry)
+            return entry
+
+    def ledger_list(
+        self,
+        channel: str,
+        kind: LedgerKind | None = None,
+        *,
+        states: Collection[LedgerState] | None = None,
+    ) -> list[LedgerEntry]:
+        sql = f"SELECT {self._LEDGER_COLS} FROM ledger WHERE channel = ?"  # noqa: S608 - constant
+        params: list[Any] = [channel]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind.value)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sql, params).fetchall()
+        entries = [self._ledger_row(r) for r in rows]
+        if states is not None:
+            entries = [e for e in entries if e.state in states]
+        return sorted(entries, key=lambda e: (e.created_at, e.kind.value, e.reference))
+
+    def ledger_forget(self, channel: str, kind: LedgerKind, reference: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM ledger WHERE channel = ? AND kind = ? AND reference = ?",
+                (channel, kind.value, reference),
+            )
+            return cur.rowcount > 0
+
+    # ------------------------------------------------------------------ backorder queue
+
+    def _backorder_row(self, row: Sequence[Any]) -> BackorderEntry:
+        return BackorderEntry(
+            channel=row[0],
+            key=row[1],
+            order=self._converter.structure(loads(row[2]), SalesOrder),
+            held_since=_dt(row[3]),
+            updated_at=_dt(row[4]),
+            reason=row[5],
+            evaluations=row[6],
+        )
+
+    _BACKORDER_COLS = "channel, key, order_json, held_since, updated_at, reason, evaluations"
+
+    def _backorder_fetch(
+        self, conn: sqlite3.Connection, channel: str, key: str
+    ) -> BackorderEntry | None:
+        row = conn.execute(
+            f"SELECT {self._BACKORDER_COLS} FROM backorders"  # noqa: S608 - constant columns
+            " WHERE channel = ? AND key = ?",
+            (channel, key),
+        ).fetchone()
+        return None if row is None else self._backorder_row(row)
+
+    def backorder_put(
+        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+    ) -> BackorderEntry:
+        key = order.order_number if key is None else key
+        document = dumps(self._converter.unstructure(order))
+        with self._tx() as conn:
+            existing = self._backorder_fetch(conn, channel, key)
+            entry = held_entry(
+                existing, channel=channel, key=key, order=order, reason=reason, now=self._clock()
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO backorders (channel, key, order_json, held_since,"
+                " held_ts, updated_at, reason, evaluations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    channel,
+                    key,
+                    document,
+                    entry.held_since.isoformat(),
+                    entry.held_since.timestamp(),
+                    entry.updated_at.isoformat(),
+                    entry.reason,
+                    entry.evaluations,
+                ),
+            )
+            return entry
+
+    def backorder_get(self, channel: str, key: str) -> BackorderEntry | None:
+        with self._tx(write=False) as conn:
+            return self._backorder_fetch(conn, channel, key)
+
+    def backorder_list(self, channel: str) -> list[BackorderEntry]:
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT {self._BACKORDER_COLS} FROM backorders"  # noqa: S608 - constant columns
+                " WHERE channel = ? ORDER BY held_ts, key",
+                (channel,),
+            ).fetchall()
+        return [self._backorder_row(r) for r in rows]
+
+    def backorder_remove(self, channel: str, key: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, key)
+            )
+            return cur.rowcount > 0
+
+    # ------------------------------------------------------------------ cursors
+
+    @staticmethod
+    def _cursor_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Cursor:
+        row = conn.execute(
+            "SELECT watermark, seen, updated_at FROM cursors WHERE channel = ? AND action = ?",
+            (channel, action),
+        ).fetchone()
+        if row is None:
+            return Cursor(channel=channel, action=action)
+        return Cursor(
+            channel=channel,
+            action=action,
+            watermark=_opt_dt(row[0]),
+            seen={k: _dt(v) for k, v in json.loads(row[1]).items()},
+            updated_at=_opt_dt(row[2]),
+        )
+
+    def cursor_get(self, channel: str, action: str) -> Cursor:
+        with self._tx(write=False) as conn:
+            return self._cursor_fetch(conn, channel, action)
+
+    def cursor_advance(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> Cursor:
+        with self._tx() as conn:
+            cursor = self._cursor_fetch(conn, channel, action).advanced(
+                delivered,
+                overlap=overlap,
+                now=self._clock(),
+                watermark=watermark,
+                max_keys=max_keys,
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO cursors (channel, action, watermark, seen, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    channel,
+                    action,
+                    _ts(cursor.watermark),
+                    _json({k: t.isoformat() for k, t in cursor.seen.items()}),
+                    _ts(cursor.updated_at),
+                ),
+            )
+            return cursor
+
+    def cursor_reset(self, channel: str, action: str) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM cursors WHERE channel = ? AND action = ?", (channel, action))
+
+    # ------------------------------------------------------------------ journal
+
+    @staticmethod
+    def _journal_values(entry: JournalEntry) -> tuple[Any, ...]:
+        return (
+            entry.channel,
+            entry.kind.value,
+            entry.action,
+            entry.started_at.isoformat(),
+            _ts(entry.finished_at),
+            entry.status.value if entry.status else None,
+            entry.level.value if entry.level else None,
+            entry.message,
+            _json(entry.counts),
+            _json(list(entry.errors)),
+        )
+
+    @staticmethod
+    def _journal_refs_save(conn: sqlite3.Connection, entry_id: int, entry: JournalEntry) -> None:
+        conn.execute("DELETE FROM journal_refs WHERE entry_id = ?", (entry_id,))
+        conn.executemany(
+            "INSERT INTO journal_refs (entry_id, position, channel, reference) VALUES (?, ?, ?, ?)",
+            [(entry_id, i, entry.channel, ref) for i, ref in enumerate(entry.references)],
+        )
+
+    def journal_add(self, entry: JournalEntry) -> JournalEntry:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO journal (channel, kind, action, started_at, finished_at, status,"
+                " level, message, counts, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._journal_values(entry),
+            )
+            entry_id = cur.lastrowid
+            assert entry_id is not None
+            self._journal_refs_save(conn, entry_id, entry)
+            return attrs.evolve(entry, entry_id=entry_id)
+
+    def journal_update(self, entry: JournalEntry) -> JournalEntry:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE journal SET channel = ?, kind = ?, action = ?, started_at = ?,"
+                " finished_at = ?, status = ?, level = ?, message = ?, counts = ?, errors = ?"
+                " WHERE entry_id = ? AND channel = ?",
+                (*self._journal_values(entry), entry.entry_id, entry.channel),
+            )
+            if entry.entry_id is None or cur.rowcount == 0:
+                raise StateStoreError(
+                    f"channel {entry.channel!r}: no journal entry {entry.entry_id!r} to update"
+                )
+            self._journal_refs_save(conn, entry.entry_id, entry)
+            return entry
+
+    def journal_query(
+        self,
+        channel: str,
+        *,
+        action: str | None = None,
+        reference: str | None = None,
+        kind: EntryKind | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        sql = (
+            "SELECT entry_id, channel, kind, action, started_at, finished_at, status, level,"
+            " message, counts, errors FROM journal WHERE channel = ?"
+        )
+        params: list[Any] = [channel]
+        for column, value in (
+            ("action", action),
+            ("kind", kind.value if kind else None),
+            ("status", status.value if status else None),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        if reference is not None:
+            sql += (
+                " AND entry_id IN (SELECT entry_id FROM journal_refs"
+                " WHERE channel = ? AND reference = ?)"
+            )
+            params.extend((channel, reference))
+        sql += " ORDER BY entry_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(limit, 0))
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sql, params).fetchall()
+            refs: dict[int, list[str]] = {}
+            ids = [r[0] for r in rows]
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for entry_id, ref in conn.execute(
+                    "SELECT entry_id, reference FROM journal_refs"  # noqa: S608 - only "?" marks
+                    f" WHERE entry_id IN ({marks}) ORDER BY entry_id, position",
+                    chunk,
+                ):
+                    refs.setdefault(entry_id, []).append(ref)
+        return [
+            JournalEntry(
+                entry_id=r[0],
+                channel=r[1],
+                kind=EntryKind(r[2]),
+                action=r[3],
+                started_at=_dt(r[4]),
+                finished_at=_opt_dt(r[5]),
+                status=RunStatus(r[6]) if r[6] else None,
+                level=LogLevel(r[7]) if r[7] else None,
+                message=r[8],
+                counts=json.loads(r[9]),
+                errors=tuple(json.loads(r[10])),
+                references=tuple(refs.get(r[0], ())),
+            )
+            for r in rows
+        ]
+
+    def journal_prune(self, channel: str, *, keep_last: int) -> int:
+        with self._tx() as conn:
+            keep = "SELECT entry_id FROM journal WHERE channel = ? ORDER BY entry_id DESC LIMIT ?"
+            args = (channel, channel, max(keep_last, 0))
+            conn.execute(
+                f"DELETE FROM journal_refs WHERE channel = ? AND entry_id NOT IN ({keep})",  # noqa: S608 - constant
+                args,
+            )
+            cur = conn.execute(
+                f"DELETE FROM journal WHERE channel = ? AND entry_id NOT IN ({keep})",  # noqa: S608 - constant
+                args,
+            )
+            return cur.rowcount
+
+    # ------------------------------------------------------------------ webhook events
+
+    def mark_event_seen(self, channel: str, event_id: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO events (channel, event_id, seen_ts) VALUES (?, ?, ?)",
+                (channel, event_id, self._clock().timestamp()),
+            )
+            return cur.rowcount > 0
+
+    def forget_events(self, channel: str, *, seen_before: datetime) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM events WHERE channel = ? AND seen_ts < ?",
+                (channel, seen_before.timestamp()),
+            )
+            return cur.rowcount
+
+    def resource_version(self, channel: str, key: str) -> datetime | None:
+        with self._tx(write=False) as conn:
+            row = conn.execute(
+                "SELECT version FROM resource_versions WHERE channel = ? AND key = ?",
+                (channel, key),
+            ).fetchone()
+        return None if row is None else _dt(row[0])
+
+    def advance_resource_version(self, channel: str, key: str, version: datetime) -> bool:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT version FROM resource_versions WHERE channel = ? AND key = ?",
+                (channel, key),
+            ).fetchone()
+            if row is not None and version <= _dt(row[0]):
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO resource_versions (channel, key, version) VALUES (?, ?, ?)",
+                (channel, key, version.isoformat()),
+            )
+            return True
+
+    # ------------------------------------------------------------------ leases
+
+    @staticmethod
+    def _lease_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Lease | None:
+        row = conn.execute(
+            "SELECT owner, acquired_at, expires_at FROM leases WHERE channel = ? AND action = ?",
+            (channel, action),
+        ).fetchone()
+        if row is None:
+            return None
+        return Lease(
+            channel=channel,
+            action=action,
+            owner=row[0],
+            acquired_at=_dt(row[1]),
+            expires_at=_dt(row[2]),
+        )
+
+    @staticmethod
+    def _lease_save(conn: sqlite3.Connection, lease: Lease) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO leases (channel, action, owner, acquired_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                lease.channel,
+                lease.action,
+                lease.owner,
+                lease.acquired_at.isoformat(),
+                lease.expires_at.isoformat(),
+            ),
+        )
+
+    def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        with self._tx() as conn:
+            now = self._clock()
+            existing = self._lease_fetch(conn, channel, action)
+            if not may_take_lease(existing, owner, now):
+                return False
+            keep = existing is not None and existing.owner == owner and existing.live(now)
+            self._lease_save(
+                conn,
+                Lease(
+                    channel=channel,
+                    action=action,
+                    owner=owner,
+                    acquired_at=existing.acquired_at if keep and existing else now,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                ),
+            )
+            return True
+
+    def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        with self._tx() as conn:
+            existing = self._lease_fetch(conn, channel, action)
+            if existing is None or existing.owner != owner:
+                return False
+            expires = self._clock() + timedelta(seconds=ttl_seconds)
+            self._lease_save(conn, attrs.evolve(existing, expires_at=expires))
+            return True
+
+    def release_lease(self, channel: str, action: str, owner: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM leases WHERE channel = ? AND action = ? AND owner = ?",
+                (channel, action, owner),
+            )
+            return cur.rowcount > 0
+
+    def lease_info(self, channel: str, action: str) -> Lease | None:
+        with self._tx(write=False) as conn:
+            existing = self._lease_fetch(conn, channel, action)
+        return existing if existing is not None and existing.live(self._clock()) else None
+
+    # ------------------------------------------------------------------ small metadata
+
+    def kv_get(self, channel: str, key: str) -> str | None:
+        with self._tx(write=False) as conn:
+            row = conn.execute(
+                "SELECT value FROM kv WHERE channel = ? AND key = ?", (channel, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def kv_set(self, channel: str, key: str, value: str | None) -> None:
+        with self._tx() as conn:
+            if value is None:
+                conn.execute("DELETE FROM kv WHERE channel = ? AND key = ?", (channel, key))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                    (channel, key, value),
+                )
+
+    # ------------------------------------------------------------------ channels
+
+    def channels(self) -> list[str]:
+        union = " UNION ".join(
+            f"SELECT channel FROM {t}"  # noqa: S608 - table names are module constants
+            for t in _CHANNEL_TABLES
+        )
+        with self._tx(write=False) as conn:
+            rows = conn.execute(f"{union} ORDER BY channel").fetchall()
+        return [r[0] for r in rows]
+
+    def delete_channel(self, channel: str) -> None:
+        with self._tx() as conn:
+            for table in _CHANNEL_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE channel = ?", (channel,))  # noqa: S608 - constant
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

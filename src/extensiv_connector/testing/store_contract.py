@@ -1,0 +1,709 @@
+"""The behaviour every :class:`~extensiv_connector.sync.StateStore` must have, as pytest tests.
+
+A host with its own backend (PostgreSQL, ...) runs the same checks as the built-in stores::
+
+    import pytest
+    from extensiv_connector.testing.store_contract import StoreContract
+
+    class TestPostgresStore(StoreContract):
+        @pytest.fixture
+        def store_factory(self, postgres_dsn):
+            made = []
+            def make(clock):
+                store = PostgresStore(postgres_dsn, clock=clock, schema=f"t{len(made)}")
+                made.append(store)
+                return store
+            yield make
+            for store in made:
+                store.close()
+
+``store_factory(clock)`` must return a fresh, empty store whose timestamps come from ``clock``
+(a :class:`FakeClock`). Every test here is a ``test_*`` method, so the subclass collects them all.
+Needs ``pytest`` and ``hypothesis`` (the ``testing`` extra).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ..errors import ExtensivError
+from ..models import Address, OrderLine, SalesOrder
+from ..sync import (
+    EntryKind,
+    JournalEntry,
+    LeaseHeldError,
+    LeaseLostError,
+    LedgerKind,
+    LedgerState,
+    LogLevel,
+    RunStatus,
+    StateStore,
+    StateStoreError,
+    hold_lease,
+)
+
+__all__ = ["FakeClock", "StoreContract", "StoreFactory"]
+
+ORDER = LedgerKind.ORDER
+RECEIPT = LedgerKind.RECEIPT
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+API_T0 = datetime(2024, 3, 1, 8, 0)  # the API's offset-less lastModifiedDate style
+
+
+class FakeClock:
+    """A clock for tests: stands still until :meth:`advance` is called."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+#: ``store_factory(clock)`` -> a fresh, empty store using ``clock``.
+StoreFactory = Callable[[FakeClock], StateStore]
+
+# Property tests build a fresh store per example from ``store_factory`` (so the function-scoped
+# fixture is safe), and run once per backend subclass (so "differing executors" is expected).
+_PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.differing_executors,
+        HealthCheck.too_slow,
+    ],
+)
+
+
+def _order(number: str = "SO-1", *, quantity: str = "2.50") -> SalesOrder:
+    return SalesOrder(
+        order_number=number,
+        lines=(
+            OrderLine(sku="SKU-A", quantity=Decimal(quantity), line_reference="1"),
+            OrderLine(sku="SKU-B", quantity=Decimal("1"), references={"ext": "x-1"}),
+        ),
+        ship_to=Address(name="Test Person", address1="1 Test St", city="Town", country="US"),
+        ordered_at=datetime(2024, 2, 28, 9, 30, 15),
+        carrier="UPS",
+        priority=3,
+        references={"channel": "web"},
+    )
+
+
+def _run(channel: str, action: str, status: RunStatus, refs: tuple[str, ...] = ()) -> JournalEntry:
+    return JournalEntry(
+        channel=channel,
+        kind=EntryKind.RUN,
+        action=action,
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=2),
+        status=status,
+        counts={"sent": 1},
+        errors=("one error",) if status is RunStatus.PARTIAL else (),
+        references=refs,
+    )
+
+
+class StoreContract:
+    """Shared contract tests. Subclasses provide the ``store_factory`` fixture."""
+
+    @pytest.fixture
+    def store_factory(self) -> Iterator[StoreFactory]:
+        raise NotImplementedError("subclasses provide a store_factory fixture")
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def store(self, store_factory: StoreFactory, clock: FakeClock) -> StateStore:
+        return store_factory(clock)
+
+    # ------------------------------------------------------------------ protocol
+
+    def test_store_satisfies_the_protocol(self, store: StateStore) -> None:
+        assert isinstance(store, StateStore)
+
+    # ------------------------------------------------------------------ push ledger
+
+    def test_unknown_reference_has_no_ledger_entry(self, store: StateStore) -> None:
+        assert store.ledger_get("main", ORDER, "SO-1") is None
+
+    def test_ledger_begin_records_pending_before_sending(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        claim = store.ledger_begin(
+            "main",
+            ORDER,
+            "SO-1",
+            fingerprint="abc",
+            sent_lines={"1": Decimal("2.5")},
+            host_key="H1",
+        )
+
+        assert claim.claimed
+        assert LedgerState.PENDING == claim.entry.state
+        assert 1 == claim.entry.attempts
+        assert clock.now == claim.entry.created_at == claim.entry.updated_at
+        assert ({"1": Decimal("2.5")}, "abc", "H1") == (
+            claim.entry.sent_lines,
+            claim.entry.fingerprint,
+            claim.entry.host_key,
+        )
+        assert claim.entry == store.ledger_get("main", ORDER, "SO-1")
+
+    def test_pending_entry_is_returned_unclaimed_to_a_second_caller(
+        self, store: StateStore
+    ) -> None:
+        first = store.ledger_begin("main", ORDER, "SO-1", fingerprint="abc")
+        second = store.ledger_begin("main", ORDER, "SO-1", fingerprint="other")
+
+        assert not second.claimed
+        assert first.entry == second.entry
+
+    def test_sent_entry_is_already_present_and_not_claimed(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1")
+        store.ledger_update("main", ORDER, "SO-1", state=LedgerState.SENT, remote_id=42)
+
+        claim = store.ledger_begin("main", ORDER, "SO-1")
+
+        assert not claim.claimed
+        assert (LedgerState.SENT, 42) == (claim.entry.state, claim.entry.remote_id)
+
+    @pytest.mark.parametrize("state", [LedgerState.HELD, LedgerState.REJECTED])
+    def test_held_or_rejected_entry_can_be_claimed_again(
+        self, store: StateStore, clock: FakeClock, state: LedgerState
+    ) -> None:
+        created = store.ledger_begin("main", ORDER, "SO-1").entry.created_at
+        store.ledger_update("main", ORDER, "SO-1", state=state, reasons=["no stock"])
+        clock.advance(60)
+
+        claim = store.ledger_begin("main", ORDER, "SO-1", fingerprint="v2")
+
+        assert claim.claimed
+        assert (LedgerState.PENDING, 2, (), "v2") == (
+            claim.entry.state,
+            claim.entry.attempts,
+            claim.entry.reasons,
+            claim.entry.fingerprint,
+        )
+        assert (created, clock.now) == (claim.entry.created_at, claim.entry.updated_at)
+
+    def test_retry_states_decide_what_can_be_claimed_again(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1")
+        store.ledger_update("main", ORDER, "SO-1", state=LedgerState.HELD)
+
+        refused = store.ledger_begin("main", ORDER, "SO-1", retry_states=())
+        forced = store.ledger_begin("main", ORDER, "SO-1", retry_states={LedgerState.HELD})
+
+        assert (False, True) == (refused.claimed, forced.claimed)
+
+    def test_ledger_update_records_outcome_and_keeps_what_is_not_given(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        store.ledger_begin("main", ORDER, "SO-1", fingerprint="f1", sent_lines={"A": Decimal(3)})
+        clock.advance(5)
+        sent = store.ledger_update(
+            "main", ORDER, "SO-1", state=LedgerState.SENT, remote_id=7, reasons=["partial"]
+        )
+        canceled = store.ledger_update("main", ORDER, "SO-1", state=LedgerState.CANCELED)
+
+        assert (7, "f1", {"A": Decimal(3)}, ("partial",), clock.now) == (
+            sent.remote_id,
+            sent.fingerprint,
+            sent.sent_lines,
+            sent.reasons,
+            sent.updated_at,
+        )
+        assert (LedgerState.CANCELED, 7, ()) == (
+            canceled.state,
+            canceled.remote_id,
+            canceled.reasons,
+        )
+        assert canceled == store.ledger_get("main", ORDER, "SO-1")
+
+    def test_ledger_keeps_exact_decimal_quantities(self, store: StateStore) -> None:
+        lines = {"1": Decimal("0.333333"), "SKU-B": Decimal("12000")}
+        store.ledger_begin("main", ORDER, "SO-1", sent_lines=lines)
+        store.ledger_update("main", ORDER, "SO-1", state=LedgerState.SENT, sent_lines=lines)
+
+        entry = store.ledger_get("main", ORDER, "SO-1")
+
+        assert entry is not None
+        assert lines == entry.sent_lines
+
+    def test_updating_an_unknown_ledger_entry_is_a_state_store_error(
+        self, store: StateStore
+    ) -> None:
+        with pytest.raises(StateStoreError, match="SO-404"):
+            store.ledger_update("main", ORDER, "SO-404", state=LedgerState.SENT)
+
+    def test_orders_and_receipts_have_separate_ledgers(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "R-1")
+
+        assert store.ledger_begin("main", RECEIPT, "R-1").claimed
+        assert [ORDER] == [e.kind for e in store.ledger_list("main", ORDER)]
+
+    def test_ledger_list_filters_by_state_oldest_first(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        for ref in ("C", "A", "B"):
+            store.ledger_begin("main", ORDER, ref)
+            clock.advance(1)
+        store.ledger_update("main", ORDER, "A", state=LedgerState.SENT, remote_id=1)
+        store.ledger_begin("main", RECEIPT, "Z")
+
+        pending = store.ledger_list("main", ORDER, states={LedgerState.PENDING})
+        everything = store.ledger_list("main")
+
+        assert ["C", "B"] == [e.reference for e in pending]
+        assert ["C", "A", "B", "Z"] == [e.reference for e in everything]
+
+    def test_ledger_forget_removes_one_entry(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1")
+
+        assert (True, False) == (
+            store.ledger_forget("main", ORDER, "SO-1"),
+            store.ledger_forget("main", ORDER, "SO-1"),
+        )
+        assert store.ledger_get("main", ORDER, "SO-1") is None
+
+    def test_concurrent_ledger_begin_has_exactly_one_winner(self, store: StateStore) -> None:
+        workers = 8
+        barrier = threading.Barrier(workers)
+        claims: list[bool] = []
+
+        def race() -> None:
+            barrier.wait()
+            claims.append(store.ledger_begin("main", ORDER, "SO-RACE").claimed)
+
+        threads = [threading.Thread(target=race) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        entry = store.ledger_get("main", ORDER, "SO-RACE")
+        assert (1, workers) == (claims.count(True), len(claims))
+        assert entry is not None
+        assert 1 == entry.attempts
+
+    # ------------------------------------------------------------------ backorders
+
+    def test_backorder_round_trips_the_sales_order(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        order = _order()
+        put = store.backorder_put("main", order, reason="SKU-A short by 2.5")
+        got = store.backorder_get("main", "SO-1")
+
+        assert got is not None
+        assert order == got.order
+        assert (clock.now, "SKU-A short by 2.5", 1) == (got.held_since, got.reason, got.evaluations)
+        assert put == got
+
+    def test_backorder_repr_hides_the_order(self, store: StateStore) -> None:
+        entry = store.backorder_put("main", _order())
+
+        assert "Test Person" not in repr(entry)
+
+    def test_holding_again_keeps_held_since_and_counts_evaluations(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        first = store.backorder_put("main", _order(quantity="1"))
+        clock.advance(3600)
+        again = store.backorder_put("main", _order(quantity="4"), reason="still short")
+
+        assert (first.held_since, clock.now, 2) == (
+            again.held_since,
+            again.updated_at,
+            again.evaluations,
+        )
+        assert Decimal(4) == again.order.lines[0].quantity
+
+    def test_backorders_are_listed_oldest_first(self, store: StateStore, clock: FakeClock) -> None:
+        for number in ("SO-3", "SO-1", "SO-2"):
+            store.backorder_put("main", _order(number))
+            clock.advance(1)
+        store.backorder_put("main", _order("SO-3"))  # re-held: still the oldest
+
+        assert ["SO-3", "SO-1", "SO-2"] == [e.key for e in store.backorder_list("main")]
+
+    def test_backorder_remove_and_custom_key(self, store: StateStore) -> None:
+        store.backorder_put("main", _order("SO-1"), key="SO-1#2")
+
+        assert store.backorder_get("main", "SO-1") is None
+        assert "SO-1" == store.backorder_list("main")[0].order_number
+        assert (True, False) == (
+            store.backorder_remove("main", "SO-1#2"),
+            store.backorder_remove("main", "SO-1#2"),
+        )
+        assert [] == store.backorder_list("main")
+
+    # ------------------------------------------------------------------ cursors
+
+    def test_cursor_starts_empty(self, store: StateStore) -> None:
+        cursor = store.cursor_get("main", "receive_shipments")
+
+        assert (None, {}, None) == (cursor.watermark, cursor.seen, cursor.since(timedelta(1)))
+
+    def test_cursor_advance_moves_watermark_and_remembers_delivered_keys(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        delivered = {"s:1": API_T0, "s:2": API_T0 + timedelta(minutes=5)}
+
+        advanced = store.cursor_advance(
+            "main", "receive_shipments", delivered, overlap=timedelta(minutes=10)
+        )
+
+        assert advanced == store.cursor_get("main", "receive_shipments")
+        assert (API_T0 + timedelta(minutes=5), delivered, clock.now) == (
+            advanced.watermark,
+            advanced.seen,
+            advanced.updated_at,
+        )
+        assert advanced.is_delivered("s:1")
+        assert API_T0 - timedelta(minutes=5) == advanced.since(timedelta(minutes=10))
+
+    def test_cursor_never_moves_backwards_and_prunes_old_keys(self, store: StateStore) -> None:
+        overlap = timedelta(minutes=10)
+        store.cursor_advance("main", "a", {"old": API_T0}, overlap=overlap)
+        later = API_T0 + timedelta(hours=1)
+        store.cursor_advance("main", "a", {"new": later}, overlap=overlap)
+        store.cursor_advance("main", "a", {"late": API_T0 + timedelta(minutes=55)}, overlap=overlap)
+
+        cursor = store.cursor_get("main", "a")
+
+        assert later == cursor.watermark
+        assert {"new", "late"} == set(cursor.seen)
+
+    def test_cursor_watermark_can_be_set_explicitly_and_reset(self, store: StateStore) -> None:
+        store.cursor_advance("main", "a", {}, overlap=timedelta(0), watermark=API_T0)
+        assert API_T0 == store.cursor_get("main", "a").watermark
+
+        store.cursor_reset("main", "a")
+
+        assert store.cursor_get("main", "a").watermark is None
+
+    def test_cursor_keeps_at_most_max_keys_newest(self, store: StateStore) -> None:
+        delivered = {f"k{i}": API_T0 + timedelta(seconds=i) for i in range(10)}
+
+        cursor = store.cursor_advance(
+            "main", "a", delivered, overlap=timedelta(hours=1), max_keys=3
+        )
+
+        assert {"k7", "k8", "k9"} == set(store.cursor_get("main", "a").seen) == set(cursor.seen)
+
+    @_PROPERTY
+    @given(
+        records=st.lists(
+            st.tuples(st.integers(0, 500), st.integers(0, 30)),  # (modified, visibility lag)
+            max_size=40,
+        ),
+        pulls=st.lists(st.integers(0, 600), min_size=1, max_size=8),
+    )
+    def test_overlapping_pulls_deliver_every_record_exactly_once(
+        self,
+        store_factory: StoreFactory,
+        records: list[tuple[int, int]],
+        pulls: list[int],
+    ) -> None:
+        """Records commit up to 30 s after their modification time; with a 30 s overlap and
+        dedupe keys, a series of pulls (plus a final one) delivers each exactly once."""
+        store = store_factory(FakeClock())
+        overlap = timedelta(seconds=30)
+        delivered: list[str] = []
+        for now in [*sorted(pulls), 10_000]:
+            cursor = store.cursor_get("main", "pull")
+            since = cursor.since(overlap)
+            batch = {
+                f"r{i}:{m}": API_T0 + timedelta(seconds=m)
+                for i, (m, lag) in enumerate(records)
+                if m + lag <= now and (since is None or API_T0 + timedelta(seconds=m) >= since)
+            }
+            fresh = {k: t for k, t in batch.items() if not cursor.is_delivered(k)}
+            delivered.extend(fresh)
+            store.cursor_advance("main", "pull", fresh, overlap=overlap)
+
+        assert sorted(f"r{i}:{m}" for i, (m, _) in enumerate(records)) == sorted(delivered)
+
+    # ------------------------------------------------------------------ journal
+
+    def test_journal_assigns_increasing_ids_and_updates_in_place(self, store: StateStore) -> None:
+        first = store.journal_add(_run("main", "push_orders", RunStatus.RUNNING, ("SO-1",)))
+        second = store.journal_add(_run("main", "push_orders", RunStatus.SUCCESS))
+        assert first.entry_id is not None
+        assert second.entry_id is not None
+        assert second.entry_id > first.entry_id
+
+        done = store.journal_update(
+            JournalEntry(
+                channel="main",
+                kind=EntryKind.RUN,
+                action="push_orders",
+                started_at=T0,
+                entry_id=first.entry_id,
+                status=RunStatus.FAILED,
+                errors=("boom",),
+                references=("SO-2", "SO-1"),
+            )
+        )
+
+        assert [second, done] == store.journal_query("main")
+
+    def test_updating_an_unknown_journal_entry_is_a_state_store_error(
+        self, store: StateStore
+    ) -> None:
+        ghost = _run("main", "a", RunStatus.SUCCESS)
+        with pytest.raises(StateStoreError):
+            store.journal_update(ghost)
+        with pytest.raises(StateStoreError):
+            store.journal_update(attrs.evolve(ghost, entry_id=99_999))
+
+    def test_journal_query_filters_newest_first(self, store: StateStore) -> None:
+        a1 = store.journal_add(_run("main", "a", RunStatus.SUCCESS, ("X",)))
+        b1 = store.journal_add(_run("main", "b", RunStatus.FAILED, ("X", "Y")))
+        log = store.journal_add(
+            JournalEntry(
+                channel="main",
+                kind=EntryKind.LOG,
+                action="",
+                started_at=T0,
+                level=LogLevel.WARNING,
+                message="checked by hand",
+                references=("Y",),
+            )
+        )
+        a2 = store.journal_add(_run("main", "a", RunStatus.PARTIAL))
+
+        assert [a2, log, b1, a1] == store.journal_query("main")
+        assert [a2, a1] == store.journal_query("main", action="a")
+        assert [log, b1] == store.journal_query("main", reference="Y")
+        assert [b1, a1] == store.journal_query("main", reference="X")
+        assert [log] == store.journal_query("main", kind=EntryKind.LOG)
+        assert [a1] == store.journal_query("main", action="a", status=RunStatus.SUCCESS)
+        assert [a2, log] == store.journal_query("main", limit=2)
+
+    def test_journal_prune_keeps_the_newest_entries(self, store: StateStore) -> None:
+        entries = [store.journal_add(_run("main", "a", RunStatus.SUCCESS, ("R",))) for _ in "abcd"]
+
+        assert 2 == store.journal_prune("main", keep_last=2)
+        assert entries[:1:-1] == store.journal_query("main")
+        assert entries[:1:-1] == store.journal_query("main", reference="R")
+
+    @_PROPERTY
+    @given(
+        specs=st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "c"]),
+                st.sampled_from([RunStatus.SUCCESS, RunStatus.PARTIAL, RunStatus.FAILED]),
+                st.lists(st.sampled_from(["R1", "R2", "R3"]), unique=True, max_size=3),
+            ),
+            max_size=12,
+        ),
+        action=st.none() | st.sampled_from(["a", "b"]),
+        reference=st.none() | st.sampled_from(["R1", "R2"]),
+        limit=st.none() | st.integers(0, 5),
+    )
+    def test_journal_query_agrees_with_a_plain_filter(
+        self,
+        store_factory: StoreFactory,
+        specs: list[tuple[str, RunStatus, list[str]]],
+        action: str | None,
+        reference: str | None,
+        limit: int | None,
+    ) -> None:
+        store = store_factory(FakeClock())
+        added = [store.journal_add(_run("main", a, s, tuple(refs))) for a, s, refs in specs]
+        store.journal_add(_run("other", "a", RunStatus.SUCCESS, ("R1",)))
+
+        expected = [
+            e
+            for e in reversed(added)
+            if (action is None or e.action == action)
+            and (reference is None or reference in e.references)
+        ]
+        expected = expected if limit is None else expected[:limit]
+
+        assert expected == store.journal_query(
+            "main", action=action, reference=reference, limit=limit
+        )
+
+    # ------------------------------------------------------------------ webhook events
+
+    def test_an_event_is_new_only_the_first_time(self, store: StateStore) -> None:
+        assert [True, False, True] == [
+            store.mark_event_seen("main", "evt-1"),
+            store.mark_event_seen("main", "evt-1"),
+            store.mark_event_seen("other", "evt-1"),
+        ]
+
+    def test_forget_events_drops_ids_seen_before_a_time(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        store.mark_event_seen("main", "old")
+        clock.advance(3600)
+        store.mark_event_seen("main", "new")
+
+        assert 1 == store.forget_events("main", seen_before=clock.now - timedelta(minutes=1))
+        assert [True, False] == [
+            store.mark_event_seen("main", "old"),
+            store.mark_event_seen("main", "new"),
+        ]
+
+    def test_resource_version_only_moves_forward(self, store: StateStore) -> None:
+        newer, older = API_T0 + timedelta(seconds=5), API_T0
+
+        assert store.resource_version("main", "order:1") is None
+        assert [True, False, False] == [
+            store.advance_resource_version("main", "order:1", newer),
+            store.advance_resource_version("main", "order:1", older),  # arrived out of order
+            store.advance_resource_version("main", "order:1", newer),  # repeat
+        ]
+        assert newer == store.resource_version("main", "order:1")
+
+    # ------------------------------------------------------------------ leases
+
+    def test_one_owner_holds_a_lease_at_a_time(self, store: StateStore) -> None:
+        assert store.acquire_lease("main", "push_orders", "w1", 60)
+        assert not store.acquire_lease("main", "push_orders", "w2", 60)
+        assert store.acquire_lease("main", "push_orders", "w1", 60)  # re-entrant
+        assert store.acquire_lease("main", "receive_shipments", "w2", 60)  # other action
+        assert store.acquire_lease("other", "push_orders", "w2", 60)  # other channel
+
+        info = store.lease_info("main", "push_orders")
+        assert info is not None
+        assert "w1" == info.owner
+
+    def test_released_lease_can_be_taken(self, store: StateStore) -> None:
+        store.acquire_lease("main", "a", "w1", 60)
+
+        assert not store.release_lease("main", "a", "w2")
+        assert store.release_lease("main", "a", "w1")
+        assert store.lease_info("main", "a") is None
+        assert store.acquire_lease("main", "a", "w2", 60)
+
+    def test_a_crashed_holders_lease_expires_after_its_ttl(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        store.acquire_lease("main", "a", "crashed", 30)
+        clock.advance(29)
+        assert not store.acquire_lease("main", "a", "w2", 30)
+        clock.advance(1)
+
+        assert store.lease_info("main", "a") is None
+        assert store.acquire_lease("main", "a", "w2", 30)
+        assert not store.renew_lease("main", "a", "crashed", 30)
+
+    def test_renewing_extends_the_lease(self, store: StateStore, clock: FakeClock) -> None:
+        store.acquire_lease("main", "a", "w1", 30)
+        clock.advance(20)
+
+        assert store.renew_lease("main", "a", "w1", 30)
+        clock.advance(20)
+        assert not store.acquire_lease("main", "a", "w2", 30)
+        info = store.lease_info("main", "a")
+        assert info is not None
+        assert (T0, T0 + timedelta(seconds=50)) == (info.acquired_at, info.expires_at)
+
+    def test_hold_lease_refuses_with_a_typed_error_and_releases_on_exit(
+        self, store: StateStore
+    ) -> None:
+        with hold_lease(store, "main", "push_orders", owner="w1", ttl_seconds=60):
+            with (
+                pytest.raises(LeaseHeldError, match="push_orders") as caught,
+                hold_lease(store, "main", "push_orders", owner="w2"),
+            ):
+                pass  # pragma: no cover - never entered
+            assert isinstance(caught.value, ExtensivError)
+        with pytest.raises(RuntimeError), hold_lease(store, "main", "push_orders", owner="w2"):
+            raise RuntimeError("the block failed")
+
+        assert store.lease_info("main", "push_orders") is None
+
+    def test_renewing_a_lost_lease_raises(self, store: StateStore, clock: FakeClock) -> None:
+        with hold_lease(store, "main", "a", owner="w1", ttl_seconds=10) as lease:
+            lease.renew()
+            clock.advance(11)
+            store.acquire_lease("main", "a", "w2", 10)
+            with pytest.raises(LeaseLostError):
+                lease.renew()
+
+        info = store.lease_info("main", "a")
+        assert info is not None
+        assert "w2" == info.owner  # w1's exit did not release w2's lease
+
+    # ------------------------------------------------------------------ metadata, channels
+
+    def test_key_value_metadata(self, store: StateStore) -> None:
+        store.kv_set("main", "customer_id", "12")
+        store.kv_set("main", "customer_id", "13")
+        assert "13" == store.kv_get("main", "customer_id")
+
+        store.kv_set("main", "customer_id", None)
+
+        assert store.kv_get("main", "customer_id") is None
+
+    def _fill(self, store: StateStore, channel: str) -> None:
+        store.ledger_begin(channel, ORDER, "SO-1")
+        store.ledger_begin(channel, RECEIPT, "R-1")
+        store.backorder_put(channel, _order())
+        store.cursor_advance(channel, "a", {"k": API_T0}, overlap=timedelta(0))
+        store.journal_add(_run(channel, "a", RunStatus.SUCCESS, ("SO-1",)))
+        store.mark_event_seen(channel, "evt-1")
+        store.advance_resource_version(channel, "order:1", API_T0)
+        store.acquire_lease(channel, "a", "w1", 60)
+        store.kv_set(channel, "k", "v")
+
+    def test_channels_do_not_see_each_others_state(self, store: StateStore) -> None:
+        self._fill(store, "main")
+
+        assert ["main"] == store.channels()
+        assert store.ledger_get("other", ORDER, "SO-1") is None
+        assert [] == store.backorder_list("other")
+        assert store.cursor_get("other", "a").watermark is None
+        assert [] == store.journal_query("other")
+        assert store.mark_event_seen("other", "evt-1")
+        assert store.resource_version("other", "order:1") is None
+        assert store.acquire_lease("other", "a", "w2", 60)
+        assert store.kv_get("other", "k") is None
+
+    def test_deleting_a_channel_removes_all_its_state_and_nothing_else(
+        self, store: StateStore
+    ) -> None:
+        self._fill(store, "main")
+        self._fill(store, "keep")
+
+        store.delete_channel("main")
+
+        assert ["keep"] == store.channels()
+        assert store.ledger_begin("main", ORDER, "SO-1").claimed  # a clean slate
+        assert store.ledger_get("main", RECEIPT, "R-1") is None
+        assert [] == store.backorder_list("main")
+        assert store.cursor_get("main", "a").watermark is None
+        assert [] == store.journal_query("main")
+        assert store.mark_event_seen("main", "evt-1")
+        assert store.resource_version("main", "order:1") is None
+        assert store.acquire_lease("main", "a", "w2", 60)
+        assert store.kv_get("main", "k") is None
+        assert 1 == len(store.journal_query("keep", reference="SO-1"))
+        assert not store.ledger_begin("keep", ORDER, "SO-1").claimed
+
+    def test_a_closed_store_refuses_work(self, store: StateStore) -> None:
+        store.close()
+
+        with pytest.raises(StateStoreError):
+            store.ledger_get("main", ORDER, "SO-1")

@@ -1,0 +1,48 @@
+"""Extensiv event notifications (webhooks): verify, parse, de-duplicate, dispatch.
+
+``WebhookReceiver(connector)`` is a WSGI application to mount in any server or framework; it
+acknowledges within Extensiv's 3-second window and pulls the affected resource afterwards.
+``verify_signature`` and ``parse_event`` are usable on their own. Needs the ``webhooks`` extra
+(``cryptography``) for signature checks. See docs/webhooks.md.
+"""
+
+from __future__ import annotations
+
+from ._dedupe import EventStore
+from ._dispatch import (
+    DEFAULT_ACTIONS,
+    Action,
+    ActionKind,
+    ConnectorLike,
+    EventHandler,
+    ResourceFetcher,
+    plan_action,
+)
+from ._errors import WebhookKeyError, WebhookPayloadError, WebhookSignatureError
+from ._events import event_time, parse_event
+from ._keys import KEY_PATH, PublicKeyCache, fetch_key_document
+from ._receiver import EventOutcome, WebhookOverloadedError, WebhookReceiver
+from ._signature import verify_signature
+
+__all__ = [
+    "DEFAULT_ACTIONS",
+    "KEY_PATH",
+    "Action",
+    "ActionKind",
+    "ConnectorLike",
+    "EventHandler",
+    "EventOutcome",
+    "EventStore",
+    "PublicKeyCache",
+    "ResourceFetcher",
+    "WebhookKeyError",
+    "WebhookOverloadedError",
+    "WebhookPayloadError",
+    "WebhookReceiver",
+    "WebhookSignatureError",
+    "event_time",
+    "fetch_key_document",
+    "parse_event",
+    "plan_action",
+    "verify_signature",
+]

@@ -1,0 +1,197 @@
+"""Validation rules: every violation at once, truncate or reject, normalisation, config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extensiv_connector.errors import ConfigError, ValidationError
+from extensiv_connector.rules import (
+    FieldRule,
+    Normalise,
+    Severity,
+    TooLong,
+    ValidationRules,
+    normalise_country,
+    normalise_phone,
+)
+
+
+def good_order() -> dict[str, Any]:
+    return {
+        "customerIdentifier": {"id": 12},
+        "facilityIdentifier": {"id": 3},
+        "referenceNum": "SO-1-1",
+        "shipTo": {"name": "Jane", "address1": "1 Main St", "city": "Dallas", "country": "US"},
+        "orderItems": [{"itemIdentifier": {"sku": "ABC-1"}, "qty": 2}],
+    }
+
+
+def test_a_valid_order_passes_the_default_rules_unchanged() -> None:
+    result = ValidationRules().apply("order", good_order())
+
+    assert ((), good_order()) == (result.violations, result.payload)
+
+
+def test_every_violation_is_reported_with_its_field_path() -> None:
+    order = good_order()
+    order["referenceNum"] = "R" * 51
+    order["shipTo"] = {"name": "N" * 101, "city": "", "country": "Atlantis"}
+    order["orderItems"] = [
+        {"itemIdentifier": {"sku": "A"}, "qty": 1},
+        {"itemIdentifier": {}, "qty": None},
+    ]
+
+    with pytest.raises(ValidationError) as caught:
+        ValidationRules().check("order", order, "order SO-1")
+
+    assert sorted(
+        [
+            "referenceNum",
+            "shipTo.country",
+            "shipTo.name",
+            "shipTo.address1",
+            "shipTo.city",
+            "orderItems[1].itemIdentifier.sku",
+            "orderItems[1].qty",
+        ]
+    ) == sorted(v.path for v in caught.value.violations)
+
+
+def test_notes_too_long_are_truncated_with_a_warning() -> None:
+    order = good_order() | {"notes": "x" * 1200}
+
+    result = ValidationRules().apply("order", order)
+
+    assert (1000, ["warning"], True) == (
+        len(result.payload["notes"]),
+        [v.severity for v in result.violations],
+        result.ok,
+    )
+    assert 1200 == len(order["notes"])  # the input is not changed
+
+
+def test_country_names_and_phone_numbers_are_normalised() -> None:
+    order = good_order()
+    order["shipTo"] |= {"country": " united states ", "phoneNumber": "+1 (214) 555-0100 ext. 12"}
+
+    result = ValidationRules().apply("order", order)
+
+    assert ("US", "+12145550100", ()) == (
+        result.payload["shipTo"]["country"],
+        result.payload["shipTo"]["phoneNumber"],
+        result.violations,
+    )
+
+
+def test_a_configured_rule_replaces_the_default_of_the_same_path_and_adds_others() -> None:
+    rules = ValidationRules(
+        rules=(
+            FieldRule(path="referenceNum", max_length=5, too_long=TooLong.TRUNCATE),
+            FieldRule(path="poNum", required=True, severity=Severity.WARNING),
+            FieldRule(path="billingCode", allowed=("Prepaid", "BillThirdParty")),
+        )
+    )
+    order = good_order() | {"billingCode": "Collect"}
+
+    result = rules.apply("order", order)
+
+    assert (
+        "SO-1-",
+        [("referenceNum", "warning"), ("poNum", "warning"), ("billingCode", "error")],
+    ) == (
+        result.payload["referenceNum"],
+        [(v.path, v.severity) for v in result.violations],
+    )
+
+
+def test_defaults_can_be_switched_off_and_rules_disabled() -> None:
+    empty: dict[str, Any] = {}
+
+    assert ((), ()) == (
+        ValidationRules(include_defaults=False).apply("order", empty).violations,
+        ValidationRules(enabled=False).apply("order", empty).violations,
+    )
+
+
+def test_receiver_and_item_rules_apply_to_their_resources() -> None:
+    rules = ValidationRules()
+
+    assert (["referenceNum", "receiveItems"], ["sku"]) == (
+        [v.path for v in rules.apply("receiver", {}).violations],
+        [v.path for v in rules.apply("item", {"description": "d"}).violations],
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        (FieldRule(path="a..b"), "validation.rules[0].path"),
+        (FieldRule(path="a", pattern="("), "validation.rules[0].pattern"),
+        (FieldRule(path="a", max_length=0), "validation.rules[0].max_length"),
+    ],
+)
+def test_a_broken_rule_is_a_config_error_naming_it(rule: FieldRule, path: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ValidationRules(rules=(rule,))
+
+    assert path == caught.value.path
+
+
+@pytest.mark.parametrize(
+    ("given_", "expected"),
+    [
+        ("USA", "US"),
+        ("u.s.a.", "US"),
+        ("UK", "GB"),
+        ("Great Britain", "GB"),
+        ("deu", "DE"),
+        ("ca", "CA"),
+        ("Narnia", "Narnia"),
+    ],
+)
+def test_common_country_names_become_alpha_2(given_: str, expected: str) -> None:
+    assert expected == normalise_country(given_)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=30))
+def test_a_normalised_phone_holds_only_digits_and_a_leading_plus(raw: str) -> None:
+    phone = normalise_phone(raw)
+
+    assert phone == "" or (
+        phone.lstrip("+").isdigit() and phone.count("+") <= int(phone.startswith("+"))
+    )
+
+
+lengths = st.lists(st.integers(min_value=0, max_value=80), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lengths, st.integers(min_value=1, max_value=60))
+def test_every_too_long_line_is_reported_not_just_the_first(sizes: list[int], limit: int) -> None:
+    rules = ValidationRules(
+        include_defaults=False, rules=(FieldRule(path="orderItems[].externalId", max_length=limit),)
+    )
+    payload = {"orderItems": [{"externalId": "x" * n} for n in sizes]}
+
+    result = rules.apply("order", payload)
+
+    assert [f"orderItems[{i}].externalId" for i, n in enumerate(sizes) if n > limit] == [
+        v.path for v in result.violations
+    ]
+
+
+def test_normalise_upper_and_strip() -> None:
+    rules = ValidationRules(
+        include_defaults=False,
+        rules=(
+            FieldRule(path="a", normalise=Normalise.UPPER),
+            FieldRule(path="b", normalise=Normalise.STRIP),
+        ),
+    )
+
+    assert {"a": "ABC", "b": "x"} == rules.apply("order", {"a": " abc", "b": " x "}).payload
