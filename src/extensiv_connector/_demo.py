@@ -73,8 +73,10 @@ def run_demo(out: TextIO, *, catalog_size: int = 25, state_dir: Path | None = No
         state_path = (state_dir or Path(tmp)) / "demo-state.sqlite3"
         p.step("Starting the Extensiv-compatible sandbox on loopback")
         with Sandbox(catalog_size=catalog_size, initial_stock=10) as sb:
-            p.line(f"sandbox at {sb.base_url}, customer {sb.credentials.customer_id}, "
-                   f"facility {sb.credentials.facility_id}, {catalog_size} SKUs with 10 each")
+            p.line(
+                f"sandbox at {sb.base_url}, customer {sb.credentials.customer_id}, "
+                f"facility {sb.credentials.facility_id}, {catalog_size} SKUs with 10 each"
+            )
             store = SQLiteStore(str(state_path))
             try:
                 code = _cycle(p, sb, store)
@@ -85,7 +87,7 @@ def run_demo(out: TextIO, *, catalog_size: int = 25, state_dir: Path | None = No
             return code
 
 
-def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915 - a linear script, clearer in one piece
+def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:
     base: ChannelConfig = sb.config
     warehouse = sb.warehouse
     failures: list[str] = []
@@ -121,10 +123,17 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         p.step("Sync: export products to the channel")
         exported = main.export_products(
             [
-                Product(sku="DEMO-NEW-1", description="Demo widget", upc="000111222333",
-                        weight=Decimal("1.5"), weight_unit="lb",
-                        length=Decimal(10), width=Decimal(8), height=Decimal(4),
-                        dimension_unit="in"),
+                Product(
+                    sku="DEMO-NEW-1",
+                    description="Demo widget",
+                    upc="000111222333",
+                    weight=Decimal("1.5"),
+                    weight_unit="lb",
+                    length=Decimal(10),
+                    width=Decimal(8),
+                    height=Decimal(4),
+                    dimension_unit="in",
+                ),
                 attrs.evolve(imported.records[0], description="Renamed by the OMS"),
                 imported.records[1],
             ]
@@ -142,7 +151,9 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         skus = sorted(stock)
 
         p.step("Push sales orders: backorders managed in the OMS, no partial shipments")
-        strict = connector_with(BackorderPolicy(mode=BackorderMode.MANAGE_IN_OMS, allow_partial=False))
+        strict = connector_with(
+            BackorderPolicy(mode=BackorderMode.MANAGE_IN_OMS, allow_partial=False)
+        )
         result = strict.push_orders(
             [_order("SO-1001", skus[0], 4, 8), _order("SO-1002", skus[1], 15, 9)]
         )
@@ -150,25 +161,21 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         expect(status_of(result, "SO-1002") is PushStatus.HELD, "SO-1002 held")
 
         p.step("Push sales orders: managed in the OMS, partial shipments allowed")
-        partial = connector_with(BackorderPolicy(mode=BackorderMode.MANAGE_IN_OMS, allow_partial=True))
-        result = partial.push_orders(
-            [_order("SO-1003", skus[2], 14, 10)], include_backorders=False
+        partial = connector_with(
+            BackorderPolicy(mode=BackorderMode.MANAGE_IN_OMS, allow_partial=True)
         )
+        result = partial.push_orders([_order("SO-1003", skus[2], 14, 10)], include_backorders=False)
         _show_push(p, result)
         expect(status_of(result, "SO-1003") is PushStatus.SENT_PARTIAL, "SO-1003 partial")
 
         p.step("Push sales orders: backorders managed in the fulfillment channel")
         channel = connector_with(BackorderPolicy(mode=BackorderMode.MANAGE_IN_CHANNEL))
-        result = channel.push_orders(
-            [_order("SO-1004", skus[3], 12, 11)], include_backorders=False
-        )
+        result = channel.push_orders([_order("SO-1004", skus[3], 12, 11)], include_backorders=False)
         _show_push(p, result)
         expect(status_of(result, "SO-1004") is PushStatus.SENT_FULL, "SO-1004 sent full")
 
         p.step("Push the same orders again: nothing is sent twice")
-        again = strict.push_orders(
-            [_order("SO-1001", skus[0], 4, 8)], include_backorders=False
-        )
+        again = strict.push_orders([_order("SO-1001", skus[0], 4, 8)], include_backorders=False)
         _show_push(p, again)
         expect(again.outcomes[0].status is PushStatus.ALREADY_PRESENT, "re-push already present")
 
@@ -183,10 +190,14 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         shipments: list[Shipment] = []
         received = main.receive_shipments(handler=shipments.append)
         for shipment in received.records:
-            lines = ", ".join(f"{ln.sku} {ln.shipped_quantity}/{ln.ordered_quantity}" for ln in shipment.lines)
+            lines = ", ".join(
+                f"{ln.sku} {ln.shipped_quantity}/{ln.ordered_quantity}" for ln in shipment.lines
+            )
             changes = ", ".join(c.kind.value for c in shipment.changes) or "none"
-            p.line(f"{shipment.reference}: {shipment.status.value}, tracking "
-                   f"{', '.join(shipment.tracking_numbers)}; shipped {lines}; changes: {changes}")
+            p.line(
+                f"{shipment.reference}: {shipment.status.value}, tracking "
+                f"{', '.join(shipment.tracking_numbers)}; shipped {lines}; changes: {changes}"
+            )
         expect(len(shipments) == 2, "two shipments received")
         repeat = main.receive_shipments()
         p.line(f"receiving again: {len(repeat.records)} new, {repeat.skipped} already delivered")
@@ -208,13 +219,16 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         receipts = main.receive_receipts()
         for got in receipts.records:
             for line in got.lines:
-                p.line(f"{got.reference}: {line.sku} expected {line.expected_quantity}, "
-                       f"received {line.received_quantity} (variance {line.variance})")
+                p.line(
+                    f"{got.reference}: {line.sku} expected {line.expected_quantity}, "
+                    f"received {line.received_quantity} (variance {line.variance})"
+                )
         expect(len(receipts.records) == 1, "one receipt received")
 
         p.step("Sync: receive inventory levels (re-evaluates backorders)")
         levels = strict.receive_inventory_levels()
-        p.line(f"{len(levels.records)} SKUs; {skus[1]} now {dict((lv.sku, lv.available) for lv in levels.records)[skus[1]]}")
+        now = {lv.sku: lv.available for lv in levels.records}
+        p.line(f"{len(levels.records)} SKUs; {skus[1]} now {now[skus[1]]}")
         if levels.pushed is not None:
             _show_push(p, levels.pushed)
             released = status_of(levels.pushed, "SO-1002")
@@ -224,8 +238,10 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:  # noqa: PLR0915
         host_levels = {sku: Decimal(10) for sku in skus[:5]}
         sync = main.synchronize_inventory(host_levels)
         for change in sync.changes[:5]:
-            p.line(f"{change.sku}: promise {change.available_to_promise} "
-                   f"(host had {change.host_level}, delta {change.delta:+})")
+            p.line(
+                f"{change.sku}: promise {change.available_to_promise} "
+                f"(host had {change.host_level}, delta {change.delta:+})"
+            )
 
         p.step("Sync actions journal")
         for action, summary in sorted(main.journal.summaries().items()):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -176,7 +175,15 @@ def _journal(config: Any, args: argparse.Namespace, out: TextIO) -> int:
             return 0
         rows = journal.rows(entries)
         writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-        columns = ["started_at", "kind", "action", "status", "duration_seconds", "counts", "message"]
+        columns = [
+            "started_at",
+            "kind",
+            "action",
+            "status",
+            "duration_seconds",
+            "counts",
+            "message",
+        ]
         writer.writerow(columns)
         for row in rows:
             writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])

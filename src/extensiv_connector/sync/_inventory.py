@@ -31,7 +31,9 @@ def available_to_promise(
 
 
 def level_changes(
-    atp: Mapping[str, Decimal], host_levels: Mapping[str, Decimal], skus: Iterable[str] | None = None
+    atp: Mapping[str, Decimal],
+    host_levels: Mapping[str, Decimal],
+    skus: Iterable[str] | None = None,
 ) -> tuple[LevelChange, ...]:
     """What to tell the host for each SKU: the absolute level and the delta against its own.
 

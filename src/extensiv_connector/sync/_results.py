@@ -166,4 +166,7 @@ class CheckResult(ActionResult):
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"passed": sum(1 for s in self.steps if s[1]), "failed": sum(1 for s in self.steps if not s[1])}
+        return {
+            "passed": sum(1 for s in self.steps if s[1]),
+            "failed": sum(1 for s in self.steps if not s[1]),
+        }

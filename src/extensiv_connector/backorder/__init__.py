@@ -1,0 +1,34 @@
+"""Backorder decisions and stock allocation: a pure core with no I/O, clock or globals.
+
+``decide`` answers for one order, ``allocate`` for a batch competing for one stock snapshot,
+``reevaluate`` for backordered orders when stock rises. ``BackorderPolicy`` is the ``backorder``
+section of a channel's configuration. See docs/backorders.md.
+"""
+
+from ._allocate import Allocation, allocate, reevaluate
+from ._decide import Action, Decision, decide
+from ._policy import (
+    AllocationOrder,
+    BackorderMode,
+    BackorderPolicy,
+    EffectiveRules,
+    PartialGranularity,
+    PolicyOverride,
+)
+from ._units import UnitConversionError
+
+__all__ = [
+    "Action",
+    "Allocation",
+    "AllocationOrder",
+    "BackorderMode",
+    "BackorderPolicy",
+    "Decision",
+    "EffectiveRules",
+    "PartialGranularity",
+    "PolicyOverride",
+    "UnitConversionError",
+    "allocate",
+    "decide",
+    "reevaluate",
+]

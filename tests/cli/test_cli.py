@@ -1,0 +1,197 @@
+"""The command line: demo, check, sync, journal and delete, against the sandbox on loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extensiv_connector import cli
+from extensiv_connector._demo import run_demo
+from extensiv_connector.sandbox import Sandbox
+
+
+@pytest.fixture
+def channel_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extensiv_sandbox: Sandbox
+) -> Path:
+    creds = extensiv_sandbox.credentials
+    monkeypatch.setenv("DEMO_SECRET", creds.client_secret)
+    path = tmp_path / "channel.toml"
+    path.write_text(
+        f"""
+[general]
+connection_name = "cli-test"
+
+[credentials]
+base_url = "{extensiv_sandbox.base_url}"
+client_id = "{creds.client_id}"
+client_secret = {{ env = "DEMO_SECRET" }}
+tpl = "{creds.tpl}"
+user_login_id = "{creds.user_login_id}"
+customer_id = {creds.customer_id}
+facility_id = {creds.facility_id}
+
+[sync]
+state_path = "{(tmp_path / "state.sqlite3").as_posix()}"
+"""
+    )
+    return path
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_demo_runs_every_action_and_exits_zero(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    code = run_demo(out, catalog_size=10, state_dir=tmp_path)
+
+    text = out.getvalue()
+    assert 0 == code, text
+    for expected in (
+        "check connection",
+        "import products",
+        "export products",
+        "no partial shipments",
+        "partial shipments allowed",
+        "managed in the fulfillment channel",
+        "nothing is sent twice",
+        "short-shipped",
+        "receive shipments",
+        "send a receipt",
+        "receive receipts",
+        "re-evaluates backorders",
+        "synchronize inventory",
+        "journal",
+    ):
+        assert expected in text
+
+
+def test_check_reports_each_step(channel_toml: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "--config", str(channel_toml)], capsys)
+
+    assert 0 == code
+    assert ["customer", "facility", "carriers", "stock"] == [
+        line.split()[1].rstrip(":") for line in out.splitlines()
+    ]
+
+
+def test_check_with_a_wrong_secret_fails_without_showing_it(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_SECRET", "definitely-wrong-secret")
+
+    code, out, err = run(["check", "--config", str(channel_toml)], capsys)
+
+    assert 1 == code
+    assert "FAIL customer" in out
+    assert "definitely-wrong-secret" not in out + err
+
+
+def test_sync_push_orders_reads_json_and_prints_one_outcome_per_order(
+    channel_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders: list[dict[str, Any]] = [
+        {
+            "order_number": f"CLI-{n}",
+            "lines": [{"sku": "SKU-000001", "quantity": 1, "line_reference": "1"}],
+            "ship_to": {
+                "name": "A",
+                "address1": "1 Main",
+                "city": "Dallas",
+                "state": "TX",
+                "postal_code": "75201",
+                "country": "US",
+            },
+            "ordered_at": "2026-11-01T08:00:00",
+        }
+        for n in (1, 2)
+    ]
+    input_path = tmp_path / "orders.json"
+    input_path.write_text(json.dumps(orders))
+
+    code, out, err = run(
+        ["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys
+    )
+    again, out2, _ = run(
+        ["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys
+    )
+
+    assert (0, 0) == (code, again)
+    assert ["sent_full", "sent_full"] == [json.loads(line)["status"] for line in out.splitlines()]
+    assert ["already_present", "already_present"] == [
+        json.loads(line)["status"] for line in out2.splitlines()
+    ]
+    assert {"sent_full": 2} == {k: v for k, v in json.loads(err)["counts"].items() if v}
+
+
+def test_sync_receive_inventory_levels_prints_json_lines(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["sync", "receive-inventory-levels", "--config", str(channel_toml)], capsys)
+
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert 0 == code
+    assert rows
+    assert {"sku", "available", "onHand"} <= set(rows[0])
+
+
+def test_journal_lists_runs_and_takes_manual_log_entries(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["check", "--config", str(channel_toml)], capsys)
+
+    logged, _, _ = run(
+        [
+            "journal",
+            "--config",
+            str(channel_toml),
+            "--log",
+            "called the warehouse",
+            "--reference",
+            "SO-9",
+        ],
+        capsys,
+    )
+    _, table, _ = run(["journal", "--config", str(channel_toml)], capsys)
+    _, by_ref, _ = run(
+        ["journal", "--config", str(channel_toml), "--reference", "SO-9", "--csv"], capsys
+    )
+
+    assert 0 == logged
+    assert "check_connection" in table
+    assert "called the warehouse" in table
+    assert "called the warehouse" in by_ref
+    assert "check_connection" not in by_ref
+
+
+def test_delete_needs_confirmation_then_clears_the_channel(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["check", "--config", str(channel_toml)], capsys)
+
+    refused, _, _ = run(["delete", "--config", str(channel_toml)], capsys)
+    deleted, _, _ = run(["delete", "--config", str(channel_toml), "--yes"], capsys)
+    _, table, _ = run(["journal", "--config", str(channel_toml)], capsys)
+
+    assert (2, 0) == (refused, deleted)
+    assert "check_connection" not in table
+
+
+def test_a_config_error_is_reported_with_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[credentials]\nclient_id = "x"\n')
+
+    code, _, err = run(["check", "--config", str(path)], capsys)
+
+    assert 2 == code
+    assert "credentials.client_secret: required setting is missing" in err
