@@ -199,6 +199,7 @@ def test_token_key_url_and_size_limit_come_from_the_channel_webhook_settings(
         return signer.key_document()
 
     connector.config.webhooks = WebhookSettings(
+        enabled=True,
         path_token=Secret("from-config"),
         public_key_url="https://keys.test/events/webhook/key",
         max_body_bytes=400,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -44,6 +44,9 @@ from ._results import (
     PushStatus,
 )
 from .store import SQLiteStore, StateStore, hold_lease
+
+if TYPE_CHECKING:
+    from ..webhooks import WebhookReceiver
 
 __all__ = ["Connector"]
 
@@ -150,22 +153,24 @@ class Connector:
         candidates: list[SalesOrder] = []
         engine = self._order_engine()
         seen_keys: set[str] = set()
+        screened: dict[str, translate.OrderTranslation] = {}
         for order in orders:
             key = _order_key(order)
             if key in seen_keys:
                 continue  # the same shipment twice in one batch is one shipment
             seen_keys.add(key)
             verdict = self._screen(order, engine)
-            if verdict is None:
-                candidates.append(order)
-            else:
+            if isinstance(verdict, PushOutcome):
                 outcomes[key] = verdict
+            else:
+                candidates.append(order)
+                screened[key] = verdict
         if include_backorders:
             for entry in self.store.backorder_list(self.channel):
                 if entry.key not in seen_keys:
                     seen_keys.add(entry.key)
                     candidates.append(entry.order)
-        jobs, decided = self._decide_batch(candidates, outcomes)
+        jobs, decided = self._decide_batch(candidates, outcomes, screened)
         results = engine.run(jobs)
         for order, decision, job in decided:
             outcomes[_order_key(order)] = self._finish_push(order, decision, job, results)
@@ -177,8 +182,11 @@ class Connector:
                 run.error(f"{outcome.order_number}: {outcome.reason}")
         return ordered
 
-    def _screen(self, order: SalesOrder, engine: PushEngine) -> PushOutcome | None:
-        """Ledger and validation checks before allocation; ``None`` means "allocate it"."""
+    def _screen(
+        self, order: SalesOrder, engine: PushEngine
+    ) -> PushOutcome | translate.OrderTranslation:
+        """Ledger and validation checks before allocation; a translation means "allocate it"
+        (it is the full order's payload, reused when the whole order is sent)."""
         try:
             reference = self._order_reference(order)
         except ValidationError as exc:
@@ -187,8 +195,11 @@ class Connector:
         if entry is not None and entry.state is LedgerState.PENDING:
             resolved = engine.resolve_pending(reference)
             if resolved is not None:
+                if resolved.state is LedgerState.SENT:
+                    self._restore_remainder(order, entry.sent_lines)
                 return _from_create(order, reference, resolved, Decision_quantities(order))
         elif entry is not None and entry.state is LedgerState.SENT:
+            self._restore_remainder(order, entry.sent_lines)
             return PushOutcome(
                 order_number=order.order_number,
                 status=PushStatus.ALREADY_PRESENT,
@@ -207,14 +218,16 @@ class Connector:
             )
         try:
             # Translation applies the validation rules and the mappings: one pass finds all.
-            translate.sales_order_to_order(order, self.config, converter=self._converter)
+            return translate.sales_order_to_order(order, self.config, converter=self._converter)
         except ValidationError as exc:
             self._record_rejection(reference, order, exc)
             return _rejected(order, reference, exc)
-        return None
 
     def _decide_batch(
-        self, candidates: list[SalesOrder], outcomes: dict[str, PushOutcome]
+        self,
+        candidates: list[SalesOrder],
+        outcomes: dict[str, PushOutcome],
+        screened: Mapping[str, translate.OrderTranslation],
     ) -> tuple[list[CreateJob], list[tuple[SalesOrder, Decision, CreateJob | None]]]:
         if not candidates:
             return [], []
@@ -226,10 +239,13 @@ class Connector:
             if decision.action is Action.HOLD:
                 decided.append((order, decision, None))
                 continue
+            full = tuple(decision.line_quantities) == tuple(ln.quantity for ln in order.lines)
+            translation = screened.get(_order_key(order)) if full else None
             try:
-                translation = translate.sales_order_to_order(
-                    order, self.config, decision, converter=self._converter
-                )
+                if translation is None:  # a partial shipment, or a held order from the queue
+                    translation = translate.sales_order_to_order(
+                        order, self.config, decision, converter=self._converter
+                    )
             except ValidationError as exc:
                 outcomes[_order_key(order)] = _rejected(order, "", exc)
                 continue
@@ -270,17 +286,52 @@ class Connector:
                 reason=decision.reason,
                 line_quantities=decision.line_quantities,
             )
-        outcome = _from_create(order, job.reference, results[job.reference], decision.line_quantities)
+        outcome = _from_create(
+            order, job.reference, results[job.reference], decision.line_quantities
+        )
         if outcome.status in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
             self.store.backorder_remove(self.channel, key)
             if decision.action is Action.SEND_PARTIAL:
-                outcome = attrs.evolve(outcome, status=PushStatus.SENT_PARTIAL, reason=decision.reason)
+                outcome = attrs.evolve(
+                    outcome, status=PushStatus.SENT_PARTIAL, reason=decision.reason
+                )
                 remainder = _remainder(order, decision)
                 if remainder is not None:
                     self.store.backorder_put(
                         self.channel, remainder, key=_order_key(remainder), reason=decision.reason
                     )
         return outcome
+
+    def _restore_remainder(self, order: SalesOrder, sent_lines: Mapping[str, Decimal]) -> None:
+        """Queue what a partial send left over, if a crash came between the send and queueing
+        it: the ledger knows what went out, and neither the queue nor the ledger knows the next
+        shipment yet."""
+        if not sent_lines:
+            return
+        left = tuple(
+            max(line.quantity - sent_lines.get(_line_key(order, i), Decimal(0)), Decimal(0))
+            for i, line in enumerate(order.lines)
+        )
+        if not any(left):
+            return
+        lines = tuple(
+            attrs.evolve(line, quantity=qty)
+            for line, qty in zip(order.lines, left, strict=True)
+            if qty > 0
+        )
+        remainder = attrs.evolve(order, lines=lines, shipment_seq=order.shipment_seq + 1)
+        key = _order_key(remainder)
+        if self.store.backorder_get(self.channel, key) is not None:
+            return
+        try:
+            next_reference = self._order_reference(remainder)
+        except ValidationError:
+            return
+        if self.store.ledger_get(self.channel, LedgerKind.ORDER, next_reference) is not None:
+            return
+        self.store.backorder_put(
+            self.channel, remainder, key=key, reason="remainder of a partial shipment"
+        )
 
     def _record_rejection(self, reference: str, order: SalesOrder, exc: ValidationError) -> None:
         if not reference:
@@ -510,7 +561,13 @@ class Connector:
         reference = receiver.reference_num or ""
         if self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference) is None:
             return None  # not sent by this channel
-        return translate.receiver_to_receipt(receiver, self.config)
+        # What was sent gives the expected quantities when the warehouse does not keep them.
+        sent_text = self.store.kv_get(self.channel, _SENT_PREFIX + reference)
+        sent = None
+        if sent_text:
+            planned = self._converter.structure(wire.loads(sent_text), Receiver)
+            sent = translate.receiver_to_receipt(planned, self.config)
+        return translate.receiver_to_receipt(receiver, self.config, sent)
 
     # ------------------------------------------------------------------ inventory
 
@@ -529,9 +586,7 @@ class Connector:
                 self.client.inventory.stock_summaries(), self.config
             )
             wanted = set(skus) if skus is not None else None
-            levels = [
-                lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted
-            ]
+            levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
             for level in levels:
                 if handler is not None:
                     handler(level)
@@ -556,7 +611,9 @@ class Connector:
             pushed=pushed,
         )
 
-    def synchronize_inventory(self, host_levels: Mapping[str, Decimal | int]) -> InventorySyncResult:
+    def synchronize_inventory(
+        self, host_levels: Mapping[str, Decimal | int]
+    ) -> InventorySyncResult:
         """Available-to-promise per SKU for the host: warehouse available, minus what this
         channel sent that the warehouse has not allocated yet, minus the safety buffer, never
         below zero. ``config.sync.inventory_mode`` says whether the host applies absolute
@@ -758,10 +815,11 @@ class Connector:
             raise ValidationError([], f"resource {href!r} is not an object")
         return document
 
-    def webhook_receiver(self, **options: Any) -> Any:
+    def webhook_receiver(self, **options: Any) -> WebhookReceiver:
         """A :class:`~extensiv_connector.webhooks.WebhookReceiver` (WSGI app) for this channel.
 
-        Options (``on_shipment=``, ``on_receipt=``, ``path_token=``...) pass through."""
+        Options (``on_shipment=``, ``on_receipt=``, ``path_token=``...) pass through. Raises
+        ``ConfigError`` when ``[webhooks] enabled`` is false."""
         from ..webhooks import WebhookReceiver  # imported lazily: webhooks is an optional edge
 
         return WebhookReceiver(self, **options)
@@ -997,9 +1055,34 @@ def _merge_item(current: Any, desired: Any) -> Any:
     if desired.options is not None:
         options = current.options or desired.options
         option_changes = {
-            name: getattr(desired.options, name)
+            name: _merge_unit(getattr(options, name), getattr(desired.options, name))
             for name in ("inventory_unit", "secondary_unit", "package_unit")
             if getattr(desired.options, name) is not None
         }
         changes["options"] = attrs.evolve(options, **option_changes)
+    return attrs.evolve(current, **changes)
+
+
+def _merge_unit(current: Any, desired: Any) -> Any:
+    """A unit option with the host's non-empty fields over the warehouse's. A unit named like
+    the current one keeps the warehouse's unit id (the host only knows the name), so an
+    unchanged product compares equal and is not rewritten."""
+    if current is None:
+        return desired
+    unit = desired.unit_identifier
+    have = current.unit_identifier
+    if (
+        unit is not None
+        and have is not None
+        and unit.id is None
+        and (unit.name or "").casefold() == (have.name or "").casefold()
+    ):
+        unit = have
+    changes = {
+        name: getattr(desired, name)
+        for name in ("inventory_units_per_unit", "inventory_also", "upc", "imperial", "metric")
+        if getattr(desired, name) is not None
+    }
+    if unit is not None:
+        changes["unit_identifier"] = unit
     return attrs.evolve(current, **changes)

@@ -7,14 +7,17 @@ mappings, journals and cursors) instead of trusting the payload.
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
+from ..sync import LeaseHeldError
 from ._dedupe import EventStore
 from ._events import order_id_of, receiver_id_of, sku_of
 
@@ -26,6 +29,7 @@ __all__ = [
     "Dispatcher",
     "EventHandler",
     "ResourceFetcher",
+    "host_sku",
     "normalise_event_type",
     "plan_action",
 ]
@@ -34,6 +38,8 @@ __all__ = [
 EventHandler = Callable[[WebhookEvent], None]
 #: GET a resource by the event's ``href`` and return its JSON object (used when no body came).
 ResourceFetcher = Callable[[str], Mapping[str, Any]]
+
+logger = logging.getLogger("extensiv_connector.webhooks")
 
 
 class _General(Protocol):
@@ -52,6 +58,27 @@ class _Config(Protocol):
 
     @property
     def credentials(self) -> _Credentials: ...
+
+
+class _SkuResolution(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+
+class _SkuMapping(Protocol):
+    def to_host(self, channel_sku: str, path: str = ...) -> _SkuResolution: ...
+
+
+def host_sku(config: Any, channel_sku: str) -> str:
+    """The host SKU for a warehouse SKU named by an event (``config.sku_mappings``, if any).
+
+    Events name the warehouse's SKU; the connector's targeted pulls take host SKUs. An unmapped
+    SKU passes through unchanged (the pull then holds or reports it as it would when polling).
+    """
+    mapping: _SkuMapping | None = getattr(config, "sku_mappings", None)
+    if mapping is None:
+        return channel_sku
+    return mapping.to_host(channel_sku, "sku").sku or channel_sku
 
 
 class ConnectorLike(Protocol):
@@ -179,8 +206,12 @@ class Dispatcher:
         on_receipt: Callable[[Receipt], None] | None = None,
         on_inventory_level: Callable[[InventoryLevel], None] | None = None,
         on_product: Callable[[Product], None] | None = None,
+        lease_wait_seconds: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._connector = connector
+        self._lease_wait_seconds = lease_wait_seconds
+        self._sleep = sleep
         self.actions: Mapping[str, ActionKind] = dict(
             actions if actions is not None else DEFAULT_ACTIONS
         )
@@ -240,23 +271,45 @@ class Dispatcher:
         return handled
 
     def _perform(self, action: Action) -> None:
+        """Run the targeted pull; while a poll of the same action holds its lease, wait for it
+        (up to ``lease_wait_seconds``) rather than drop the event."""
+        waited, pause = 0.0, 0.05
+        while True:
+            try:
+                result = self._pull(action)
+                break
+            except LeaseHeldError:
+                if waited >= self._lease_wait_seconds:
+                    raise
+                pause = min(pause, self._lease_wait_seconds - waited)
+                self._sleep(pause)
+                waited += pause
+                pause = min(pause * 2, 1.0)
+        if isinstance(result, Iterator):
+            for _ in result:  # a lazy pull does its work only when iterated
+                pass
+        errors = getattr(result, "errors", ())
+        if errors:
+            logger.warning(
+                "webhook-triggered %s pull reported %d error(s); see the sync journal",
+                action.kind.value,
+                len(errors),
+            )
+
+    def _pull(self, action: Action) -> Any:
         c = self._connector
         target = action.target
         if action.kind is ActionKind.SHIPMENTS:
             assert isinstance(target, int)
-            result = c.receive_shipments(order_ids=[target], handler=self._on_shipment)
-        elif action.kind is ActionKind.RECEIPTS:
+            return c.receive_shipments(order_ids=[target], handler=self._on_shipment)
+        if action.kind is ActionKind.RECEIPTS:
             assert isinstance(target, int)
-            result = c.receive_receipts(receiver_ids=[target], handler=self._on_receipt)
-        elif action.kind is ActionKind.INVENTORY:
-            assert isinstance(target, str)
-            result = c.receive_inventory_levels(skus=[target], handler=self._on_inventory_level)
-        else:
-            assert isinstance(target, str)
-            result = c.import_products(skus=[target], handler=self._on_product)
-        if isinstance(result, Iterator):
-            for _ in result:  # a lazy pull does its work only when iterated
-                pass
+            return c.receive_receipts(receiver_ids=[target], handler=self._on_receipt)
+        assert isinstance(target, str)
+        sku = host_sku(c.config, target)
+        if action.kind is ActionKind.INVENTORY:
+            return c.receive_inventory_levels(skus=[sku], handler=self._on_inventory_level)
+        return c.import_products(skus=[sku], handler=self._on_product)
 
 
 class _Unresolved(Exception):  # noqa: N818 - internal signal, never escapes the receiver

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExtensivError
+from ..errors import ConfigError, ExtensivError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
 from ..wire import make_converter
 from ._dedupe import first_sighting, is_stale, record_processed
@@ -89,12 +89,16 @@ class WebhookReceiver:
 
     Mount it at ``https://your-host/<prefix>/<path_token>``; Extensiv must be configured with the
     same URL. ``path_token``, the key URL and ``max_body_bytes`` default to the channel's
-    ``[webhooks]`` settings (``path_token``, ``public_key_url``, ``max_body_bytes``; 1 MiB).
+    ``[webhooks]`` settings (``path_token``, ``public_key_url``, ``max_body_bytes``; 1 MiB when the
+    config has no such section). A channel whose ``[webhooks] enabled`` is false gets no
+    receiver: the constructor raises :class:`~extensiv_connector.errors.ConfigError`.
 
     Valid events trigger a targeted pull through the connector (order events ->
     ``receive_shipments``, receiver confirmation -> ``receive_receipts``, inventory summary ->
-    ``receive_inventory_levels``, item create/update -> ``import_products``) and then any
-    handlers registered with :meth:`register`.
+    ``receive_inventory_levels``, item create/update -> ``import_products``; SKUs named by events
+    are mapped to host SKUs) and then any handlers registered with :meth:`register`. While a
+    poll of the same action holds the channel's lease, the pull waits for it up to
+    ``lease_wait_seconds``, then counts as failed (the next poll delivers the resource).
     """
 
     def __init__(
@@ -113,10 +117,17 @@ class WebhookReceiver:
         on_error: Callable[[WebhookEvent, BaseException], None] | None = None,
         max_body_bytes: int | None = None,
         queue_size: int = 1000,
+        lease_wait_seconds: float = 10.0,
     ) -> None:
         self._connector = connector
         self.channel: str = connector.config.general.connection_name
         settings = getattr(connector.config, "webhooks", None)
+        if getattr(settings, "enabled", True) is False:
+            raise ConfigError(
+                "webhooks.enabled",
+                f"event notifications are disabled for channel {self.channel!r}; "
+                "set [webhooks] enabled = true to receive them",
+            )
         if path_token is None:
             path_token = getattr(settings, "path_token", None)
         self._token = _secret_text(path_token)
@@ -134,6 +145,7 @@ class WebhookReceiver:
             on_receipt=on_receipt,
             on_inventory_level=on_inventory_level,
             on_product=on_product,
+            lease_wait_seconds=lease_wait_seconds,
         )
         self._on_error = on_error
         if max_body_bytes is None:

@@ -1,0 +1,153 @@
+"""Push 2,000 orders to the sandbox with 20 ms latency per request: concurrent against sequential.
+
+    .venv/bin/python bench/push_orders.py [--orders 2000] [--latency-ms 20] [--in-flight 8]
+                                          [--in-process] [--profile]
+
+The push flow makes one stock-summaries pass per batch, one POST per order and one token
+request. Both runs push the same number of fresh orders (different references) against one
+sandbox, each with a fresh in-memory state store. The sandbox runs in its own process by
+default (``python -m extensiv_connector.sandbox``): in-process, its request handling competes
+with the connector for the GIL and the benchmark measures the sandbox. ``--profile`` prints a
+cProfile of the concurrent run's connector side (run with ``--in-process`` off).
+
+The latency floor is requests x latency / concurrency. Goal: concurrent >= 6x faster than
+sequential, and within 1.3x of the floor at 8 in flight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import pstats
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from extensiv_connector.config import ChannelConfig
+from extensiv_connector.models import Address, OrderLine, SalesOrder
+from extensiv_connector.sync import Connector, MemoryStore, PushStatus
+
+_SHIP_TO = Address(name="B", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
+_CATALOG = 100
+
+
+@contextlib.contextmanager
+def sandbox(latency_ms: float, in_process: bool, stock: int) -> Iterator[dict[str, Any]]:
+    """Connection info (base_url and credentials) of a running sandbox."""
+    if in_process:
+        from extensiv_connector.sandbox import Sandbox
+
+        with Sandbox(catalog_size=_CATALOG, initial_stock=stock) as sb:
+            sb.faults.configure(latency_ms=latency_ms)
+            yield sb.connection_info()
+        return
+    command = [
+        sys.executable,
+        "-m",
+        "extensiv_connector.sandbox",
+        "--port",
+        "0",
+        "--catalog-size",
+        str(_CATALOG),
+        "--initial-stock",
+        str(stock),
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own module
+    try:
+        assert process.stdout is not None
+        yield json.loads(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def orders(prefix: str, n: int) -> list[SalesOrder]:
+    return [
+        SalesOrder(
+            order_number=f"{prefix}-{i:05d}",
+            lines=[OrderLine(sku=f"SKU-{i % _CATALOG + 1:06d}", quantity=1, line_reference="1")],
+            ship_to=_SHIP_TO,
+            ordered_at=datetime(2026, 1, 1),
+        )
+        for i in range(n)
+    ]
+
+
+def config(info: dict[str, Any], in_flight: int) -> ChannelConfig:
+    return ChannelConfig.from_dict(
+        {
+            "general": {"connection_name": "bench"},
+            "credentials": {k: v for k, v in info.items() if k != "webhook_url"},
+            "sync": {"max_in_flight": in_flight},
+            "client": {"pool_size": max(16, in_flight)},
+        }
+    )
+
+
+def push(info: dict[str, Any], prefix: str, n: int, in_flight: int, profile: bool) -> float:
+    """Wall time of one push of ``n`` fresh orders (token included, as a real run would)."""
+    batch = orders(prefix, n)
+    profiler = cProfile.Profile() if profile else None
+    with Connector(config(info, in_flight), store=MemoryStore()) as connector:
+        started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        result = connector.push_orders(batch)
+        if profiler is not None:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+    sent = result.counts[PushStatus.SENT_FULL.value]
+    assert sent == n, result.counts
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="concurrent vs sequential order pushes")
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--in-flight", type=int, default=8)
+    parser.add_argument("--in-process", action="store_true", help="sandbox in this process")
+    parser.add_argument("--profile", action="store_true", help="cProfile the concurrent run")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="concurrent runs (the best one is reported)"
+    )
+    args = parser.parse_args()
+    n, latency = args.orders, args.latency_ms / 1000.0
+    # both runs take stock: enough that no order is held under the default backorder policy
+    stock = (1 + args.repeat) * n // _CATALOG + 10
+
+    with sandbox(args.latency_ms, args.in_process, stock) as info:
+        seq_s = push(info, "SEQ", n, 1, False)
+        con_s = min(
+            push(info, f"CON{r}", n, args.in_flight, args.profile) for r in range(args.repeat)
+        )
+
+    # token + one stock-summaries page (100 SKUs) + one POST per order
+    requests = n + 2
+    floor = requests * latency / args.in_flight
+    where = "in-process" if args.in_process else "separate process"
+    print(
+        f"push_orders: {n:,} orders, {args.latency_ms:g} ms latency per request, "
+        f"~{requests:,} requests per run, sandbox in a {where}"
+    )
+    print(f"sequential (1 in flight) : {seq_s:6.2f} s  {n / seq_s:8,.0f} orders/s")
+    print(f"concurrent ({args.in_flight} in flight) : {con_s:6.2f} s  {n / con_s:8,.0f} orders/s")
+    print(f"speed-up                 : {seq_s / con_s:.2f}x  (goal >= 6x)")
+    print(
+        f"wall / latency floor     : {con_s / floor:.2f}x  "
+        f"(floor {floor:.2f} s = {requests:,} x {args.latency_ms:g} ms / {args.in_flight}; "
+        "goal <= 1.3x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Fixtures for the connector's integration tests: a running sandbox and connectors on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from extensiv_connector.backorder import BackorderPolicy
+from extensiv_connector.config import ChannelConfig
+from extensiv_connector.models import Address, OrderLine, SalesOrder
+from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sync import Connector, MemoryStore, StateStore
+
+SHIP_TO = Address(
+    name="Test Customer",
+    address1="1 Main St",
+    city="Dallas",
+    state="TX",
+    postal_code="75201",
+    country="US",
+)
+
+
+def sales_order(
+    number: str, *lines: tuple[str, int | Decimal], hour: int = 1, seq: int = 1
+) -> SalesOrder:
+    """A valid host order: one line per (sku, quantity), line references "1", "2", ..."""
+    return SalesOrder(
+        order_number=number,
+        lines=[
+            OrderLine(sku=sku, quantity=qty, line_reference=str(i + 1))
+            for i, (sku, qty) in enumerate(lines)
+        ],
+        ship_to=SHIP_TO,
+        ordered_at=datetime(2026, 1, 1, hour),
+        carrier="UPS",
+        service="03",
+        shipment_seq=seq,
+    )
+
+
+def config_with(sb: Sandbox, **sections: Any) -> ChannelConfig:
+    """``sb.config`` plus extra TOML-like sections, through ``ChannelConfig.from_dict``."""
+    info = sb.connection_info()
+    return ChannelConfig.from_dict(
+        {"general": {"connection_name": "sandbox"}, "credentials": info, **sections}
+    )
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(catalog_size=6, initial_stock=10) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+ConnectorFactory = Callable[..., Connector]
+
+
+@pytest.fixture
+def make_connector(sb: Sandbox, store: MemoryStore) -> Iterator[ConnectorFactory]:
+    """``make_connector(policy=None, config=None, store=None)``: a connector on the sandbox,
+    sharing the test's store unless told otherwise; closed after the test."""
+    opened: list[Connector] = []
+
+    def factory(
+        policy: BackorderPolicy | None = None,
+        config: ChannelConfig | None = None,
+        store_: StateStore | None = None,
+    ) -> Connector:
+        cfg = config if config is not None else sb.config
+        if policy is not None:
+            cfg = attrs.evolve(cfg, backorder=policy)
+        connector = Connector(cfg, store=store_ if store_ is not None else store)
+        opened.append(connector)
+        return connector
+
+    yield factory
+    for connector in opened:
+        connector.close()
+
+
+def warehouse_orders(sb: Sandbox) -> list[dict[str, Any]]:
+    """Every order document the warehouse holds (the simulation's view, not the API's)."""
+    return [sb.warehouse.order_view(record) for record in sb.warehouse.order_records()]
+
+
+def reference_counts(sb: Sandbox) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for doc in warehouse_orders(sb):
+        ref = doc["referenceNum"]
+        counts[ref] = counts.get(ref, 0) + 1
+    return counts

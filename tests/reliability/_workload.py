@@ -1,0 +1,86 @@
+"""What the killed child process and its parent both run.
+
+    python -m tests.reliability._workload push  '<json settings>'
+    python -m tests.reliability._workload ship  '<json settings>'
+
+Settings: ``info`` (sandbox connection info), ``state`` (SQLite path), ``orders`` (how many),
+``die_after`` (ship: exit abruptly inside the handler after this many records), ``log`` (ship:
+file the handler appends dedupe keys to, flushed and synced before returning).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from typing import Any
+
+from extensiv_connector.config import ChannelConfig
+from extensiv_connector.models import Address, OrderLine, SalesOrder, Shipment
+from extensiv_connector.sync import Connector, SQLiteStore
+
+_SHIP_TO = Address(name="K", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
+#: Exit status of a child that died on purpose inside the handler.
+DIED = 37
+
+
+def config(info: dict[str, Any]) -> ChannelConfig:
+    return ChannelConfig.from_dict(
+        {
+            "general": {"connection_name": "killed"},
+            "credentials": info,
+            "sync": {"max_in_flight": 8, "lease_seconds": 1},
+            "client": {"backoff_initial": 0.001, "backoff_max": 0.005},
+        }
+    )
+
+
+def orders(n: int) -> list[SalesOrder]:
+    return [
+        SalesOrder(
+            order_number=f"K-{i:04d}",
+            lines=[OrderLine(sku=f"SKU-{i % 10 + 1:06d}", quantity=1, line_reference="1")],
+            ship_to=_SHIP_TO,
+            ordered_at=datetime(2026, 1, 1),
+        )
+        for i in range(n)
+    ]
+
+
+def record_to(path: str) -> Any:
+    def handler(shipment: Shipment) -> None:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(shipment.dedupe_key + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+
+    return handler
+
+
+def main(argv: list[str]) -> int:
+    command, settings = argv[0], json.loads(argv[1])
+    store = SQLiteStore(settings["state"])
+    with Connector(config(settings["info"]), store=store) as connector:
+        if command == "push":
+            connector.push_orders(orders(settings["orders"]))
+        elif command == "ship":
+            record = record_to(settings["log"])
+            delivered = 0
+
+            def handler(shipment: Shipment) -> None:
+                nonlocal delivered
+                record(shipment)
+                delivered += 1
+                if delivered == settings["die_after"]:
+                    os._exit(DIED)  # the host has it; the cursor has not moved past it
+
+            connector.receive_shipments(handler=handler)
+        else:
+            raise SystemExit(f"unknown command {command!r}")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
