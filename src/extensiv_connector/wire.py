@@ -321,15 +321,30 @@ def _unstructure_value(value: Any) -> Any:
     return value
 
 
+_WIRE_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _wire_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, wire key) of every modelled field; computed once per class (hot path).
+
+    A plain dict cache: class metadata never changes, and a racing first fill is harmless."""
+    keys = _WIRE_KEYS.get(cls)
+    if keys is None:
+        keys = tuple(
+            (field.name, field.metadata.get(WIRE_NAME, camel_case(field.name)))
+            for field in attrs.fields(cls)
+            if field.name != "extra"
+        )
+        _WIRE_KEYS[cls] = keys
+    return keys
+
+
 def _unstructure_attrs(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in attrs.fields(type(obj)):
-        value = getattr(obj, field.name)
-        if field.name == "extra":
-            continue
-        if value is None:
-            continue
-        out[field.metadata.get(WIRE_NAME, camel_case(field.name))] = _unstructure_value(value)
+    for name, key in _wire_keys(type(obj)):
+        value = getattr(obj, name)
+        if value is not None:
+            out[key] = _unstructure_value(value)
     extra = getattr(obj, "extra", None)
     if extra:
         for key, value in extra.items():

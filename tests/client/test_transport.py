@@ -304,3 +304,32 @@ def test_paged_list_sends_pgsiz_pgnum_and_rql(fake: Fake) -> None:
         "&".join(p for p in (u or "").split("?")[1].split("&") if p.startswith("pg")) for u in urls
     ]
     assert all("rql=facilityId%3D%3D3" in (u or "") for u in urls)
+
+
+def test_environment_proxies_and_ca_bundle_are_read_once_at_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/custom-bundle.pem")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    client = ExtensivClient(
+        base_url="https://secure-wms.com", client_id="c", client_secret="s", user_login_id="1"
+    )
+    session = client._transport._session
+
+    assert "http://proxy.invalid:3128" == session.proxies.get("https")
+    assert "/etc/ssl/custom-bundle.pem" == session.verify
+    assert False is session.trust_env
+
+
+def test_no_proxy_for_the_api_host_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "secure-wms.com")
+
+    client = ExtensivClient(
+        base_url="https://secure-wms.com", client_id="c", client_secret="s", user_login_id="1"
+    )
+
+    assert None is client._transport._session.proxies.get("https")

@@ -37,7 +37,7 @@ from extensiv_connector.models import (
     WebhookEvent,
 )
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
-from extensiv_connector.sync import Connector, MemoryStore, hold_lease
+from extensiv_connector.sync import Connector, MemoryStore, hold_lease, targeted_lease_name
 from extensiv_connector.webhooks import WebhookReceiver
 
 TOKEN = "Xq3v-path-token-9Lm"
@@ -407,14 +407,27 @@ def test_targeted_pull_does_not_move_the_polling_watermark(make_loop: LoopFactor
     assert (["SO-401"], 1) == ([s.order_number for s in polled], result.skipped)
 
 
-def test_webhook_pull_waits_for_a_running_poll_to_release_the_lease(loop: Loop) -> None:
-    (order_id,) = loop.push(sales_order("SO-403"))
+def test_webhook_pull_runs_beside_a_running_poll(loop: Loop) -> None:
+    (order_id,) = loop.push(sales_order("SO-402"))
     loop.settle()
     connector = loop.connector
     with hold_lease(connector.store, connector.channel, "receive_shipments"):
         loop.sb.warehouse.ship_order(order_id)
+        loop.settle()  # targeted pulls hold their own lease: no waiting for the poll
+        delivered_during_poll = [s.order_number for s in loop.shipments]
+
+    assert (["SO-402"], []) == (delivered_during_poll, loop.failures)
+
+
+def test_webhook_pull_waits_for_another_targeted_pull_to_release_the_lease(loop: Loop) -> None:
+    (order_id,) = loop.push(sales_order("SO-403"))
+    loop.settle()
+    connector = loop.connector
+    targeted = targeted_lease_name("receive_shipments")
+    with hold_lease(connector.store, connector.channel, targeted):
+        loop.sb.warehouse.ship_order(order_id)
         assert loop.sb.webhooks.wait_idle(10)
-        assert not loop.receiver.join(0.2)  # still waiting for the poll's lease
+        assert not loop.receiver.join(0.2)  # still waiting for the other targeted pull
         assert [] == loop.shipments
     loop.settle()
 
@@ -428,7 +441,8 @@ def test_webhook_pull_gives_up_after_lease_wait_and_polling_delivers_it(
     (order_id,) = loop.push(sales_order("SO-404"))
     loop.settle()
     connector = loop.connector
-    with hold_lease(connector.store, connector.channel, "receive_shipments"):
+    targeted = targeted_lease_name("receive_shipments")
+    with hold_lease(connector.store, connector.channel, targeted):
         loop.sb.warehouse.ship_order(order_id)
         loop.settle()
     polled = connector.receive_shipments()

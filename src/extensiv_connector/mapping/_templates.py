@@ -12,6 +12,7 @@ recognises that suffix and ties the child to its parent reference.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 
@@ -238,8 +239,14 @@ class ReferenceSettings:
 
     @property
     def order(self) -> ReferenceTemplate:
-        return ReferenceTemplate(self.order_template, max_length=self.max_length)
+        return _template(self.order_template, self.max_length)
 
     @property
     def receipt(self) -> ReferenceTemplate:
-        return ReferenceTemplate(self.receipt_template, max_length=self.max_length)
+        return _template(self.receipt_template, self.max_length)
+
+
+@functools.lru_cache(maxsize=64)
+def _template(template: str, max_length: int) -> ReferenceTemplate:
+    # Compiling a template is the costly part of rendering one; templates are few and frozen.
+    return ReferenceTemplate(template, max_length=max_length)

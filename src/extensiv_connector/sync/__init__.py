@@ -32,6 +32,7 @@ from ._results import (
     PushResult,
     PushStatus,
 )
+from ._scope import targeted_lease_name
 from .store import (
     LeaseHandle,
     MemoryStore,
@@ -80,4 +81,5 @@ __all__ = [
     "hold_lease",
     "level_changes",
     "payload_fingerprint",
+    "targeted_lease_name",
 ]

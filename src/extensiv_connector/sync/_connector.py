@@ -1,26 +1,27 @@
 """``Connector``: the channel's sync and quick actions, composed from the client, the pure core
-and the state store. The pure modules decide; this module carries their decisions out."""
+and the state store. The pure modules decide; the flows in ``_pushes``/``_pull`` carry their
+decisions out; this module gives each action its lease, journal run and typed result."""
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .. import translate, wire
-from ..backorder import Action, BackorderMode, Decision, allocate
 from ..client import ExtensivClient
 from ..client.rql import Expr, field
 from ..config import ChannelConfig
 from ..errors import ExtensivError, NotFoundError, ValidationError
 from ..models import (
     InventoryLevel,
+    Item,
     Order,
     Product,
     Receipt,
@@ -30,8 +31,11 @@ from ..models import (
     ShipmentStatus,
 )
 from ._inventory import available_to_promise, level_changes
+from ._items import merge_item
 from ._journal import Journal, RunRecorder
-from ._push import CreateJob, CreateOutcome, PushEngine
+from ._outcomes import reason_of
+from ._pull import PullSpec, run_pull, state_key
+from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush
 from ._records import LedgerKind, LedgerState
 from ._results import (
     CheckResult,
@@ -39,25 +43,19 @@ from ._results import (
     ProductOutcome,
     ProductResult,
     PullResult,
-    PushOutcome,
     PushResult,
-    PushStatus,
 )
-from .store import SQLiteStore, StateStore, hold_lease
+from ._scope import action_scope, targeted_lease_name
+from .store import SQLiteStore, StateStore
 
 if TYPE_CHECKING:
     from ..webhooks import WebhookReceiver
 
-__all__ = ["Connector"]
-
-log = logging.getLogger("extensiv_connector.sync")
-
-T = TypeVar("T")
+__all__ = ["ACTIONS", "Connector"]
 
 _ORDER_DETAIL = "OrderItems,Packages"
-_DELIVERED_PREFIX = "delivered:"
-_SENT_PREFIX = "sent:"
 
+#: Every sync and quick action, as journaled.
 ACTIONS = (
     "push_orders",
     "receive_inventory_levels",
@@ -76,11 +74,31 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+@attrs.define
+class _Run:
+    """One action in progress: its journal recorder and what every result carries."""
+
+    recorder: RunRecorder
+    action: str
+    started_at: datetime
+    _t0: float
+
+    def common(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "started_at": self.started_at,
+            "duration_seconds": time.perf_counter() - self._t0,
+            "errors": tuple(self.recorder.errors),
+        }
+
+
 class Connector:
     """One fulfillment channel: push orders, pull what the warehouse did, keep a journal.
 
     ``store`` defaults to SQLite at ``config.sync.state_path``; ``client`` defaults to
     ``ExtensivClient.from_config(config)``. What the connector creates it also closes.
+    Every action holds a lease (``LeaseHeldError`` if another process runs the same action of
+    the same channel) and writes one journal run.
     """
 
     def __init__(
@@ -100,9 +118,11 @@ class Connector:
         self.client = client if client is not None else ExtensivClient.from_config(config)
         self.journal = Journal(self.store, self.channel)
         self._clock = clock
-        self._sleep = sleep
         self._converter = wire.make_converter()
         self._overlap = timedelta(minutes=config.sync.overlap_minutes)
+        self._start = wire.parse_timestamp(config.sync.initial_cursor)
+        self._orders = OrderPush(config, self.store, self.client, self._converter, sleep)
+        self._receipts = ReceiptPush(config, self.store, self.client, self._converter, sleep)
 
     def __repr__(self) -> str:
         return f"Connector(channel={self.channel!r}, client={self.client!r})"
@@ -124,7 +144,21 @@ class Connector:
     ) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ push orders
+    @contextlib.contextmanager
+    def _run(self, action: str, *, targeted: bool = False) -> Iterator[_Run]:
+        started, t0 = self._clock(), time.perf_counter()
+        lease = targeted_lease_name(action) if targeted else action
+        with action_scope(
+            self.store,
+            self.journal,
+            self.channel,
+            action,
+            lease_seconds=self.config.sync.lease_seconds,
+            lease=lease,
+        ) as recorder:
+            yield _Run(recorder, action, started, t0)
+
+    # ------------------------------------------------------------------ orders
 
     def push_orders(
         self, orders: Iterable[SalesOrder], *, include_backorders: bool = True
@@ -135,255 +169,9 @@ class Connector:
         (oldest first) unless ``include_backorders`` is false. Re-running a push never creates
         a second warehouse order.
         """
-        started, t0 = self._clock(), time.perf_counter()
-        with self._action("push_orders") as run:
-            outcomes = self._push(list(orders), include_backorders, run)
-        return PushResult(
-            action="push_orders",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            outcomes=tuple(outcomes),
-            errors=tuple(run.errors),
-        )
-
-    def _push(
-        self, orders: list[SalesOrder], include_backorders: bool, run: RunRecorder
-    ) -> list[PushOutcome]:
-        outcomes: dict[str, PushOutcome] = {}
-        candidates: list[SalesOrder] = []
-        engine = self._order_engine()
-        seen_keys: set[str] = set()
-        screened: dict[str, translate.OrderTranslation] = {}
-        for order in orders:
-            key = _order_key(order)
-            if key in seen_keys:
-                continue  # the same shipment twice in one batch is one shipment
-            seen_keys.add(key)
-            verdict = self._screen(order, engine)
-            if isinstance(verdict, PushOutcome):
-                outcomes[key] = verdict
-            else:
-                candidates.append(order)
-                screened[key] = verdict
-        if include_backorders:
-            for entry in self.store.backorder_list(self.channel):
-                if entry.key not in seen_keys:
-                    seen_keys.add(entry.key)
-                    candidates.append(entry.order)
-        jobs, decided = self._decide_batch(candidates, outcomes, screened)
-        results = engine.run(jobs)
-        for order, decision, job in decided:
-            outcomes[_order_key(order)] = self._finish_push(order, decision, job, results)
-        ordered = [outcomes[k] for k in _keys_in_order(orders, outcomes)]
-        for outcome in ordered:
-            run.count(outcome.status.value)
-            run.touch(outcome.order_number)
-            if outcome.status in (PushStatus.REJECTED, PushStatus.FAILED):
-                run.error(f"{outcome.order_number}: {outcome.reason}")
-        return ordered
-
-    def _screen(
-        self, order: SalesOrder, engine: PushEngine
-    ) -> PushOutcome | translate.OrderTranslation:
-        """Ledger and validation checks before allocation; a translation means "allocate it"
-        (it is the full order's payload, reused when the whole order is sent)."""
-        try:
-            reference = self._order_reference(order)
-        except ValidationError as exc:
-            return _rejected(order, "", exc)
-        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
-        if entry is not None and entry.state is LedgerState.PENDING:
-            resolved = engine.resolve_pending(reference)
-            if resolved is not None:
-                if resolved.state is LedgerState.SENT:
-                    self._restore_remainder(order, entry.sent_lines)
-                return _from_create(order, reference, resolved, Decision_quantities(order))
-        elif entry is not None and entry.state is LedgerState.SENT:
-            self._restore_remainder(order, entry.sent_lines)
-            return PushOutcome(
-                order_number=order.order_number,
-                status=PushStatus.ALREADY_PRESENT,
-                reference=reference,
-                remote_id=entry.remote_id,
-                reason="already sent under this reference",
-            )
-        elif entry is not None and entry.state is LedgerState.CANCELED:
-            return PushOutcome(
-                order_number=order.order_number,
-                status=PushStatus.REJECTED,
-                reference=reference,
-                remote_id=entry.remote_id,
-                reason="this shipment was canceled in the warehouse",
-                reasons=("canceled",),
-            )
-        try:
-            # Translation applies the validation rules and the mappings: one pass finds all.
-            return translate.sales_order_to_order(order, self.config, converter=self._converter)
-        except ValidationError as exc:
-            self._record_rejection(reference, order, exc)
-            return _rejected(order, reference, exc)
-
-    def _decide_batch(
-        self,
-        candidates: list[SalesOrder],
-        outcomes: dict[str, PushOutcome],
-        screened: Mapping[str, translate.OrderTranslation],
-    ) -> tuple[list[CreateJob], list[tuple[SalesOrder, Decision, CreateJob | None]]]:
-        if not candidates:
-            return [], []
-        stock = self._stock_snapshot() if self._needs_stock(candidates) else {}
-        allocation = allocate(candidates, stock, self.config.backorder)
-        jobs: list[CreateJob] = []
-        decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
-        for order, decision in zip(candidates, allocation.decisions, strict=True):
-            if decision.action is Action.HOLD:
-                decided.append((order, decision, None))
-                continue
-            full = tuple(decision.line_quantities) == tuple(ln.quantity for ln in order.lines)
-            translation = screened.get(_order_key(order)) if full else None
-            try:
-                if translation is None:  # a partial shipment, or a held order from the queue
-                    translation = translate.sales_order_to_order(
-                        order, self.config, decision, converter=self._converter
-                    )
-            except ValidationError as exc:
-                outcomes[_order_key(order)] = _rejected(order, "", exc)
-                continue
-            sent_lines = {
-                _line_key(order, i): q for i, q in enumerate(decision.line_quantities) if q
-            }
-            job = CreateJob(
-                reference=translation.reference,
-                payload=translation.payload,
-                sent_lines=sent_lines,
-                host_key=order.order_number,
-            )
-            self.store.kv_set(self.channel, _SENT_PREFIX + job.reference, wire.dumps(job.payload))
-            jobs.append(job)
-            decided.append((order, decision, job))
-        return jobs, decided
-
-    def _needs_stock(self, orders: Sequence[SalesOrder]) -> bool:
-        policy = self.config.backorder
-        if policy.mode is BackorderMode.MANAGE_IN_OMS:
-            return True
-        overrides = [*policy.customer_overrides.values(), *policy.order_overrides.values()]
-        return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
-
-    def _finish_push(
-        self,
-        order: SalesOrder,
-        decision: Decision,
-        job: CreateJob | None,
-        results: Mapping[str, CreateOutcome],
-    ) -> PushOutcome:
-        key = _order_key(order)
-        if job is None:
-            self.store.backorder_put(self.channel, order, key=key, reason=decision.reason)
-            return PushOutcome(
-                order_number=order.order_number,
-                status=PushStatus.HELD,
-                reason=decision.reason,
-                line_quantities=decision.line_quantities,
-            )
-        outcome = _from_create(
-            order, job.reference, results[job.reference], decision.line_quantities
-        )
-        if outcome.status in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
-            self.store.backorder_remove(self.channel, key)
-            if decision.action is Action.SEND_PARTIAL:
-                outcome = attrs.evolve(
-                    outcome, status=PushStatus.SENT_PARTIAL, reason=decision.reason
-                )
-                remainder = _remainder(order, decision)
-                if remainder is not None:
-                    self.store.backorder_put(
-                        self.channel, remainder, key=_order_key(remainder), reason=decision.reason
-                    )
-        return outcome
-
-    def _restore_remainder(self, order: SalesOrder, sent_lines: Mapping[str, Decimal]) -> None:
-        """Queue what a partial send left over, if a crash came between the send and queueing
-        it: the ledger knows what went out, and neither the queue nor the ledger knows the next
-        shipment yet."""
-        if not sent_lines:
-            return
-        left = tuple(
-            max(line.quantity - sent_lines.get(_line_key(order, i), Decimal(0)), Decimal(0))
-            for i, line in enumerate(order.lines)
-        )
-        if not any(left):
-            return
-        lines = tuple(
-            attrs.evolve(line, quantity=qty)
-            for line, qty in zip(order.lines, left, strict=True)
-            if qty > 0
-        )
-        remainder = attrs.evolve(order, lines=lines, shipment_seq=order.shipment_seq + 1)
-        key = _order_key(remainder)
-        if self.store.backorder_get(self.channel, key) is not None:
-            return
-        try:
-            next_reference = self._order_reference(remainder)
-        except ValidationError:
-            return
-        if self.store.ledger_get(self.channel, LedgerKind.ORDER, next_reference) is not None:
-            return
-        self.store.backorder_put(
-            self.channel, remainder, key=key, reason="remainder of a partial shipment"
-        )
-
-    def _record_rejection(self, reference: str, order: SalesOrder, exc: ValidationError) -> None:
-        if not reference:
-            return
-        claim = self.store.ledger_begin(
-            self.channel, LedgerKind.ORDER, reference, host_key=order.order_number
-        )
-        if claim.claimed:
-            self.store.ledger_update(
-                self.channel,
-                LedgerKind.ORDER,
-                reference,
-                state=LedgerState.REJECTED,
-                reasons=tuple(str(v) for v in exc.violations),
-            )
-
-    def _order_reference(self, order: SalesOrder) -> str:
-        return self.config.references.order.render(
-            order.order_number, order.shipment_seq, self.channel
-        )
-
-    def _order_engine(self) -> PushEngine:
-        orders = self.client.orders
-
-        def create(payload: dict[str, Any]) -> int | None:
-            return orders.create(payload).value.order_id
-
-        def lookup(reference: str) -> int | None:
-            found = orders.find_by_reference(reference)
-            return found.order_id if found is not None else None
-
-        return PushEngine(
-            self.store,
-            self.channel,
-            LedgerKind.ORDER,
-            create=create,
-            lookup=lookup,
-            max_in_flight=self.config.sync.max_in_flight,
-            sleep=self._sleep,
-        )
-
-    def _stock_snapshot(self) -> dict[str, Decimal]:
-        """Available stock per host SKU, from one pass over stock summaries."""
-        levels = translate.stock_summaries_to_inventory(
-            self.client.inventory.stock_summaries(), self.config
-        ).levels
-        stock: dict[str, Decimal] = {}
-        for level in levels:
-            stock[level.sku] = stock.get(level.sku, Decimal(0)) + level.available
-        return stock
-
-    # ------------------------------------------------------------------ shipments
+        with self._run("push_orders") as run:
+            outcomes = self._orders.push(list(orders), include_backorders, run.recorder)
+        return PushResult(outcomes=tuple(outcomes), **run.common())
 
     def receive_shipments(
         self,
@@ -397,31 +185,28 @@ class Connector:
         ``dedupe_key``). ``order_ids`` pulls just those orders (webhooks) without moving the
         cursor.
         """
-        customer = field("readOnly.customerIdentifier.id") == self.config.credentials.customer_id
-        query: Expr = (field("readOnly.isClosed") == True) & customer  # noqa: E712 - RQL, not a Python comparison
+        closed: Expr = (field("readOnly.isClosed") == True) & self._customer()  # noqa: E712 - RQL, not a Python comparison
 
-        def source(since: datetime | None) -> Iterator[Order]:
-            rql = query if since is None else query & (field("readOnly.lastModifiedDate") >= since)
+        def source(since: datetime) -> Iterator[Order]:
             return self.client.orders.list(
-                rql, sort="readOnly.lastModifiedDate", detail=_ORDER_DETAIL
+                closed & (field("readOnly.lastModifiedDate") >= since),
+                sort="readOnly.lastModifiedDate",
+                detail=_ORDER_DETAIL,
             )
 
-        def targeted(ids: Sequence[int]) -> Iterator[Order]:
-            for order_id in ids:
-                try:
-                    yield self.client.orders.get(order_id, detail=_ORDER_DETAIL).value
-                except NotFoundError:
-                    continue
+        def by_id(order_id: int) -> Order:
+            return self.client.orders.get(order_id, detail=_ORDER_DETAIL).value
 
-        return self._pull(
-            "receive_shipments",
+        spec = PullSpec(
+            action="receive_shipments",
             source=source,
-            targeted=targeted(order_ids) if order_ids is not None else None,
             modified=lambda o: o.read_only.last_modified_date if o.read_only else None,
             convert=self._shipment,
-            key=lambda s: s.dedupe_key,
-            handler=handler,
+            dedupe=lambda o: state_key(
+                "shipment", o.order_id, o.read_only.last_modified_date if o.read_only else None
+            ),
         )
+        return self._pull(spec, handler, _fetch_each(order_ids, by_id))
 
     def _shipment(self, order: Order) -> Shipment | None:
         read_only = order.read_only
@@ -431,8 +216,7 @@ class Connector:
         entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
         if entry is None:
             return None  # not pushed by this channel
-        sent_text = self.store.kv_get(self.channel, _SENT_PREFIX + reference)
-        sent = self._converter.structure(wire.loads(sent_text), Order) if sent_text else None
+        sent = self._sent(reference, Order)
         shipment = translate.order_to_shipment(order, self.config, sent, converter=self._converter)
         if shipment.status is ShipmentStatus.CANCELED and entry.state is not LedgerState.CANCELED:
             self.store.ledger_update(
@@ -444,84 +228,9 @@ class Connector:
 
     def send_receipts(self, receipts: Iterable[Receipt]) -> PushResult:
         """Send receipts (ASNs) as receivers, exactly once per reference."""
-        started, t0 = self._clock(), time.perf_counter()
-        with self._action("send_receipts") as run:
-            outcomes = self._send_receipts(list(receipts), run)
-        return PushResult(
-            action="send_receipts",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            outcomes=tuple(outcomes),
-            errors=tuple(run.errors),
-        )
-
-    def _send_receipts(self, receipts: list[Receipt], run: RunRecorder) -> list[PushOutcome]:
-        receivers = self.client.receivers
-
-        def create(payload: dict[str, Any]) -> int | None:
-            return receivers.create(payload).value.receiver_id
-
-        def lookup(reference: str) -> int | None:
-            found = receivers.find_by_reference(reference)
-            return found.receiver_id if found is not None else None
-
-        engine = PushEngine(
-            self.store,
-            self.channel,
-            LedgerKind.RECEIPT,
-            create=create,
-            lookup=lookup,
-            max_in_flight=self.config.sync.max_in_flight,
-            sleep=self._sleep,
-        )
-        outcomes: dict[str, PushOutcome] = {}
-        jobs: list[tuple[Receipt, CreateJob]] = []
-        for receipt in receipts:
-            if receipt.reference in outcomes:
-                continue
-            try:
-                translation = translate.receipt_to_receiver(
-                    receipt, self.config, converter=self._converter
-                )
-            except ValidationError as exc:
-                outcomes[receipt.reference] = _rejected_receipt(receipt, exc)
-                continue
-            reference = translation.reference
-            entry = self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference)
-            if entry is not None and entry.state is LedgerState.SENT:
-                outcomes[receipt.reference] = PushOutcome(
-                    order_number=receipt.reference,
-                    status=PushStatus.ALREADY_PRESENT,
-                    reference=reference,
-                    remote_id=entry.remote_id,
-                )
-                continue
-            if entry is not None and entry.state is LedgerState.PENDING:
-                resolved = engine.resolve_pending(reference)
-                if resolved is not None:
-                    outcomes[receipt.reference] = _from_create_receipt(receipt, resolved)
-                    continue
-            sent_lines = {
-                line.line_reference or line.sku: line.expected_quantity for line in receipt.lines
-            }
-            job = CreateJob(
-                reference=reference,
-                payload=translation.payload,
-                sent_lines=sent_lines,
-                host_key=receipt.reference,
-            )
-            self.store.kv_set(self.channel, _SENT_PREFIX + reference, wire.dumps(job.payload))
-            jobs.append((receipt, job))
-        results = engine.run([job for _, job in jobs])
-        for receipt, job in jobs:
-            outcomes[receipt.reference] = _from_create_receipt(receipt, results[job.reference])
-        ordered = list(outcomes.values())
-        for outcome in ordered:
-            run.count(outcome.status.value)
-            run.touch(outcome.order_number)
-            if outcome.status in (PushStatus.REJECTED, PushStatus.FAILED):
-                run.error(f"{outcome.order_number}: {outcome.reason}")
-        return ordered
+        with self._run("send_receipts") as run:
+            outcomes = self._receipts.push(list(receipts), run.recorder)
+        return PushResult(outcomes=tuple(outcomes), **run.common())
 
     def receive_receipts(
         self,
@@ -529,31 +238,28 @@ class Connector:
         handler: Callable[[Receipt], None] | None = None,
     ) -> PullResult[Receipt]:
         """Closed receivers sent by this channel, with received versus expected quantities."""
-        customer = field("readOnly.customerIdentifier.id") == self.config.credentials.customer_id
-        query: Expr = (field("readOnly.status") == 1) & customer
+        closed: Expr = (field("readOnly.status") == 1) & self._customer()
 
-        def source(since: datetime | None) -> Iterator[Receiver]:
-            rql = query if since is None else query & (field("readOnly.lastModifiedDate") >= since)
+        def source(since: datetime) -> Iterator[Receiver]:
             return self.client.receivers.list(
-                rql, sort="readOnly.lastModifiedDate", detail="ReceiveItems"
+                closed & (field("readOnly.lastModifiedDate") >= since),
+                sort="readOnly.lastModifiedDate",
+                detail="ReceiveItems",
             )
 
-        def targeted(ids: Sequence[int]) -> Iterator[Receiver]:
-            for receiver_id in ids:
-                try:
-                    yield self.client.receivers.get(receiver_id, detail="ReceiveItems").value
-                except NotFoundError:
-                    continue
+        def by_id(receiver_id: int) -> Receiver:
+            return self.client.receivers.get(receiver_id, detail="ReceiveItems").value
 
-        return self._pull(
-            "receive_receipts",
+        spec = PullSpec(
+            action="receive_receipts",
             source=source,
-            targeted=targeted(receiver_ids) if receiver_ids is not None else None,
             modified=lambda r: r.read_only.last_modified_date if r.read_only else None,
             convert=self._receipt,
-            key=lambda r: r.dedupe_key,
-            handler=handler,
+            dedupe=lambda r: state_key(
+                "receipt", r.receiver_id, r.read_only.last_modified_date if r.read_only else None
+            ),
         )
+        return self._pull(spec, handler, _fetch_each(receiver_ids, by_id))
 
     def _receipt(self, receiver: Receiver) -> Receipt | None:
         if receiver.read_only is None or receiver.read_only.status != 1:
@@ -562,11 +268,8 @@ class Connector:
         if self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference) is None:
             return None  # not sent by this channel
         # What was sent gives the expected quantities when the warehouse does not keep them.
-        sent_text = self.store.kv_get(self.channel, _SENT_PREFIX + reference)
-        sent = None
-        if sent_text:
-            planned = self._converter.structure(wire.loads(sent_text), Receiver)
-            sent = translate.receiver_to_receipt(planned, self.config)
+        planned = self._sent(reference, Receiver)
+        sent = translate.receiver_to_receipt(planned, self.config) if planned else None
         return translate.receiver_to_receipt(receiver, self.config, sent)
 
     # ------------------------------------------------------------------ inventory
@@ -580,8 +283,7 @@ class Connector:
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
         when covered) unless ``release_backorders`` is false."""
-        started, t0 = self._clock(), time.perf_counter()
-        with self._action("receive_inventory_levels") as run:
+        with self._run("receive_inventory_levels", targeted=skus is not None) as run:
             translation = translate.stock_summaries_to_inventory(
                 self.client.inventory.stock_summaries(), self.config
             )
@@ -591,25 +293,19 @@ class Connector:
                 if handler is not None:
                     handler(level)
             for violation in translation.violations:
-                run.error(str(violation))
-            run.count("received", len(levels))
+                run.recorder.error(str(violation))
+            run.recorder.count("received", len(levels))
             pushed: PushResult | None = None
             if release_backorders and self.store.backorder_list(self.channel):
-                outcomes = self._push([], True, run)
+                t0 = time.perf_counter()
+                outcomes = self._orders.push([], True, run.recorder)
                 pushed = PushResult(
                     action="push_orders",
-                    started_at=started,
+                    started_at=self._clock(),
                     duration_seconds=time.perf_counter() - t0,
                     outcomes=tuple(outcomes),
                 )
-        return PullResult(
-            action="receive_inventory_levels",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            records=tuple(levels),
-            errors=tuple(run.errors),
-            pushed=pushed,
-        )
+        return PullResult(records=tuple(levels), pushed=pushed, **run.common())
 
     def synchronize_inventory(
         self, host_levels: Mapping[str, Decimal | int]
@@ -618,8 +314,7 @@ class Connector:
         channel sent that the warehouse has not allocated yet, minus the safety buffer, never
         below zero. ``config.sync.inventory_mode`` says whether the host applies absolute
         levels or deltas (both are in the result)."""
-        started, t0 = self._clock(), time.perf_counter()
-        with self._action("synchronize_inventory") as run:
+        with self._run("synchronize_inventory") as run:
             levels = translate.stock_summaries_to_inventory(
                 self.client.inventory.stock_summaries(), self.config
             ).levels
@@ -628,24 +323,20 @@ class Connector:
                 warehouse[level.sku] = warehouse.get(level.sku, Decimal(0)) + level.available
             policy = self.config.backorder
             atp = available_to_promise(
-                warehouse,
-                self._in_flight(),
-                policy.safety_buffer,
-                policy.default_safety_buffer,
+                warehouse, self._in_flight(), policy.safety_buffer, policy.default_safety_buffer
             )
-            host = {sku: Decimal(q) for sku, q in host_levels.items()}
-            changes = level_changes(atp, host)
-            run.count("skus", len(changes))
-            run.count("changed", sum(1 for c in changes if c.delta != 0))
-        return InventorySyncResult(
-            action="synchronize_inventory",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            mode=self.config.sync.inventory_mode,
-            changes=changes,
-            levels=tuple(levels),
-            errors=tuple(run.errors),
-        )
+            changes = level_changes(atp, {sku: Decimal(q) for sku, q in host_levels.items()})
+            result = InventorySyncResult(
+                mode=self.config.sync.inventory_mode,
+                changes=changes,
+                levels=levels,
+                action="synchronize_inventory",
+                started_at=run.started_at,
+                duration_seconds=0.0,
+            )
+            for name, value in result.counts.items():
+                run.recorder.count(name, value)
+        return attrs.evolve(result, **run.common())
 
     def _in_flight(self) -> dict[str, Decimal]:
         """Quantities in this channel's open orders the warehouse has not fully allocated."""
@@ -657,9 +348,8 @@ class Connector:
         }
         if not sent:
             return {}
-        customer = field("readOnly.customerIdentifier.id") == self.config.credentials.customer_id
         query = (
-            customer
+            self._customer()
             & (field("readOnly.isClosed") == False)  # noqa: E712 - RQL, not a Python comparison
             & (field("readOnly.fullyAllocated") == False)  # noqa: E712
         )
@@ -684,90 +374,76 @@ class Connector:
     ) -> PullResult[Product]:
         """Warehouse items as host products, incrementally (or just ``skus``)."""
 
-        def source(since: datetime | None) -> Iterator[Any]:
-            rql = None if since is None else field("readOnly.lastModifiedDate") >= since
-            return self.client.items.list(rql, sort="readOnly.lastModifiedDate")
+        def source(since: datetime) -> Iterator[Item]:
+            return self.client.items.list(
+                field("readOnly.lastModifiedDate") >= since, sort="readOnly.lastModifiedDate"
+            )
 
-        def targeted(wanted: Sequence[str]) -> Iterator[Any]:
-            for sku in wanted:
-                channel_sku = self.config.sku_mappings.to_channel(sku, "sku")
-                item = self.client.items.find_by_sku(channel_sku.sku or sku)
-                if item is not None:
-                    yield item
+        def by_sku(sku: str) -> Item | None:
+            channel_sku = self.config.sku_mappings.to_channel(sku, "sku")
+            return self.client.items.find_by_sku(channel_sku.sku or sku)
 
-        return self._pull(
-            "import_products",
+        spec = PullSpec(
+            action="import_products",
             source=source,
-            targeted=targeted(skus) if skus is not None else None,
             modified=lambda i: i.read_only.last_modified_date if i.read_only else None,
             convert=lambda item: translate.item_to_product(item, self.config),
-            key=lambda p: f"product:{p.sku}",
-            handler=handler,
-            key_from_source=lambda i: (
-                f"item:{i.item_id}:{i.read_only.last_modified_date.isoformat()}"
-                if i.read_only and i.read_only.last_modified_date
-                else f"item:{i.item_id}"
+            dedupe=lambda i: state_key(
+                "item", i.item_id, i.read_only.last_modified_date if i.read_only else None
             ),
         )
+        return self._pull(spec, handler, _fetch_each(skus, by_sku))
 
     def export_products(self, products: Iterable[Product]) -> ProductResult:
         """Create the products the warehouse lacks and update the ones that differ."""
-        started, t0 = self._clock(), time.perf_counter()
         outcomes: list[ProductOutcome] = []
-        with self._action("export_products") as run:
+        with self._run("export_products") as run:
             for product in products:
                 outcome = self._export_one(product)
                 outcomes.append(outcome)
-                run.count(outcome.status)
-                run.touch(product.sku)
+                run.recorder.count(outcome.status)
+                run.recorder.touch(product.sku)
                 if outcome.status == "rejected":
-                    run.error(f"{product.sku}: {outcome.reason}")
-        return ProductResult(
-            action="export_products",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            outcomes=tuple(outcomes),
-            errors=tuple(run.errors),
-        )
+                    run.recorder.error(f"{product.sku}: {outcome.reason}")
+        return ProductResult(outcomes=tuple(outcomes), **run.common())
 
     def _export_one(self, product: Product) -> ProductOutcome:
         try:
             item = translate.product_to_item(product, self.config, converter=self._converter)
-            existing = self.client.items.find_by_sku(item.sku or product.sku)
+            sku = item.sku or product.sku
+            existing = self.client.items.find_by_sku(sku)
             if existing is None:
                 try:
-                    created = self.client.items.create(item).value
-                except ExtensivError as exc:
+                    created_id = self.client.items.create(item).value.item_id
+                except ExtensivError:
                     # Ambiguous or duplicate: the SKU is the natural key, so look it up.
-                    found = self.client.items.find_by_sku(item.sku or product.sku)
+                    found = self.client.items.find_by_sku(sku)
                     if found is None:
                         raise
-                    del exc
-                    return ProductOutcome(sku=product.sku, status="created", item_id=found.item_id)
-                return ProductOutcome(sku=product.sku, status="created", item_id=created.item_id)
+                    created_id = found.item_id
+                return ProductOutcome(sku=product.sku, status="created", item_id=created_id)
             if existing.item_id is None:
                 raise NotFoundError(404, "item has no id", path="/customers/items")
-            merged = _merge_item(existing, item)
-            if merged == existing:
+            if merge_item(existing, item) == existing:
                 return ProductOutcome(sku=product.sku, status="unchanged", item_id=existing.item_id)
-            self.client.items.update(existing.item_id, lambda current: _merge_item(current, item))
+            self.client.items.update(existing.item_id, lambda current: merge_item(current, item))
             return ProductOutcome(sku=product.sku, status="updated", item_id=existing.item_id)
         except ExtensivError as exc:
-            return ProductOutcome(sku=product.sku, status="rejected", reason=_reason(exc))
+            return ProductOutcome(sku=product.sku, status="rejected", reason=reason_of(exc))
 
     # ------------------------------------------------------------------ quick actions
 
     def check_connection(self) -> CheckResult:
         """Health check: token, customer, facility, carriers and stock are reachable."""
-        started, t0 = self._clock(), time.perf_counter()
         creds = self.config.credentials
         steps: list[tuple[str, bool, str]] = []
 
-        def step(name: str, probe: Callable[[], str]) -> None:
+        def step(name: str, probe: Callable[[], str]) -> bool:
             try:
                 steps.append((name, True, probe()))
             except ExtensivError as exc:
-                steps.append((name, False, _reason(exc)))
+                steps.append((name, False, reason_of(exc)))
+            return steps[-1][1]
 
         def customer() -> str:
             found = self.client.customers.get(creds.customer_id).value
@@ -786,23 +462,16 @@ class Connector:
             first = next(iter(self.client.inventory.stock_summaries(page_size=1)), None)
             return "stock summaries readable" + ("" if first else " (empty)")
 
-        with self._action("check_connection") as run:
-            step("customer", customer)
-            if steps[-1][1]:
+        with self._run("check_connection") as run:
+            if step("customer", customer):  # the token works: the rest is worth asking
                 step("facility", facility)
                 step("carriers", carriers)
                 step("stock", stock)
             for name, passed, detail in steps:
-                run.count("passed" if passed else "failed")
+                run.recorder.count("passed" if passed else "failed")
                 if not passed:
-                    run.error(f"{name}: {detail}")
-        return CheckResult(
-            action="check_connection",
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            steps=tuple(steps),
-            errors=tuple(run.errors),
-        )
+                    run.recorder.error(f"{name}: {detail}")
+        return CheckResult(steps=tuple(steps), **run.common())
 
     def delete_channel(self) -> None:
         """The Delete quick action: forget every piece of this channel's state."""
@@ -826,263 +495,51 @@ class Connector:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _action(self, action: str) -> Any:
-        return _ActionScope(self, action)
+    def _customer(self) -> Expr:
+        return field("readOnly.customerIdentifier.id") == self.config.credentials.customer_id
+
+    def _sent(self, reference: str, cls: type[Any]) -> Any:
+        """The payload sent under ``reference``, as a model (``None`` if not recorded)."""
+        text = self.store.kv_get(self.channel, SENT_PREFIX + reference)
+        return self._converter.structure(wire.loads(text), cls) if text else None
 
     def _pull(
         self,
-        action: str,
-        *,
-        source: Callable[[datetime | None], Iterator[Any]],
+        spec: PullSpec[Any],
+        handler: Callable[[Any], None] | None,
         targeted: Iterator[Any] | None,
-        modified: Callable[[Any], datetime | None],
-        convert: Callable[[Any], T | None],
-        key: Callable[[T], str],
-        handler: Callable[[T], None] | None,
-        key_from_source: Callable[[Any], str] | None = None,
-    ) -> PullResult[T]:
-        started, t0 = self._clock(), time.perf_counter()
-        records: list[T] = []
-        rejected: list[str] = []
-        skipped = 0
-        with self._action(action) as run:
-            cursor = self.store.cursor_get(self.channel, action)
-            if targeted is None:
-                since = cursor.since(self._overlap) or wire.parse_timestamp(
-                    self.config.sync.initial_cursor
-                )
-                stream = source(since)
-            else:
-                stream = targeted
-            for raw in stream:
-                when = modified(raw)
-                try:
-                    record = convert(raw)
-                except ValidationError as exc:
-                    rejected.append(_reason(exc))
-                    run.error(_reason(exc))
-                    record = None
-                    dedupe = key_from_source(raw) if key_from_source else f"rejected:{id(raw)}"
-                    self._delivered(action, dedupe, when, targeted is not None)
-                    continue
-                if record is None:
-                    continue
-                dedupe = key_from_source(raw) if key_from_source else key(record)
-                if cursor.is_delivered(dedupe) or self.store.kv_get(
-                    self.channel, _DELIVERED_PREFIX + dedupe
-                ):
-                    skipped += 1
-                    continue
-                if handler is not None:
-                    handler(record)  # the host has it before the cursor moves past it
-                records.append(record)
-                self._delivered(action, dedupe, when, targeted is not None)
-                run.touch(dedupe)
-            run.count("received", len(records))
-            run.count("skipped", skipped)
-            if rejected:
-                run.count("rejected", len(rejected))
+    ) -> PullResult[Any]:
+        with self._run(spec.action, targeted=targeted is not None) as run:
+            pulled = run_pull(
+                spec,
+                store=self.store,
+                channel=self.channel,
+                overlap=self._overlap,
+                start=self._start,
+                run=run.recorder,
+                handler=handler,
+                targeted=targeted,
+            )
         return PullResult(
-            action=action,
-            started_at=started,
-            duration_seconds=time.perf_counter() - t0,
-            records=tuple(records),
-            skipped=skipped,
-            rejected=tuple(rejected),
-            errors=tuple(run.errors),
+            records=pulled.records,
+            skipped=pulled.skipped,
+            rejected=pulled.rejected,
+            **run.common(),
         )
 
-    def _delivered(self, action: str, dedupe: str, when: datetime | None, targeted: bool) -> None:
-        if targeted or when is None:
-            # A targeted pull must not move the watermark past records not polled yet.
-            self.store.kv_set(self.channel, _DELIVERED_PREFIX + dedupe, "1")
-        else:
-            self.store.cursor_advance(self.channel, action, {dedupe: when}, overlap=self._overlap)
 
-
-class _ActionScope:
-    """Lease + journal run for one action."""
-
-    def __init__(self, connector: Connector, action: str) -> None:
-        self._connector = connector
-        self._action = action
-        self._lease: Any = None
-        self._run: Any = None
-
-    def __enter__(self) -> RunRecorder:
-        connector = self._connector
-        self._lease = hold_lease(
-            connector.store,
-            connector.channel,
-            self._action,
-            ttl_seconds=connector.config.sync.lease_seconds,
-        )
-        self._lease.__enter__()
-        try:
-            self._run = connector.journal.run(self._action)
-            recorder: RunRecorder = self._run.__enter__()
-        except BaseException:
-            self._lease.__exit__(None, None, None)
-            raise
-        return recorder
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            self._run.__exit__(exc_type, exc, tb)
-        finally:
-            self._lease.__exit__(exc_type, exc, tb)
-
-
-# ---------------------------------------------------------------------- pure helpers
-
-
-def _order_key(order: SalesOrder) -> str:
-    return f"{order.order_number}#{order.shipment_seq}"
-
-
-def _line_key(order: SalesOrder, index: int) -> str:
-    line = order.lines[index]
-    return line.line_reference or f"{index}:{line.sku}"
-
-
-def _keys_in_order(orders: list[SalesOrder], outcomes: Mapping[str, PushOutcome]) -> list[str]:
-    keys = [_order_key(o) for o in orders]
-    first = list(dict.fromkeys(k for k in keys if k in outcomes))
-    rest = [k for k in outcomes if k not in set(first)]
-    return first + rest
-
-
-def Decision_quantities(order: SalesOrder) -> tuple[Decimal, ...]:  # noqa: N802 - reads as a type
-    return tuple(line.quantity for line in order.lines)
-
-
-def _remainder(order: SalesOrder, decision: Decision) -> SalesOrder | None:
-    left = decision.backordered
-    if not any(left):
+def _fetch_each(keys: Sequence[Any] | None, fetch: Callable[[Any], Any]) -> Iterator[Any] | None:
+    """Targeted records, one lookup each; records the warehouse no longer has are skipped."""
+    if keys is None:
         return None
-    lines = tuple(
-        attrs.evolve(line, quantity=qty)
-        for line, qty in zip(order.lines, left, strict=True)
-        if qty > 0
-    )
-    return attrs.evolve(order, lines=lines, shipment_seq=order.shipment_seq + 1)
 
+    def records() -> Iterator[Any]:
+        for key in keys:
+            try:
+                record = fetch(key)
+            except NotFoundError:
+                continue
+            if record is not None:
+                yield record
 
-def _from_create(
-    order: SalesOrder, reference: str, result: CreateOutcome, quantities: tuple[Decimal, ...]
-) -> PushOutcome:
-    if result.state is LedgerState.SENT:
-        status = PushStatus.ALREADY_PRESENT if result.adopted else PushStatus.SENT_FULL
-        reason = "found in the warehouse by reference; adopted" if result.adopted else ""
-    elif result.state is LedgerState.REJECTED:
-        status, reason = PushStatus.REJECTED, result.reason
-    else:
-        status, reason = PushStatus.FAILED, result.reason
-    return PushOutcome(
-        order_number=order.order_number,
-        status=status,
-        reference=reference,
-        remote_id=result.remote_id,
-        reason=reason,
-        reasons=(reason,) if reason else (),
-        line_quantities=quantities,
-    )
-
-
-def _from_create_receipt(receipt: Receipt, result: CreateOutcome) -> PushOutcome:
-    quantities = tuple(line.expected_quantity for line in receipt.lines)
-    return _from_create_generic(receipt.reference, result, quantities)
-
-
-def _from_create_generic(
-    name: str, result: CreateOutcome, quantities: tuple[Decimal, ...]
-) -> PushOutcome:
-    if result.state is LedgerState.SENT:
-        status = PushStatus.ALREADY_PRESENT if result.adopted else PushStatus.SENT_FULL
-    elif result.state is LedgerState.REJECTED:
-        status = PushStatus.REJECTED
-    else:
-        status = PushStatus.FAILED
-    return PushOutcome(
-        order_number=name,
-        status=status,
-        reference=result.reference,
-        remote_id=result.remote_id,
-        reason=result.reason,
-        reasons=(result.reason,) if result.reason else (),
-        line_quantities=quantities,
-    )
-
-
-def _rejected(order: SalesOrder, reference: str, exc: ValidationError) -> PushOutcome:
-    reasons = tuple(str(v) for v in exc.violations if v.severity == "error") or (str(exc),)
-    return PushOutcome(
-        order_number=order.order_number,
-        status=PushStatus.REJECTED,
-        reference=reference,
-        reason="; ".join(reasons),
-        reasons=reasons,
-    )
-
-
-def _rejected_receipt(receipt: Receipt, exc: ValidationError) -> PushOutcome:
-    reasons = tuple(str(v) for v in exc.violations if v.severity == "error") or (str(exc),)
-    return PushOutcome(
-        order_number=receipt.reference,
-        status=PushStatus.REJECTED,
-        reason="; ".join(reasons),
-        reasons=reasons,
-    )
-
-
-def _reason(exc: ExtensivError) -> str:
-    return str(exc).splitlines()[0][:300]
-
-
-def _merge_item(current: Any, desired: Any) -> Any:
-    """``current`` with the fields the host manages taken from ``desired``; everything else
-    (ids, read-only block, fields we do not model) is kept for the PUT."""
-    changes = {
-        name: getattr(desired, name)
-        for name in ("description", "description2", "upc", "cost", "price")
-        if getattr(desired, name) is not None
-    }
-    if desired.options is not None:
-        options = current.options or desired.options
-        option_changes = {
-            name: _merge_unit(getattr(options, name), getattr(desired.options, name))
-            for name in ("inventory_unit", "secondary_unit", "package_unit")
-            if getattr(desired.options, name) is not None
-        }
-        changes["options"] = attrs.evolve(options, **option_changes)
-    return attrs.evolve(current, **changes)
-
-
-def _merge_unit(current: Any, desired: Any) -> Any:
-    """A unit option with the host's non-empty fields over the warehouse's. A unit named like
-    the current one keeps the warehouse's unit id (the host only knows the name), so an
-    unchanged product compares equal and is not rewritten."""
-    if current is None:
-        return desired
-    unit = desired.unit_identifier
-    have = current.unit_identifier
-    if (
-        unit is not None
-        and have is not None
-        and unit.id is None
-        and (unit.name or "").casefold() == (have.name or "").casefold()
-    ):
-        unit = have
-    changes = {
-        name: getattr(desired, name)
-        for name in ("inventory_units_per_unit", "inventory_also", "upc", "imperial", "metric")
-        if getattr(desired, name) is not None
-    }
-    if unit is not None:
-        changes["unit_identifier"] = unit
-    return attrs.evolve(current, **changes)
+    return records()

@@ -153,7 +153,7 @@ class InventorySyncResult(ActionResult):
     @property
     def counts(self) -> dict[str, int]:
         return {
-            "skus": len(self.levels),
+            "skus": len(self.changes),
             "changed": sum(1 for c in self.changes if c.delta != 0),
         }
 

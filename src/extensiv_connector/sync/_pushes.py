@@ -1,0 +1,366 @@
+"""The two push flows: sales orders (with backorder allocation) and receipts (ASNs).
+
+Both screen records against the ledger first, then hand create jobs to the push engine, which
+records each reference before its request goes out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import cattrs
+
+from .. import translate, wire
+from ..backorder import Action, BackorderMode, Decision, allocate
+from ..client import ExtensivClient
+from ..config import ChannelConfig
+from ..errors import ValidationError
+from ..models import Receipt, SalesOrder
+from ._journal import RunRecorder
+from ._outcomes import (
+    keys_in_order,
+    line_key,
+    order_key,
+    outcome_from_create,
+    rejected,
+    remainder_after,
+    remainder_from_sent,
+)
+from ._push import CreateJob, CreateOutcome, PushEngine
+from ._records import LedgerKind, LedgerState
+from ._results import PushOutcome, PushStatus
+from .store import StateStore
+
+__all__ = ["SENT_PREFIX", "OrderPush", "ReceiptPush", "stock_snapshot"]
+
+#: Store key-value prefix holding the payload sent under a reference (the baseline that
+#: inbound shipments and receipts are compared with).
+SENT_PREFIX = "sent:"
+
+
+def stock_snapshot(client: ExtensivClient, config: ChannelConfig) -> dict[str, Decimal]:
+    """Available stock per host SKU, from one pass over stock summaries."""
+    levels = translate.stock_summaries_to_inventory(
+        client.inventory.stock_summaries(), config
+    ).levels
+    stock: dict[str, Decimal] = {}
+    for level in levels:
+        stock[level.sku] = stock.get(level.sku, Decimal(0)) + level.available
+    return stock
+
+
+def _record_outcomes(outcomes: Sequence[PushOutcome], run: RunRecorder) -> None:
+    for outcome in outcomes:
+        run.count(outcome.status.value)
+        run.touch(outcome.order_number)
+        if outcome.status in (PushStatus.REJECTED, PushStatus.FAILED):
+            run.error(f"{outcome.order_number}: {outcome.reason}")
+
+
+@attrs.define
+class _Context:
+    config: ChannelConfig
+    store: StateStore
+    client: ExtensivClient
+    converter: cattrs.Converter
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def channel(self) -> str:
+        return self.config.channel
+
+    def engine(
+        self,
+        kind: LedgerKind,
+        create: Callable[[dict[str, Any]], int | None],
+        lookup: Callable[[str], int | None],
+    ) -> PushEngine:
+        return PushEngine(
+            self.store,
+            self.channel,
+            kind,
+            create=create,
+            lookup=lookup,
+            max_in_flight=self.config.sync.max_in_flight,
+            sleep=self.sleep,
+        )
+
+    def remember_sent(self, job: CreateJob) -> None:
+        self.store.kv_set(self.channel, SENT_PREFIX + job.reference, wire.dumps(job.payload))
+
+
+@attrs.define
+class _Screened:
+    """Orders that passed the ledger and translation checks, with their full translations."""
+
+    candidates: list[SalesOrder] = attrs.field(factory=list)
+    translations: dict[str, translate.OrderTranslation] = attrs.field(factory=dict)
+    outcomes: dict[str, PushOutcome] = attrs.field(factory=dict)
+
+
+class OrderPush(_Context):
+    """Push sales orders: screen, allocate over one stock snapshot, send, queue backorders."""
+
+    def push(
+        self, orders: list[SalesOrder], include_backorders: bool, run: RunRecorder
+    ) -> list[PushOutcome]:
+        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup)
+        screened = self._screen_all(orders, engine)
+        if include_backorders:
+            known = {order_key(o) for o in orders}
+            for entry in self.store.backorder_list(self.channel):
+                if entry.key not in known:
+                    known.add(entry.key)
+                    screened.candidates.append(entry.order)
+        outcomes = screened.outcomes
+        decided = self._decide(screened)
+        results = engine.run([job for _, _, job in decided if job is not None])
+        for order, decision, job in decided:
+            outcomes[order_key(order)] = self._finish(order, decision, job, results)
+        ordered = [outcomes[k] for k in keys_in_order(orders, outcomes)]
+        _record_outcomes(ordered, run)
+        return ordered
+
+    def _create(self, payload: dict[str, Any]) -> int | None:
+        return self.client.orders.create(payload).value.order_id
+
+    def _lookup(self, reference: str) -> int | None:
+        found = self.client.orders.find_by_reference(reference)
+        return found.order_id if found is not None else None
+
+    def reference(self, order: SalesOrder) -> str:
+        return self.config.references.order.render(
+            order.order_number, order.shipment_seq, self.channel
+        )
+
+    def _screen_all(self, orders: list[SalesOrder], engine: PushEngine) -> _Screened:
+        screened = _Screened()
+        for order in orders:
+            key = order_key(order)
+            if key in screened.outcomes or key in screened.translations:
+                continue  # the same shipment twice in one batch is one shipment
+            verdict = self._screen(order, engine)
+            if isinstance(verdict, PushOutcome):
+                screened.outcomes[key] = verdict
+            else:
+                screened.candidates.append(order)
+                screened.translations[key] = verdict
+        return screened
+
+    def _screen(
+        self, order: SalesOrder, engine: PushEngine
+    ) -> PushOutcome | translate.OrderTranslation:
+        """Ledger and validation checks before allocation; a translation means "allocate it"
+        (it is the full order's payload, reused when the whole order is sent)."""
+        try:
+            reference = self.reference(order)
+        except ValidationError as exc:
+            return rejected(order.order_number, "", exc)
+        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        state = entry.state if entry is not None else None
+        if entry is not None and state is LedgerState.PENDING:
+            resolved = engine.resolve_pending(reference)
+            if resolved is not None:
+                if resolved.state is LedgerState.SENT:
+                    self._restore_remainder(order, entry.sent_lines)
+                quantities = tuple(line.quantity for line in order.lines)
+                return outcome_from_create(order.order_number, resolved, quantities)
+        elif entry is not None and state is LedgerState.SENT:
+            self._restore_remainder(order, entry.sent_lines)
+            return PushOutcome(
+                order_number=order.order_number,
+                status=PushStatus.ALREADY_PRESENT,
+                reference=reference,
+                remote_id=entry.remote_id,
+                reason="already sent under this reference",
+            )
+        elif entry is not None and state is LedgerState.CANCELED:
+            return PushOutcome(
+                order_number=order.order_number,
+                status=PushStatus.REJECTED,
+                reference=reference,
+                remote_id=entry.remote_id,
+                reason="this shipment was canceled in the warehouse",
+                reasons=("canceled",),
+            )
+        try:
+            # Translation applies the validation rules and the mappings: one pass finds all.
+            return translate.sales_order_to_order(order, self.config, converter=self.converter)
+        except ValidationError as exc:
+            self._record_rejection(reference, order, exc)
+            return rejected(order.order_number, reference, exc)
+
+    def _needs_stock(self) -> bool:
+        policy = self.config.backorder
+        if policy.mode is BackorderMode.MANAGE_IN_OMS:
+            return True
+        overrides = [*policy.customer_overrides.values(), *policy.order_overrides.values()]
+        return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
+
+    def _decide(self, screened: _Screened) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
+        candidates = screened.candidates
+        if not candidates:
+            return []
+        stock = stock_snapshot(self.client, self.config) if self._needs_stock() else {}
+        allocation = allocate(candidates, stock, self.config.backorder)
+        decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
+        for order, decision in zip(candidates, allocation.decisions, strict=True):
+            if decision.action is Action.HOLD:
+                decided.append((order, decision, None))
+                continue
+            full = decision.line_quantities == tuple(line.quantity for line in order.lines)
+            translation = screened.translations.get(order_key(order)) if full else None
+            try:
+                if translation is None:  # a partial shipment, or a held order from the queue
+                    translation = translate.sales_order_to_order(
+                        order, self.config, decision, converter=self.converter
+                    )
+            except ValidationError as exc:
+                screened.outcomes[order_key(order)] = rejected(order.order_number, "", exc)
+                continue
+            job = CreateJob(
+                reference=translation.reference,
+                payload=translation.payload,
+                sent_lines={
+                    line_key(order, i): q for i, q in enumerate(decision.line_quantities) if q
+                },
+                host_key=order.order_number,
+            )
+            self.remember_sent(job)
+            decided.append((order, decision, job))
+        return decided
+
+    def _finish(
+        self,
+        order: SalesOrder,
+        decision: Decision,
+        job: CreateJob | None,
+        results: Mapping[str, CreateOutcome],
+    ) -> PushOutcome:
+        key = order_key(order)
+        if job is None:
+            self.store.backorder_put(self.channel, order, key=key, reason=decision.reason)
+            return PushOutcome(
+                order_number=order.order_number,
+                status=PushStatus.HELD,
+                reason=decision.reason,
+                line_quantities=decision.line_quantities,
+            )
+        outcome = outcome_from_create(
+            order.order_number, results[job.reference], decision.line_quantities
+        )
+        if outcome.status not in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
+            return outcome
+        self.store.backorder_remove(self.channel, key)
+        if decision.action is not Action.SEND_PARTIAL:
+            return outcome
+        remainder = remainder_after(order, decision)
+        if remainder is not None:
+            self.store.backorder_put(
+                self.channel, remainder, key=order_key(remainder), reason=decision.reason
+            )
+        return attrs.evolve(outcome, status=PushStatus.SENT_PARTIAL, reason=decision.reason)
+
+    def _restore_remainder(self, order: SalesOrder, sent_lines: Mapping[str, Decimal]) -> None:
+        """Queue what a partial send left over, if a crash came between the send and queueing
+        it: the ledger knows what went out, and neither the queue nor the ledger knows the next
+        shipment yet."""
+        remainder = remainder_from_sent(order, sent_lines)
+        if remainder is None:
+            return
+        key = order_key(remainder)
+        if self.store.backorder_get(self.channel, key) is not None:
+            return
+        try:
+            next_reference = self.reference(remainder)
+        except ValidationError:
+            return
+        if self.store.ledger_get(self.channel, LedgerKind.ORDER, next_reference) is not None:
+            return
+        self.store.backorder_put(
+            self.channel, remainder, key=key, reason="remainder of a partial shipment"
+        )
+
+    def _record_rejection(self, reference: str, order: SalesOrder, exc: ValidationError) -> None:
+        claim = self.store.ledger_begin(
+            self.channel, LedgerKind.ORDER, reference, host_key=order.order_number
+        )
+        if claim.claimed:
+            self.store.ledger_update(
+                self.channel,
+                LedgerKind.ORDER,
+                reference,
+                state=LedgerState.REJECTED,
+                reasons=tuple(str(v) for v in exc.violations),
+            )
+
+
+class ReceiptPush(_Context):
+    """Send receipts (ASNs) as receivers, exactly once per reference."""
+
+    def push(self, receipts: list[Receipt], run: RunRecorder) -> list[PushOutcome]:
+        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup)
+        outcomes: dict[str, PushOutcome] = {}
+        jobs: list[tuple[Receipt, CreateJob]] = []
+        seen: set[str] = set()
+        for receipt in receipts:
+            if receipt.reference in seen:
+                continue  # the same receipt twice in one batch is one receipt
+            seen.add(receipt.reference)
+            verdict = self._screen(receipt, engine)
+            if isinstance(verdict, PushOutcome):
+                outcomes[receipt.reference] = verdict
+            else:
+                self.remember_sent(verdict)
+                jobs.append((receipt, verdict))
+        results = engine.run([job for _, job in jobs])
+        for receipt, job in jobs:
+            quantities = tuple(line.expected_quantity for line in receipt.lines)
+            outcomes[receipt.reference] = outcome_from_create(
+                receipt.reference, results[job.reference], quantities
+            )
+        ordered = list(outcomes.values())
+        _record_outcomes(ordered, run)
+        return ordered
+
+    def _create(self, payload: dict[str, Any]) -> int | None:
+        return self.client.receivers.create(payload).value.receiver_id
+
+    def _lookup(self, reference: str) -> int | None:
+        found = self.client.receivers.find_by_reference(reference)
+        return found.receiver_id if found is not None else None
+
+    def _screen(self, receipt: Receipt, engine: PushEngine) -> PushOutcome | CreateJob:
+        try:
+            translation = translate.receipt_to_receiver(
+                receipt, self.config, converter=self.converter
+            )
+        except ValidationError as exc:
+            return rejected(receipt.reference, "", exc)
+        reference = translation.reference
+        entry = self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference)
+        if entry is not None and entry.state is LedgerState.SENT:
+            return PushOutcome(
+                order_number=receipt.reference,
+                status=PushStatus.ALREADY_PRESENT,
+                reference=reference,
+                remote_id=entry.remote_id,
+                reason="already sent under this reference",
+            )
+        if entry is not None and entry.state is LedgerState.PENDING:
+            resolved = engine.resolve_pending(reference)
+            if resolved is not None:
+                quantities = tuple(line.expected_quantity for line in receipt.lines)
+                return outcome_from_create(receipt.reference, resolved, quantities)
+        return CreateJob(
+            reference=reference,
+            payload=translation.payload,
+            sent_lines={
+                line.line_reference or line.sku: line.expected_quantity for line in receipt.lines
+            },
+            host_key=receipt.reference,
+        )
