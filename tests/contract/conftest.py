@@ -1,8 +1,9 @@
 """Contract-test fixtures: one suite, three modes.
 
-* default: replay hand-built vcrpy cassettes (``cassettes/*.yaml``, generated from the documented
-  shapes by ``python -m tests.contract.make_cassettes``), ``record_mode="none"``;
-* ``--live-sandbox``: the same tests against :class:`extensiv_connector.sandbox.Sandbox`;
+* default: each test twice: replayed from hand-built vcrpy cassettes (``cassettes/*.yaml``,
+  generated from the documented shapes by ``python -m tests.contract.make_cassettes``,
+  ``record_mode="none"``), and live against :class:`extensiv_connector.sandbox.Sandbox`;
+* ``--live-sandbox``: only the live sandbox run;
 * ``--live-tenant``: against a real tenant, configured by ``EXTENSIV_CLIENT_ID``,
   ``EXTENSIV_CLIENT_SECRET``, ``EXTENSIV_USER_LOGIN_ID``, ``EXTENSIV_CUSTOMER_ID``,
   ``EXTENSIV_FACILITY_ID`` (and optionally ``EXTENSIV_TPL``, ``EXTENSIV_BASE_URL``). Tests that
@@ -40,33 +41,26 @@ TENANT_ENV = ("EXTENSIV_CLIENT_ID", "EXTENSIV_CLIENT_SECRET", "EXTENSIV_USER_LOG
 TENANT_ENV_IDS = ("EXTENSIV_CUSTOMER_ID", "EXTENSIV_FACILITY_ID")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("extensiv contract tests")
-    group.addoption(
-        "--live-sandbox",
-        action="store_true",
-        default=False,
-        help="run tests/contract against a local extensiv_connector.sandbox.Sandbox",
-    )
-    group.addoption(
-        "--live-tenant",
-        action="store_true",
-        default=False,
-        help="run tests/contract against a real tenant (EXTENSIV_* environment variables)",
-    )
-
-
-def _mode(config: pytest.Config) -> str:
+def _modes(config: pytest.Config) -> list[str]:
+    """By default every contract test runs twice, replayed and live against the sandbox, so
+    cassettes, client and sandbox cannot drift apart; the options narrow it to one mode."""
     if config.getoption("live_tenant", default=False):
-        return "tenant"
+        return ["tenant"]
     if config.getoption("live_sandbox", default=False):
-        return "sandbox"
-    return "cassette"
+        return ["sandbox"]
+    return ["cassette", "sandbox"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "contract_mode" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "contract_mode", _modes(metafunc.config), indirect=True, scope="session"
+        )
 
 
 @pytest.fixture(scope="session")
 def contract_mode(request: pytest.FixtureRequest) -> str:
-    return _mode(request.config)
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
