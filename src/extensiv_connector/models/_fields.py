@@ -35,6 +35,16 @@ def to_optional_decimal(value: Decimal | int | str | float | None) -> Decimal | 
     return None if value is None else to_decimal(value)
 
 
+def _redacted(value: object) -> str:
+    return "'***'" if value else repr(value)
+
+
+def personal(default: str | None = "") -> Any:
+    """A field holding personal data (or free text that may): masked in ``repr``, so orders
+    and contacts can be logged and inspected without leaking names, addresses or phones."""
+    return attrs.field(default=default, repr=_redacted)
+
+
 def optional_decimal() -> Any:
     """An exact quantity that may be absent."""
     return attrs.field(default=None, converter=to_optional_decimal)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import attrs
 
-from ._fields import to_decimal, to_optional_decimal, to_tuple
+from ._fields import personal, to_decimal, to_optional_decimal, to_tuple
 
 __all__ = [
     "Address",
@@ -35,18 +35,19 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class Address:
-    """A postal contact. Every field but ``country`` is personal data for the PII policy."""
+    """A postal contact. Every field but ``country`` is personal data: masked in ``repr`` and
+    handled by the PII policy."""
 
-    name: str = ""
-    company: str = ""
-    address1: str = ""
-    address2: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
+    name: str = personal()
+    company: str = personal()
+    address1: str = personal()
+    address2: str = personal()
+    city: str = personal()
+    state: str = personal()
+    postal_code: str = personal()
     country: str = ""
-    phone: str = ""
-    email: str = ""
+    phone: str = personal()
+    email: str = personal()
 
 
 @attrs.frozen(kw_only=True)
@@ -62,7 +63,7 @@ class OrderLine:
     line_reference: str = ""
     unit: str = ""
     references: dict[str, str] = attrs.field(factory=dict)
-    notes: str = ""
+    notes: str = personal()
 
 
 @attrs.frozen(kw_only=True)
@@ -78,8 +79,8 @@ class SalesOrder:
     priority: int = 0
     customer: str = ""
     po_number: str = ""
-    notes: str = ""
-    shipping_notes: str = ""
+    notes: str = personal()
+    shipping_notes: str = personal()
     sold_to: Address | None = None
     shipment_seq: int = 1
     references: dict[str, str] = attrs.field(factory=dict)

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._fields import extra_field, items, optional_decimal, to_tuple, wire
+from ._fields import extra_field, items, optional_decimal, personal, to_tuple, wire
 
 __all__ = [
     "ApiErrorBody",
@@ -90,19 +90,19 @@ class SavedElement:
 
 @attrs.frozen(kw_only=True)
 class ContactInfo:
-    company_name: str | None = None
-    name: str | None = None
-    title: str | None = None
-    address1: str | None = None
-    address2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
+    company_name: str | None = personal(None)
+    name: str | None = personal(None)
+    title: str | None = personal(None)
+    address1: str | None = personal(None)
+    address2: str | None = personal(None)
+    city: str | None = personal(None)
+    state: str | None = personal(None)
+    zip: str | None = personal(None)
     country: str | None = None
-    phone_number: str | None = None
-    fax: str | None = None
-    email_address: str | None = None
-    dept: str | None = None
+    phone_number: str | None = personal(None)
+    fax: str | None = personal(None)
+    email_address: str | None = personal(None)
+    dept: str | None = personal(None)
     code: str | None = None
     contact_id: int | None = None
     same_as: int | None = None
@@ -484,7 +484,7 @@ class TokenResponse:
 class WebhookResource:
     rel: str | None = None
     href: str | None = None
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | None = attrs.field(default=None, repr=False)  # a full order: PII
 
 
 @attrs.frozen(kw_only=True)
