@@ -73,17 +73,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["sandbox"]:
-        from .sandbox._cli import main as sandbox_main
-
-        return sandbox_main(args_list[1:])
-    args = _parser().parse_args(args_list)
     try:
-        return _dispatch(args, sys.stdout)
+        if args_list[:1] == ["sandbox"]:
+            from .sandbox._cli import main as sandbox_main
+
+            return sandbox_main(args_list[1:])
+        return _dispatch(_parser().parse_args(args_list), sys.stdout)
     except ExtensivError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_FOR.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"error: this command needs the {extra!r} extra: "
+            f"pip install 'extensiv-connector[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +197,24 @@ def test_a_config_error_is_reported_with_its_path(
 
     assert 2 == code
     assert "credentials.client_secret: required setting is missing" in err
+
+
+def test_a_missing_optional_extra_is_named_instead_of_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_import = builtins.__import__
+
+    def without_werkzeug(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("werkzeug"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    stale = ("werkzeug", "extensiv_connector.sandbox", "extensiv_connector._demo")
+    for module in [m for m in sys.modules if m.startswith(stale)]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setattr(builtins, "__import__", without_werkzeug)
+
+    code, _, err = run(["demo"], capsys)
+
+    assert 2 == code
+    assert "pip install 'extensiv-connector[sandbox]'" in err

@@ -35,7 +35,7 @@ from ._items import merge_item
 from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
 from ._pull import PullSpec, run_pull, state_key
-from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush
+from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, available_by_sku
 from ._records import LedgerKind, LedgerState
 from ._results import (
     CheckResult,
@@ -298,7 +298,8 @@ class Connector:
             pushed: PushResult | None = None
             if release_backorders and self.store.backorder_list(self.channel):
                 t0 = time.perf_counter()
-                outcomes = self._orders.push([], True, run.recorder)
+                stock = available_by_sku(translation.levels)
+                outcomes = self._orders.push([], True, run.recorder, stock)
                 pushed = PushResult(
                     action="push_orders",
                     started_at=self._clock(),
@@ -318,9 +319,7 @@ class Connector:
             levels = translate.stock_summaries_to_inventory(
                 self.client.inventory.stock_summaries(), self.config
             ).levels
-            warehouse: dict[str, Decimal] = {}
-            for level in levels:
-                warehouse[level.sku] = warehouse.get(level.sku, Decimal(0)) + level.available
+            warehouse = available_by_sku(levels)
             policy = self.config.backorder
             atp = available_to_promise(
                 warehouse, self._in_flight(), policy.safety_buffer, policy.default_safety_buffer

@@ -7,7 +7,7 @@ records each reference before its request goes out.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from ..backorder import Action, BackorderMode, Decision, allocate
 from ..client import ExtensivClient
 from ..config import ChannelConfig
 from ..errors import ValidationError
-from ..models import Receipt, SalesOrder
+from ..models import InventoryLevel, Receipt, SalesOrder
 from ._journal import RunRecorder
 from ._outcomes import (
     keys_in_order,
@@ -35,7 +35,7 @@ from ._records import LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
 from .store import StateStore
 
-__all__ = ["SENT_PREFIX", "OrderPush", "ReceiptPush", "stock_snapshot"]
+__all__ = ["SENT_PREFIX", "OrderPush", "ReceiptPush", "available_by_sku", "stock_snapshot"]
 
 #: Store key-value prefix holding the payload sent under a reference (the baseline that
 #: inbound shipments and receipts are compared with).
@@ -44,9 +44,13 @@ SENT_PREFIX = "sent:"
 
 def stock_snapshot(client: ExtensivClient, config: ChannelConfig) -> dict[str, Decimal]:
     """Available stock per host SKU, from one pass over stock summaries."""
-    levels = translate.stock_summaries_to_inventory(
-        client.inventory.stock_summaries(), config
-    ).levels
+    return available_by_sku(
+        translate.stock_summaries_to_inventory(client.inventory.stock_summaries(), config).levels
+    )
+
+
+def available_by_sku(levels: Iterable[InventoryLevel]) -> dict[str, Decimal]:
+    """Levels summed per host SKU (one SKU may sit in several facilities)."""
     stock: dict[str, Decimal] = {}
     for level in levels:
         stock[level.sku] = stock.get(level.sku, Decimal(0)) + level.available
@@ -106,8 +110,13 @@ class OrderPush(_Context):
     """Push sales orders: screen, allocate over one stock snapshot, send, queue backorders."""
 
     def push(
-        self, orders: list[SalesOrder], include_backorders: bool, run: RunRecorder
+        self,
+        orders: list[SalesOrder],
+        include_backorders: bool,
+        run: RunRecorder,
+        stock: Mapping[str, Decimal] | None = None,
     ) -> list[PushOutcome]:
+        """``stock`` is a snapshot the caller already holds; otherwise one is read if needed."""
         engine = self.engine(LedgerKind.ORDER, self._create, self._lookup)
         screened = self._screen_all(orders, engine)
         if include_backorders:
@@ -117,7 +126,7 @@ class OrderPush(_Context):
                     known.add(entry.key)
                     screened.candidates.append(entry.order)
         outcomes = screened.outcomes
-        decided = self._decide(screened)
+        decided = self._decide(screened, stock)
         results = engine.run([job for _, _, job in decided if job is not None])
         for order, decision, job in decided:
             outcomes[order_key(order)] = self._finish(order, decision, job, results)
@@ -201,11 +210,14 @@ class OrderPush(_Context):
         overrides = [*policy.customer_overrides.values(), *policy.order_overrides.values()]
         return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
 
-    def _decide(self, screened: _Screened) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
+    def _decide(
+        self, screened: _Screened, stock: Mapping[str, Decimal] | None
+    ) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
         candidates = screened.candidates
         if not candidates:
             return []
-        stock = stock_snapshot(self.client, self.config) if self._needs_stock() else {}
+        if stock is None:
+            stock = stock_snapshot(self.client, self.config) if self._needs_stock() else {}
         allocation = allocate(candidates, stock, self.config.backorder)
         decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
         for order, decision in zip(candidates, allocation.decisions, strict=True):
