@@ -37,7 +37,7 @@ from ..models import TokenResponse
 from ._auth import DEFAULT_TOKEN_MARGIN, TokenCache, token_request_body
 from ._errors import error_from_response
 from ._ratelimit import TokenBucket
-from ._retry import Failure, RetryPolicy
+from ._retry import Failure, RetryDecision, RetryPolicy
 
 __all__ = ["HAL_JSON", "ApiResponse", "Credentials", "Transport", "TransportSettings"]
 
@@ -273,19 +273,8 @@ class Transport:
                     failure=failure,
                     rand=self._rand,
                 )
-                if decision.outcome_unknown:
-                    assert create_reference is not None
-                    raise OutcomeUnknownError(
-                        decision.reason,
-                        method=method,
-                        path=log_path,
-                        reference=create_reference,
-                        cause=error,
-                    ) from exc
-                if decision.retry:
-                    self._sleep(decision.delay)
-                    continue
-                raise error from exc
+                self._retry_or_raise(decision, error, method, log_path, create_reference, exc)
+                continue
             elapsed = time.perf_counter() - started
             status = resp.status_code
             log.debug("%s %s -> %d in %.3fs", method, log_path, status, elapsed)
@@ -318,19 +307,31 @@ class Transport:
                 retry_after=retry_after,
                 rand=self._rand,
             )
-            if decision.outcome_unknown:
-                assert create_reference is not None
-                raise OutcomeUnknownError(
-                    decision.reason,
-                    method=method,
-                    path=log_path,
-                    reference=create_reference,
-                    cause=error,
-                )
-            if decision.retry:
-                self._sleep(decision.delay)
-                continue
-            raise error
+            self._retry_or_raise(decision, error, method, log_path, create_reference, None)
+
+    def _retry_or_raise(
+        self,
+        decision: RetryDecision,
+        error: ExtensivError,
+        method: str,
+        log_path: str,
+        create_reference: str | None,
+        cause: BaseException | None,
+    ) -> None:
+        """Carry out a retry decision: wait and return (retry), or raise what it says."""
+        if decision.outcome_unknown:
+            assert create_reference is not None
+            raise OutcomeUnknownError(
+                decision.reason,
+                method=method,
+                path=log_path,
+                reference=create_reference,
+                cause=error,
+            ) from (cause or error)
+        if decision.retry:
+            self._sleep(decision.delay)
+            return
+        raise error from cause
 
 
 def _as_auth_error(error: ExtensivError, status: int, body: str) -> AuthenticationError:
