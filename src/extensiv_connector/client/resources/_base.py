@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import cattrs
@@ -13,9 +13,17 @@ from ...errors import ConfigError
 from .._concurrency import Versioned
 from .._pagination import FetchedPage, iterate_records, page_size_for
 from .._transport import ApiResponse, Transport
-from ..rql import Expr, to_rql
+from ..rql import Expr, field, to_rql
 
 T = TypeVar("T")
+
+
+class _Referenced(Protocol):
+    @property
+    def reference_num(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=_Referenced)
 
 Detail = str | Sequence[str] | None
 Rql = str | Expr | None
@@ -123,3 +131,23 @@ class ResourceContext:
 
 def rql_param(rql: Rql) -> str | None:
     return to_rql(rql)
+
+
+def find_by_reference(
+    ctx: ResourceContext,
+    list_records: Callable[..., Iterator[R]],
+    reference: str,
+    *,
+    customer_id: int | None,
+    detail: Detail,
+) -> R | None:
+    """The record whose ``referenceNum`` is exactly ``reference`` (for the given or configured
+    customer), or ``None``. The query may match case-insensitively; the check here does not."""
+    query: Expr = field("referenceNum") == reference
+    cid = customer_id if customer_id is not None else ctx.customer_id
+    if cid is not None:
+        query = query & (field("readOnly.customerIdentifier.id") == cid)
+    for record in list_records(query, detail=detail, page_size=100, concurrency=1):
+        if record.reference_num == reference:
+            return record
+    return None

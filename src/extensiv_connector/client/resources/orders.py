@@ -8,8 +8,7 @@ from typing import Any
 from ...errors import PreconditionFailedError
 from ...models import Order, OrderItem, Package
 from .._concurrency import Versioned, update_with_retry
-from ..rql import Expr, field
-from ._base import Detail, ResourceContext, Rql, get_key, join_detail, rql_param
+from ._base import Detail, ResourceContext, Rql, find_by_reference, get_key, join_detail, rql_param
 
 __all__ = ["Orders"]
 
@@ -90,14 +89,9 @@ class Orders:
     ) -> Order | None:
         """The order whose ``referenceNum`` is exactly ``reference`` (for the configured or given
         customer), or ``None``. Canceled orders are returned too; check ``read_only.status``."""
-        query: Expr = field("referenceNum") == reference
-        cid = customer_id if customer_id is not None else self._ctx.customer_id
-        if cid is not None:
-            query = query & (field("readOnly.customerIdentifier.id") == cid)
-        for order in self.list(query, detail=detail, page_size=100, concurrency=1):
-            if order.reference_num == reference:
-                return order
-        return None
+        return find_by_reference(
+            self._ctx, self.list, reference, customer_id=customer_id, detail=detail
+        )
 
     def update(
         self,

@@ -7,8 +7,7 @@ from typing import Any
 
 from ...models import Receiver
 from .._concurrency import Versioned
-from ..rql import Expr, field
-from ._base import Detail, ResourceContext, Rql, get_key, join_detail, rql_param
+from ._base import Detail, ResourceContext, Rql, find_by_reference, get_key, join_detail, rql_param
 from .orders import with_defaults
 
 __all__ = ["Receivers"]
@@ -70,11 +69,6 @@ class Receivers:
     def find_by_reference(
         self, reference: str, *, customer_id: int | None = None, detail: Detail = None
     ) -> Receiver | None:
-        query: Expr = field("referenceNum") == reference
-        cid = customer_id if customer_id is not None else self._ctx.customer_id
-        if cid is not None:
-            query = query & (field("readOnly.customerIdentifier.id") == cid)
-        for receiver in self.list(query, detail=detail, page_size=100, concurrency=1):
-            if receiver.reference_num == reference:
-                return receiver
-        return None
+        return find_by_reference(
+            self._ctx, self.list, reference, customer_id=customer_id, detail=detail
+        )
