@@ -22,6 +22,8 @@ from ._records import (
 )
 from ._results import (
     ActionResult,
+    CancelOutcome,
+    CancelResult,
     CheckResult,
     InventorySyncResult,
     LevelChange,
@@ -47,6 +49,8 @@ __all__ = [
     "ActionResult",
     "ActionSummary",
     "BackorderEntry",
+    "CancelOutcome",
+    "CancelResult",
     "CheckResult",
     "Clock",
     "Connector",

@@ -36,8 +36,10 @@ from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
 from ._pull import PullSpec, run_pull, state_key
 from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, available_by_sku
-from ._records import LedgerKind, LedgerState
+from ._records import BackorderEntry, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
+    CancelOutcome,
+    CancelResult,
     CheckResult,
     InventorySyncResult,
     ProductOutcome,
@@ -66,6 +68,7 @@ ACTIONS = (
     "import_products",
     "export_products",
     "check_connection",
+    "cancel_order",
 )
 
 
@@ -429,6 +432,64 @@ class Connector:
             return ProductOutcome(sku=product.sku, status="updated", item_id=existing.item_id)
         except ExtensivError as exc:
             return ProductOutcome(sku=product.sku, status="rejected", reason=reason_of(exc))
+
+    # ------------------------------------------------------------------ withdrawals
+
+    def backorders(self) -> list[BackorderEntry]:
+        """Shipments held as backordered, oldest first (``entry.order``, ``entry.reason``,
+        ``entry.held_since``): what the host shows as "contains backordered lines"."""
+        return self.store.backorder_list(self.channel)
+
+    def cancel_order(self, order_number: str, reason: str) -> CancelResult:
+        """The host canceled ``order_number``: withdraw its held shipments and cancel the ones
+        sent to the warehouse (``POST /orders/{id}/canceler`` with ``If-Match``).
+
+        A shipment the warehouse refuses to cancel (already confirmed, in a pick job) is
+        reported as ``refused`` with the warehouse's reason; nothing else changes for it.
+        """
+        outcomes: list[CancelOutcome] = []
+        with self._run("cancel_order") as run:
+            for held in self.store.backorder_list(self.channel):
+                if held.order_number == order_number:
+                    self.store.backorder_remove(self.channel, held.key)
+                    outcomes.append(CancelOutcome(reference=held.key, status="withdrawn"))
+            ledger = self.store.ledger_list(self.channel, LedgerKind.ORDER)
+            for pushed in (e for e in ledger if e.host_key == order_number):
+                outcomes.append(self._cancel_sent(pushed, reason))
+            for outcome in outcomes:
+                run.recorder.count(outcome.status)
+                run.recorder.touch(order_number, outcome.reference)
+                if outcome.status == "refused":
+                    run.recorder.error(f"{outcome.reference}: {outcome.reason}")
+        return CancelResult(order_number=order_number, outcomes=tuple(outcomes), **run.common())
+
+    def _cancel_sent(self, entry: LedgerEntry, reason: str) -> CancelOutcome:
+        if entry.state is LedgerState.CANCELED:
+            return CancelOutcome(
+                reference=entry.reference, status="already_canceled", remote_id=entry.remote_id
+            )
+        if entry.state is not LedgerState.SENT or entry.remote_id is None:
+            # Held, rejected or never resolved: nothing exists in the warehouse to cancel.
+            self.store.ledger_update(
+                self.channel, LedgerKind.ORDER, entry.reference, state=LedgerState.CANCELED
+            )
+            return CancelOutcome(reference=entry.reference, status="withdrawn")
+        try:
+            self.client.orders.cancel(entry.remote_id, reason)
+        except ExtensivError as exc:
+            if getattr(exc, "error_code", "") != "OrderCanceled":
+                return CancelOutcome(
+                    reference=entry.reference,
+                    status="refused",
+                    remote_id=entry.remote_id,
+                    reason=reason_of(exc),
+                )
+        self.store.ledger_update(
+            self.channel, LedgerKind.ORDER, entry.reference, state=LedgerState.CANCELED
+        )
+        return CancelOutcome(
+            reference=entry.reference, status="canceled", remote_id=entry.remote_id
+        )
 
     # ------------------------------------------------------------------ quick actions
 

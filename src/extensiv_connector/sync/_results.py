@@ -14,6 +14,8 @@ from ..models import InventoryLevel
 
 __all__ = [
     "ActionResult",
+    "CancelOutcome",
+    "CancelResult",
     "CheckResult",
     "InventorySyncResult",
     "LevelChange",
@@ -112,6 +114,33 @@ class PullResult(ActionResult, Generic[T]):
             "skipped": self.skipped,
             "rejected": len(self.rejected),
         }
+
+
+@attrs.frozen(kw_only=True)
+class CancelOutcome:
+    """One shipment of a withdrawn order.
+
+    ``status``: ``withdrawn`` (was held, never sent: dropped from the backorder queue),
+    ``canceled`` (canceled in the warehouse), ``already_canceled``, or ``refused`` (the warehouse
+    would not cancel it, e.g. it already shipped; ``reason`` says why).
+    """
+
+    reference: str
+    status: str
+    remote_id: int | None = None
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CancelResult(ActionResult):
+    order_number: str = ""
+    outcomes: tuple[CancelOutcome, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counter = Counter(o.status for o in self.outcomes)
+        statuses = ("withdrawn", "canceled", "already_canceled", "refused")
+        return {s: counter.get(s, 0) for s in statuses}
 
 
 @attrs.frozen(kw_only=True)
