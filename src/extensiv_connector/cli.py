@@ -1,4 +1,4 @@
-"""``extensiv-connector``: demo | sandbox | check | sync | journal | delete."""
+"""The `extensiv-connector` command line (see `extensiv-connector --help`)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     journal.add_argument("--csv", action="store_true", help="write CSV rows instead of a table")
     journal.add_argument("--log", metavar="MESSAGE", help="add a manual log entry")
 
+    cancel = sub.add_parser("cancel", help="withdraw an order the host canceled")
+    cancel.add_argument("order_number")
+    cancel.add_argument("--reason", required=True, help="cancel reason sent to the warehouse")
+    cancel.add_argument("--config", required=True, type=Path, help="channel TOML file")
+
+    held = sub.add_parser("backorders", help="list shipments held as backordered")
+    held.add_argument("--config", required=True, type=Path, help="channel TOML file")
+
     delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
     delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
     delete.add_argument("--yes", action="store_true", help="confirm")
@@ -118,6 +126,21 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             for name, passed, detail in result.steps:
                 out.write(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}\n")
             return 0 if result.ok else 1
+        if args.command == "cancel":
+            canceled = connector.cancel_order(args.order_number, args.reason)
+            for outcome in canceled.outcomes:
+                out.write(wire.dumps(wire.make_converter().unstructure(outcome)) + "\n")
+            return 0 if canceled.ok else 1
+        if args.command == "backorders":
+            for entry in connector.backorders():
+                row = {
+                    "order_number": entry.order_number,
+                    "shipment_seq": entry.order.shipment_seq,
+                    "held_since": entry.held_since,
+                    "reason": entry.reason,
+                }
+                out.write(wire.dumps(row) + "\n")
+            return 0
         if args.command == "delete":
             if not args.yes:
                 out.write("refusing to delete without --yes\n")

@@ -218,3 +218,31 @@ def test_a_missing_optional_extra_is_named_instead_of_a_traceback(
 
     assert 2 == code
     assert "pip install 'extensiv-connector[sandbox]'" in err
+
+
+def test_backorders_lists_held_orders_and_cancel_withdraws_them(
+    channel_toml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = {
+        "order_number": "CLI-BIG",
+        "lines": [{"sku": "SKU-000001", "quantity": 100000, "line_reference": "1"}],
+        "ship_to": {"name": "A", "address1": "1 Main", "city": "Dallas", "country": "US"},
+        "ordered_at": "2026-11-01T08:00:00",
+    }
+    input_path = tmp_path / "big.json"
+    input_path.write_text(json.dumps([order]))
+    run(["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys)
+
+    _, held, _ = run(["backorders", "--config", str(channel_toml)], capsys)
+    code, canceled, _ = run(
+        ["cancel", "CLI-BIG", "--reason", "customer canceled", "--config", str(channel_toml)],
+        capsys,
+    )
+    _, after, _ = run(["backorders", "--config", str(channel_toml)], capsys)
+
+    assert ["CLI-BIG"] == [json.loads(line)["order_number"] for line in held.splitlines()]
+    assert (0, ["withdrawn"]) == (
+        code,
+        [json.loads(line)["status"] for line in canceled.splitlines()],
+    )
+    assert "" == after
