@@ -6,6 +6,7 @@ import argparse
 import csv
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     held = sub.add_parser("backorders", help="list shipments held as backordered")
     held.add_argument("--config", required=True, type=Path, help="channel TOML file")
 
+    prune = sub.add_parser("prune", help="drop old journal entries and webhook bookkeeping")
+    prune.add_argument("--config", required=True, type=Path, help="channel TOML file")
+    prune.add_argument("--keep-runs", type=int, default=5000, help="journal entries to keep")
+    prune.add_argument("--days", type=int, default=30, help="forget event marks older than this")
+
     delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
     delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
     delete.add_argument("--yes", action="store_true", help="confirm")
@@ -140,6 +146,12 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
                     "reason": entry.reason,
                 }
                 out.write(wire.dumps(row) + "\n")
+            return 0
+        if args.command == "prune":
+            dropped = connector.prune(
+                keep_runs=args.keep_runs, forget_after=timedelta(days=args.days)
+            )
+            out.write(wire.dumps(dropped) + "\n")
             return 0
         if args.command == "delete":
             if not args.yes:

@@ -168,3 +168,25 @@ def test_a_failed_action_is_journaled_as_failed(
     assert RunStatus.FAILED == summary.last_status
     assert summary.last_errors
     assert None is connector.store.lease_info(connector.channel, "receive_inventory_levels")
+
+
+def test_prune_bounds_the_journal_and_forgets_old_delivery_marks(
+    sb: Sandbox, make_connector: ConnectorFactory
+) -> None:
+    from datetime import timedelta
+
+    from .conftest import sales_order
+
+    connector = make_connector()
+    pushed = connector.push_orders([sales_order("SO-P", ("SKU-000001", 1))])
+    order_id = pushed.outcomes[0].remote_id or 0
+    sb.warehouse.ship_order(order_id)
+    connector.receive_shipments(order_ids=[order_id])  # a targeted pull leaves a delivery mark
+    connector.check_connection()
+
+    kept = connector.prune(keep_runs=100, forget_after=timedelta(days=30))
+    dropped = connector.prune(keep_runs=1, forget_after=timedelta(seconds=-60))
+
+    assert {"journal": 0, "events": 0} == kept
+    assert {"journal": 2, "events": 1} == dropped  # push, pull, check: keep the newest
+    assert 1 == len(connector.journal.last(10))

@@ -533,6 +533,21 @@ class Connector:
                     run.recorder.error(f"{name}: {detail}")
         return CheckResult(steps=tuple(steps), **run.common())
 
+    def prune(
+        self, *, keep_runs: int = 5000, forget_after: timedelta = timedelta(days=30)
+    ) -> dict[str, int]:
+        """Bound the state that only grows: keep the newest ``keep_runs`` journal entries and
+        forget webhook event ids and targeted-delivery marks older than ``forget_after``.
+
+        Extensiv retries a webhook for about six hours and polls overlap by minutes, so marks
+        a month old protect nothing. Returns how many entries of each kind were dropped.
+        """
+        cutoff = self._clock().replace(tzinfo=timezone.utc) - forget_after
+        return {
+            "journal": self.store.journal_prune(self.channel, keep_last=keep_runs),
+            "events": self.store.forget_events(self.channel, seen_before=cutoff),
+        }
+
     def delete_channel(self) -> None:
         """The Delete quick action: forget every piece of this channel's state."""
         self.store.delete_channel(self.channel)

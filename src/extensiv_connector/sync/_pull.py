@@ -17,7 +17,8 @@ __all__ = ["DELIVERED_PREFIX", "PullSpec", "Pulled", "run_pull", "state_key"]
 
 T = TypeVar("T")
 
-#: Store key-value prefix marking a record delivered by a targeted pull.
+#: Event-id prefix marking a record delivered by a targeted pull (kept in the store's
+#: time-stamped events table, so ``Connector.prune`` can forget old marks).
 DELIVERED_PREFIX = "delivered:"
 
 
@@ -68,7 +69,7 @@ def run_pull(
 
     def delivered(dedupe: str, when: datetime | None) -> None:
         if targeted is not None or when is None:
-            store.kv_set(channel, DELIVERED_PREFIX + dedupe, "1")
+            store.mark_event_seen(channel, DELIVERED_PREFIX + dedupe)
         else:
             store.cursor_advance(channel, spec.action, {dedupe: when}, overlap=overlap)
 
@@ -78,7 +79,7 @@ def run_pull(
     for raw in stream:
         when = spec.modified(raw)
         dedupe = spec.dedupe(raw)
-        if cursor.is_delivered(dedupe) or store.kv_get(channel, DELIVERED_PREFIX + dedupe):
+        if cursor.is_delivered(dedupe) or store.event_seen(channel, DELIVERED_PREFIX + dedupe):
             skipped += 1
             continue
         try:

@@ -551,6 +551,16 @@ class StoreContract:
             store.mark_event_seen("other", "evt-1"),
         ]
 
+    def test_event_seen_reads_without_recording(self, store: StateStore) -> None:
+        before = store.event_seen("main", "evt-2")
+        store.mark_event_seen("main", "evt-2")
+
+        assert (False, True, False) == (
+            before,
+            store.event_seen("main", "evt-2"),
+            store.event_seen("other", "evt-2"),
+        )
+
     def test_forget_events_drops_ids_seen_before_a_time(
         self, store: StateStore, clock: FakeClock
     ) -> None:

@@ -300,6 +300,10 @@ class MemoryStore:
             events[event_id] = self._clock()
             return True
 
+    def event_seen(self, channel: str, event_id: str) -> bool:
+        with self._lock:
+            return event_id in self._ch(channel).events
+
     def forget_events(self, channel: str, *, seen_before: datetime) -> int:
         with self._lock:
             events = self._ch(channel).events

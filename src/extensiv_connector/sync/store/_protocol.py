@@ -177,6 +177,10 @@ class StateStore(Protocol):
         """Remember a webhook event id; True if it was new (process it), False if a repeat."""
         ...
 
+    def event_seen(self, channel: str, event_id: str) -> bool:
+        """Whether ``event_id`` is remembered (read only; ``mark_event_seen`` records it)."""
+        ...
+
     def forget_events(self, channel: str, *, seen_before: datetime) -> int:
         """Drop remembered event ids first seen before ``seen_before``; returns how many."""
         ...

@@ -701,6 +701,13 @@ class SQLiteStore:
             )
             return cur.rowcount > 0
 
+    def event_seen(self, channel: str, event_id: str) -> bool:
+        with self._tx(write=False) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM events WHERE channel = ? AND event_id = ?", (channel, event_id)
+            ).fetchone()
+        return row is not None
+
     def forget_events(self, channel: str, *, seen_before: datetime) -> int:
         with self._tx() as conn:
             cur = conn.execute(
