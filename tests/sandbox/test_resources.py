@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 
 from .conftest import ITEM_REL, ORDER_REL, Api, order_body
 
@@ -54,6 +54,15 @@ def test_duplicate_reference_is_typed_400(api: Api) -> None:
     assert (400, MVE, "Duplicate") == (response.status_code, body["$type"], body["ErrorCode"])
     assert [{"Name": "ReferenceNum", "Value": "so-d"}] == body["Properties"]
     assert body["Hint"]
+
+
+@pytest.mark.extensiv_sandbox(options=WarehouseOptions(enforce_unique_references=False))
+def test_a_sandbox_without_the_uniqueness_check_accepts_a_duplicate_reference(api: Api) -> None:
+    first = api.create_order("SO-TWICE", {"SKU-000001": 1})
+    second = api.create_order("SO-TWICE", {"SKU-000001": 1})
+
+    assert (201, 201) == (first.status_code, second.status_code)
+    assert first.json()["readOnly"]["orderId"] != second.json()["readOnly"]["orderId"]
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,9 @@ class WarehouseOptions:
     - ``receipt_event_prefix``: webhook names for receivers, ``"Receiver"`` → ``ReceiverConfirm``
       (or ``"Receipt"``; wire name U, §7).
     - ``order_create_events``: also send ``OrderCreate`` notifications.
+    - ``enforce_unique_references``: a second order or receiver with a customer's existing
+      ``referenceNum`` is refused with ``Duplicate`` (§4); off models a 3PL that disabled the
+      check (U), where only the client's ledger and lookups keep creates exactly-once.
     """
 
     allocation: str = "full"
@@ -61,6 +64,7 @@ class WarehouseOptions:
     record_expected_qty: bool = True
     receipt_event_prefix: str = "Receiver"
     order_create_events: bool = True
+    enforce_unique_references: bool = True
 
     def __attrs_post_init__(self) -> None:
         if self.allocation not in ("full", "partial", "none"):
@@ -542,7 +546,8 @@ class Warehouse:
                 raise err.model_validation(
                     "Required", "ReferenceNum is required", [("ReferenceNum", ref)], model
                 )
-            if self._order_ref_key(ref) in self._order_refs:
+            unique = self.options.enforce_unique_references
+            if unique and self._order_ref_key(ref) in self._order_refs:
                 raise err.model_validation(
                     "Duplicate",
                     f"Duplicate ReferenceNum for customer {self.customer_id}",
@@ -988,7 +993,7 @@ class Warehouse:
                 raise err.model_validation(
                     "Required", "ReferenceNum is required", [("ReferenceNum", ref)], model
                 )
-            if ref.lower() in self._receiver_refs:
+            if self.options.enforce_unique_references and ref.lower() in self._receiver_refs:
                 raise err.model_validation(
                     "Duplicate",
                     f"Duplicate ReferenceNum for customer {self.customer_id}",
