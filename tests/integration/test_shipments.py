@@ -158,3 +158,39 @@ def test_orders_not_pushed_by_this_channel_are_ignored(sb: Sandbox, connector: C
     sb.warehouse.ship_order(doc["readOnly"]["orderId"])
 
     assert () == connector.receive_shipments().records
+
+
+def test_an_untranslatable_shipment_is_journaled_once_and_delivered_after_the_fix(
+    sb: Sandbox, make_connector: ConnectorFactory
+) -> None:
+    from .conftest import config_with
+
+    ids = _push(make_connector(), "SO-POISON")
+    sb.warehouse.ship_order(ids["SO-POISON"])
+    # A mapping that knows SKU-000002 but not SKU-000001 holds the shipment (unmapped SKU).
+    strict = make_connector(
+        config=config_with(
+            sb, sku_mappings={"entries": [{"host_sku": "H-2", "channel_sku": "SKU-000002"}]}
+        )
+    )
+    fixed = make_connector(
+        config=config_with(
+            sb,
+            sku_mappings={
+                "entries": [
+                    {"host_sku": "H-1", "channel_sku": "SKU-000001"},
+                    {"host_sku": "H-2", "channel_sku": "SKU-000002"},
+                ]
+            },
+        )
+    )
+
+    first = strict.receive_shipments()
+    second = strict.receive_shipments()
+    retried = fixed.receive_shipments(order_ids=[ids["SO-POISON"]])
+
+    assert (0, 1) == (len(first.records), len(first.rejected))
+    assert (0, 0) == (len(second.records), len(second.rejected))
+    assert [("SO-POISON", ["H-1", "H-2"])] == [
+        (s.order_number, sorted(line.sku for line in s.lines)) for s in retried.records
+    ]

@@ -13,13 +13,16 @@ from ._journal import RunRecorder
 from ._outcomes import reason_of
 from .store import StateStore
 
-__all__ = ["DELIVERED_PREFIX", "PullSpec", "Pulled", "run_pull", "state_key"]
+__all__ = ["DELIVERED_PREFIX", "REJECTED_PREFIX", "PullSpec", "Pulled", "run_pull", "state_key"]
 
 T = TypeVar("T")
 
 #: Event-id prefix marking a record delivered by a targeted pull (kept in the store's
 #: time-stamped events table, so ``Connector.prune`` can forget old marks).
 DELIVERED_PREFIX = "delivered:"
+#: Cursor-key prefix of a record that failed translation: the poll moves past it and does not
+#: journal it again, but it was never delivered, so a targeted pull still tries it.
+REJECTED_PREFIX = "rejected:"
 
 
 def state_key(kind: str, remote_id: int | None, modified: datetime | None) -> str:
@@ -82,13 +85,16 @@ def run_pull(
         if cursor.is_delivered(dedupe) or store.event_seen(channel, DELIVERED_PREFIX + dedupe):
             skipped += 1
             continue
+        if targeted is None and cursor.is_delivered(REJECTED_PREFIX + dedupe):
+            continue  # rejected by an earlier poll, already journaled
         try:
             record = spec.convert(raw)
         except ValidationError as exc:
-            # A poison record is journaled once, not retried forever: the poll moves past it.
+            # A poison record is journaled once, not retried by every poll.
             rejected.append(reason_of(exc))
             run.error(reason_of(exc))
-            delivered(dedupe, when)
+            if targeted is None:
+                delivered(REJECTED_PREFIX + dedupe, when)
             continue
         if record is None:
             continue
