@@ -1,0 +1,375 @@
+"""The warehouse's state, its identifiers and stock lots: what every area of it shares."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from . import _errors as err
+from ._wh_model import (
+    Doc,
+    Notification,
+    WarehouseOptions,
+    _ci_get,
+    _Record,
+    copy_doc,
+)
+
+
+class WarehouseCore:
+    """State, clock, ids, ETags and the stock-lot primitives the order, receiving and catalog
+    areas build on. All public methods of the areas take ``lock`` (re-entrant)."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: int,
+        facility_id: int,
+        options: WarehouseOptions | None = None,
+        clock: Callable[[], datetime] | None = None,
+        emit: Callable[[list[Notification]], None] | None = None,
+    ) -> None:
+        self.options = options or WarehouseOptions()
+        self._clock = clock or (lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+        self._emit = emit
+        self.lock = threading.RLock()
+        self._rowversion = 0
+        self._last_stamp = datetime.min
+        self._next_id: dict[str, int] = {
+            "order": 1000,
+            "orderItem": 5000,
+            "receiver": 300,
+            "receiveItem": 70000,
+            "item": 10000,
+            "package": 900,
+            "packageContent": 9000,
+        }
+        now = self._stamp()
+        self.customer_id = customer_id
+        self.facility_id = facility_id
+        self.facility: Doc = {
+            "facilityId": facility_id,
+            "name": "Sandbox Warehouse",
+            "code": "SBX",
+            "deactivated": False,
+            "usePredefinedLocations": False,
+            "measurementSystemDefault": 0,
+            "timeZoneName": "UTC",
+            "shippingZip": "75201",
+            "crossCustomerPickEnabled": False,
+        }
+        self.customer: Doc = {
+            "readOnly": {"customerId": customer_id, "creationDate": now, "deactivated": False},
+            "companyInfo": {"companyName": "Sandbox Customer"},
+            "externalId": "SBX-CUST",
+            "facilities": [{"name": "Sandbox Warehouse", "id": facility_id}],
+            "primaryFacilityIdentifier": {"name": "Sandbox Warehouse", "id": facility_id},
+            "options": {"receiving": {"receiveAgainstAsns": 0}, "shipping": {"orderQueue": False}},
+        }
+        self.customer_etag = self._etag()
+        self.carriers: list[Doc] = []
+        self.default_billing_codes: list[Doc] = []
+        self.uom_types: list[Doc] = []
+        self.items: dict[int, _Record] = {}
+        self._sku_index: dict[str, int] = {}
+        self._sku_index_ci: dict[str, int] = {}
+        self.orders: dict[int, _Record] = {}
+        self._order_refs: dict[str, int] = {}
+        self.receivers: dict[int, _Record] = {}
+        self._receiver_refs: dict[str, int] = {}
+        self.lots: dict[int, Doc] = {}
+        self._lots_by_item: dict[int, list[int]] = {}
+        self.summaries: dict[int, Doc] = {}
+        self.summary_order: list[int] = []
+        # shared, never mutated in place (views are copied before rendering)
+        self._location: Doc = {
+            "nameKey": {"facilityIdentifier": self.facility_identifier, "name": "A-01-01"},
+            "id": 1,
+        }
+
+    # ------------------------------------------------------------------ basics
+    def _stamp(self) -> str:
+        now = self._clock()
+        if now <= self._last_stamp:
+            now = self._last_stamp + timedelta(microseconds=1)
+        self._last_stamp = now
+        return now.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+    def _etag(self) -> str:
+        self._rowversion += 1
+        return '"' + base64.b64encode(self._rowversion.to_bytes(8, "big")).decode() + '"'
+
+    def _new_id(self, kind: str) -> int:
+        self._next_id[kind] += 1
+        return self._next_id[kind]
+
+    def _touch(self, record: _Record, stamp: str | None = None) -> None:
+        record.doc["readOnly"]["lastModifiedDate"] = stamp or self._stamp()
+        record.etag = self._etag()
+
+    def _notify(self, notes: list[Notification]) -> None:
+        if notes and self._emit is not None:
+            self._emit(notes)
+
+    @property
+    def customer_identifier(self) -> Doc:
+        return {"externalId": "SBX-CUST", "name": "Sandbox Customer", "id": self.customer_id}
+
+    @property
+    def facility_identifier(self) -> Doc:
+        return {"name": "Sandbox Warehouse", "id": self.facility_id}
+
+    @staticmethod
+    def check_if_match(record_etag: str, if_match: str | None) -> None:
+        if if_match is None or not if_match.strip():
+            raise err.precondition_required()
+
+        def norm(tag: str) -> str:
+            tag = tag.strip()
+            tag = tag[2:] if tag.startswith("W/") else tag
+            return tag.strip('"')
+
+        if norm(if_match) != norm(record_etag):
+            raise err.precondition_failed()
+
+    # ------------------------------------------------------------------ identifiers
+    def _resolve_customer(self, ident: Any, model: str) -> None:
+        if not isinstance(ident, Mapping):
+            raise err.model_validation(
+                "Required", "CustomerIdentifier is required", [("CustomerIdentifier", None)], model
+            )
+        cid, name, ext = _ci_get(ident, "id"), _ci_get(ident, "name"), _ci_get(ident, "externalId")
+        ok = (
+            (cid is not None and str(cid) == str(self.customer_id))
+            if cid not in (None, 0)
+            else (
+                (name is not None and str(name).lower() == "sandbox customer")
+                or (ext is not None and str(ext) == "SBX-CUST")
+            )
+        )
+        if not ok:
+            raise err.model_validation(
+                "DoesNotExist",
+                "Customer does not exist",
+                [("CustomerIdentifier", cid if cid is not None else name)],
+                model,
+            )
+
+    def _resolve_facility(self, ident: Any, model: str) -> None:
+        if not isinstance(ident, Mapping):
+            raise err.model_validation(
+                "Required", "FacilityIdentifier is required", [("FacilityIdentifier", None)], model
+            )
+        fid, name = _ci_get(ident, "id"), _ci_get(ident, "name")
+        ok = (
+            str(fid) == str(self.facility_id)
+            if fid not in (None, 0)
+            else (name is not None and str(name).lower() == "sandbox warehouse")
+        )
+        if not ok:
+            raise err.model_validation(
+                "DoesNotExist",
+                "Facility does not exist",
+                [("FacilityIdentifier", fid if fid is not None else name)],
+                model,
+            )
+
+    def find_item_id(self, sku: str) -> int | None:
+        with self.lock:
+            found = self._sku_index.get(sku)
+            return found if found is not None else self._sku_index_ci.get(sku.lower())
+
+    def _resolve_item(self, ident: Any, where: str, model: str) -> _Record:
+        if not isinstance(ident, Mapping):
+            raise err.model_validation(
+                "Required", f"{where}.ItemIdentifier is required", [(where, None)], model
+            )
+        iid, sku = _ci_get(ident, "id"), _ci_get(ident, "sku")
+        record = None
+        if iid not in (None, 0):
+            try:
+                record = self.items.get(int(iid))
+            except (TypeError, ValueError):
+                record = None
+        elif sku is not None:
+            found = self.find_item_id(str(sku))
+            record = self.items.get(found) if found is not None else None
+        if record is None:
+            raise err.model_validation(
+                "DoesNotExist",
+                "Item does not exist",
+                [(f"{where}.ItemIdentifier", iid if iid not in (None, 0) else sku)],
+                model,
+            )
+        return record
+
+    # ------------------------------------------------------------------ stock
+    def _summary(self, item_id: int) -> Doc:
+        row = self.summaries.get(item_id)
+        if row is None:
+            row = {
+                "facilityId": self.facility_id,
+                "itemIdentifier": {"sku": self.items[item_id].doc["sku"], "id": item_id},
+                "qualifier": "",
+                "totalReceived": Decimal(0),
+                "allocated": Decimal(0),
+                "available": Decimal(0),
+                "onHold": Decimal(0),
+                "onHand": Decimal(0),
+            }
+            self.summaries[item_id] = row
+            self.summary_order.append(item_id)
+        return row
+
+    def _add_lot(
+        self,
+        lot_id: int,
+        item_ident: Doc,
+        qty: Decimal,
+        receiver_id: int | None,
+        ref: str | None,
+        po_num: str | None,
+        stamp: str,
+        line: Mapping[str, Any],
+    ) -> None:
+        item_id = item_ident["id"]
+        self.lots[lot_id] = {
+            "receiveItemId": lot_id,
+            "itemIdentifier": item_ident,
+            "description": self.items[item_id].doc.get("description"),
+            "qualifier": line.get("qualifier") or "",
+            "received": qty,
+            "available": qty,
+            "onHand": qty,
+            "isOnHold": False,
+            "quarantined": False,
+            "lotNumber": line.get("lotNumber"),
+            "serialNumber": line.get("serialNumber"),
+            "expirationDate": line.get("expirationDate"),
+            "cost": line.get("cost"),
+            "locationIdentifier": self._location,
+            "receiverId": receiver_id,
+            "receivedDate": stamp,
+            "referenceNum": ref,
+            "poNum": po_num,
+        }
+        self._lots_by_item.setdefault(item_id, []).append(lot_id)
+        row = self._summary(item_id)
+        row["totalReceived"] += qty
+        row["onHand"] += qty
+        row["available"] += qty
+
+    def _take_available(self, item_id: int, qty: Decimal) -> list[list[Any]]:
+        """Allocate ``qty`` FIFO from lots; caller checked availability."""
+        taken: list[list[Any]] = []
+        left = qty
+        for lot_id in self._lots_by_item.get(item_id, ()):
+            if left <= 0:
+                break
+            lot = self.lots[lot_id]
+            if lot["isOnHold"] or lot["available"] <= 0:
+                continue
+            part = min(lot["available"], left)
+            lot["available"] -= part
+            left -= part
+            taken.append([lot_id, part])
+        row = self._summary(item_id)
+        row["available"] -= qty
+        row["allocated"] += qty
+        return taken
+
+    def _release(self, item_id: int, allocations: list[list[Any]], qty: Decimal) -> None:
+        """Give back ``qty`` of the allocations (newest lots first)."""
+        left = qty
+        for entry in reversed(allocations):
+            if left <= 0:
+                break
+            part = min(entry[1], left)
+            entry[1] -= part
+            self.lots[entry[0]]["available"] += part
+            left -= part
+        allocations[:] = [e for e in allocations if e[1] > 0]
+        row = self._summary(item_id)
+        row["available"] += qty
+        row["allocated"] -= qty
+
+    # ------------------------------------------------------------------ allocation
+
+    def _allocate(self, record: _Record, *, partial: bool) -> set[int]:
+        """Allocate what is missing; returns the item ids whose stock changed."""
+        lines = record.doc["orderItems"]
+        need: dict[int, Decimal] = {}
+        for line in lines:
+            line_id = line["readOnly"]["orderItemId"]
+            have = sum((e[1] for e in record.alloc.get(line_id, ())), Decimal(0))
+            missing = line["qty"] - have
+            if missing > 0:
+                item_id = line["itemIdentifier"]["id"]
+                need[item_id] = need.get(item_id, Decimal(0)) + missing
+        if not need:
+            return set()
+        if not partial and any(self._summary(i)["available"] < q for i, q in need.items()):
+            return set()
+        changed: set[int] = set()
+        for line in lines:
+            line_id = line["readOnly"]["orderItemId"]
+            item_id = line["itemIdentifier"]["id"]
+            allocations = record.alloc.setdefault(line_id, [])
+            have = sum((e[1] for e in allocations), Decimal(0))
+            missing = line["qty"] - have
+            can = min(missing, max(self._summary(item_id)["available"], Decimal(0)))
+            if can > 0:
+                allocations.extend(self._take_available(item_id, can))
+                changed.add(item_id)
+            line["readOnly"]["fullyAllocated"] = have + max(can, Decimal(0)) >= line["qty"]
+        record.doc["readOnly"]["fullyAllocated"] = all(
+            line["readOnly"]["fullyAllocated"] for line in lines
+        )
+        return changed
+
+    def _reallocate_open_orders(self) -> tuple[set[int], list[_Record]]:
+        if self.options.allocation == "none" or not self.options.reallocate_on_stock_change:
+            return set(), []
+        changed: set[int] = set()
+        touched: list[_Record] = []
+        for record in self.orders.values():
+            ro = record.doc["readOnly"]
+            if ro["status"] != 0 or ro["fullyAllocated"]:
+                continue
+            items = self._allocate(record, partial=self.options.allocation == "partial")
+            if items:
+                changed |= items
+                touched.append(record)
+        return changed, touched
+
+    def _order_note(self, event_type: str, record: _Record, tags: str = "") -> Notification:
+        order_id = record.doc["readOnly"]["orderId"]
+        return Notification(
+            event_type=event_type,
+            kind="order",
+            rel="orders/order",
+            href=f"/orders/{order_id}?detail=OrderItems,Packages",
+            doc=copy_doc(record.doc),
+            data={"OrderId": str(order_id)},
+            tags=tags,
+        )
+
+    def _summary_notes(self, item_ids: Iterable[int]) -> list[Notification]:
+        notes = []
+        for item_id in sorted(item_ids):
+            row = self._summary(item_id)
+            notes.append(
+                Notification(
+                    event_type="InventorySummaryUpdate",
+                    kind="summary",
+                    rel="inventory/stocksummary",
+                    href=f"/inventory/stocksummaries?rql=itemIdentifier.id=={item_id}",
+                    doc=copy_doc(row),
+                    data={"ItemId": str(item_id), "Sku": row["itemIdentifier"]["sku"]},
+                )
+            )
+        return notes

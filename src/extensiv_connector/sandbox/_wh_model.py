@@ -1,0 +1,124 @@
+"""Records and helpers shared by the sandbox warehouse's modules (see ``_warehouse.py``).
+
+Stock is kept per *lot* (one per confirmed receive line, like ``/inventory/stockdetails`` rows)
+and aggregated per SKU (``/inventory/stocksummaries`` rows):
+
+- ``totalReceived``: everything ever received;
+- ``onHand``: physically in the warehouse (received + adjustments − shipped);
+- ``available``: sellable = on hand, not held, not allocated to an open order;
+- ``allocated``: allocated to orders **including what has already been shipped** (reference §3.8);
+- ``onHold``: held stock (not allocatable).
+
+So ``onHand == available + onHold + (allocated − shipped)``. Every change stamps
+``readOnly.lastModifiedDate`` (UTC, offset-less, strictly increasing) and gives the record a new
+ETag. All public methods take one re-entrant lock, so the state is safe for a threaded server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from . import _errors as err
+
+__all__ = ["EACH", "Doc", "Notification", "WarehouseOptions", "copy_doc", "dec"]
+
+Doc = dict[str, Any]
+EACH = {"name": "Each", "id": 1}
+
+
+@attrs.frozen(kw_only=True)
+class WarehouseOptions:
+    """[U] behaviours of the simulated warehouse, each set to the documented/most common choice.
+
+    - ``allocation``: ``"full"`` allocates an order on create only if every line can be fully
+      allocated (the usual warehouse setting), ``"partial"`` allocates what it can, ``"none"``
+      leaves allocation to :meth:`Warehouse.allocate_order`.
+    - ``reallocate_on_stock_change``: open orders are allocated again when stock rises.
+    - ``canceled_is_closed``: canceled orders also carry ``readOnly.isClosed == true`` (§3.4, U).
+    - ``canceled_blocks_reference``: a canceled order still blocks its ``referenceNum`` (§4, U).
+    - ``require_ship_to``: order create needs ``shipTo`` (S's required list, U).
+    - ``record_expected_qty``: on receiver confirm, ``readOnly.expectedQty`` keeps the planned qty
+      (so variance = qty − expectedQty, §3.11 U).
+    - ``receipt_event_prefix``: webhook names for receivers, ``"Receiver"`` → ``ReceiverConfirm``
+      (or ``"Receipt"``; wire name U, §7).
+    - ``order_create_events``: also send ``OrderCreate`` notifications.
+    - ``enforce_unique_references``: a second order or receiver with a customer's existing
+      ``referenceNum`` is refused with ``Duplicate`` (§4); off models a 3PL that disabled the
+      check (U), where only the client's ledger and lookups keep creates exactly-once.
+    """
+
+    allocation: str = "full"
+    reallocate_on_stock_change: bool = True
+    canceled_is_closed: bool = True
+    canceled_blocks_reference: bool = True
+    require_ship_to: bool = True
+    record_expected_qty: bool = True
+    receipt_event_prefix: str = "Receiver"
+    order_create_events: bool = True
+    enforce_unique_references: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.allocation not in ("full", "partial", "none"):
+            raise ValueError("allocation must be 'full', 'partial' or 'none'")
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """A change worth a webhook: ``doc`` is a private canonical copy taken at change time."""
+
+    event_type: str
+    kind: str  # order | receiver | item | summary
+    rel: str
+    href: str
+    doc: Doc
+    data: dict[str, str]
+    tags: str = ""
+
+
+def dec(value: Any, field: str = "qty") -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise err.model_validation("Required", f"{field} must be a number", [(field, value)])
+    try:
+        result = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise err.model_validation("ValueNotSupported", f"{field} is not a number") from exc
+    if not result.is_finite():
+        raise err.model_validation("ValueNotSupported", f"{field} is not a number")
+    return result
+
+
+def copy_doc(value: Any) -> Any:
+    """Fast deep copy for JSON-like data (dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return {k: copy_doc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_doc(v) for v in value]
+    return value
+
+
+def _ci_get(doc: Mapping[str, Any], key: str) -> Any:
+    if key in doc:
+        return doc[key]
+    lowered = key.lower()
+    for k, v in doc.items():
+        if k.lower() == lowered:
+            return v
+    return None
+
+
+class _Record:
+    __slots__ = ("alloc", "doc", "etag")
+
+    def __init__(self, doc: Doc, etag: str) -> None:
+        self.doc = doc
+        self.etag = etag
+        # order lines: orderItemId -> [[lotId, qty], ...]
+        self.alloc: dict[int, list[list[Any]]] = {}
+
+
+def _opt_dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
