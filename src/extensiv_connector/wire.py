@@ -124,11 +124,56 @@ def _embedded_lookup(embedded: Mapping[str, Any], rel: str) -> tuple[str, Any] |
     return None
 
 
+class _Shape(Exception):  # noqa: N818 - internal signal, converted to WireFormatError
+    """A wrong shape found deep inside a document; each level it passes adds its path segment,
+    so the success path never formats a path string."""
+
+    def __init__(self, message: str, segment: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.segments = [segment] if segment else []
+
+    def under(self, segment: str) -> _Shape:
+        self.segments.append(segment)
+        return self
+
+    def path(self) -> str:
+        return "$" + "".join(reversed(self.segments))
+
+
+# Dispatch codes for ``_Structurer.value``; a type's code is computed once (see ``_kind_of``).
+_ANY, _OPT, _ATTRS, _TUPLE, _DICT, _STR, _BOOL, _INT, _DEC, _DT, _ENUM, _BAD = range(12)
+
+
+def _kind_of(tp: Any) -> tuple[int, Any]:
+    if tp is Any:
+        return _ANY, None
+    origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _OPT, args[0] if len(args) == 1 else Any
+    if attrs.has(tp):
+        return _ATTRS, tp
+    if origin is tuple:
+        return _TUPLE, typing.get_args(tp)[0]
+    if origin is dict:
+        return _DICT, None
+    simple = {str: _STR, bool: _BOOL, int: _INT, Decimal: _DEC, datetime: _DT}
+    if tp in simple:
+        return simple[tp], None
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _ENUM, tp
+    return _BAD, tp
+
+
 class _Structurer:
-    """Recursive, path-aware structuring. One instance per converter (plans are cached)."""
+    """Recursive structuring with per-class field plans and per-type dispatch, both cached.
+    One instance per converter."""
 
     def __init__(self) -> None:
         self._plans: dict[type, tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]] = {}
+        self._kinds: dict[Any, tuple[int, Any]] = {}
+        self._norms: dict[str, str] = {}
 
     def plans(self, cls: type) -> tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]:
         cached = self._plans.get(cls)
@@ -143,24 +188,38 @@ class _Structurer:
             self._plans[cls] = cached
         return cached
 
-    def attrs_instance(self, data: Any, cls: type[T], path: str) -> T:
+    def structure(self, data: Any, tp: Any) -> Any:
+        """Structure a whole document; a wrong shape raises ``WireFormatError`` with its path."""
+        try:
+            return self.value(data, tp)
+        except _Shape as shape:
+            raise WireFormatError(shape.path(), shape.message) from None
+
+    def attrs_instance(self, data: Any, cls: type[T]) -> T:
         if not isinstance(data, Mapping):
-            raise WireFormatError(path, f"expected an object for {cls.__name__}, got {_kind(data)}")
+            raise _Shape(f"expected an object for {cls.__name__}, got {_kind(data)}")
         plans, by_key, has_extra = self.plans(cls)
+        norms = self._norms
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         embedded: Mapping[str, Any] | None = None
         for key, value in data.items():
             if not isinstance(key, str):
-                raise WireFormatError(path, f"non-string key {key!r}")
+                raise _Shape(f"non-string key {key!r}")
             if key == "_embedded" and isinstance(value, Mapping):
                 embedded = value
                 continue
-            plan = by_key.get(_norm(key))
+            norm = norms.get(key)
+            if norm is None:
+                norm = norms[key] = _norm(key)
+            plan = by_key.get(norm)
             if plan is None:
                 extra[key] = value
                 continue
-            values[plan.name] = self.value(value, plan.type, f"{path}.{key}")
+            try:
+                values[plan.name] = self.value(value, plan.type)
+            except _Shape as shape:
+                raise shape.under(f".{key}") from None
         leftover: dict[str, Any] = dict(embedded) if embedded else {}
         if embedded:
             for plan in plans:
@@ -170,93 +229,104 @@ class _Structurer:
                 if found is not None:
                     key, value = found
                     leftover.pop(key, None)
-                    values[plan.name] = self.value(value, plan.type, f"{path}._embedded[{key!r}]")
+                    try:
+                        values[plan.name] = self.value(value, plan.type)
+                    except _Shape as shape:
+                        raise shape.under(f"._embedded[{key!r}]") from None
         if leftover:
             extra["_embedded"] = leftover
         for plan in plans:
             if plan.required and plan.name not in values:
-                raise WireFormatError(path, f"missing required key {plan.wire_name!r}")
+                raise _Shape(f"missing required key {plan.wire_name!r}")
         if has_extra:
             values["extra"] = extra
         try:
             return cls(**values)
         except (TypeError, ValueError, InvalidOperation) as exc:
-            raise WireFormatError(path, f"invalid {cls.__name__}: {exc}") from exc
+            raise _Shape(f"invalid {cls.__name__}: {exc}") from exc
 
-    def value(self, value: Any, tp: Any, path: str) -> Any:
-        if tp is Any:
-            return value
-        origin = typing.get_origin(tp)
-        if origin is Union or origin is types.UnionType:
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
+    def value(self, value: Any, tp: Any) -> Any:
+        kind = self._kinds.get(tp)
+        if kind is None:
+            kind = self._kinds[tp] = _kind_of(tp)
+        code, arg = kind
+        if code == _OPT:
             if value is None:
                 return None
-            return self.value(value, args[0] if len(args) == 1 else Any, path)
+            return self.value(value, arg)
         if value is None:
-            if origin is tuple:
+            if code == _TUPLE:
                 return ()
-            if origin is dict:
+            if code == _DICT:
                 return {}
-            raise WireFormatError(path, f"expected {_type_name(tp)}, got null")
-        if attrs.has(tp):
-            return self.attrs_instance(value, tp, path)
-        if origin is tuple:
-            (elem, *_rest) = typing.get_args(tp)
-            if isinstance(value, str) and elem is str:
-                return tuple(part.strip() for part in value.split(",") if part.strip())
-            if not isinstance(value, list | tuple):
-                raise WireFormatError(path, f"expected an array, got {_kind(value)}")
-            return tuple(self.value(v, elem, f"{path}[{i}]") for i, v in enumerate(value))
-        if origin is dict:
-            if isinstance(value, str):
-                try:
-                    value = json.loads(value) if value.strip() else {}
-                except ValueError as exc:
-                    raise WireFormatError(path, "expected an object or a JSON string") from exc
-            if not isinstance(value, Mapping):
-                raise WireFormatError(path, f"expected an object, got {_kind(value)}")
-            return dict(value)
-        if tp is str:
+            if code != _ANY:
+                raise _Shape(f"expected {_type_name(tp)}, got null")
+        if code == _STR:
             if isinstance(value, str):
                 return value
             if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
                 return str(value)
-            raise WireFormatError(path, f"expected a string, got {_kind(value)}")
-        if tp is bool:
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.lower() in ("true", "false"):
-                return value.lower() == "true"
-            if isinstance(value, int) and value in (0, 1):
-                return bool(value)
-            raise WireFormatError(path, f"expected a boolean, got {_kind(value)}")
-        if tp is int:
+            raise _Shape(f"expected a string, got {_kind(value)}")
+        if code == _ATTRS:
+            return self.attrs_instance(value, arg)
+        if code == _INT:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
             if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
                 return int(value)
             if isinstance(value, float | Decimal) and value == int(value):
                 return int(value)
-            raise WireFormatError(path, f"expected an integer, got {_kind(value)}")
-        if tp is Decimal:
-            return _decimal(value, path)
-        if tp is datetime:
+            raise _Shape(f"expected an integer, got {_kind(value)}")
+        if code == _DEC:
+            return _decimal(value)
+        if code == _BOOL:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise _Shape(f"expected a boolean, got {_kind(value)}")
+        if code == _DT:
             if isinstance(value, datetime):
                 return value
             if not isinstance(value, str):
-                raise WireFormatError(path, f"expected a timestamp string, got {_kind(value)}")
+                raise _Shape(f"expected a timestamp string, got {_kind(value)}")
             try:
                 return parse_timestamp(value)
-            except ValueError as exc:
-                raise WireFormatError(path, f"not a timestamp: {value[:40]!r}") from exc
-        if isinstance(tp, type) and issubclass(tp, enum.Enum):
-            return _enum(value, tp, path)
-        raise WireFormatError(path, f"unsupported target type {_type_name(tp)}")
+            except ValueError:
+                raise _Shape(f"not a timestamp: {value[:40]!r}") from None
+        if code == _TUPLE:
+            if isinstance(value, str) and arg is str:
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            if not isinstance(value, list | tuple):
+                raise _Shape(f"expected an array, got {_kind(value)}")
+            items = []
+            for i, item in enumerate(value):
+                try:
+                    items.append(self.value(item, arg))
+                except _Shape as shape:
+                    raise shape.under(f"[{i}]") from None
+            return tuple(items)
+        if code == _DICT:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value) if value.strip() else {}
+                except ValueError:
+                    raise _Shape("expected an object or a JSON string") from None
+            if not isinstance(value, Mapping):
+                raise _Shape(f"expected an object, got {_kind(value)}")
+            return dict(value)
+        if code == _ENUM:
+            return _enum(value, arg)
+        if code == _ANY:
+            return value
+        raise _Shape(f"unsupported target type {_type_name(tp)}")
 
 
-def _decimal(value: Any, path: str) -> Decimal:
+def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise WireFormatError(path, "expected a number, got a boolean")
+        raise _Shape("expected a number, got a boolean")
     try:
         if isinstance(value, Decimal):
             result = value
@@ -265,15 +335,15 @@ def _decimal(value: Any, path: str) -> Decimal:
         elif isinstance(value, int | str):
             result = Decimal(value)
         else:
-            raise WireFormatError(path, f"expected a number, got {_kind(value)}")
-    except InvalidOperation as exc:
-        raise WireFormatError(path, f"not a number: {str(value)[:40]!r}") from exc
+            raise _Shape(f"expected a number, got {_kind(value)}")
+    except InvalidOperation:
+        raise _Shape(f"not a number: {str(value)[:40]!r}") from None
     if not result.is_finite():
-        raise WireFormatError(path, "expected a finite number")
+        raise _Shape("expected a finite number")
     return result
 
 
-def _enum(value: Any, tp: type[enum.Enum], path: str) -> enum.Enum:
+def _enum(value: Any, tp: type[enum.Enum]) -> enum.Enum:
     for member in tp:
         if member.value == value:
             return member
@@ -282,7 +352,7 @@ def _enum(value: Any, tp: type[enum.Enum], path: str) -> enum.Enum:
             if member.name.lower() == value.lower() or str(member.value).lower() == value.lower():
                 return member
     allowed = ", ".join(str(m.value) for m in tp)
-    raise WireFormatError(path, f"expected one of {allowed}, got {str(value)[:40]!r}")
+    raise _Shape(f"expected one of {allowed}, got {str(value)[:40]!r}")
 
 
 def _kind(value: Any) -> str:
@@ -363,15 +433,15 @@ def make_converter() -> cattrs.Converter:
 
     def structure_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
         def hook(data: Any, _: type[Any]) -> Any:
-            return structurer.attrs_instance(data, cls, "$")
+            return structurer.structure(data, cls)
 
         return hook
 
     converter.register_structure_hook_factory(attrs.has, structure_hook_factory)
     converter.register_unstructure_hook_factory(attrs.has, lambda _cls: _unstructure_attrs)
-    converter.register_structure_hook(Decimal, lambda v, _: _decimal(v, "$"))
+    converter.register_structure_hook(Decimal, lambda v, _: structurer.structure(v, Decimal))
     converter.register_unstructure_hook(Decimal, _unstructure_value)
-    converter.register_structure_hook(datetime, lambda v, _: structurer.value(v, datetime, "$"))
+    converter.register_structure_hook(datetime, lambda v, _: structurer.structure(v, datetime))
     converter.register_unstructure_hook(datetime, format_timestamp)
     return converter
 
