@@ -323,10 +323,14 @@ def evaluate(
             )
         components = kits.get(sku) if kits else None
         if components is None:
-            have = usable.get(sku, _ZERO) - taken.get(sku, _ZERO)
+            # Most orders touch a SKU once: skip the Decimal arithmetic with nothing taken yet.
+            already = taken.get(sku)
+            have = usable.get(sku, _ZERO)
+            if already is not None:
+                have -= already
             if have >= need or not oms:
                 if need:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
-                    taken[sku] = taken.get(sku, _ZERO) + need
+                    taken[sku] = need if already is None else already + need
                 if shortages is not None:
                     shortages.append(_ZERO)
                 sent.append(quantity)
