@@ -7,7 +7,6 @@ unknown keys and wrong types are errors that name the setting's dotted path.
 from __future__ import annotations
 
 import enum
-import os
 import re
 import types
 import typing
@@ -192,7 +191,3 @@ def _dump_value(value: Any, skip_defaults: bool) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _dump_value(v, skip_defaults) for k, v in value.items()}
     return value
-
-
-def environment() -> Mapping[str, str]:
-    return os.environ

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
-
-T = TypeVar("T")
 
 #: attrs metadata key: the exact wire key when camelCase of the field name is not it.
 WIRE_NAME = "extensiv.wire_name"
 #: attrs metadata key: HAL rel (``orders/item``) under ``_embedded`` that may hold this list.
 EMBEDDED_REL = "extensiv.embedded_rel"
-#: attrs metadata key: plain-JSON PascalCase list key (``ResourceList`` style) if different.
-ALIASES = "extensiv.aliases"
 
 
 def to_tuple(items: Iterable[Any] | None) -> tuple[Any, ...]:
@@ -67,8 +63,3 @@ def items(rel: str, **kwargs: Any) -> Any:
     metadata = dict(kwargs.pop("metadata", {}))
     metadata[EMBEDDED_REL] = rel
     return attrs.field(factory=tuple, converter=to_tuple, metadata=metadata, **kwargs)
-
-
-def seq(**kwargs: Any) -> Any:
-    """A tuple field that accepts any iterable."""
-    return attrs.field(factory=tuple, converter=to_tuple, **kwargs)
