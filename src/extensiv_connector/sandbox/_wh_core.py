@@ -297,6 +297,14 @@ class WarehouseCore:
         row["available"] += qty
         row["allocated"] -= qty
 
+    def _header_doc(self, body: Mapping[str, Any]) -> Doc:
+        """A stored order or receiver header: the request body without client-sent read-only
+        parts, bound to this warehouse's customer and facility."""
+        doc = {k: copy_doc(v) for k, v in body.items() if k not in ("readOnly", "_links")}
+        doc["customerIdentifier"] = self.customer_identifier
+        doc["facilityIdentifier"] = self.facility_identifier
+        return doc
+
     # ------------------------------------------------------------------ allocation
 
     def _allocate(self, record: _Record, *, partial: bool) -> set[int]:

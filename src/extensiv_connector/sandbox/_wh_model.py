@@ -122,3 +122,14 @@ class _Record:
 
 def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def line_doc(raw: Mapping[str, Any], item: Doc, qty: Decimal, read_only: Doc) -> Doc:
+    """A stored order or receive line: the request line, resolved to the item, with its
+    server-side ``readOnly`` block."""
+    line = {k: copy_doc(v) for k, v in raw.items() if k != "readOnly"}
+    line["itemIdentifier"] = {"sku": item["sku"], "id": item["itemId"]}
+    line["qty"] = qty
+    line.setdefault("qualifier", "")
+    line["readOnly"] = read_only
+    return line

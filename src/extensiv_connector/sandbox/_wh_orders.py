@@ -17,6 +17,7 @@ from ._wh_model import (
     _Record,
     copy_doc,
     dec,
+    line_doc,
 )
 
 
@@ -76,21 +77,15 @@ class OrderDesk(WarehouseCore):
                         [(f"{where}.Qty", str(qty))],
                         model,
                     )
-                line = {k: copy_doc(v) for k, v in raw.items() if k != "readOnly"}
-                line["itemIdentifier"] = {"sku": item.doc["sku"], "id": item.doc["itemId"]}
-                line["qty"] = qty
-                line.setdefault("qualifier", "")
-                line["readOnly"] = {
+                read_only = {
                     "orderItemId": self._new_id("orderItem"),
                     "fullyAllocated": False,
                     "unitIdentifier": EACH,
                     "originalPrimaryQty": qty,
                     "isOrderQtySecondary": False,
                 }
-                lines.append(line)
-            doc = {k: copy_doc(v) for k, v in body.items() if k not in ("readOnly", "_links")}
-            doc["customerIdentifier"] = self.customer_identifier
-            doc["facilityIdentifier"] = self.facility_identifier
+                lines.append(line_doc(raw, item.doc, qty, read_only))
+            doc = self._header_doc(body)
             doc["orderItems"] = lines
             order_id = self._new_id("order")
             doc["readOnly"] = {

@@ -15,6 +15,7 @@ from ._wh_model import (
     _Record,
     copy_doc,
     dec,
+    line_doc,
 )
 
 
@@ -60,21 +61,15 @@ class ReceivingDock(WarehouseCore):
                     raise err.model_validation(
                         "ValueNotSupported", f"{where}.Qty must not be negative", model_type=model
                     )
-                line = {k: copy_doc(v) for k, v in raw.items() if k != "readOnly"}
-                line["itemIdentifier"] = {"sku": item.doc["sku"], "id": item.doc["itemId"]}
-                line["qty"] = qty
-                line.setdefault("qualifier", "")
-                line["readOnly"] = {
+                read_only = {
                     "receiveItemId": self._new_id("receiveItem"),
                     "unitIdentifier": EACH,
                     "expectedQty": None,
                 }
-                lines.append(line)
+                lines.append(line_doc(raw, item.doc, qty, read_only))
             stamp = self._stamp()
             receiver_id = self._new_id("receiver")
-            doc = {k: copy_doc(v) for k, v in body.items() if k not in ("readOnly", "_links")}
-            doc["customerIdentifier"] = self.customer_identifier
-            doc["facilityIdentifier"] = self.facility_identifier
+            doc = self._header_doc(body)
             doc["receiveItems"] = lines
             doc.setdefault("arrivalDate", stamp)
             doc["readOnly"] = {
