@@ -24,6 +24,8 @@ from typing import Any, TypeVar, Union
 import attrs
 import cattrs
 
+from . import _json_decode, _wire_codegen
+from ._wire_codegen import MISS, FieldSpec
 from .errors import WireFormatError
 from .models._fields import EMBEDDED_REL, WIRE_NAME
 
@@ -87,13 +89,10 @@ def _norm(key: str) -> str:
     return key.replace("_", "").lower()
 
 
-@attrs.frozen
-class _FieldPlan:
-    name: str
-    wire_name: str
-    type: Any
-    required: bool
-    embedded_rel: str | None
+_FieldPlan = FieldSpec
+
+#: HAL ``_embedded`` rel prefixes as the API writes them (capital C), and in lower case.
+_EMBED_PREFIXES = ("http://api.3plCentral.com/rels/", "http://api.3plcentral.com/rels/")
 
 
 def _plan(cls: type) -> tuple[_FieldPlan, ...]:
@@ -143,6 +142,10 @@ class _Shape(Exception):  # noqa: N818 - internal signal, converted to WireForma
 
 # Dispatch codes for ``_Structurer.value``; a type's code is computed once (see ``_kind_of``).
 _ANY, _OPT, _ATTRS, _TUPLE, _DICT, _STR, _BOOL, _INT, _DEC, _DT, _ENUM, _BAD = range(12)
+_CODES = {
+    "ANY": _ANY, "OPT": _OPT, "ATTRS": _ATTRS, "TUPLE": _TUPLE, "DICT": _DICT, "STR": _STR,
+    "BOOL": _BOOL, "INT": _INT, "DEC": _DEC, "DT": _DT, "ENUM": _ENUM,
+}  # fmt: skip
 
 
 def _kind_of(tp: Any) -> tuple[int, Any]:
@@ -168,12 +171,81 @@ def _kind_of(tp: Any) -> tuple[int, Any]:
 
 class _Structurer:
     """Recursive structuring with per-class field plans and per-type dispatch, both cached.
-    One instance per converter."""
+    One instance per converter.
 
-    def __init__(self) -> None:
+    Each model class gets a generated reader (``_wire_codegen``) that takes the documents in
+    the exact form the API sends; whatever it declines (``MISS``) comes here, to the general
+    path that matches keys case-insensitively and names the JSON path of a wrong shape.
+    ``compiled=False`` turns the generated readers off (tests compare the two).
+    """
+
+    def __init__(self, *, compiled: bool = True) -> None:
         self._plans: dict[type, tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]] = {}
         self._kinds: dict[Any, tuple[int, Any]] = {}
         self._norms: dict[str, str] = {}
+        self._compiled = compiled
+        self._fast: dict[type, _wire_codegen.Readers] = {}
+        self._readers: dict[type, Callable[[Any], Any]] = {}
+
+    def compiled(self, cls: type) -> _wire_codegen.Readers:
+        """The generated readers of ``cls`` (any casing, camelCase, PascalCase); built once."""
+        found = self._fast.get(cls)
+        if found is not None:
+            return found
+        if not self._compiled:
+            found = (_decline, _decline, _decline)
+        else:
+            # Placeholders first, so a model that contains itself compiles without recursion.
+            fast = self._fast
+            fast[cls] = (
+                lambda data: fast[cls][0](data),
+                lambda data: fast[cls][1](data),
+                lambda data: fast[cls][2](data),
+            )
+            plans, _, has_extra = self.plans(cls)
+            found = _wire_codegen.compile_reader(
+                cls,
+                plans,
+                has_extra,
+                kind_of=self.kind,
+                reader_for=lambda tp, pascal: self.compiled(tp)[2 if pascal else 1],
+                norm=_norm,
+                codes=_CODES,
+                parse_timestamp=parse_timestamp,
+                embed_prefixes=_EMBED_PREFIXES,
+            )
+        self._fast[cls] = found
+        return found
+
+    def fast(self, cls: type) -> Callable[[Any], Any]:
+        """The generated reader of ``cls``: an instance, or ``MISS`` for the general path."""
+        return self.compiled(cls)[0]
+
+    def reader(self, cls: type[T]) -> Callable[[Any], T]:
+        """``reader(document)`` structures one ``cls``: the generated reader, else the general
+        path (which raises ``WireFormatError`` with the JSON path)."""
+        found = self._readers.get(cls)
+        if found is None:
+            fast = self.fast(cls)
+            general = self.general_instance
+
+            def read(data: Any) -> Any:
+                result = fast(data)
+                if result is not MISS:
+                    return result
+                try:
+                    return general(data, cls)
+                except _Shape as shape:
+                    raise WireFormatError(shape.path(), shape.message) from None
+
+            found = self._readers[cls] = read
+        return found
+
+    def kind(self, tp: Any) -> tuple[int, Any]:
+        kind = self._kinds.get(tp)
+        if kind is None:
+            kind = self._kinds[tp] = _kind_of(tp)
+        return kind
 
     def plans(self, cls: type) -> tuple[tuple[_FieldPlan, ...], dict[str, _FieldPlan], bool]:
         cached = self._plans.get(cls)
@@ -196,6 +268,12 @@ class _Structurer:
             raise WireFormatError(shape.path(), shape.message) from None
 
     def attrs_instance(self, data: Any, cls: type[T]) -> T:
+        result = self.fast(cls)(data)
+        if result is not MISS:
+            return result  # type: ignore[no-any-return]
+        return self.general_instance(data, cls)
+
+    def general_instance(self, data: Any, cls: type[T]) -> T:
         if not isinstance(data, Mapping):
             raise _Shape(f"expected an object for {cls.__name__}, got {_kind(data)}")
         plans, by_key, has_extra = self.plans(cls)
@@ -246,10 +324,7 @@ class _Structurer:
             raise _Shape(f"invalid {cls.__name__}: {exc}") from exc
 
     def value(self, value: Any, tp: Any) -> Any:
-        kind = self._kinds.get(tp)
-        if kind is None:
-            kind = self._kinds[tp] = _kind_of(tp)
-        code, arg = kind
+        code, arg = self.kind(tp)
         if code == _OPT:
             if value is None:
                 return None
@@ -322,6 +397,10 @@ class _Structurer:
         if code == _ANY:
             return value
         raise _Shape(f"unsupported target type {_type_name(tp)}")
+
+
+def _decline(data: Any) -> Any:
+    return MISS
 
 
 def _decimal(value: Any) -> Decimal:
@@ -432,8 +511,10 @@ def make_converter() -> cattrs.Converter:
     structurer = _Structurer()
 
     def structure_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
+        read = structurer.reader(cls)
+
         def hook(data: Any, _: type[Any]) -> Any:
-            return structurer.structure(data, cls)
+            return read(data)
 
         return hook
 
@@ -523,5 +604,8 @@ def dumps(document: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with exact numbers: non-integers become ``Decimal``, never float."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON with exact numbers: non-integers become ``Decimal``, never float.
+
+    msgspec parses when the ``speed`` extra is installed, the standard library otherwise
+    (same values either way; see ``_json_decode``)."""
+    return _json_decode.decode(text)

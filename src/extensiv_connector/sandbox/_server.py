@@ -9,11 +9,12 @@ import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, Credentials, TokenStore
 from ._faults import FaultConfig, Faults
+from ._http import KeepAliveHandler, QuietHandler, close_connections
 from ._warehouse import Warehouse, WarehouseOptions
 from ._webhooks import WebhookSender
 
@@ -25,16 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Sandbox"]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr (tests and benchmarks make thousands of requests)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        return None
-
-
 class Sandbox:
     """An Extensiv-compatible server for tests, demos and host integration tests.
 
@@ -43,6 +34,9 @@ class Sandbox:
     Use :attr:`base_url`, :attr:`credentials` and :attr:`config` to connect a client,
     :attr:`warehouse` to act as the warehouse, :attr:`faults` to inject failures, and
     :attr:`webhooks` (or ``webhook_url=``) to receive signed event notifications.
+
+    Connections are kept alive (HTTP/1.1), as a real tenant does; ``keep_alive=False`` makes
+    every response close its connection.
     """
 
     def __init__(
@@ -67,11 +61,13 @@ class Sandbox:
         client_id: str | None = None,
         client_secret: str | None = None,
         clock: Any = None,
+        keep_alive: bool = True,
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
         self._host = host
         self._port = port
+        self._keep_alive = keep_alive
         self.credentials = Credentials(
             client_id=client_id or f"sandbox-{uuid.UUID(int=seed + 1).hex[-8:]}",
             client_secret=client_secret or secrets.token_urlsafe(24),
@@ -126,7 +122,7 @@ class Sandbox:
             self._port,
             self.app,
             threaded=True,
-            request_handler=_QuietHandler,
+            request_handler=KeepAliveHandler if self._keep_alive else QuietHandler,
         )
         self._server = server
         self._thread = threading.Thread(
@@ -140,6 +136,7 @@ class Sandbox:
         if server is not None:
             server.shutdown()
             server.server_close()
+            close_connections(server)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -74,6 +74,16 @@ class ResourceContext:
     def structure(self, doc: Any, cls: type[T]) -> T:
         return self.converter.structure(doc, cls)
 
+    def reader(self, cls: type[T]) -> Callable[[Any], T]:
+        """``structure`` for many records of one class: the converter's hook looked up once
+        (for ``wire.make_converter()`` that is the class's generated reader)."""
+        hook = self.converter.get_structure_hook(cls)
+
+        def read(doc: Any) -> T:
+            return hook(doc, cls)  # type: ignore[no-any-return]
+
+        return read
+
     def unstructure(self, model: Any) -> Any:
         if isinstance(model, Mapping):
             return dict(model)
@@ -94,7 +104,8 @@ class ResourceContext:
         """A small collection fetched in one request (order items, packages, carriers)."""
         response = self.transport.request("GET", path, params=clean_params(params or {}))
         page = wire.parse_collection(response.json() or {}, rel)
-        return tuple(self.structure(r, cls) for r in page.records)
+        read = self.reader(cls)
+        return tuple(read(r) for r in page.records)
 
     def paged(
         self,
@@ -111,7 +122,7 @@ class ResourceContext:
         """Every record of a paged collection, as an iterator (pages fetched lazily)."""
         size = page_size_for(resource, page_size, dict(self.page_sizes))
         base = clean_params(params)
-        to_model = convert or (lambda record: self.structure(record, cls))
+        to_model = convert or self.reader(cls)
 
         def fetch(pgnum: int, pgsiz: int) -> FetchedPage[T]:
             query = {**base, "pgsiz": pgsiz, "pgnum": pgnum}

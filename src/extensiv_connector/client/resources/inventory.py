@@ -2,91 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from decimal import Decimal
-from typing import Any
+from collections.abc import Iterator
 
-from ...models import ItemIdentifier, StockDetail, StockSummary
+from ...models import StockDetail, StockSummary
 from ._base import ResourceContext, Rql, rql_param
 
-__all__ = ["Inventory", "fast_stock_summary"]
-
-_DECIMALS = {
-    "totalreceived": "total_received",
-    "allocated": "allocated",
-    "available": "available",
-    "onhold": "on_hold",
-    "onhand": "on_hand",
-    "orderednotallocated": "ordered_not_allocated",
-}
-
-
-def _norm(key: str) -> str:
-    return key.replace("_", "").lower()
-
-
-def fast_stock_summary(doc: Any) -> StockSummary | None:
-    """Structure the flat stock-summary row directly (the 100,000-row hot path).
-
-    Returns ``None`` for anything but the plain documented shape, and the caller then uses the
-    generic converter; for the documented shape the result equals ``converter.structure``.
-    """
-    if not isinstance(doc, Mapping):
-        return None
-    values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in doc.items():
-        if not isinstance(key, str):
-            return None
-        norm = _norm(key)
-        name = _DECIMALS.get(norm)
-        if name is not None:
-            if value is None or isinstance(value, Decimal):
-                values[name] = value
-            elif isinstance(value, int) and not isinstance(value, bool):
-                values[name] = Decimal(value)
-            else:
-                return None
-        elif norm == "qualifier":
-            if value is not None and not isinstance(value, str):
-                return None
-            values["qualifier"] = value
-        elif norm == "facilityid":
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                return None
-            values["facility_id"] = value
-        elif norm == "itemidentifier":
-            ident = _identifier(value)
-            if ident is None:
-                return None
-            values["item_identifier"] = ident
-        elif key == "_embedded":
-            return None
-        else:
-            extra[key] = value
-    return StockSummary(**values, extra=extra)
-
-
-def _identifier(value: Any) -> ItemIdentifier | None:
-    if not isinstance(value, Mapping):
-        return None
-    sku: str | None = None
-    ident: int | None = None
-    for key, item in value.items():
-        if not isinstance(key, str):
-            return None
-        norm = _norm(key)
-        if norm == "sku":
-            if item is not None and not isinstance(item, str):
-                return None
-            sku = item
-        elif norm == "id":
-            if item is not None and (not isinstance(item, int) or isinstance(item, bool)):
-                return None
-            ident = item
-        elif key == "_embedded":
-            return None
-    return ItemIdentifier(sku=sku, id=ident)
+__all__ = ["Inventory"]
 
 
 class Inventory:
@@ -120,12 +41,7 @@ class Inventory:
             params,
             page_size=page_size,
             concurrency=concurrency,
-            convert=self._summary,
         )
-
-    def _summary(self, doc: Any) -> StockSummary:
-        fast = fast_stock_summary(doc)
-        return fast if fast is not None else self._ctx.structure(doc, StockSummary)
 
     def stock_details(
         self,

@@ -1,0 +1,419 @@
+"""Per-class structuring functions generated once, for the wire form as the API sends it.
+
+The general reader in :mod:`extensiv_connector.wire` matches every key case-insensitively and
+builds error paths; that is the right answer for any document and far too slow for 100,000 stock
+summaries. For each model class this module writes (once) a straight-line function that reads
+the fields by their exact wire keys, in one casing (camelCase or PascalCase, picked from the
+first key), converts the common value types inline and sets the slots directly.
+
+A generated function never raises and never guesses: anything it was not written for (an
+unknown or differently-cased key, a string where a number belongs, a ``_embedded`` key it does
+not know, a wrong shape) makes it return :data:`MISS`, and the caller hands the whole object to
+the general reader, which gives the same answer or the ``WireFormatError`` with the JSON path.
+Unknown keys are the one exception it handles itself: they go to ``extra`` exactly as the
+general reader would put them there.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .models._fields import to_decimal, to_optional_decimal, to_tuple
+
+__all__ = ["DECIMALS", "MISS", "FieldSpec", "Readers", "compile_reader"]
+
+#: "Not for me": the general reader must handle this object.
+MISS: Any = type("_Miss", (), {"__repr__": lambda self: "MISS"})()
+
+# Kind codes, shared with wire._kind_of (passed in, to keep one definition).
+Kind = tuple[int, Any]
+
+#: attrs converters that are the identity on what the generated code produces (Decimal, tuple).
+_IDENTITY_CONVERTERS = {to_decimal, to_optional_decimal, to_tuple}
+
+class _DecimalsOfInts(dict[int, Decimal]):
+    """``cache[n] == Decimal(n)``; a subscript that hits costs no Python call, which matters
+    at six quantities per stock summary. Bounded; Decimals are immutable, so sharing is safe."""
+
+    limit = 65_536
+
+    def __missing__(self, value: int) -> Decimal:
+        found = Decimal(value)
+        if len(self) < self.limit:
+            self[value] = found
+        return found
+
+
+DECIMALS = _DecimalsOfInts()
+
+
+@attrs.frozen
+class FieldSpec:
+    name: str
+    wire_name: str
+    type: Any
+    required: bool
+    embedded_rel: str | None
+
+
+class _Writer:
+    """Collects source lines and the names they refer to."""
+
+    def __init__(self, pascal: bool) -> None:
+        self.pascal = pascal
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {
+            "MISS": MISS, "type": type, "len": len, "dict": dict, "tuple": tuple,
+            "str": str, "int": int, "bool": bool,
+        }  # fmt: skip
+        self.var = 0
+
+    def emit(self, depth: int, text: str, end: str = "") -> None:
+        self.lines.append("    " * depth + text + end)
+
+    def bind(self, prefix: str, value: Any) -> str:
+        for key, known in self.env.items():
+            if known is value and key.startswith(prefix):
+                return key
+        name = f"{prefix}{len(self.env)}"
+        self.env[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.var += 1
+        return f"t{self.var}"
+
+
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+Readers = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
+
+
+def compile_reader(
+    cls: type,
+    fields: tuple[FieldSpec, ...],
+    has_extra: bool,
+    kind_of: Callable[[Any], Kind],
+    reader_for: Callable[[type, bool], Callable[[Any], Any]],
+    norm: Callable[[str], str],
+    codes: dict[str, int],
+    parse_timestamp: Callable[[str], datetime],
+    embed_prefixes: tuple[str, ...],
+) -> Readers:
+    """The fast readers of ``cls``: ``(any casing, camelCase, PascalCase)``; each returns an
+    instance of ``cls`` or :data:`MISS`. ``reader_for(cls, pascal)`` gives a nested class's."""
+
+    def one(pascal: bool) -> Callable[[Any], Any]:
+        return _compile_casing(
+            cls, fields, has_extra, kind_of, reader_for, norm, codes, parse_timestamp,
+            embed_prefixes, pascal=pascal,
+        )  # fmt: skip
+
+    camel, pascal = one(False), one(True)
+
+    def reader(data: Any) -> Any:
+        if type(data) is not dict:
+            return MISS
+        for key in data:
+            # One look at the first key picks the casing of the whole document (nested objects
+            # are read in the same casing); a mixed document ends in MISS.
+            if type(key) is str and key[:1] in _UPPER:
+                return pascal(data)
+            return camel(data)
+        return camel(data)
+
+    return reader, camel, pascal
+
+
+def _pascal(key: str) -> str:
+    if not key or key[0] in "_$":
+        return key
+    return key[0].upper() + key[1:]
+
+
+def _compile_casing(
+    cls: type,
+    fields: tuple[FieldSpec, ...],
+    has_extra: bool,
+    kind_of: Callable[[Any], Kind],
+    reader_for: Callable[[type, bool], Callable[[Any], Any]],
+    norm: Callable[[str], str],
+    codes: dict[str, int],
+    parse_timestamp: Callable[[str], datetime],
+    embed_prefixes: tuple[str, ...],
+    *,
+    pascal: bool,
+) -> Callable[[Any], Any]:
+    w = _Writer(pascal)
+    w.env.update(
+        Decimal=Decimal,
+        datetime=datetime,
+        DECIMALS=DECIMALS,
+        parse_ts=_timestamp_or_miss(parse_timestamp),
+        residual=_residual,
+    )
+    attr_fields = {f.name: f for f in attrs.fields(cls)}
+    keys = [_pascal(f.wire_name) if pascal else f.wire_name for f in fields]
+    embedded = [f for f in fields if f.embedded_rel is not None]
+    body = _Writer(pascal)
+    body.env = w.env
+    b = body.emit
+    b(1, "if type(data) is not dict:")
+    b(2, "return MISS")
+    b(1, "get = data.get")
+    # ``absent`` counts the fields the document lacks (rare: the API writes every field), so
+    # ``len(data) + absent == {fields}`` says that every key was read and none is unknown.
+    b(1, "absent = 0")
+    for index, (spec, key) in enumerate(zip(fields, keys)):
+        var = f"v{index}"
+        b(1, f"{var} = get({key!r}, MISS)")
+        b(1, f"if {var} is MISS:")
+        b(2, "absent += 1")
+        if spec.embedded_rel is not None:
+            b(2, "pass  # maybe under _embedded, see below")
+        elif spec.required:
+            b(2, "return MISS")
+        else:
+            _emit_default(body, 2, var, attr_fields[spec.name])
+        b(1, "else:")
+        _emit_value(body, 2, var, spec.type, kind_of, reader_for, codes)
+    if embedded:
+        b(1, "emb = get('_embedded', MISS)")
+        b(1, "if emb is not MISS:")
+        b(2, "if type(emb) is not dict:")
+        b(3, "return MISS")
+        b(2, "absent -= 1")
+        b(2, "m = 0")
+        for spec in embedded:
+            var = f"v{fields.index(spec)}"
+            b(2, f"if {var} is MISS:")
+            for prefix in embed_prefixes:
+                b(3, f"if {var} is MISS:")
+                b(4, f"{var} = emb.get({prefix + str(spec.embedded_rel)!r}, MISS)")
+            b(3, f"if {var} is not MISS:")
+            b(4, "m += 1")
+            _emit_value(body, 4, var, spec.type, kind_of, reader_for, codes)
+        # A rel not taken stays in extra['_embedded'] on the general path.
+        b(2, "if m != len(emb):")
+        b(3, "return MISS")
+    for spec in embedded:
+        var = f"v{fields.index(spec)}"
+        b(1, f"if {var} is MISS:")
+        if spec.required:
+            b(2, "return MISS")
+        else:
+            _emit_default(body, 2, var, attr_fields[spec.name])
+    if has_extra:
+        known = frozenset(keys) | ({"_embedded"} if embedded else frozenset())
+        names = {norm(f.wire_name) for f in fields} | {norm(f.name) for f in fields}
+        w.env["KNOWN"] = known
+        w.env["NAMES"] = frozenset(names)
+        b(1, f"if len(data) + absent == {len(fields)}:")
+        b(2, "extra = {}")
+        b(1, "else:")
+        b(2, "extra = residual(data, KNOWN, NAMES)")
+        b(2, "if extra is MISS:")
+        b(3, "return MISS")
+    else:
+        b(1, f"if len(data) + absent != {len(fields)}:")
+        b(2, "return MISS")
+    _emit_construct(body, cls, fields, attr_fields, has_extra)
+    # Every name the body uses is a default argument: a local, not a global, lookup.
+    names_used = ", ".join(f"{name}={name}" for name in w.env)
+    w.emit(0, f"def read(data, *, {names_used}):")
+    source = "\n".join(w.lines + body.lines)
+    namespace: dict[str, Any] = {}
+    label = f"<extensiv reader {cls.__name__}{' pascal' if pascal else ''}>"
+    code = compile(source, label, "exec")
+    exec(code, dict(w.env), namespace)  # noqa: S102 - source built above from the model's fields
+    reader: Callable[[Any], Any] = namespace["read"]
+    return reader
+
+
+def _emit_default(w: _Writer, depth: int, var: str, field: attrs.Attribute[Any]) -> None:
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:  # not used by the models; the general reader handles it
+            w.emit(depth, "return MISS")
+        else:
+            w.emit(depth, f"{var} = {w.bind('factory', default.factory)}()")
+    else:
+        # The attrs converter still applies to a default; precompute it once.
+        value = default
+        if field.converter is not None and field.converter not in _IDENTITY_CONVERTERS:
+            w.emit(depth, "return MISS")
+            return
+        w.emit(depth, f"{var} = {w.bind('default', value)}")
+
+
+def _emit_value(
+    w: _Writer,
+    depth: int,
+    var: str,
+    tp: Any,
+    kind_of: Callable[[Any], Kind],
+    reader_for: Callable[[type], Callable[[Any], Any]],
+    codes: dict[str, int],
+) -> None:
+    """Code that converts ``var`` in place, or returns MISS for anything unusual."""
+    code, arg = kind_of(tp)
+    if code == codes["OPT"]:
+        inner, _ = kind_of(arg)
+        simple = {codes["STR"]: "str", codes["INT"]: "int", codes["BOOL"]: "bool"}
+        if inner in simple:
+            w.emit(depth, f"if type({var}) is not {simple[inner]} and {var} is not None:")
+            w.emit(depth + 1, "return MISS")
+        elif inner == codes["DEC"]:
+            w.emit(depth, f"if type({var}) is int:")
+            w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
+            w.emit(depth, f"elif {var} is not None and (type({var}) is not Decimal", "")
+            w.lines[-1] += f" or not {var}.is_finite()):"
+            w.emit(depth + 1, "return MISS")
+        else:
+            w.emit(depth, f"if {var} is not None:")
+            _emit_value(w, depth + 1, var, arg, kind_of, reader_for, codes)
+        return
+    if code == codes["ANY"]:
+        w.emit(depth, "pass")
+        return
+    if code == codes["TUPLE"]:
+        w.emit(depth, f"if {var} is None:")
+        w.emit(depth + 1, f"{var} = ()")
+        w.emit(depth, f"elif type({var}) is list:")
+        item_code, item_arg = kind_of(arg)
+        if item_code == codes["ATTRS"]:
+            fn = w.bind("read_", reader_for(item_arg, w.pascal))
+            t = w.temp()
+            w.emit(depth + 1, f"{t} = [{fn}(x) for x in {var}]")
+            w.emit(depth + 1, f"if MISS in {t}:")
+            w.emit(depth + 2, "return MISS")
+            w.emit(depth + 1, f"{var} = tuple({t})")
+        elif item_code == codes["STR"]:
+            w.emit(depth + 1, f"for x in {var}:")
+            w.emit(depth + 2, "if type(x) is not str:")
+            w.emit(depth + 3, "return MISS")
+            w.emit(depth + 1, f"{var} = tuple({var})")
+        else:
+            w.emit(depth + 1, "return MISS")
+        w.emit(depth, "else:")
+        w.emit(depth + 1, "return MISS")
+        return
+    if code == codes["DICT"]:
+        w.emit(depth, f"if {var} is None:")
+        w.emit(depth + 1, f"{var} = {{}}")
+        w.emit(depth, f"elif type({var}) is dict:")
+        w.emit(depth + 1, f"{var} = dict({var})")
+        w.emit(depth, "else:")
+        w.emit(depth + 1, "return MISS")
+        return
+    # Every remaining kind refuses null (the general reader names the path).
+    if code == codes["STR"]:
+        w.emit(depth, f"if type({var}) is not str:")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["INT"]:
+        w.emit(depth, f"if type({var}) is not int:")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["BOOL"]:
+        w.emit(depth, f"if type({var}) is not bool:")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["DEC"]:
+        w.emit(depth, f"if type({var}) is int:")
+        w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
+        w.emit(depth, f"elif type({var}) is not Decimal or not {var}.is_finite():")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["DT"]:
+        w.emit(depth, f"if type({var}) is str:")
+        w.emit(depth + 1, f"{var} = parse_ts({var})")
+        w.emit(depth + 1, f"if {var} is MISS:")
+        w.emit(depth + 2, "return MISS")
+        w.emit(depth, f"elif type({var}) is not datetime:")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["ATTRS"]:
+        fn = w.bind("read_", reader_for(arg, w.pascal))
+        w.emit(depth, f"{var} = {fn}({var})")
+        w.emit(depth, f"if {var} is MISS:")
+        w.emit(depth + 1, "return MISS")
+    elif code == codes["ENUM"]:
+        table = w.bind("enum_", _enum_table(arg))
+        w.emit(depth, f"{var} = {table}.get({var}, MISS) if type({var}) in (str, int) else MISS")
+        w.emit(depth, f"if {var} is MISS:")
+        w.emit(depth + 1, "return MISS")
+    else:
+        w.emit(depth, "return MISS")
+
+
+def _enum_table(tp: type[enum.Enum]) -> dict[Any, enum.Enum]:
+    """Exact member values only; names and other spellings take the general path."""
+    table: dict[Any, enum.Enum] = {}
+    for member in tp:
+        if type(member.value) in (str, int):
+            table.setdefault(member.value, member)
+    return table
+
+
+def _emit_construct(
+    w: _Writer,
+    cls: type,
+    fields: tuple[FieldSpec, ...],
+    attr_fields: dict[str, attrs.Attribute[Any]],
+    has_extra: bool,
+) -> None:
+    names = [f.name for f in fields] + (["extra"] if has_extra else [])
+    values = [f"v{i}" for i in range(len(fields))] + (["extra"] if has_extra else [])
+    direct = _slotted_without_hooks(cls, attr_fields)
+    for index, spec in enumerate(fields):
+        converter = attr_fields[spec.name].converter
+        if converter is not None and converter not in _IDENTITY_CONVERTERS:
+            w.emit(1, f"v{index} = {w.bind('conv', converter)}(v{index})")
+    if not direct:
+        args = ", ".join(f"{n}={v}" for n, v in zip(names, values))
+        w.emit(1, f"return {w.bind('cls', cls)}({args})")
+        return
+    # Slots set directly: what attrs' __init__ does, minus the converters proven identities.
+    w.emit(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
+    for name, value in zip(names, values):
+        setter = w.bind("set_", cls.__dict__[name].__set__)
+        w.emit(1, f"{setter}(obj, {value})")
+    w.emit(1, "return obj")
+
+
+def _slotted_without_hooks(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> bool:
+    if getattr(cls, "__attrs_post_init__", None) or getattr(cls, "__attrs_pre_init__", None):
+        return False
+    if any(f.validator is not None or not f.init for f in attr_fields.values()):
+        return False
+    slots = getattr(cls, "__slots__", None)
+    if not slots:
+        return False
+    return all(hasattr(cls.__dict__.get(name), "__set__") for name in attr_fields)
+
+
+def _timestamp_or_miss(parse: Callable[[str], datetime]) -> Callable[[str], Any]:
+    def parse_ts(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError:
+            return MISS
+
+    return parse_ts
+
+
+def _residual(data: dict[Any, Any], known: frozenset[str], names: frozenset[str]) -> Any:
+    """The keys the straight-line code did not read, as ``extra``; MISS if one of them is a
+    field in another spelling (the general reader decides which one wins)."""
+    from .wire import _norm  # the one normaliser; imported late (wire imports this module)
+
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in known:
+            continue
+        if type(key) is not str or key == "_embedded" or _norm(key) in names:
+            return MISS
+        extra[key] = value
+    return extra

@@ -1,0 +1,184 @@
+"""HTTP/1.1 keep-alive for the sandbox's werkzeug server.
+
+werkzeug's development handler answers every request with ``Connection: close`` and then waits
+for the client to hang up, so each request pays a new TCP connection and a 10 ms drain poll. A
+real tenant keeps connections alive and the client's urllib3 pool is built to reuse them, so the
+sandbox does too: the response is buffered (the sandbox's bodies are small, and a known
+``Content-Length`` is what lets the connection stay open), the request body is drained to its
+exact length so the next request line is where the parser expects it, and the connection is
+kept unless the client asked to close it or something went wrong mid-request.
+
+``Sandbox.stop`` calls :func:`close_connections` so idle kept-alive connections do not keep
+their handler threads blocked after the server is gone.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import weakref
+from typing import Any
+
+from werkzeug.exceptions import InternalServerError
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+
+__all__ = ["KeepAliveHandler", "QuietHandler", "close_connections"]
+
+_LIVE: weakref.WeakKeyDictionary[BaseWSGIServer, set[socket.socket]] = (
+    weakref.WeakKeyDictionary()
+)
+_LIVE_LOCK = threading.Lock()
+#: No response header the handler writes itself may come from the application too.
+_OWN_HEADERS = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+_NO_BODY = frozenset({204, 304})
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log on stderr (tests and benchmarks make thousands of requests)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        return None
+
+
+class KeepAliveHandler(QuietHandler):
+    """werkzeug's handler with persistent HTTP/1.1 connections."""
+
+    protocol_version = "HTTP/1.1"
+    #: An idle kept-alive connection is closed after this many seconds.
+    timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        with _LIVE_LOCK:
+            _LIVE.setdefault(self.server, set()).add(self.connection)
+
+    def finish(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.get(self.server, set()).discard(self.connection)
+        super().finish()
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        chunked = environ.get("wsgi.input_terminated", False)
+        length = _content_length(environ)
+        if length is None:
+            # A length we cannot read: where this body ends is unknown, so nothing may follow.
+            self.close_connection = True
+            length = 0
+        body_in = environ["wsgi.input"] if chunked else _Limited(self.rfile, length)
+        environ["wsgi.input"] = body_in
+        environ["wsgi.input_terminated"] = True
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return _no_write
+
+        try:
+            app_iter = self.server.app(environ, start_response)
+            try:
+                body = b"".join(app_iter)
+            finally:
+                close = getattr(app_iter, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            if self.server.passthrough_errors:
+                raise
+            self.close_connection = True
+            started.clear()
+            body = b"".join(InternalServerError()(environ, start_response))
+        try:
+            _drain(body_in)
+        except OSError:
+            self.close_connection = True
+        if not started:
+            self.close_connection = True
+            return
+        self._send(started[0], started[1], body)
+
+    def _send(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        try:
+            self.send_response(code, reason)
+            for key, value in headers:
+                if key.lower() not in _OWN_HEADERS:
+                    self.send_header(key, value)
+            has_body = self.command != "HEAD" and code not in _NO_BODY and code >= 200
+            if has_body or self.command == "HEAD":
+                self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close" if self.close_connection else "keep-alive")
+            self.end_headers()
+            if has_body and body:
+                self.wfile.write(body)
+            self.wfile.flush()
+        except OSError:
+            # The application reset the connection (an injected fault) or the client left.
+            self.close_connection = True
+
+
+def close_connections(server: BaseWSGIServer) -> None:
+    """Shut down every connection the server still holds open (idle keep-alives included)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE.pop(server, ()))
+    for sock in live:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by its handler
+
+
+class _Limited:
+    """The request body, never read past ``Content-Length`` (the next request follows it)."""
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self._stream = stream
+        self._left = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if size is None or size < 0 else min(size, self._left)
+        data: bytes = self._stream.read(want)
+        self._left -= len(data)
+        if not data:
+            self._left = 0
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if size is None or size < 0 else min(size, self._left)
+        data: bytes = self._stream.readline(want)
+        self._left -= len(data)
+        if not data:
+            self._left = 0
+        return data
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    """The declared body length; 0 when none is declared, ``None`` when it is not a number."""
+    raw = environ.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(raw)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _drain(stream: Any) -> None:
+    while stream.read(65536):
+        pass
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the sandbox application returns its body; write() is not supported")
