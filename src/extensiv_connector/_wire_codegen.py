@@ -35,7 +35,9 @@ MISS: Any = type("_Miss", (), {"__repr__": lambda self: "MISS"})()
 Kind = tuple[int, Any]
 
 #: attrs converters that are the identity on what the generated code produces (Decimal, tuple).
-_IDENTITY_CONVERTERS = {to_decimal, to_optional_decimal, to_tuple}
+_IDENTITY_CONVERTERS: frozenset[Any] = frozenset({to_decimal, to_optional_decimal, to_tuple})
+ReaderFor = Callable[[type, bool], Callable[[Any], Any]]
+
 
 class _DecimalsOfInts(dict[int, Decimal]):
     """``cache[n] == Decimal(n)``; a subscript that hits costs no Python call, which matters
@@ -74,8 +76,8 @@ class _Writer:
         }  # fmt: skip
         self.var = 0
 
-    def emit(self, depth: int, text: str, end: str = "") -> None:
-        self.lines.append("    " * depth + text + end)
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
 
     def bind(self, prefix: str, value: Any) -> str:
         for key, known in self.env.items():
@@ -100,7 +102,7 @@ def compile_reader(
     fields: tuple[FieldSpec, ...],
     has_extra: bool,
     kind_of: Callable[[Any], Kind],
-    reader_for: Callable[[type, bool], Callable[[Any], Any]],
+    reader_for: ReaderFor,
     norm: Callable[[str], str],
     codes: dict[str, int],
     parse_timestamp: Callable[[str], datetime],
@@ -142,7 +144,7 @@ def _compile_casing(
     fields: tuple[FieldSpec, ...],
     has_extra: bool,
     kind_of: Callable[[Any], Kind],
-    reader_for: Callable[[type, bool], Callable[[Any], Any]],
+    reader_for: ReaderFor,
     norm: Callable[[str], str],
     codes: dict[str, int],
     parse_timestamp: Callable[[str], datetime],
@@ -170,7 +172,7 @@ def _compile_casing(
     # ``absent`` counts the fields the document lacks (rare: the API writes every field), so
     # ``len(data) + absent == {fields}`` says that every key was read and none is unknown.
     b(1, "absent = 0")
-    for index, (spec, key) in enumerate(zip(fields, keys)):
+    for index, (spec, key) in enumerate(zip(fields, keys, strict=True)):
         var = f"v{index}"
         b(1, f"{var} = get({key!r}, MISS)")
         b(1, f"if {var} is MISS:")
@@ -214,10 +216,11 @@ def _compile_casing(
         names = {norm(f.wire_name) for f in fields} | {norm(f.name) for f in fields}
         w.env["KNOWN"] = known
         w.env["NAMES"] = frozenset(names)
+        w.env["VERDICTS"] = {}
         b(1, f"if len(data) + absent == {len(fields)}:")
         b(2, "extra = {}")
         b(1, "else:")
-        b(2, "extra = residual(data, KNOWN, NAMES)")
+        b(2, "extra = residual(data, KNOWN, NAMES, VERDICTS)")
         b(2, "if extra is MISS:")
         b(3, "return MISS")
     else:
@@ -237,8 +240,8 @@ def _compile_casing(
 
 
 def _emit_default(w: _Writer, depth: int, var: str, field: attrs.Attribute[Any]) -> None:
-    default = field.default
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs types it as a function
         if default.takes_self:  # not used by the models; the general reader handles it
             w.emit(depth, "return MISS")
         else:
@@ -258,7 +261,7 @@ def _emit_value(
     var: str,
     tp: Any,
     kind_of: Callable[[Any], Kind],
-    reader_for: Callable[[type], Callable[[Any], Any]],
+    reader_for: ReaderFor,
     codes: dict[str, int],
 ) -> None:
     """Code that converts ``var`` in place, or returns MISS for anything unusual."""
@@ -272,8 +275,8 @@ def _emit_value(
         elif inner == codes["DEC"]:
             w.emit(depth, f"if type({var}) is int:")
             w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
-            w.emit(depth, f"elif {var} is not None and (type({var}) is not Decimal", "")
-            w.lines[-1] += f" or not {var}.is_finite()):"
+            finite = f"type({var}) is Decimal and {var}.is_finite()"
+            w.emit(depth, f"elif {var} is not None and not ({finite}):")
             w.emit(depth + 1, "return MISS")
         else:
             w.emit(depth, f"if {var} is not None:")
@@ -372,12 +375,12 @@ def _emit_construct(
         if converter is not None and converter not in _IDENTITY_CONVERTERS:
             w.emit(1, f"v{index} = {w.bind('conv', converter)}(v{index})")
     if not direct:
-        args = ", ".join(f"{n}={v}" for n, v in zip(names, values))
+        args = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
         w.emit(1, f"return {w.bind('cls', cls)}({args})")
         return
     # Slots set directly: what attrs' __init__ does, minus the converters proven identities.
     w.emit(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
-    for name, value in zip(names, values):
+    for name, value in zip(names, values, strict=True):
         setter = w.bind("set_", cls.__dict__[name].__set__)
         w.emit(1, f"{setter}(obj, {value})")
     w.emit(1, "return obj")
@@ -404,16 +407,22 @@ def _timestamp_or_miss(parse: Callable[[str], datetime]) -> Callable[[str], Any]
     return parse_ts
 
 
-def _residual(data: dict[Any, Any], known: frozenset[str], names: frozenset[str]) -> Any:
+def _residual(
+    data: dict[Any, Any], known: frozenset[str], names: frozenset[str], verdicts: dict[Any, bool]
+) -> Any:
     """The keys the straight-line code did not read, as ``extra``; MISS if one of them is a
-    field in another spelling (the general reader decides which one wins)."""
-    from .wire import _norm  # the one normaliser; imported late (wire imports this module)
+    field in another spelling (the general reader decides which one wins). ``verdicts``
+    remembers, per class, which unknown keys are plain extras: the same few recur in every
+    record of a page (``_links``, undocumented read-only fields)."""
+    extra = {key: value for key, value in data.items() if key not in known}
+    for key in extra:
+        verdict = verdicts.get(key)
+        if verdict is None:
+            from .wire import _norm  # the one normaliser (wire imports this module)
 
-    extra: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in known:
-            continue
-        if type(key) is not str or key == "_embedded" or _norm(key) in names:
+            verdict = type(key) is str and key != "_embedded" and _norm(key) not in names
+            if len(verdicts) < 1024:
+                verdicts[key] = verdict
+        if not verdict:
             return MISS
-        extra[key] = value
     return extra

@@ -173,16 +173,12 @@ def test_cancel_choices_are_configurable(sb: Sandbox) -> None:
     assert 201 == api.create_order("SO-R", {"SKU-000001": 1}).status_code
 
 
-def test_large_catalog_seeds_fast_and_pages(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    started = time.perf_counter()
+def test_large_catalog_seeds_and_pages(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    # No wall-clock assertion: the machine is shared; seeding time is a bench/ concern.
     sb = extensiv_sandbox_factory(catalog_size=100_000)
-    seeded = time.perf_counter() - started
     api = Api(sb)
     last = api.get("/inventory/stocksummaries", params={"pgsiz": 500, "pgnum": 200}).json()
     assert (100_000, "SKU-100000") == (
         last["totalResults"],
         last["summaries"][-1]["itemIdentifier"]["sku"],
     )
-    assert seeded < 10

@@ -14,6 +14,7 @@ their handler threads blocked after the server is gone.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import weakref
@@ -24,9 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 __all__ = ["KeepAliveHandler", "QuietHandler", "close_connections"]
 
-_LIVE: weakref.WeakKeyDictionary[BaseWSGIServer, set[socket.socket]] = (
-    weakref.WeakKeyDictionary()
-)
+_LIVE: weakref.WeakKeyDictionary[BaseWSGIServer, set[socket.socket]] = weakref.WeakKeyDictionary()
 _LIVE_LOCK = threading.Lock()
 #: No response header the handler writes itself may come from the application too.
 _OWN_HEADERS = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
@@ -75,7 +74,9 @@ class KeepAliveHandler(QuietHandler):
         environ["wsgi.input_terminated"] = True
         started: list[Any] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             started[:] = [status, headers]
             return _no_write
 
@@ -128,10 +129,8 @@ def close_connections(server: BaseWSGIServer) -> None:
     with _LIVE_LOCK:
         live = list(_LIVE.pop(server, ()))
     for sock in live:
-        try:
+        with contextlib.suppress(OSError):  # already closed by its handler
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed by its handler
 
 
 class _Limited:

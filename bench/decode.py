@@ -1,0 +1,141 @@
+"""Decode: bytes of one API page -> models, through the one public reader, against ``json.loads``.
+
+    .venv/bin/python bench/decode.py [--rounds 15] [--repeat 20]
+
+Two pages taken from the sandbox as the client receives them (HAL): 500 stock summaries, and
+100 orders with ``detail=All`` (3 lines each). Per round, each contender decodes the same bytes
+``--repeat`` times and its process CPU time is taken (CPU, not wall: the machine is shared);
+contenders are interleaved and each ratio is taken within its round.
+
+- ``json.loads``: the standard library's parse to dicts and floats (the baseline);
+- ``reader``: ``wire.loads`` + ``wire.parse_collection`` + ``make_converter().structure``
+  per record, as every client resource does it (msgspec parses when installed);
+- ``reader, pure parser``: the same with the standard-library parser (no ``speed`` extra).
+
+Goals (issue 15): stock summaries <= 1.5x, orders <= 2.5x ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from _common import Rounds, fmt_ratio, fmt_seconds
+
+from extensiv_connector import _json_decode, wire
+from extensiv_connector.models import Order, StockSummary
+from extensiv_connector.sandbox import Sandbox
+
+HAL = "application/hal+json"
+
+
+def pages() -> tuple[bytes, bytes]:
+    """(500 stock summaries, 100 orders with detail=All), as raw HAL bytes."""
+    with Sandbox(catalog_size=500, initial_stock=1000) as sb:
+        for n in range(100):
+            sb.warehouse.create_order(
+                {
+                    "customerIdentifier": {"id": sb.credentials.customer_id},
+                    "facilityIdentifier": {"id": sb.credentials.facility_id},
+                    "referenceNum": f"BENCH-{n:04d}",
+                    "poNum": f"PO-{n}",
+                    "notes": "leave at the door",
+                    "routingInfo": {"carrier": "UPS", "mode": "92"},
+                    "shipTo": {
+                        "companyName": "B",
+                        "name": "Buyer",
+                        "address1": "1 Main St",
+                        "city": "Dallas",
+                        "state": "TX",
+                        "zip": "75201",
+                        "country": "US",
+                    },
+                    "orderItems": [
+                        {"itemIdentifier": {"sku": f"SKU-{(n * 3 + i) % 500 + 1:06d}"}, "qty": 2}
+                        for i in range(3)
+                    ],
+                }
+            )
+        info = sb.connection_info()
+        token = requests.post(
+            sb.token_url,
+            json={"grant_type": "client_credentials", "user_login_id": info["user_login_id"]},
+            auth=(info["client_id"], info["client_secret"]),
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Accept": HAL}
+
+        def get(path: str) -> bytes:
+            response = requests.get(sb.base_url + path, headers=headers, timeout=30)
+            response.raise_for_status()
+            return response.content
+
+        return get("/inventory/stocksummaries?pgsiz=500"), get("/orders?pgsiz=100&detail=All")
+
+
+def reader(
+    parse: Callable[[bytes], Any], cls: type[Any], rel: str | None
+) -> Callable[[bytes], Any]:
+    converter = wire.make_converter()
+
+    def decode(body: bytes) -> list[Any]:
+        page = wire.parse_collection(parse(body), rel)
+        return [converter.structure(record, cls) for record in page.records]
+
+    return decode
+
+
+def cpu(fn: Callable[[bytes], Any], body: bytes, repeat: int) -> float:
+    started = time.process_time()
+    for _ in range(repeat):
+        fn(body)
+    return (time.process_time() - started) / repeat
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    summaries, orders = pages()
+    cases = {
+        "stock summaries (500)": (summaries, StockSummary, None, 1.5),
+        "orders detail=All (100)": (orders, Order, "orders", 2.5),
+    }
+    for label, (body, cls, rel, goal) in cases.items():
+        contenders: dict[str, Callable[[bytes], Any]] = {
+            "json.loads": json.loads,
+            "reader": reader(wire.loads, cls, rel),
+            "reader, pure parser": reader(_json_decode.decode_pure, cls, rel),
+        }
+        records = len(wire.parse_collection(json.loads(body), rel).records)
+        assert (
+            records
+            == len(contenders["reader"](body))
+            == len(contenders["reader, pure parser"](body))
+            > 0
+        )
+        for fn in contenders.values():
+            fn(body)  # warm-up: compiles the readers
+        rounds = Rounds()
+        for _ in range(args.rounds):
+            gc.collect()
+            for name, fn in contenders.items():
+                rounds.add(name, cpu(fn, body, args.repeat))
+        print(f"{label}: {len(body):,} bytes, {args.rounds} rounds x {args.repeat}, CPU time")
+        print(f"  json.loads            : {fmt_seconds(rounds['json.loads'])}  (min/median/max)")
+        for name in ("reader", "reader, pure parser"):
+            ratio = fmt_ratio(rounds.ratios(name, "json.loads"))
+            print(
+                f"  {name:<22}: {fmt_seconds(rounds[name])}  = {ratio} json.loads (goal <= {goal}x)"
+            )
+    print(f"parser: {_json_decode.BACKEND}")
+
+
+if __name__ == "__main__":
+    main()
