@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -192,35 +193,49 @@ class _Structurer:
         self._compiled = compiled
         self._fast: dict[type, _wire_codegen.Readers] = {}
         self._readers: dict[type, Callable[[Any], Any]] = {}
+        self._lock = threading.RLock()
+        self._building: set[type] = set()
 
     def compiled(self, cls: type) -> _wire_codegen.Readers:
-        """The generated readers of ``cls`` (any casing, camelCase, PascalCase); built once."""
+        """The generated readers of ``cls`` (any casing, camelCase, PascalCase); built once.
+
+        Built under a lock: readers are shared by the threads of a concurrent pull or push, and
+        none may see a half-built one."""
         found = self._fast.get(cls)
         if found is not None:
             return found
-        if not self._compiled:
-            found = (_decline, _decline, _decline)
-        else:
-            # Placeholders first, so a model that contains itself compiles without recursion.
-            fast = self._fast
-            fast[cls] = (
-                lambda data: fast[cls][0](data),
-                lambda data: fast[cls][1](data),
-                lambda data: fast[cls][2](data),
-            )
-            plans, _, has_extra = self.plans(cls)
-            found = _wire_codegen.compile_reader(
-                cls,
-                plans,
-                has_extra,
-                kind_of=self.kind,
-                reader_for=lambda tp, pascal: self.compiled(tp)[2 if pascal else 1],
-                norm=_norm,
-                codes=_CODES,
-                parse_timestamp=parse_timestamp,
-                embed_prefixes=_EMBED_PREFIXES,
-            )
-        self._fast[cls] = found
+        with self._lock:
+            found = self._fast.get(cls)
+            if found is not None:
+                return found
+            if not self._compiled:
+                found = (_decline, _decline, _decline)
+            elif cls in self._building:
+                # A model that contains itself: look the reader up when called, by then built.
+                fast = self._fast
+                return (
+                    lambda data: fast[cls][0](data),
+                    lambda data: fast[cls][1](data),
+                    lambda data: fast[cls][2](data),
+                )
+            else:
+                self._building.add(cls)
+                try:
+                    plans, _, has_extra = self.plans(cls)
+                    found = _wire_codegen.compile_reader(
+                        cls,
+                        plans,
+                        has_extra,
+                        kind_of=self.kind,
+                        reader_for=lambda tp, pascal: self.compiled(tp)[2 if pascal else 1],
+                        norm=_norm,
+                        codes=_CODES,
+                        parse_timestamp=parse_timestamp,
+                        embed_prefixes=_EMBED_PREFIXES,
+                    )
+                finally:
+                    self._building.discard(cls)
+            self._fast[cls] = found
         return found
 
     def fast(self, cls: type) -> Callable[[Any], Any]:

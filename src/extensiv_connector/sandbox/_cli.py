@@ -39,6 +39,11 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
     parser.add_argument("--rate-limit-rate", type=float, default=0.0, help="429 bursts")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds")
     parser.add_argument("--webhook-url", default=None, help="POST event notifications here")
+    parser.add_argument(
+        "--no-keep-alive",
+        action="store_true",
+        help="close the connection after every response (default: HTTP/1.1 keep-alive)",
+    )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
     return parser
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             webhook_url=args.webhook_url,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            keep_alive=not args.no_keep_alive,
         )
     except (ValueError, ImportError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
