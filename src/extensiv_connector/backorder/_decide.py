@@ -26,6 +26,10 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _LISTED = 5
 _NO_FACTORS: Mapping[str, Decimal] = {}
+#: Whole, non-negative quantities as lines and stock usually are: one set lookup (the hash is
+#: cached in the Decimal) instead of a comparison with 0 and the ``% 1`` or ``// 1`` that prove
+#: a quantity whole in general.
+_SMALL_WHOLE = frozenset(Decimal(n) for n in range(1025))
 _ZERO_TUPLES = tuple((_ZERO,) * n for n in range(64))
 
 
@@ -301,7 +305,9 @@ def evaluate(
     for line in order.lines:
         sku = line.sku
         quantity = line.quantity
-        if quantity < _ZERO:
+        # A small whole quantity (the usual line) is proven non-negative and whole in one look.
+        usual = quantity in _SMALL_WHOLE
+        if not usual and quantity < _ZERO:
             raise _reject(order, len(sent), "must not be negative")
         unit = line.unit
         if unit:
@@ -316,7 +322,8 @@ def evaluate(
         else:
             factor = None
             need = quantity
-        if check_integral and need % _ONE and sku not in fractional:
+        whole = usual and factor is None
+        if check_integral and not whole and need % _ONE and sku not in fractional:
             detail = f"{quantity} {unit} = {need}" if unit else f"{quantity}"
             raise UnitConversionError(
                 order.order_number, len(sent), sku, f"{detail} is a fraction of an integral unit"
@@ -338,7 +345,7 @@ def evaluate(
                     primary.append(need)
                 continue
             possible = have if have > _ZERO else _ZERO
-            if check_integral and sku not in fractional:
+            if check_integral and possible not in _SMALL_WHOLE and sku not in fractional:
                 possible = possible // _ONE
         else:
             if primary is None:
