@@ -40,12 +40,14 @@ _CATALOG = 100
 
 
 @contextlib.contextmanager
-def sandbox(latency_ms: float, in_process: bool, stock: int) -> Iterator[dict[str, Any]]:
+def sandbox(
+    latency_ms: float, in_process: bool, stock: int, keep_alive: bool = True
+) -> Iterator[dict[str, Any]]:
     """Connection info (base_url and credentials) of a running sandbox."""
     if in_process:
         from extensiv_connector.sandbox import Sandbox
 
-        with Sandbox(catalog_size=_CATALOG, initial_stock=stock) as sb:
+        with Sandbox(catalog_size=_CATALOG, initial_stock=stock, keep_alive=keep_alive) as sb:
             sb.faults.configure(latency_ms=latency_ms)
             yield sb.connection_info()
         return
@@ -61,6 +63,7 @@ def sandbox(latency_ms: float, in_process: bool, stock: int) -> Iterator[dict[st
         str(stock),
         "--latency-ms",
         str(latency_ms),
+        *([] if keep_alive else ["--no-keep-alive"]),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own module
     try:
@@ -121,6 +124,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-process", action="store_true", help="sandbox in this process")
     parser.add_argument("--profile", action="store_true", help="cProfile the concurrent runs")
+    parser.add_argument("--no-keep-alive", action="store_true", help="sandbox closes each reply")
     parser.add_argument(
         "--sequential", action="store_true", help="also one sequential run (n x latency long)"
     )
@@ -132,7 +136,7 @@ def main() -> None:
 
     walls: list[float] = []
     seq_s = None
-    with sandbox(args.latency_ms, args.in_process, stock) as info:
+    with sandbox(args.latency_ms, args.in_process, stock, not args.no_keep_alive) as info:
         for r in range(args.rounds):
             walls.append(push(info, f"CON{r}", n, args.in_flight, args.profile))
         if args.sequential:

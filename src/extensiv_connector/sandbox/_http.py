@@ -51,6 +51,10 @@ class KeepAliveHandler(QuietHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out as two writes; with Nagle's algorithm the second waits for
+        # the client's delayed ACK (tens of ms) once the connection is kept open.
+        with contextlib.suppress(OSError):  # not a TCP socket (a test double): nothing to tune
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _LIVE_LOCK:
             _LIVE.setdefault(self.server, set()).add(self.connection)
 
