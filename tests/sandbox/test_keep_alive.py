@@ -1,4 +1,4 @@
-"""The sandbox keeps HTTP/1.1 connections alive, as a real tenant does, and stays correct on them."""
+"""The sandbox keeps HTTP/1.1 connections alive, as a real tenant does, and stays correct."""
 
 from __future__ import annotations
 
