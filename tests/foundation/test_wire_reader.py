@@ -70,7 +70,7 @@ def mutate(document: Any, draw: st.DrawFn) -> Any:
 
 
 @pytest.mark.parametrize("cls", ALL_MODELS, ids=lambda c: c.__name__)
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(data=st.data())
 def test_generated_reader_agrees_with_the_general_reader_on_any_document(
     cls: type[Any], data: st.DataObject
@@ -87,7 +87,7 @@ def test_generated_reader_agrees_with_the_general_reader_on_any_document(
 
 
 @pytest.mark.parametrize("cls", ALL_MODELS, ids=lambda c: c.__name__)
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(data=st.data())
 def test_generated_reader_takes_the_documents_the_api_writes(
     cls: type[Any], data: st.DataObject
