@@ -93,6 +93,7 @@ class _Writer:
 
 
 _UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 Readers = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
 
@@ -123,11 +124,16 @@ def compile_reader(
         if type(data) is not dict:
             return MISS
         for key in data:
-            # One look at the first key picks the casing of the whole document (nested objects
-            # are read in the same casing); a mixed document ends in MISS.
-            if type(key) is str and key[:1] in _UPPER:
+            # The first key that starts with a letter picks the casing of the whole document
+            # (``$type``, ``_links`` say nothing); nested objects are read in the same casing,
+            # and a mixed document ends in MISS.
+            if type(key) is not str:
+                break
+            first = key[:1]
+            if first in _UPPER:
                 return pascal(data)
-            return camel(data)
+            if first in _LOWER:
+                break
         return camel(data)
 
     return reader, camel, pascal
@@ -297,10 +303,18 @@ def _emit_value(
             w.emit(depth + 1, f"if MISS in {t}:")
             w.emit(depth + 2, "return MISS")
             w.emit(depth + 1, f"{var} = tuple({t})")
-        elif item_code == codes["STR"]:
+        elif item_code in (codes["STR"], codes["INT"]):
+            name = "str" if item_code == codes["STR"] else "int"
             w.emit(depth + 1, f"for x in {var}:")
-            w.emit(depth + 2, "if type(x) is not str:")
+            w.emit(depth + 2, f"if type(x) is not {name}:")
             w.emit(depth + 3, "return MISS")
+            w.emit(depth + 1, f"{var} = tuple({var})")
+        elif item_code == codes["DICT"]:
+            w.emit(depth + 1, f"for x in {var}:")
+            w.emit(depth + 2, "if type(x) is not dict:")
+            w.emit(depth + 3, "return MISS")
+            w.emit(depth + 1, f"{var} = tuple([dict(x) for x in {var}])")
+        elif item_code == codes["ANY"]:
             w.emit(depth + 1, f"{var} = tuple({var})")
         else:
             w.emit(depth + 1, "return MISS")
