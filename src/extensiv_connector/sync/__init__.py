@@ -38,9 +38,11 @@ from ._scope import targeted_lease_name
 from .store import (
     LeaseHandle,
     MemoryStore,
+    PostgresStore,
     SQLiteStore,
     StateStore,
     hold_lease,
+    open_store,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "LevelChange",
     "LogLevel",
     "MemoryStore",
+    "PostgresStore",
     "ProductOutcome",
     "ProductResult",
     "PullResult",
@@ -84,6 +87,7 @@ __all__ = [
     "available_to_promise",
     "hold_lease",
     "level_changes",
+    "open_store",
     "payload_fingerprint",
     "targeted_lease_name",
 ]
