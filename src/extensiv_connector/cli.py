@@ -84,10 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
     delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
     delete.add_argument("--yes", action="store_true", help="confirm")
+
+    from .worker._cli import add_commands  # worker subcommand and --state (issue 17)
+
+    add_commands(sub)
     return parser
 
 
-_EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks"}
+_EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks", "psycopg": "postgres"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,8 +126,11 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return run_demo(out, catalog_size=args.catalog_size)
     from .config import ChannelConfig
     from .sync import Connector
+    from .worker._cli import run_worker_command, with_state
 
-    config = ChannelConfig.from_toml(args.config)
+    if args.command == "worker":
+        return run_worker_command(args, out)
+    config = with_state(ChannelConfig.from_toml(args.config), args.state)
     if args.command == "journal":
         return _journal(config, args, out)
     with Connector(config) as connector:
@@ -202,9 +209,9 @@ def _rows(result: Any, converter: Any) -> list[Any]:
 
 
 def _journal(config: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .sync import Journal, SQLiteStore
+    from .sync import Journal, open_store
 
-    store = SQLiteStore(config.sync.state_path)
+    store = open_store(config.sync.store_url)
     try:
         journal = Journal(store, config.channel)
         if args.log:

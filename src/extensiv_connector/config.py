@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from . import _toml
+from ._schedule import parse_schedule
 from ._secret import Secret
 from ._settings_loader import dump_section, load_section
 from .backorder import BackorderPolicy
@@ -157,9 +158,13 @@ class SyncSettings:
     max_in_flight: int = 8
     overlap_minutes: int = 10
     state_path: str = "extensiv-connector.sqlite3"
+    # A store URL (sqlite:///…, postgresql://…, memory:) that wins over state_path when set.
+    state_url: str = ""
     inventory_mode: str = "absolute"  # or "delta"
     lease_seconds: int = 600
     initial_cursor: str = "2000-01-01T00:00:00"
+    # action -> "every 5m" or a 5-field cron expression, run by `extensiv-connector worker`.
+    schedule: dict[str, str] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.max_in_flight < 1:
@@ -173,6 +178,13 @@ class SyncSettings:
             )
         if self.lease_seconds < 1:
             raise ConfigError("sync.lease_seconds", "must be at least 1")
+        for action, spec in self.schedule.items():
+            parse_schedule(spec, f"sync.schedule.{action}")
+
+    @property
+    def store_url(self) -> str:
+        """Where the channel's state lives: ``state_url``, else the SQLite ``state_path``."""
+        return self.state_url or self.state_path
 
 
 @attrs.frozen(kw_only=True)

@@ -48,7 +48,7 @@ from ._results import (
     PushResult,
 )
 from ._scope import action_scope, targeted_lease_name
-from .store import SQLiteStore, StateStore
+from .store import StateStore, open_store
 
 if TYPE_CHECKING:
     from ..webhooks import WebhookReceiver
@@ -98,7 +98,8 @@ class _Run:
 class Connector:
     """One fulfillment channel: push orders, pull what the warehouse did, keep a journal.
 
-    ``store`` defaults to SQLite at ``config.sync.state_path``; ``client`` defaults to
+    ``store`` defaults to ``open_store(config.sync.store_url)`` (the SQLite file at
+    ``sync.state_path`` unless ``sync.state_url`` names another backend); ``client`` defaults to
     ``ExtensivClient.from_config(config)``. What the connector creates it also closes.
     Every action holds a lease (``LeaseHeldError`` if another process runs the same action of
     the same channel) and writes one journal run.
@@ -117,7 +118,7 @@ class Connector:
         self.channel = config.channel
         self._owns_store = store is None
         self._owns_client = client is None
-        self.store: StateStore = store if store is not None else SQLiteStore(config.sync.state_path)
+        self.store: StateStore = store if store is not None else open_store(config.sync.store_url)
         self.client = client if client is not None else ExtensivClient.from_config(config)
         self.journal = Journal(self.store, self.channel)
         self._clock = clock

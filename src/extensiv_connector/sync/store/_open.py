@@ -17,7 +17,7 @@ from ._memory import MemoryStore
 from ._protocol import StateStore
 from ._sqlite import SQLiteStore
 
-__all__ = ["open_store", "describe_store_url"]
+__all__ = ["describe_store_url", "open_store"]
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 

@@ -966,7 +966,8 @@ class PostgresStore:
     def delete_channel(self, channel: str) -> None:
         def delete(cur: PgCursor[Any]) -> None:
             for table in PG_CHANNEL_TABLES:
-                cur.execute(self._q(f"DELETE FROM {{s}}.{table}") + " WHERE channel = %s", (channel,))
+                sql = self._q(f"DELETE FROM {{s}}.{table}") + " WHERE channel = %s"
+                cur.execute(sql, (channel,))
 
         self._run(delete, retry=True)
 
