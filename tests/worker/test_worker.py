@@ -182,3 +182,21 @@ def test_a_channel_configured_twice_is_a_config_error(sandbox: Sandbox) -> None:
     config = _config(sandbox, "w-twice", {"import_products": "every 1m"})
     with pytest.raises(ConfigError, match="configured twice"):
         Worker([config, config], MemoryStore())
+
+
+def test_a_failing_host_source_fails_the_job_not_the_worker(sandbox: Sandbox) -> None:
+    clock, store = Clock(), MemoryStore()
+    config = _config(sandbox, "w-fail", {"push_orders": "every 1m", "import_products": "every 1m"})
+
+    def broken(cfg: ChannelConfig) -> list[SalesOrder]:
+        raise RuntimeError("customer Jane Doe, 1 Secret Lane")  # must not reach the outcome
+
+    with Worker([config], store, sources={"push_orders": broken}, clock=clock) as worker:
+        outcomes = {o.action: o for o in worker.run_once()}
+
+    assert ("failed", "RuntimeError") == (
+        outcomes["push_orders"].status,
+        outcomes["push_orders"].detail,
+    )
+    assert "ran" == outcomes["import_products"].status
+    assert store.lease_info("w-fail", "worker:push_orders") is None

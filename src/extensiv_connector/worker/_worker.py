@@ -206,6 +206,9 @@ class Worker:
             return JobOutcome(job.channel, job.action, "busy", str(exc))
         except ExtensivError as exc:
             return JobOutcome(job.channel, job.action, "failed", str(exc))
+        except Exception as exc:  # a host source or handler failed: keep the worker alive
+            # Only the type: a host exception's message may carry personal data.
+            return JobOutcome(job.channel, job.action, "failed", type(exc).__name__)
         ok = bool(getattr(result, "ok", True))
         errors: Iterable[str] = getattr(result, "errors", ())
         detail = "; ".join(list(errors)[:3])
