@@ -15,6 +15,7 @@ roll the transaction back, so those are always retried.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -182,11 +183,13 @@ class PostgresStore:
         # accepted as a plain identifier. Values always travel as parameters.
         return template.replace("{s}", self._s)
 
-    def _run(self, work: Callable[[PgCursor[Any]], T], *, retry: bool) -> T:
-        """Run ``work`` in one transaction; map driver errors to ``StateStoreError``.
+    def _run(self, work: Callable[[PgCursor[Any]], T], *, retry: bool, tx: bool = True) -> T:
+        """Run ``work`` on a pooled connection; map driver errors to ``StateStoreError``.
 
         ``retry``: the work may be repeated after a lost connection (a read, or a write whose
-        repetition changes nothing). Rolled-back conflicts are always repeated.
+        repetition changes nothing). Rolled-back conflicts are always repeated. ``tx=False``
+        for work that is one statement (atomic by itself): it saves the BEGIN and COMMIT round
+        trips, which dominate the cost of a store call.
         """
         import psycopg
         from psycopg import errors as pg_errors
@@ -198,7 +201,11 @@ class PostgresStore:
             if pool is None:
                 raise StateStoreError("the state store is closed")
             try:
-                with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                with (
+                    pool.connection() as conn,
+                    conn.transaction() if tx else contextlib.nullcontext(),
+                    conn.cursor() as cur,
+                ):
                     return work(cur)
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
                 failure: Exception = exc
@@ -232,7 +239,7 @@ class PostgresStore:
                 )
             return str(row[0])
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def _migrate(self) -> int:
         def step(cur: PgCursor[Any]) -> int:
@@ -348,7 +355,7 @@ class PostgresStore:
             ).fetchone()
             return None if row is None else self._ledger_row(row)
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def ledger_begin(
         self,
@@ -361,28 +368,32 @@ class PostgresStore:
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
     ) -> LedgerClaim:
-        def claim(cur: PgCursor[Any]) -> LedgerClaim:
-            now = self._clock()
-            fresh = claimed_entry(
-                None,
-                channel=channel,
-                kind=kind,
-                reference=reference,
-                now=now,
-                fingerprint=fingerprint,
-                sent_lines=sent_lines,
-                host_key=host_key,
-            )
-            # The first caller's insert wins; everyone else waits on the row lock below.
-            inserted = cur.execute(
+        now = self._clock()
+        fresh = claimed_entry(
+            None,
+            channel=channel,
+            kind=kind,
+            reference=reference,
+            now=now,
+            fingerprint=fingerprint,
+            sent_lines=sent_lines,
+            host_key=host_key,
+        )
+
+        def insert(cur: PgCursor[Any]) -> bool:
+            # A new reference (the common case) is one atomic statement: the first insert wins.
+            row = cur.execute(
                 self._q(self._LEDGER_INSERT + " ON CONFLICT DO NOTHING RETURNING 1"),
                 self._ledger_values(fresh),
             ).fetchone()
-            if inserted is not None:
-                return LedgerClaim(entry=fresh, claimed=True)
+            return row is not None
+
+        def claim_existing(cur: PgCursor[Any]) -> LedgerClaim | None:
+            # Concurrent callers queue on the row lock; each decides on the latest version.
             existing = self._ledger_locked(cur, channel, kind, reference)
+            if existing is None:
+                return None  # forgotten in between: insert again
             if not may_claim(existing, retry_states):
-                assert existing is not None
                 return LedgerClaim(entry=existing, claimed=False)
             entry = claimed_entry(
                 existing,
@@ -397,7 +408,16 @@ class PostgresStore:
             self._ledger_save(cur, entry)
             return LedgerClaim(entry=entry, claimed=True)
 
-        return self._run(claim, retry=False)
+        for _ in range(_RETRIES):
+            if self._run(insert, retry=False, tx=False):
+                return LedgerClaim(entry=fresh, claimed=True)
+            decided = self._run(claim_existing, retry=False)
+            if decided is not None:
+                return decided
+        raise StateStoreError(
+            f"channel {channel!r}: {kind.value} reference {reference!r} keeps being forgotten"
+            " while it is claimed"
+        )
 
     def ledger_update(
         self,
@@ -451,7 +471,7 @@ class PostgresStore:
         def read(cur: PgCursor[Any]) -> list[LedgerEntry]:
             return [self._ledger_row(r) for r in cur.execute(sql, params).fetchall()]
 
-        entries = self._run(read, retry=True)
+        entries = self._run(read, retry=True, tx=False)
         return sorted(entries, key=lambda e: (e.created_at, e.kind.value, e.reference))
 
     def ledger_forget(self, channel: str, kind: LedgerKind, reference: str) -> bool:
@@ -463,7 +483,7 @@ class PostgresStore:
             )
             return cur.rowcount > 0
 
-        return self._run(forget, retry=False)
+        return self._run(forget, retry=False, tx=False)
 
     # ------------------------------------------------------------------ backorder queue
 
@@ -514,7 +534,7 @@ class PostgresStore:
             assert row is not None
             return attrs.evolve(fresh, held_since=_dt(row[0]), evaluations=row[1])
 
-        return self._run(put, retry=False)
+        return self._run(put, retry=False, tx=False)
 
     def backorder_get(self, channel: str, key: str) -> BackorderEntry | None:
         def read(cur: PgCursor[Any]) -> BackorderEntry | None:
@@ -525,7 +545,7 @@ class PostgresStore:
             ).fetchone()
             return None if row is None else self._backorder_row(row)
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def backorder_list(self, channel: str) -> list[BackorderEntry]:
         def read(cur: PgCursor[Any]) -> list[BackorderEntry]:
@@ -536,7 +556,7 @@ class PostgresStore:
             ).fetchall()
             return [self._backorder_row(r) for r in rows]
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def backorder_remove(self, channel: str, key: str) -> bool:
         def remove(cur: PgCursor[Any]) -> bool:
@@ -546,7 +566,7 @@ class PostgresStore:
             )
             return cur.rowcount > 0
 
-        return self._run(remove, retry=False)
+        return self._run(remove, retry=False, tx=False)
 
     # ------------------------------------------------------------------ cursors
 
@@ -571,7 +591,7 @@ class PostgresStore:
             ).fetchone()
             return self._cursor_row(channel, action, row)
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def cursor_advance(
         self,
@@ -625,7 +645,7 @@ class PostgresStore:
                 (channel, action),
             )
 
-        self._run(reset, retry=True)
+        self._run(reset, retry=True, tx=False)
 
     # ------------------------------------------------------------------ journal
 
@@ -789,7 +809,7 @@ class PostgresStore:
             )
             return cur.rowcount > 0
 
-        return self._run(mark, retry=False)
+        return self._run(mark, retry=False, tx=False)
 
     def event_seen(self, channel: str, event_id: str) -> bool:
         def read(cur: PgCursor[Any]) -> bool:
@@ -799,7 +819,7 @@ class PostgresStore:
             ).fetchone()
             return row is not None
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def forget_events(self, channel: str, *, seen_before: datetime) -> int:
         def forget(cur: PgCursor[Any]) -> int:
@@ -809,7 +829,7 @@ class PostgresStore:
             )
             return cur.rowcount
 
-        return self._run(forget, retry=False)
+        return self._run(forget, retry=False, tx=False)
 
     def resource_version(self, channel: str, key: str) -> datetime | None:
         def read(cur: PgCursor[Any]) -> datetime | None:
@@ -820,7 +840,7 @@ class PostgresStore:
             ).fetchone()
             return None if row is None else _dt(row[0])
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def advance_resource_version(self, channel: str, key: str, version: datetime) -> bool:
         def advance(cur: PgCursor[Any]) -> bool:
@@ -880,7 +900,7 @@ class PostgresStore:
             return row is not None
 
         # Re-acquiring a lease we may already hold is idempotent.
-        return self._run(acquire, retry=True)
+        return self._run(acquire, retry=True, tx=False)
 
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
         expires = self._clock() + timedelta(seconds=ttl_seconds)
@@ -893,7 +913,7 @@ class PostgresStore:
             )
             return cur.rowcount > 0
 
-        return self._run(renew, retry=True)
+        return self._run(renew, retry=True, tx=False)
 
     def release_lease(self, channel: str, action: str, owner: str) -> bool:
         def release(cur: PgCursor[Any]) -> bool:
@@ -904,7 +924,7 @@ class PostgresStore:
             )
             return cur.rowcount > 0
 
-        return self._run(release, retry=False)
+        return self._run(release, retry=False, tx=False)
 
     def lease_info(self, channel: str, action: str) -> Lease | None:
         def read(cur: PgCursor[Any]) -> Lease | None:
@@ -923,7 +943,7 @@ class PostgresStore:
                 expires_at=_dt(row[2]),
             )
 
-        lease = self._run(read, retry=True)
+        lease = self._run(read, retry=True, tx=False)
         return lease if lease is not None and lease.live(self._clock()) else None
 
     # ------------------------------------------------------------------ small metadata
@@ -936,7 +956,7 @@ class PostgresStore:
             ).fetchone()
             return None if row is None else str(row[0])
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def kv_set(self, channel: str, key: str, value: str | None) -> None:
         def write(cur: PgCursor[Any]) -> None:
@@ -951,7 +971,7 @@ class PostgresStore:
                     (channel, key, value),
                 )
 
-        self._run(write, retry=True)
+        self._run(write, retry=True, tx=False)
 
     # ------------------------------------------------------------------ channels
 
@@ -961,7 +981,7 @@ class PostgresStore:
         def read(cur: PgCursor[Any]) -> list[str]:
             return [r[0] for r in cur.execute(self._q(union + " ORDER BY channel")).fetchall()]
 
-        return self._run(read, retry=True)
+        return self._run(read, retry=True, tx=False)
 
     def delete_channel(self, channel: str) -> None:
         def delete(cur: PgCursor[Any]) -> None:
