@@ -11,10 +11,12 @@ every order is SENT in the shared ledger. The sandbox runs in its own process wi
 latency per request. Each due job is taken by exactly one worker, so the work splits by
 channel; with fewer channels than about 5 per worker the split itself limits scaling.
 
-Printed per worker count: orders/s (min/median/max over ``--repeat`` runs), the ratio to
-linear scaling of the 1-worker median, and the latency floor (requests x latency / workers,
-counted from the sandbox's request log is not available here, so the floor shown is one
-request per order: orders x latency / workers). Goal: >= 0.75x linear up to 4 workers.
+Runs interleave the worker counts (1, 2, 4, 8, 1, 2, ...). Printed per worker count: orders/s
+(min/median/max over ``--repeat`` runs), the ratio to
+linear scaling of the 1-worker median, and the latency floor as a rate (one request per order:
+workers / latency; the real flow adds a token and a stock pass per push). Also printed: the
+machine's load average, since a loaded 2-core box moves these numbers a lot. Goal: >= 0.75x
+linear up to 4 workers.
 """
 
 from __future__ import annotations
@@ -190,16 +192,17 @@ def main() -> int:
 
     counts = [int(n) for n in args.workers.split(",")]
     total = args.channels * args.orders
-    results: dict[int, list[float]] = {}
+    results: dict[int, list[float]] = {n: [] for n in counts}
     with sandbox(args.latency_ms) as info:
-        for n in counts:
-            results[n] = [
-                total / one_run(info, n, args.channels, args.orders) for _ in range(args.repeat)
-            ]
+        # Rounds interleave the worker counts, so a change in machine load hits all alike.
+        for _ in range(args.repeat):
+            for n in counts:
+                results[n].append(total / one_run(info, n, args.channels, args.orders))
     base = statistics.median(results[counts[0]]) / counts[0]
     print(
         f"{total} orders ({args.channels} channels x {args.orders}), "
-        f"{args.latency_ms:g} ms latency, max_in_flight=1 per worker, {args.repeat} runs each"
+        f"{args.latency_ms:g} ms latency, max_in_flight=1 per worker, {args.repeat} runs each,"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
         f"{'workers':>7}  {'orders/s min/median/max':>26}  {'vs linear min/median/max':>26}"
