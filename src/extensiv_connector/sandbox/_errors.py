@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ExtensivError, SandboxError
+
 __all__ = [
     "ApiFault",
     "SandboxError",
@@ -22,12 +24,12 @@ __all__ = [
 _NS = "WMS.V2.Generic.Models.Exceptions.{}, WMS.V2.Generic.Models"
 
 
-class SandboxError(ValueError):
-    """A warehouse-driver call that the simulated warehouse cannot do (e.g. not enough stock)."""
+class ApiFault(ExtensivError):  # noqa: N818 - an HTTP answer to send, not a sandbox failure
+    """An HTTP error answer: ``body`` is a JSON document, or ``text`` a plain body.
 
-
-class ApiFault(Exception):  # noqa: N818 - an HTTP answer to send, not a sandbox failure
-    """An HTTP error answer: ``body`` is a JSON document, or ``text`` a plain body."""
+    Raised by the sandbox's REST handlers and turned into the response by its WSGI app; it never
+    reaches a client. (``SandboxError`` is defined in :mod:`extensiv_connector.errors`.)
+    """
 
     def __init__(
         self,

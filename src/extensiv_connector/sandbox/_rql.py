@@ -21,6 +21,8 @@ from urllib.parse import unquote
 
 import attrs
 
+from ..errors import SandboxError
+
 __all__ = [
     "And",
     "Comparison",
@@ -44,8 +46,11 @@ _DATE_RE = re.compile(
 )
 
 
-class RqlError(ValueError):
-    """The query does not parse; ``hint`` is what the server puts in the error body."""
+class RqlError(SandboxError):
+    """The query does not parse; ``hint`` is what the server puts in the error body.
+
+    A :class:`~extensiv_connector.errors.SandboxError`, hence still a ``ValueError``.
+    """
 
     def __init__(self, hint: str) -> None:
         super().__init__(hint)

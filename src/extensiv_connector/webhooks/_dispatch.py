@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..errors import LeaseHeldError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
-from ..sync import LeaseHeldError
 from ._dedupe import EventStore
 from ._events import order_id_of, receiver_id_of, sku_of
 

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, ExtensivError
+from ..errors import ConfigError, WebhookOverloadedError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
 from ..wire import make_converter
 from ._dedupe import first_sighting, is_stale, record_processed
@@ -53,10 +53,6 @@ _REASONS = {
     413: "Content Too Large",
     503: "Service Unavailable",
 }
-
-
-class WebhookOverloadedError(ExtensivError):
-    """The processing queue is full; the request is refused so that Extensiv retries it later."""
 
 
 class EventOutcome(enum.Enum):
