@@ -56,6 +56,8 @@ DEFAULT_SECRET_ENV = {
 
 @attrs.frozen(kw_only=True)
 class GeneralSettings:
+    """Config section ``[general]``: the application and connection names shown to users."""
+
     application: str = "Extensiv 3PL Warehouse Manager"
     connection_name: str = "extensiv"
 

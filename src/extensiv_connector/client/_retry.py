@@ -38,6 +38,9 @@ class Failure(enum.Enum):
 
 @attrs.frozen
 class RetryDecision:
+    """What :class:`RetryPolicy` decided for one failed attempt: retry or not, after how long, and
+    why."""
+
     retry: bool
     delay: float = 0.0
     #: True when a create may have been applied and must be resolved by reference.

@@ -113,6 +113,8 @@ class _Combinable:
 
 @attrs.frozen
 class Comparison(_Combinable):
+    """One RQL comparison: ``selector``, operator (``==``, ``=gt=``...) and its values."""
+
     selector: str
     op: str
     values: tuple[Value, ...]
@@ -132,6 +134,8 @@ class Comparison(_Combinable):
 
 @attrs.frozen
 class And(_Combinable):
+    """Terms that must all hold (``;`` in RQL)."""
+
     terms: tuple[Expr, ...]
 
     __str__ = _Combinable.__str__
@@ -139,6 +143,8 @@ class And(_Combinable):
 
 @attrs.frozen
 class Or(_Combinable):
+    """Terms of which one must hold (``,`` in RQL)."""
+
     terms: tuple[Expr, ...]
 
     __str__ = _Combinable.__str__

@@ -42,6 +42,9 @@ CSV_COLUMNS = ("host_sku", "channel_sku", "aliases", "pack_factor")
 
 
 class UnmappedSku(enum.Enum):
+    """What to do with a host SKU no entry maps: identity while there are no entries (``auto``),
+    hold the order, or pass it through."""
+
     AUTO = "auto"
     HOLD = "hold"
     PASS_THROUGH = "pass_through"  # noqa: S105 - a policy name, not a password

@@ -88,6 +88,8 @@ class SalesOrder:
 
 @attrs.frozen(kw_only=True)
 class KitComponent:
+    """One component of a host kit product and its quantity per kit."""
+
     sku: str
     quantity: Decimal = attrs.field(converter=to_decimal)
 
@@ -128,6 +130,8 @@ class InventoryLevel:
 
 
 class ShipmentStatus(enum.Enum):
+    """How a warehouse order ended: shipped or canceled."""
+
     SHIPPED = "shipped"
     CANCELED = "canceled"
 
@@ -151,6 +155,9 @@ class ShipmentChangeKind(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class ShipmentChange:
+    """One difference between what was sent and what shipped; ``accepted`` says if the host can take
+    it."""
+
     kind: ShipmentChangeKind
     detail: str = ""
     sku: str = ""
@@ -162,6 +169,8 @@ class ShipmentChange:
 
 @attrs.frozen(kw_only=True)
 class ShipmentLine:
+    """What shipped of one line: SKU, shipped and ordered quantities, lots and serial numbers."""
+
     sku: str
     shipped_quantity: Decimal = attrs.field(converter=to_decimal)
     ordered_quantity: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
@@ -172,6 +181,8 @@ class ShipmentLine:
 
 @attrs.frozen(kw_only=True)
 class ShipmentPackage:
+    """One package of a shipment: tracking number, dimensions, weight and contents."""
+
     tracking_number: str = ""
     weight: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     length: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
@@ -211,6 +222,8 @@ class Shipment:
 
 
 class ReceiptStatus(enum.Enum):
+    """Where a receipt stands: open, received or canceled."""
+
     OPEN = "open"
     RECEIVED = "received"
     CANCELED = "canceled"
@@ -218,6 +231,8 @@ class ReceiptStatus(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class ReceiptLine:
+    """One line of a receipt: SKU, expected and (once received) received quantity."""
+
     sku: str
     expected_quantity: Decimal = attrs.field(converter=to_decimal)
     received_quantity: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)

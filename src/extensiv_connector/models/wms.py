@@ -59,6 +59,8 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class CustomerIdentifier:
+    """Names a customer by ``id``, ``name`` or ``externalId`` (the id wins when several are set)."""
+
     id: int | None = None
     name: str | None = None
     external_id: str | None = None
@@ -66,30 +68,40 @@ class CustomerIdentifier:
 
 @attrs.frozen(kw_only=True)
 class FacilityIdentifier:
+    """Names a facility (warehouse) by ``id`` or ``name``."""
+
     id: int | None = None
     name: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ItemIdentifier:
+    """Names an item by ``sku`` or ``id``."""
+
     sku: str | None = None
     id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
 class UnitIdentifier:
+    """Names a unit of measure by ``name`` or ``id``."""
+
     name: str | None = None
     id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
 class SavedElement:
+    """A custom field (``savedElements``): a name and a string value."""
+
     name: str
     value: str = ""
 
 
 @attrs.frozen(kw_only=True)
 class ContactInfo:
+    """A ship-to or sold-to contact and address. Personal fields are hidden in ``repr``."""
+
     company_name: str | None = personal(None)
     name: str | None = personal(None)
     title: str | None = personal(None)
@@ -111,6 +123,8 @@ class ContactInfo:
 
 @attrs.frozen(kw_only=True)
 class RoutingInfo:
+    """How an order travels: carrier, service mode, SCAC, account, tracking and load data."""
+
     carrier: str | None = None
     mode: str | None = None
     scac_code: str | None = None
@@ -132,6 +146,8 @@ class RoutingInfo:
 
 @attrs.frozen(kw_only=True)
 class PackageContent:
+    """What one package holds of one order line (quantity, lots, serial numbers)."""
+
     package_content_id: int | None = None
     package_id: int | None = None
     order_item_id: int | None = None
@@ -146,6 +162,8 @@ class PackageContent:
 
 @attrs.frozen(kw_only=True)
 class Package:
+    """One shipped package of an order: dimensions, weight, tracking number and contents."""
+
     package_id: int | None = None
     package_type_id: int | None = None
     length: Decimal | None = optional_decimal()
@@ -161,6 +179,8 @@ class Package:
 
 @attrs.frozen(kw_only=True)
 class OrderItemReadOnly:
+    """Server-owned fields of an order line (id, allocation state, primary quantity)."""
+
     order_item_id: int | None = None
     fully_allocated: bool | None = None
     original_primary_qty: Decimal | None = optional_decimal()
@@ -170,6 +190,8 @@ class OrderItemReadOnly:
 
 @attrs.frozen(kw_only=True)
 class OrderItem:
+    """One line of a warehouse order: the item, its quantity and qualifier, lot/serial data."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qty: Decimal | None = optional_decimal()
     qualifier: str | None = None
@@ -186,6 +208,8 @@ class OrderItem:
 
 @attrs.frozen(kw_only=True)
 class OrderReadOnly:
+    """Server-owned fields of an order: id, status, dates, allocation and packages."""
+
     order_id: int | None = None
     status: int | None = None
     is_closed: bool | None = None
@@ -203,6 +227,8 @@ class OrderReadOnly:
 
 @attrs.frozen(kw_only=True)
 class Order:
+    """A warehouse order (``/orders``), as created from a host sales order and read back."""
+
     customer_identifier: CustomerIdentifier | None = None
     facility_identifier: FacilityIdentifier | None = None
     reference_num: str | None = None
@@ -229,6 +255,8 @@ class Order:
 
 @attrs.frozen(kw_only=True)
 class StockSummary:
+    """Stock of one item (and qualifier) in one facility, from ``/inventory/stocksummaries``."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qualifier: str | None = None
     total_received: Decimal | None = optional_decimal()
@@ -243,6 +271,8 @@ class StockSummary:
 
 @attrs.frozen(kw_only=True)
 class StockDetail:
+    """One received lot of an item, from ``/inventory/stockdetails``."""
+
     receive_item_id: int | None = None
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qualifier: str | None = None
@@ -288,6 +318,8 @@ class UnitOption:
 
 @attrs.frozen(kw_only=True)
 class ItemOptions:
+    """The item's inventory, secondary and package units."""
+
     inventory_unit: UnitOption | None = None
     secondary_unit: UnitOption | None = None
     package_unit: UnitOption | None = None
@@ -296,6 +328,8 @@ class ItemOptions:
 
 @attrs.frozen(kw_only=True)
 class ItemKitComponent:
+    """One component of a kit item and its quantity per kit."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qty: Decimal | None = optional_decimal()
     qualifier: str | None = None
@@ -303,12 +337,16 @@ class ItemKitComponent:
 
 @attrs.frozen(kw_only=True)
 class ItemKit:
+    """The components that make up a kit item."""
+
     components: tuple[ItemKitComponent, ...] = attrs.field(factory=tuple, converter=to_tuple)
     material_notes: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ItemReadOnly:
+    """Server-owned fields of an item: id, deactivation, dates and owning customer."""
+
     item_id: int | None = None
     deactivated: bool | None = None
     creation_date: datetime | None = None
@@ -336,6 +374,8 @@ class Item:
 
 @attrs.frozen(kw_only=True)
 class ReceiveItemReadOnly:
+    """Server-owned fields of a receiver line (id, expected quantity, unit)."""
+
     receive_item_id: int | None = None
     expected_qty: Decimal | None = optional_decimal()
     unit_identifier: UnitIdentifier | None = None
@@ -344,6 +384,8 @@ class ReceiveItemReadOnly:
 
 @attrs.frozen(kw_only=True)
 class ReceiveItem:
+    """One line of a receiver (ASN): the item, quantity, qualifier, lot/serial data."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qty: Decimal | None = optional_decimal()
     qualifier: str | None = None
@@ -357,6 +399,8 @@ class ReceiveItem:
 
 @attrs.frozen(kw_only=True)
 class ReceiverReadOnly:
+    """Server-owned fields of a receiver: id, status and dates."""
+
     receiver_id: int | None = None
     status: int | None = None
     receiver_type: int | None = None
@@ -369,6 +413,8 @@ class ReceiverReadOnly:
 
 @attrs.frozen(kw_only=True)
 class Receiver:
+    """A receiver (advance ship notice, ``/inventory/receivers``): stock expected to arrive."""
+
     customer_identifier: CustomerIdentifier | None = None
     facility_identifier: FacilityIdentifier | None = None
     reference_num: str | None = None
@@ -392,6 +438,8 @@ class Receiver:
 
 @attrs.frozen(kw_only=True)
 class Customer:
+    """A 3PL customer (``/customers``) and the facilities it uses."""
+
     customer_id: int | None = None
     company_name: str | None = None
     external_id: str | None = None
@@ -401,6 +449,8 @@ class Customer:
 
 @attrs.frozen(kw_only=True)
 class Facility:
+    """A warehouse facility (``/properties/facilities``)."""
+
     facility_id: int | None = wire("facilityId", default=None)
     name: str | None = None
     code: str | None = None
@@ -412,6 +462,8 @@ class Facility:
 
 @attrs.frozen(kw_only=True)
 class ShipmentService:
+    """A service level a carrier offers (``code`` is what orders name)."""
+
     code: str
     description: str | None = None
     deactivated: bool | None = None
@@ -419,12 +471,16 @@ class ShipmentService:
 
 @attrs.frozen(kw_only=True)
 class BillingCode:
+    """A carrier billing option (prepaid, third party...)."""
+
     code: str
     billing_code_type: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class Carrier:
+    """A carrier (``/properties/carriers``) with its services and billing codes."""
+
     name: str
     display_name: str | None = None
     carrier_code: str | None = None
@@ -437,6 +493,8 @@ class Carrier:
 
 @attrs.frozen(kw_only=True)
 class UnitOfMeasureType:
+    """A unit-of-measure type defined in the warehouse (``/properties/unitofmeasuretypes``)."""
+
     name: str
     id: int | None = None
     extra: dict[str, Any] = extra_field()
@@ -444,6 +502,8 @@ class UnitOfMeasureType:
 
 @attrs.frozen(kw_only=True)
 class ListFault:
+    """One failed entry of a ``ListException`` error body."""
+
     entry_number: int | None = None
     entry_info: str | None = None
     wms_exception: dict[str, Any] | None = None
@@ -473,6 +533,8 @@ class ApiErrorBody:
 
 @attrs.frozen(kw_only=True)
 class TokenResponse:
+    """The token endpoint's answer. The tokens are hidden in ``repr``."""
+
     access_token: str = attrs.field(repr=False)
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type name, not a secret
     expires_in: int = 3600
@@ -482,6 +544,8 @@ class TokenResponse:
 
 @attrs.frozen(kw_only=True)
 class WebhookResource:
+    """The resource an event notification refers to (``rel``, ``href``, maybe its body)."""
+
     rel: str | None = None
     href: str | None = None
     body: dict[str, Any] | None = attrs.field(default=None, repr=False)  # a full order: PII

@@ -59,6 +59,8 @@ class Delivery:
 
 
 class WebhookSender:
+    """Sends signed event notifications in Extensiv's payload shape to ``destination``."""
+
     def __init__(
         self,
         *,

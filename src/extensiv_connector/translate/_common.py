@@ -103,6 +103,9 @@ class OrderTranslation:
 
 @attrs.frozen(kw_only=True)
 class ShipmentTranslation:
+    """A warehouse order translated back into a host :class:`~extensiv_connector.models.Shipment`,
+    with every violation found."""
+
     shipment: Shipment
     violations: tuple[Violation, ...] = ()
 
@@ -113,6 +116,9 @@ class ShipmentTranslation:
 
 @attrs.frozen(kw_only=True)
 class ReceiverTranslation:
+    """A host receipt translated into a warehouse receiver: the model, the JSON payload, the
+    reference, and any violations."""
+
     receiver: Receiver
     payload: dict[str, Any]
     reference: str

@@ -116,6 +116,8 @@ class ConnectorLike(Protocol):
 
 
 class ActionKind(enum.Enum):
+    """The targeted pull an event triggers: shipments, receipts, inventory levels or products."""
+
     SHIPMENTS = "shipments"  # receive_shipments(order_ids=[id]); cancellations come this way too
     RECEIPTS = "receipts"  # receive_receipts(receiver_ids=[id])
     INVENTORY = "inventory"  # receive_inventory_levels(skus=[sku])

@@ -56,6 +56,8 @@ _REASONS = {
 
 
 class EventOutcome(enum.Enum):
+    """What happened to one event: processed, duplicate, stale, unhandled, unresolved or failed."""
+
     PROCESSED = "processed"  # the built-in action and/or host handlers ran
     DUPLICATE = "duplicate"  # wmsEventId already seen
     STALE = "stale"  # older than the last processed event for the same resource

@@ -90,6 +90,8 @@ def _identifier(value: Any) -> ItemIdentifier | None:
 
 
 class Inventory:
+    """The ``/inventory`` resources: stock summaries and stock details."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
