@@ -10,7 +10,8 @@ from extensiv_connector.models import Address, Shipment
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import LeaseHeldError, LedgerKind, PushStatus, RunStatus
 
-from .conftest import ConnectorFactory, config_with, reference_counts, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, config_with, reference_counts
 
 
 def test_check_connection_passes_with_good_credentials(
@@ -174,8 +175,6 @@ def test_prune_bounds_the_journal_and_forgets_old_delivery_marks(
     sb: Sandbox, make_connector: ConnectorFactory
 ) -> None:
     from datetime import timedelta
-
-    from .conftest import sales_order
 
     connector = make_connector()
     pushed = connector.push_orders([sales_order("SO-P", ("SKU-000001", 1))])
