@@ -1,4 +1,4 @@
-"""Write the contract cassettes from the documented shapes (reference §1-§6).
+"""Write the contract cassettes from the shapes in the public Extensiv API documentation.
 
 Run ``python -m tests.contract.make_cassettes`` from the project root after changing a test's
 requests. Every body below follows a documented example: HAL collections under

@@ -221,3 +221,27 @@ def test_there_is_no_import_cycle_between_the_top_level_packages() -> None:
 
     assert "errors" in graph.get("webhooks", set())  # the graph is really read
     assert [] == cycles(graph)
+
+
+# --------------------------------------------------------------------------- standing alone
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+# Built from pieces so that this file does not match itself.
+_OUTSIDE = re.compile("|".join(["shared" + "/", "extensiv-api" + r"\.md", "reference " + "§"]))
+
+
+def test_the_project_cites_no_document_outside_the_repository() -> None:
+    files = [REPOSITORY / name for name in ("README.md", "CHANGELOG.md", "pyproject.toml")]
+    for folder in ("src", "tests", "docs", "bench"):
+        files += [
+            p for p in (REPOSITORY / folder).rglob("*") if p.suffix in {".py", ".md", ".toml"}
+        ]
+
+    citing = [
+        f"{path.relative_to(REPOSITORY)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _OUTSIDE.search(line)
+    ]
+
+    assert [] == citing

@@ -1,7 +1,7 @@
 """The WSGI application: routing, request parsing, auth, faults and both response forms.
 
-Every rule is from docs/sandbox.md ("Reference facts implemented"), which cites
-shared/reference/extensiv-api.md sections.
+Every rule is listed in docs/sandbox.md ("Extensiv API behaviour implemented"), taken from the
+public Extensiv API documentation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Error answers in the real API's shapes (reference §5, Rels/exceptions).
+"""Error answers in the real API's shapes (Rels/exceptions in the public API docs).
 
 Typed 400/403 bodies are Newtonsoft ``TypeNameHandling.Objects`` PascalCase with ``$type``,
 ``ErrorCode`` and ``Hint``; 500s are plain text; token and bearer failures carry ``Message``.

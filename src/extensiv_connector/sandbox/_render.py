@@ -1,4 +1,4 @@
-"""Canonical (camelCase, lines inline) documents → the two wire forms (reference §0.1, §2.2).
+"""Canonical (camelCase, lines inline) documents → the two wire forms (HAL and plain JSON).
 
 HAL (``application/hal+json``): camelCase, child lists under ``_embedded`` rel keys
 ``http://api.3plCentral.com/rels/...`` (capital C), ``_links`` keys ``http://api.3plcentral.com/

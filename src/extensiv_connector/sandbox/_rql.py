@@ -1,4 +1,4 @@
-"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (reference §6).
+"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (public API docs).
 
 ``;`` is AND, ``,`` is OR (AND binds tighter), parentheses group; operators ``==``, ``!=``,
 ``=gt=``, ``=ge=``, ``=lt=``, ``=le=``, ``=in=(a,b)``, ``=out=(a,b)``, ``=hv=true|false``;

@@ -7,7 +7,7 @@ and aggregated per SKU (``/inventory/stocksummaries`` rows):
 - ``totalReceived``: everything ever received;
 - ``onHand``: physically in the warehouse (received + adjustments − shipped);
 - ``available``: sellable = on hand, not held, not allocated to an open order;
-- ``allocated``: allocated to orders **including what has already been shipped** (reference §3.8);
+- ``allocated``: allocated to orders **including what has already been shipped** (as the API does);
 - ``onHold``: held stock (not allocatable).
 
 So ``onHand == available + onHold + (allocated − shipped)``. Every change stamps

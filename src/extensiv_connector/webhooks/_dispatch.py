@@ -130,7 +130,7 @@ def normalise_event_type(event_type: str) -> str:
 
 
 #: Built-in actions by normalised event type. Receipt and inventory wire names are uncertain
-#: (extensiv-api.md §10 item 8), so the plausible spellings are all listed.
+#: (an open question in the public documentation), so the plausible spellings are all listed.
 DEFAULT_ACTIONS: Mapping[str, ActionKind] = {
     "orderconfirm": ActionKind.SHIPMENTS,
     "ordercancel": ActionKind.SHIPMENTS,
