@@ -17,6 +17,11 @@ from ._common import (
     TranslationConfig,
 )
 
+__all__ = [
+    "stock_summaries_to_inventory",
+    "stock_summary_to_inventory",
+]
+
 
 def _level(
     summary: StockSummary, sku: str, factor: Decimal, *, clamp: bool = True
