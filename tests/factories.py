@@ -27,6 +27,16 @@ SHIP_TO = Address(
 )
 
 
+#: Credentials for a config that never connects (the secret is a literal, not a real one).
+CREDENTIALS: Mapping[str, Any] = {
+    "client_id": "client-abc",
+    "client_secret": "not-a-real-secret",
+    "user_login_id": "42",
+    "customer_id": 12,
+    "facility_id": 3,
+}
+
+
 def address(**overrides: Any) -> Address:
     """:data:`SHIP_TO` with ``overrides`` (``address(name="Jane")``)."""
     return attrs.evolve(SHIP_TO, **overrides)
@@ -61,13 +71,14 @@ def sales_order(
 
 
 def channel_config(
-    credentials: Mapping[str, Any],
+    credentials: Mapping[str, Any] = CREDENTIALS,
     *,
     connection_name: str = "sandbox",
     environ: Mapping[str, str] | None = None,
     **sections: Any,
 ) -> ChannelConfig:
-    """A config for ``credentials`` (e.g. ``Sandbox.connection_info()``) plus any sections,
-    through ``ChannelConfig.from_dict`` as a host's file would go."""
+    """A config for ``credentials`` (e.g. ``Sandbox.connection_info()``; default
+    :data:`CREDENTIALS`) plus any sections, through ``ChannelConfig.from_dict`` as a host's file
+    would go."""
     data = {"general": {"connection_name": connection_name}, "credentials": dict(credentials)}
     return ChannelConfig.from_dict({**data, **sections}, environ=environ)
