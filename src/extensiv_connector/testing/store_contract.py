@@ -457,7 +457,7 @@ class StoreContract:
             fence = _fence(store.take_lease("main", "push_orders", f"w{holder}", 30))
             barrier = threading.Barrier(4)
 
-            def race(fence: Fence = fence) -> None:
+            def race(fence: Fence = fence, barrier: threading.Barrier = barrier) -> None:
                 barrier.wait()
                 for ref in references:
                     claim = store.ledger_begin(
