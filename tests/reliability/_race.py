@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from extensiv_connector.config import ChannelConfig
+from extensiv_connector.errors import ExtensivError
 from extensiv_connector.models import Address, OrderLine, SalesOrder, WebhookEvent
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import Connector, SQLiteStore
@@ -67,7 +68,15 @@ def held_orders(n: int) -> list[SalesOrder]:
 
 
 def run_entry(connector: Connector, entry: str, settings: dict[str, Any]) -> str:
-    """Run one entry point once; returns a short description of what it did."""
+    """Run one entry point once; returns a short description of what it did. A library error
+    (a refused lease, faults beyond the retries) is an outcome, not a failure of the race."""
+    try:
+        return _run_entry(connector, entry, settings)
+    except ExtensivError as exc:
+        return f"{entry} stopped: {type(exc).__name__}"
+
+
+def _run_entry(connector: Connector, entry: str, settings: dict[str, Any]) -> str:
     if entry == "push":
         result = connector.push_orders([])
         return f"push {collections.Counter(o.status.value for o in result.outcomes)}"
@@ -201,6 +210,25 @@ def seed(sb: Sandbox, state: Path, held: int, *, lease_seconds: float = 30) -> l
     return orders
 
 
+FAULTS: dict[str, Any] = {
+    "latency_ms": 1,
+    "error_rate": 0.04,
+    "reset_rate": 0.03,
+    "lost_response_rate": 0.05,
+}
+
+
+def flush(sb: Sandbox, state: Path) -> None:
+    """After the race: no faults, and pushes until nothing is left unresolved."""
+    sb.faults.clear()
+    with Connector(config(sb.connection_info()), store=SQLiteStore(state)) as connector:
+        for _ in range(3):
+            result = connector.push_orders([])
+            if all(o.status.value != "failed" for o in result.outcomes):
+                break
+        connector.store.close()
+
+
 def books(sb: Sandbox, state: Path, seeded: Sequence[SalesOrder], canceled: Sequence[str]) -> Books:
     store = SQLiteStore(state)
     try:
@@ -215,13 +243,28 @@ def books(sb: Sandbox, state: Path, seeded: Sequence[SalesOrder], canceled: Sequ
     )
 
 
-def scenario(held: int, a: str, b: str, mode: str, tmp: Path) -> Books:
-    """The issue's reproducer: ``held`` orders, two entry points racing on one SQLite file."""
+def scenario(
+    held: int,
+    a: str,
+    b: str,
+    mode: str,
+    tmp: Path,
+    *,
+    faults: dict[str, Any] | None = None,
+    cancel: int = 0,
+    seed_faults: int = 0,
+) -> Books:
+    """``held`` orders, two entry points racing on one SQLite file (as threads or processes),
+    with ``faults`` on during the race; then :func:`flush` and the books. ``cancel`` orders
+    are canceled by the host (the ``cancel`` entry point)."""
     state = tmp / "state.sqlite3"
     options = WarehouseOptions(enforce_unique_references=False)
     with Sandbox(catalog_size=len(SKUS), initial_stock=0, options=options) as sb:
         seeded = seed(sb, state, held)
-        settings = {"info": sb.connection_info(), "state": str(state)}
+        canceled = [o.order_number for o in seeded[:cancel]]
+        settings = {"info": sb.connection_info(), "state": str(state), "cancel": canceled}
+        if faults:
+            sb.faults.configure(seed=seed_faults, **faults)
         if mode == "processes":
             race_processes([a, b], settings, tmp)
         else:
@@ -230,7 +273,9 @@ def scenario(held: int, a: str, b: str, mode: str, tmp: Path) -> Books:
                 return Connector(config(sb.connection_info()), store=SQLiteStore(state))
 
             race_threads(make, [a, b], settings)
-        return books(sb, state, seeded, ())
+        if faults or "cancel" in (a, b):
+            flush(sb, state)
+        return books(sb, state, seeded, canceled if "cancel" in (a, b) else ())
 
 
 def main(argv: list[str]) -> int:
