@@ -586,18 +586,61 @@ class Connector:
         return CheckResult(steps=tuple(steps), **run.common())
 
     def prune(
-        self, *, keep_runs: int = 5000, forget_after: timedelta = timedelta(days=30)
+        self,
+        *,
+        keep_runs: int = 5000,
+        forget_after: timedelta = timedelta(days=30),
+        forget_sent_after: timedelta | None = None,
     ) -> dict[str, int]:
-        """Bound the state that only grows: keep the newest ``keep_runs`` journal entries and
-        forget webhook event ids and targeted-delivery marks older than ``forget_after``.
+        """Bound the state that only grows (see docs/state.md, "Retention"). Returns how many
+        entries of each kind were dropped.
 
-        Extensiv retries a webhook for about six hours and polls overlap by minutes, so marks
-        a month old protect nothing. Returns how many entries of each kind were dropped.
+        * journal: the newest ``keep_runs`` entries are kept;
+        * webhook event ids and targeted-delivery marks: forgotten after ``forget_after``
+          (Extensiv retries a webhook for about six hours; a month-old mark protects nothing);
+        * ledger entries that sent nothing (``REJECTED``, ``HELD``): forgotten after
+          ``pii.retention_days`` (``forget_after`` when that is 0). A re-push validates again
+          and claims afresh, exactly as it would over the kept entry;
+        * ledger entries that reached the warehouse (``SENT``, ``CANCELED``): forgotten only
+          after ``forget_sent_after``, which the host passes once it will neither push those
+          orders again nor expect shipments for them (a forgotten entry cannot stop a re-push
+          from creating a second order, and its shipments are no longer recognised);
+        * ``PENDING`` entries (outcome unknown) and held backorders (live orders) never;
+        * each forgotten ledger entry's ``sent:`` baseline goes with it.
+
+        Runs under the channel's orders lease, so no push writes while it prunes.
         """
-        cutoff = self._clock().replace(tzinfo=timezone.utc) - forget_after
+        now = self._clock().replace(tzinfo=timezone.utc)
+        retention = self.config.pii.retention_days
+        unsent_cutoff = now - (timedelta(days=retention) if retention else forget_after)
+        cutoffs = {LedgerState.REJECTED: unsent_cutoff, LedgerState.HELD: unsent_cutoff}
+        if forget_sent_after is not None:
+            cutoffs[LedgerState.SENT] = cutoffs[LedgerState.CANCELED] = now - forget_sent_after
+        with hold_lease(
+            self.store,
+            self.channel,
+            ORDERS_LEASE,
+            ttl_seconds=self.config.sync.lease_seconds,
+            wait_seconds=self.orders_lease_wait,
+        ):
+            doomed = [
+                e
+                for e in self.store.ledger_list(self.channel, states=cutoffs)
+                if e.updated_at < cutoffs[e.state]
+            ]
+            baselines = self.store.kv_delete(
+                self.channel, [SENT_PREFIX + e.reference for e in doomed]
+            )
+            ledger = 0
+            for state, cutoff in cutoffs.items():
+                ledger += self.store.ledger_prune(
+                    self.channel, states=[state], updated_before=cutoff
+                )
         return {
             "journal": self.store.journal_prune(self.channel, keep_last=keep_runs),
-            "events": self.store.forget_events(self.channel, seen_before=cutoff),
+            "events": self.store.forget_events(self.channel, seen_before=now - forget_after),
+            "ledger": ledger,
+            "baselines": baselines,
         }
 
     def delete_channel(self) -> None:

@@ -478,6 +478,43 @@ class StoreContract:
         assert [len(references)] * 3 == sorted(per_holder.values())
         assert len(won) == len(set(won))
 
+    def test_ledger_prune_drops_old_settled_entries_and_never_pending_ones(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        for ref, state in (("OLD-R", LedgerState.REJECTED), ("OLD-S", LedgerState.SENT)):
+            store.ledger_begin("main", ORDER, ref)
+            store.ledger_update("main", ORDER, ref, state=state)
+        store.ledger_begin("main", ORDER, "OLD-P")
+        clock.advance(10)
+        cutoff = clock.now
+        store.ledger_begin("main", ORDER, "NEW-R")
+        store.ledger_update("main", ORDER, "NEW-R", state=LedgerState.REJECTED)
+        store.ledger_begin("other", ORDER, "OLD-R")
+        store.ledger_update("other", ORDER, "OLD-R", state=LedgerState.REJECTED)
+
+        dropped = store.ledger_prune(
+            "main",
+            states=[LedgerState.REJECTED, LedgerState.PENDING],
+            updated_before=cutoff,
+        )
+
+        assert 1 == dropped
+        assert ["OLD-P", "OLD-S", "NEW-R"] == [e.reference for e in store.ledger_list("main")]
+        assert store.ledger_get("other", ORDER, "OLD-R") is not None
+
+    def test_kv_delete_removes_many_keys_of_one_channel(self, store: StateStore) -> None:
+        for key in ("sent:A", "sent:B", "sent:C"):
+            store.kv_set("main", key, "{}")
+        store.kv_set("other", "sent:A", "{}")
+
+        assert 2 == store.kv_delete("main", ["sent:A", "sent:B", "sent:missing"])
+        assert (None, None, "{}", "{}") == (
+            store.kv_get("main", "sent:A"),
+            store.kv_get("main", "sent:B"),
+            store.kv_get("main", "sent:C"),
+            store.kv_get("other", "sent:A"),
+        )
+
     # ------------------------------------------------------------------ backorders
 
     def test_backorder_round_trips_the_sales_order(

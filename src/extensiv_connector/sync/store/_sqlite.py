@@ -483,15 +483,22 @@ class SQLiteStore:
     ) -> int:
         doomed = [s.value for s in states if s is not LedgerState.PENDING]
         marks = ",".join("?" * len(doomed))
+        removed = 0
         with self._tx() as conn:
-            # updated_at is ISO text in one offset (the store clock's), so text order is time
-            # order; compare through julianday to be safe with mixed offsets from old files.
-            cur = conn.execute(
-                f"DELETE FROM ledger WHERE channel = ? AND state IN ({marks})"  # noqa: S608 - only "?" marks
-                " AND julianday(updated_at) < julianday(?)",
-                (channel, *doomed, updated_before.isoformat()),
-            )
-            removed = cur.rowcount
+            rows = conn.execute(
+                f"SELECT kind, reference, updated_at FROM ledger"  # noqa: S608 - only "?" marks
+                f" WHERE channel = ? AND state IN ({marks})",
+                (channel, *doomed),
+            ).fetchall()
+            # Compared as datetimes: the text may carry different offsets, and SQLite's own
+            # date functions keep only milliseconds.
+            for kind, reference, updated_at in rows:
+                if _dt(updated_at) < updated_before:
+                    conn.execute(
+                        "DELETE FROM ledger WHERE channel = ? AND kind = ? AND reference = ?",
+                        (channel, kind, reference),
+                    )
+                    removed += 1
         self._checkpoint()  # prune is the maintenance call: leave no old page images behind
         return removed
 
