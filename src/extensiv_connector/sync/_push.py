@@ -58,12 +58,19 @@ def claim_is_live(store: StateStore, channel: str, entry: LedgerEntry) -> bool:
 
 @attrs.frozen(kw_only=True)
 class CreateJob:
-    """One record to create: its ledger reference, the payload, and what it sends per line."""
+    """One record to create: its ledger reference, the payload, and what it sends per line.
+
+    ``metadata`` is written with the claim (the comparison baseline); ``release`` is the
+    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions, so
+    a sent record costs two store writes: claim and settle.
+    """
 
     reference: str
     payload: dict[str, Any]
     sent_lines: Mapping[str, Decimal] = attrs.field(factory=dict)
     host_key: str = ""
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    release: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +80,7 @@ class CreateOutcome:
     remote_id: int | None = None
     adopted: bool = False  # the warehouse already had it (found by reference)
     reason: str = ""
+    released: bool = False  # the job's backorder entry was dropped with the SENT settle
 
 
 class PushEngine:
@@ -174,6 +182,7 @@ class PushEngine:
             host_key=job.host_key,
             retry_states=_RESOLVE_STATES,
             fence=self._fence,
+            metadata=job.metadata,
         )
         if not claim.claimed:
             entry = claim.entry
@@ -188,7 +197,7 @@ class PushEngine:
         if claim.previous is LedgerState.PENDING:
             # Taken over from an expired claim: its owner may have sent it before it stopped.
             try:
-                found = self._adopt(job.reference)
+                found = self._adopt(job)
             except LeaseLostError:
                 raise
             except ExtensivError as exc:
@@ -208,7 +217,7 @@ class PushEngine:
             try:
                 remote_id = self._create(job.payload)
             except DuplicateError:
-                found = self._adopt(job.reference)
+                found = self._adopt(job)
                 if found is not None:
                     return found
                 last_reason = "warehouse reported a duplicate reference that lookup cannot find"
@@ -221,7 +230,7 @@ class PushEngine:
             except (OutcomeUnknownError, ServerError, TransportError) as exc:
                 last_reason = f"outcome unknown: {_short(exc)}"
                 try:
-                    found = self._adopt(job.reference)
+                    found = self._adopt(job)
                 except LeaseLostError:
                     raise
                 except ExtensivError as lookup_exc:
@@ -238,19 +247,19 @@ class PushEngine:
                 return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
             except ApiError as exc:
                 return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
-            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id)
+            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
         return CreateOutcome(
             reference=job.reference,
             state=LedgerState.PENDING,
             reason=last_reason or "gave up after retries",
         )
 
-    def _adopt(self, reference: str) -> CreateOutcome | None:
+    def _adopt(self, job: CreateJob) -> CreateOutcome | None:
         self._check()
-        remote_id = self._lookup(reference)
+        remote_id = self._lookup(job.reference)
         if remote_id is None:
             return None
-        outcome = self._mark(reference, LedgerState.SENT, remote_id=remote_id)
+        outcome = self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
         return attrs.evolve(outcome, adopted=True)
 
     def _mark(
@@ -260,7 +269,9 @@ class PushEngine:
         *,
         remote_id: int | None = None,
         reason: str = "",
+        job: CreateJob | None = None,
     ) -> CreateOutcome:
+        release = job.release if job is not None and state is LedgerState.SENT else None
         self._store.ledger_update(
             self._channel,
             self._kind,
@@ -269,8 +280,15 @@ class PushEngine:
             remote_id=remote_id,
             reasons=(reason,) if reason else (),
             fence=self._fence,
+            release=release,
         )
-        return CreateOutcome(reference=reference, state=state, remote_id=remote_id, reason=reason)
+        return CreateOutcome(
+            reference=reference,
+            state=state,
+            remote_id=remote_id,
+            reason=reason,
+            released=release is not None,
+        )
 
 
 def _short(exc: BaseException) -> str:

@@ -96,9 +96,10 @@ class _Context:
             lease=lease,
         )
 
-    def remember_sent(self, job: CreateJob) -> None:
-        baseline = sent_baseline(job.payload)
-        self.store.kv_set(self.channel, SENT_PREFIX + job.reference, wire.dumps(baseline))
+    @staticmethod
+    def baseline(reference: str, payload: Mapping[str, Any]) -> dict[str, str]:
+        """The ``sent:`` entry a job's claim writes (in the claim's own transaction)."""
+        return {SENT_PREFIX + reference: wire.dumps(sent_baseline(payload))}
 
 
 @attrs.define
@@ -252,8 +253,9 @@ class OrderPush(_Context):
                     line_key(order, i): q for i, q in enumerate(decision.line_quantities) if q
                 },
                 host_key=order.order_number,
+                metadata=self.baseline(translation.reference, translation.payload),
+                release=order_key(order),
             )
-            self.remember_sent(job)
             decided.append((order, decision, job))
         return decided
 
@@ -276,12 +278,12 @@ class OrderPush(_Context):
                 reason=decision.reason,
                 line_quantities=decision.line_quantities,
             )
-        outcome = outcome_from_create(
-            order.order_number, results[job.reference], decision.line_quantities
-        )
+        result = results[job.reference]
+        outcome = outcome_from_create(order.order_number, result, decision.line_quantities)
         if outcome.status not in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
             return outcome
-        self.store.backorder_remove(self.channel, key, fence=fence)
+        if not result.released:  # recorded SENT by an earlier run: drop the entry here
+            self.store.backorder_remove(self.channel, key, fence=fence)
         if decision.action is not Action.SEND_PARTIAL:
             return outcome
         remainder = remainder_after(order, decision)
@@ -352,7 +354,6 @@ class ReceiptPush(_Context):
             if isinstance(verdict, PushOutcome):
                 outcomes[receipt.reference] = verdict
             else:
-                self.remember_sent(verdict)
                 jobs.append((receipt, verdict))
         results = engine.run([job for _, job in jobs])
         for receipt, job in jobs:
@@ -400,4 +401,5 @@ class ReceiptPush(_Context):
                 line.line_reference or line.sku: line.expected_quantity for line in receipt.lines
             },
             host_key=receipt.reference,
+            metadata=self.baseline(reference, translation.payload),
         )

@@ -515,6 +515,25 @@ class StoreContract:
             store.kv_get("other", "sent:A"),
         )
 
+    def test_a_claim_writes_its_metadata_only_when_it_succeeds(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "first"})
+        store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "second"})  # refused
+
+        assert "first" == store.kv_get("main", "sent:SO-1")
+
+    def test_settling_can_release_a_held_order_in_the_same_step(self, store: StateStore) -> None:
+        store.backorder_put("main", _order(), key="SO-1#1")
+        store.backorder_put("main", _order("SO-2"), key="SO-2#1")
+        store.ledger_begin("main", ORDER, "SO-1-1")
+
+        store.ledger_update(
+            "main", ORDER, "SO-1-1", state=LedgerState.SENT, remote_id=5, release="SO-1#1"
+        )
+        with pytest.raises(StateStoreError):
+            store.ledger_update("main", ORDER, "SO-404", state=LedgerState.SENT, release="SO-2#1")
+
+        assert ["SO-2#1"] == [e.key for e in store.backorder_list("main")]
+
     # ------------------------------------------------------------------ backorders
 
     def test_backorder_round_trips_the_sales_order(

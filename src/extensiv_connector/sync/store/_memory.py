@@ -116,6 +116,7 @@ class MemoryStore:
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
         fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         with self._lock:
             self._check_fence(channel, fence)
@@ -142,6 +143,7 @@ class MemoryStore:
                 fence=fence,
             )
             state.ledger[(kind, reference)] = entry
+            state.kv.update(metadata or {})
             previous = existing.state if existing is not None else None
             return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
@@ -157,6 +159,7 @@ class MemoryStore:
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
         fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         with self._lock:
             self._check_fence(channel, fence)
@@ -176,6 +179,8 @@ class MemoryStore:
                 fingerprint=fingerprint,
             )
             ledger[(kind, reference)] = entry
+            if release is not None:
+                self._ch(channel).backorders.pop(release, None)
             return entry
 
     def ledger_list(

@@ -80,6 +80,7 @@ class StateStore(Protocol):
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
         fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         """Record ``PENDING`` before sending, if no entry exists or it is in ``retry_states``
         (a ``PENDING`` entry only once its claim expired: see the module docstring).
@@ -88,7 +89,8 @@ class StateStore(Protocol):
         Otherwise nothing is written and the existing entry is returned with ``claimed=False``.
         A successful claim increments ``attempts``, keeps ``created_at`` and records ``fence``
         as ``entry.claim``; ``previous`` is the state before the call. ``LeaseLostError`` if
-        ``fence`` no longer holds.
+        ``fence`` no longer holds. ``metadata`` (key-value pairs, as ``kv_set``) is written in
+        the same transaction, only when the claim succeeds.
         """
         ...
 
@@ -104,10 +106,12 @@ class StateStore(Protocol):
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
         fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         """Move an existing entry to ``state``; ``None`` arguments keep the stored values and
-        ``reasons`` is replaced. Raises ``StateStoreError`` if the entry does not exist and
-        ``LeaseLostError`` if ``fence`` no longer holds."""
+        ``reasons`` is replaced. ``release`` names a backorder key to stop holding in the same
+        transaction. Raises ``StateStoreError`` if the entry does not exist (nothing is
+        changed then) and ``LeaseLostError`` if ``fence`` no longer holds."""
         ...
 
     def ledger_list(

@@ -391,6 +391,7 @@ class SQLiteStore:
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
         fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
@@ -416,6 +417,11 @@ class SQLiteStore:
                 fence=fence,
             )
             self._ledger_save(conn, entry)
+            if metadata:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                    [(channel, k, v) for k, v in metadata.items()],
+                )
             previous = existing.state if existing is not None else None
             return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
@@ -431,6 +437,7 @@ class SQLiteStore:
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
         fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
@@ -449,6 +456,10 @@ class SQLiteStore:
                 fingerprint=fingerprint,
             )
             self._ledger_save(conn, entry)
+            if release is not None:
+                conn.execute(
+                    "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release)
+                )
             return entry
 
     def ledger_list(
