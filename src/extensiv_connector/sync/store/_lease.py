@@ -44,7 +44,7 @@ class LeaseHandle:
     owner: str
     ttl_seconds: float
     token: int = 0
-    _lost: threading.Event = attrs.field(factory=threading.Event, repr=False, eq=False)
+    _lost: threading.Event = attrs.field(factory=threading.Event, init=False, repr=False, eq=False)
 
     @property
     def fence(self) -> Fence:
