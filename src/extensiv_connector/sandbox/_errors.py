@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "ApiFault",
     "SandboxError",
+    "authorization",
     "model_validation",
     "not_found",
     "operation",
@@ -100,3 +101,14 @@ def precondition_failed() -> ApiFault:
 
 def not_found(what: str) -> ApiFault:
     return ApiFault(404, text=f"{what} not found")
+
+
+def authorization(hint: str) -> ApiFault:
+    return ApiFault(
+        403,
+        {
+            "$type": _NS.format("AuthorizationException"),
+            "ErrorCode": "NotAuthorized",
+            "Hint": hint,
+        },
+    )

@@ -82,6 +82,10 @@ class ReceivingDock(WarehouseCore):
                 "transactionEntryType": body.get("transactionEntryType", 4),
                 "creationDate": stamp,
                 "lastModifiedDate": stamp,
+                "createdByIdentifier": self.api_user,
+                "lastModifiedByIdentifier": self.api_user,
+                "deferNotification": False,
+                "chargesPending": False,
             }
             record = _Record(doc, self._etag())
             self.receivers[receiver_id] = record
