@@ -14,8 +14,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, Credentials, TokenStore
 from ._faults import FaultConfig, Faults
-from ._warehouse import Warehouse, WarehouseOptions
 from ._tls import TlsMaterial
+from ._warehouse import Warehouse, WarehouseOptions
 from ._webhooks import WebhookSender
 
 if TYPE_CHECKING:
