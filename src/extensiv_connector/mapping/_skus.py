@@ -230,9 +230,9 @@ class SkuMapping:
     ) -> SkuImportResult:
         """Seed the mapping from warehouse item aliases ``(alias, channel_sku, qty)``.
 
-        An alias of one unit becomes an alias of the entry for ``channel_sku`` (an identity
-        entry is created when there is none); an alias of ``qty`` > 1 units (a case) becomes
-        its own entry with that pack factor. An alias already used by another entry is
+        The alias is the host's name for the item: it becomes the entry ``alias → channel_sku``
+        (with pack factor ``qty``, e.g. a case of 12), or, when a one-unit entry for
+        ``channel_sku`` already exists, one more alias of that entry. An alias already used by another entry is
         skipped with a warning. Note that under ``unmapped = "auto"`` a mapping with entries
         holds SKUs it does not list: the result warns when seeding creates the first entry.
         """
@@ -268,11 +268,8 @@ class SkuMapping:
                 )
                 added.append(alias)
             elif target is None:
-                merged.append(
-                    SkuMappingEntry(host_sku=channel_sku, channel_sku=channel_sku, aliases=(alias,))
-                )
-                taken.add(_key(channel_sku))
-                added.append(channel_sku)
+                merged.append(SkuMappingEntry(host_sku=alias, channel_sku=channel_sku))
+                added.append(alias)
             else:
                 entry = merged[target]
                 merged[target] = attrs.evolve(entry, aliases=(*entry.aliases, alias))
