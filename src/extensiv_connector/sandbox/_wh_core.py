@@ -332,16 +332,21 @@ class WarehouseCore:
     def _release(self, item_id: int, allocations: list[list[Any]], qty: Decimal) -> None:
         """Give back ``qty`` of the allocations (newest lots first)."""
         left = qty
+        held = Decimal(0)  # returned to a lot held since: on hold, not sellable
         for entry in reversed(allocations):
             if left <= 0:
                 break
             part = min(entry[1], left)
             entry[1] -= part
-            self.lots[entry[0]]["available"] += part
+            lot = self.lots[entry[0]]
+            lot["available"] += part
+            if lot["isOnHold"] or lot["quarantined"]:
+                held += part
             left -= part
         allocations[:] = [e for e in allocations if e[1] > 0]
         row = self._summary(item_id)
-        row["available"] += qty
+        row["available"] += qty - held
+        row["onHold"] += held
         row["allocated"] -= qty
 
     def _header_doc(self, body: Mapping[str, Any]) -> Doc:

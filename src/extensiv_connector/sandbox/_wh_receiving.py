@@ -243,6 +243,8 @@ class ReceivingDock(WarehouseCore):
                 left = -amount
                 for lot_id in lot_ids:
                     lot = self.lots[lot_id]
+                    if lot["isOnHold"] or lot["quarantined"]:
+                        continue  # held stock is not what "available" counts
                     part = min(max(lot["available"], Decimal(0)), left)
                     lot["available"] -= part
                     lot["onHand"] -= part
