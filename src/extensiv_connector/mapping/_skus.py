@@ -232,9 +232,9 @@ class SkuMapping:
 
         The alias is the host's name for the item: it becomes the entry ``alias → channel_sku``
         (with pack factor ``qty``, e.g. a case of 12), or, when a one-unit entry for
-        ``channel_sku`` already exists, one more alias of that entry. An alias already used by another entry is
-        skipped with a warning. Note that under ``unmapped = "auto"`` a mapping with entries
-        holds SKUs it does not list: the result warns when seeding creates the first entry.
+        ``channel_sku`` already exists, one more alias of that entry. An alias already used by
+        another entry is skipped with a warning. Under ``unmapped = "auto"`` a mapping with
+        entries holds SKUs it does not list: the result warns when seeding creates the first.
         """
         merged = list(self.entries)
         taken = {_key(e.host_sku) for e in merged} | {_key(a) for e in merged for a in e.aliases}
