@@ -38,6 +38,7 @@ __all__ = [
     "Location",
     "LocationIdentifier",
     "LocationItemTrait",
+    "LocationNameKey",
     "MeasureSet",
     "Order",
     "OrderItem",
@@ -290,16 +291,21 @@ class StockDetail:
 
 
 @attrs.frozen(kw_only=True)
+class LocationNameKey:
+    facility_identifier: FacilityIdentifier | None = None
+    name: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class LocationIdentifier:
     """``{nameKey: {facilityIdentifier, name}, id}``; :attr:`name` is the flat name."""
 
     id: int | None = None
-    name_key: dict[str, Any] | None = None
+    name_key: LocationNameKey | None = None
 
     @property
     def name(self) -> str | None:
-        value = self.name_key.get("name") if self.name_key else None
-        return value if isinstance(value, str) else None
+        return self.name_key.name if self.name_key else None
 
 
 @attrs.frozen(kw_only=True)
