@@ -362,3 +362,24 @@ def test_injected_fault_bodies_do_not_mention_the_sandbox(
     assert status == response.status_code
     assert "sandbox" not in response.text.lower()
     assert "inject" not in response.text.lower()
+
+
+def test_writes_answer_pascal_case_without_hal_and_errors_are_typed_in_both(
+    seeded: tuple[Api, int],
+) -> None:
+    api, oid = seeded
+    got = api.get(f"/orders/{oid}", params={"detail": "OrderItems"}, hal=False)
+    order = got.json()
+    order["Notes"] = "pascal edit"
+
+    put = api.put(
+        f"/orders/{oid}", json=order, hal=False, headers={"If-Match": got.headers["ETag"]}
+    )
+    closed = api.put(f"/orders/{oid}/allocator", json={}, hal=False, headers={"If-Match": '"x"'})
+
+    assert (200, "pascal edit", 2) == (
+        put.status_code,
+        put.json()["Notes"],
+        len(put.json()["OrderItems"]),
+    )
+    assert (412, "Message") == (closed.status_code, next(iter(closed.json())))
