@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import attrs
+import pytest
 
 from extensiv_connector.client import ExtensivClient
+from extensiv_connector.errors import ValidationError
 from extensiv_connector.models import Order
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, MemoryStore
@@ -46,3 +48,15 @@ def test_concurrent_editors_each_keep_their_change(sb: Sandbox) -> None:
         f"[{part}" for part in (final.description or "").split("[") if part
     )
     assert [1] == [int(line.qty or 0) for line in final.order_items]  # lines untouched
+
+
+def test_update_takes_what_get_returned_and_refuses_an_order_without_id(sb: Sandbox) -> None:
+    with Connector(sb.config, store=MemoryStore()) as connector:
+        [outcome] = connector.push_orders([sales_order("SO-VER", ("SKU-000002", 1))]).outcomes
+    with ExtensivClient.from_config(sb.config) as client:
+        got = client.orders.get(outcome.remote_id or 0, detail="OrderItems")
+        updated = client.orders.update(got, got.etag)
+        with pytest.raises(ValidationError, match=r"readOnly\.orderId"):
+            client.orders.update(Order(reference_num="SO-VER"), got.etag)
+
+    assert (outcome.remote_id, True) == (updated.order_id, updated.etag != got.etag)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ...errors import PreconditionFailedError
+from ...errors import PreconditionFailedError, ValidationError, Violation
 from ...models import Order, OrderItem, OrderSummary, Package
 from .._concurrency import Versioned, update_with_retry
 from .._links import expand_link
@@ -97,7 +97,7 @@ class Orders:
 
     def update(
         self,
-        order: Order | Mapping[str, Any],
+        order: Order | Versioned[Order] | Mapping[str, Any],
         etag: str | None,
         *,
         detail: Detail = "OrderItems",
@@ -111,10 +111,15 @@ class Orders:
         else ``/orders/{id}`` is used. A stale ``etag`` raises ``PreconditionFailedError``;
         use :meth:`edit` for read-change-write with retries.
         """
+        if isinstance(order, Versioned):  # as returned by get(): its model
+            order = order.value
         model = order if isinstance(order, Order) else self._ctx.structure(order, Order)
         order_id = model.order_id
         if order_id is None:
-            raise ValueError("the order has no readOnly.orderId: update an order read by get()")
+            raise ValidationError(
+                [Violation("readOnly.orderId", "missing: update an order read by get()")],
+                "orders.update",
+            )
         template = model.link("edit") or f"/orders/{int(order_id)}{{?detail,itemdetail}}"
         path = expand_link(
             template, {"detail": join_detail(detail), "itemdetail": join_detail(itemdetail)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...errors import PreconditionFailedError
+from ...errors import PreconditionFailedError, ValidationError, Violation
 from ...models import Receiver, ReceiverDigest
 from .._concurrency import Versioned, update_with_retry
 from .._links import expand_link
@@ -77,17 +77,22 @@ class Receivers:
         )
 
     def update(
-        self, receiver: Receiver | Mapping[str, Any], etag: str | None
+        self, receiver: Receiver | Versioned[Receiver] | Mapping[str, Any], etag: str | None
     ) -> Versioned[Receiver]:
         """``PUT /inventory/receivers/{id}`` with ``If-Match`` (unconfirmed receivers only):
         the receiver as read with ``detail="ReceiveItems"`` and your edits; lines keep their
         ``readOnly.receiveItemId`` (none or zero adds a line, an omitted line is removed)."""
+        if isinstance(receiver, Versioned):  # as returned by get(): its model
+            receiver = receiver.value
         model = (
             receiver if isinstance(receiver, Receiver) else self._ctx.structure(receiver, Receiver)
         )
         receiver_id = model.receiver_id
         if receiver_id is None:
-            raise ValueError("the receiver has no readOnly.receiverId: update one read by get()")
+            raise ValidationError(
+                [Violation("readOnly.receiverId", "missing: update a receiver read by get()")],
+                "receivers.update",
+            )
         template = model.link("edit") or f"/inventory/receivers/{int(receiver_id)}{{?detail}}"
         path = expand_link(template, {"detail": "ReceiveItems"})
         response = self._ctx.transport.request(
