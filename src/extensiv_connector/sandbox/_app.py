@@ -1,7 +1,7 @@
 """The WSGI application: routing, request parsing, auth, faults and both response forms.
 
-Every rule is from docs/sandbox.md ("Reference facts implemented"), which cites
-shared/reference/extensiv-api.md sections.
+Every rule is from docs/sandbox.md ("Reference facts implemented"), which cites the sections
+of the public API reference the project was built from.
 """
 
 from __future__ import annotations
