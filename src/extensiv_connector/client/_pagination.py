@@ -33,6 +33,11 @@ PAGE_CAPS: dict[str, int] = {
     "items": 100,
     "customers": 100,
     "facilities": 100,
+    "inventory": 1000,
+    "orders/summaries": 1000,
+    "receiverdigests": 1000,
+    "itemaliases": 100,  # [U] not documented; the items cap
+    "locations": 1000,  # [U] not documented
 }
 
 

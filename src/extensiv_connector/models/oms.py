@@ -28,6 +28,7 @@ __all__ = [
     "ShipmentChange",
     "ShipmentChangeKind",
     "ShipmentLine",
+    "ShipmentLot",
     "ShipmentPackage",
     "ShipmentStatus",
 ]
@@ -127,6 +128,9 @@ class InventoryLevel:
     allocated: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     on_hold: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     facility_id: int | None = None
+    # Set on lot-level levels (``receive_inventory_levels(detail="lots")``) only.
+    lot_number: str = ""
+    expiration_date: datetime | None = None
 
 
 class ShipmentStatus(enum.Enum):
@@ -168,6 +172,16 @@ class ShipmentChange:
 
 
 @attrs.frozen(kw_only=True)
+class ShipmentLot:
+    """What of a shipment line came from one lot (host units)."""
+
+    lot_number: str
+    quantity: Decimal = attrs.field(converter=to_decimal)
+    expiration_date: datetime | None = None
+    serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+
+
+@attrs.frozen(kw_only=True)
 class ShipmentLine:
     """What shipped of one line: SKU, shipped and ordered quantities, lots and serial numbers."""
 
@@ -177,6 +191,7 @@ class ShipmentLine:
     line_reference: str = ""
     lot_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    lots: tuple[ShipmentLot, ...] = attrs.field(factory=tuple, converter=to_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,6 +254,7 @@ class ReceiptLine:
     line_reference: str = ""
     lot_number: str = ""
     expiration_date: datetime | None = None
+    serial_number: str = ""
 
     @property
     def variance(self) -> Decimal | None:

@@ -25,23 +25,34 @@ __all__ = [
     "CustomerIdentifier",
     "Facility",
     "FacilityIdentifier",
+    "InventoryRecord",
     "Item",
+    "ItemAlias",
+    "ItemAliasDetail",
     "ItemIdentifier",
     "ItemKit",
     "ItemKitComponent",
     "ItemOptions",
     "ItemReadOnly",
     "ListFault",
+    "Location",
+    "LocationIdentifier",
+    "LocationItemTrait",
+    "LocationNameKey",
     "MeasureSet",
     "Order",
     "OrderItem",
     "OrderItemReadOnly",
     "OrderReadOnly",
+    "OrderSummary",
+    "OutboundSerialNumbers",
     "Package",
     "PackageContent",
     "ReceiveItem",
     "ReceiveItemReadOnly",
     "Receiver",
+    "ReceiverDigest",
+    "ReceiverDigestItem",
     "ReceiverReadOnly",
     "RoutingInfo",
     "SavedElement",
@@ -207,6 +218,16 @@ class OrderItem:
 
 
 @attrs.frozen(kw_only=True)
+class OutboundSerialNumbers:
+    """``readOnly.outboundSerialNumbers[]``: the serials shipped for one item and qualifier."""
+
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qualifier: str | None = None
+    serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
 class OrderReadOnly:
     """Server-owned fields of an order: id, status, dates, allocation and packages."""
 
@@ -222,6 +243,9 @@ class OrderReadOnly:
     customer_identifier: CustomerIdentifier | None = None
     facility_identifier: FacilityIdentifier | None = None
     packages: tuple[Package, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    outbound_serial_numbers: tuple[OutboundSerialNumbers, ...] = attrs.field(
+        factory=tuple, converter=to_tuple
+    )
     extra: dict[str, Any] = extra_field()
 
 
@@ -251,6 +275,11 @@ class Order:
     @property
     def order_id(self) -> int | None:
         return self.read_only.order_id if self.read_only else None
+
+    def link(self, rel: str) -> str | None:
+        """The ``href`` of a HAL link (``"edit"``, ``"orders/items"``; case-insensitive),
+        possibly an RFC 6570 template: expand it with ``extensiv_connector.client.expand_link``."""
+        return _link_href(self.extra, rel)
 
 
 @attrs.frozen(kw_only=True)
@@ -288,6 +317,133 @@ class StockDetail:
     received_date: datetime | None = None
     reference_num: str | None = None
     po_num: str | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class LocationNameKey:
+    facility_identifier: FacilityIdentifier | None = None
+    name: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LocationIdentifier:
+    """``{nameKey: {facilityIdentifier, name}, id}``; :attr:`name` is the flat name."""
+
+    id: int | None = None
+    name_key: LocationNameKey | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.name_key.name if self.name_key else None
+
+
+@attrs.frozen(kw_only=True)
+class InventoryRecord:
+    """A ``GET /inventory`` row: one receive item (lot) with its quantities and traits."""
+
+    receive_item_id: int | None = None
+    receiver_id: int | None = None
+    received_date: datetime | None = None
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qualifier: str | None = None
+    received_qty: Decimal | None = optional_decimal()
+    on_hand_qty: Decimal | None = optional_decimal()
+    available_qty: Decimal | None = optional_decimal()
+    on_hold_qty: Decimal | None = optional_decimal()
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    location_identifier: LocationIdentifier | None = None
+    reference_num: str | None = None
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    inventory_age_days: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class LocationItemTrait:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qualifier: str | None = None
+    lot_number: str | None = None
+    serial_number: str | None = None
+    expiration_date: datetime | None = None
+    receive_item_id: int | None = None
+    on_hand: Decimal | None = optional_decimal()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class Location:
+    """A facility location with the item traits stored there."""
+
+    location_id: int | None = None
+    name: str | None = None
+    location_identifier: LocationIdentifier | None = None
+    location_type: str | None = None
+    item_traits: tuple[LocationItemTrait, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    on_hand: Decimal | None = optional_decimal()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class OrderSummary:
+    """A ``GET /orders/summaries`` row: a cheap way to reconcile by reference."""
+
+    order_id: int | None = None
+    reference_num: str | None = None
+    po_num: str | None = None
+    fully_allocated: bool | None = None
+    is_closed: bool | None = None
+    status: int | None = None
+    creation_date: datetime | None = None
+    customer_identifier: CustomerIdentifier | None = None
+    facility_identifier: FacilityIdentifier | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ReceiverDigestItem:
+    receive_item_id: int | None = None
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    orig_qty_primary: Decimal | None = optional_decimal()
+    available: Decimal | None = optional_decimal()
+    on_hold: Decimal | None = optional_decimal()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ReceiverDigest:
+    """A ``GET /inventory/receiverdigests`` row."""
+
+    receiver_id: int | None = None
+    reference_num: str | None = None
+    po_num: str | None = None
+    status: int | None = None
+    arrival_date: datetime | None = None
+    item_infos: tuple[ReceiverDigestItem, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    can_complete: bool | None = None
+    can_cancel: bool | None = None
+    can_confirm: bool | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ItemAliasDetail:
+    item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    qty: Decimal | None = optional_decimal()
+    extra: dict[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class ItemAlias:
+    """A ``GET /customers/{id}/itemaliases`` row: another SKU the customer uses for items."""
+
+    alias_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
+    active: bool | None = None
+    description: str | None = None
+    details: tuple[ItemAliasDetail, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
 
 
@@ -435,6 +591,10 @@ class Receiver:
     def receiver_id(self) -> int | None:
         return self.read_only.receiver_id if self.read_only else None
 
+    def link(self, rel: str) -> str | None:
+        """The ``href`` of a HAL link (see :meth:`Order.link`)."""
+        return _link_href(self.extra, rel)
+
 
 @attrs.frozen(kw_only=True)
 class Customer:
@@ -565,3 +725,17 @@ class WebhookEvent:
     data: dict[str, Any] = attrs.field(factory=dict)
     tags: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     extra: dict[str, Any] = extra_field()
+
+
+def _link_href(extra: dict[str, Any], rel: str) -> str | None:
+    """``_links`` rel keys are ``self``/``edit`` or ``http://api.3plcentral.com/rels/{rel}``."""
+    links = next((v for k, v in extra.items() if k.lower() == "_links"), None)
+    if not isinstance(links, dict):
+        return None
+    wanted = rel.lower()
+    for key, value in links.items():
+        name = key.lower()
+        if name == wanted or name.endswith("/rels/" + wanted):
+            href = value.get("href") if isinstance(value, dict) else value
+            return href if isinstance(href, str) else None
+    return None

@@ -13,6 +13,7 @@ from ..errors import ExtensivError, SandboxError
 __all__ = [
     "ApiFault",
     "SandboxError",
+    "authorization",
     "model_validation",
     "not_found",
     "operation",
@@ -102,3 +103,14 @@ def precondition_failed() -> ApiFault:
 
 def not_found(what: str) -> ApiFault:
     return ApiFault(404, text=f"{what} not found")
+
+
+def authorization(hint: str) -> ApiFault:
+    return ApiFault(
+        403,
+        {
+            "$type": _NS.format("AuthorizationException"),
+            "ErrorCode": "NotAuthorized",
+            "Hint": hint,
+        },
+    )

@@ -19,7 +19,8 @@ from .. import translate, wire
 from ..client import ExtensivClient
 from ..client.rql import Expr, field
 from ..config import ChannelConfig
-from ..errors import ExtensivError, NotFoundError, ValidationError
+from ..errors import ExtensivError, NotFoundError, ValidationError, Violation
+from ..mapping import SkuImportResult
 from ..models import (
     InventoryLevel,
     Item,
@@ -261,8 +262,16 @@ class Connector:
         self,
         receiver_ids: Sequence[int] | None = None,
         handler: Callable[[Receipt], None] | None = None,
+        *,
+        include_unsent: bool = False,
     ) -> PullResult[Receipt]:
-        """Closed receivers sent by this channel, with received versus expected quantities."""
+        """Closed receivers sent by this channel, with received versus expected quantities
+        (and lot, serial and expiry per line).
+
+        ``include_unsent`` also delivers receivers created in the warehouse itself (not sent
+        by this channel; their expected quantity is the received one unless the warehouse
+        kept ``expectedQty``). Off by default: a channel shares the customer with others.
+        """
         closed: Expr = (field("readOnly.status") == 1) & self._customer()
 
         def source(since: datetime) -> Iterator[Receiver]:
@@ -279,19 +288,21 @@ class Connector:
             action="receive_receipts",
             source=source,
             modified=lambda r: r.read_only.last_modified_date if r.read_only else None,
-            convert=self._receipt,
+            convert=lambda r: self._receipt(r, include_unsent=include_unsent),
             dedupe=lambda r: state_key(
                 "receipt", r.receiver_id, r.read_only.last_modified_date if r.read_only else None
             ),
         )
         return self._pull(spec, handler, _fetch_each(receiver_ids, by_id))
 
-    def _receipt(self, receiver: Receiver) -> Receipt | None:
+    def _receipt(self, receiver: Receiver, *, include_unsent: bool = False) -> Receipt | None:
         if receiver.read_only is None or receiver.read_only.status != 1:
             return None
         reference = receiver.reference_num or ""
         if self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference) is None:
-            return None  # not sent by this channel
+            if not include_unsent:
+                return None  # not sent by this channel
+            return translate.receiver_to_receipt(receiver, self.config)
         # What was sent gives the expected quantities when the warehouse does not keep them.
         planned = self._sent(reference, Receiver)
         sent = translate.receiver_to_receipt(planned, self.config) if planned else None
@@ -305,6 +316,7 @@ class Connector:
         handler: Callable[[InventoryLevel], None] | None = None,
         *,
         release_backorders: bool = True,
+        detail: str | None = None,
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
         when covered) unless ``release_backorders`` is false.
@@ -312,10 +324,24 @@ class Connector:
         The release runs under the channel's orders lease. If a push still holds it after
         ``orders_lease_wait`` seconds, the release is deferred (that push re-evaluates the
         held orders itself): ``pushed`` is ``None`` and the journal counts ``release_deferred``.
+
+        ``detail="lots"``: one level per SKU, lot number and expiry date (from stock details),
+        ``available`` counting only sellable stock (held and quarantined rows are ``on_hold``).
         """
+        if detail not in (None, "lots"):
+            raise ValidationError(
+                [Violation("detail", f"expected None or 'lots', got {str(detail)[:20]!r}")],
+                "receive_inventory_levels",
+            )
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
-            translation = translate.stock_summaries_to_inventory(
-                self.client.inventory.stock_summaries(), self.config
+            translation = (
+                translate.stock_details_to_lot_levels(
+                    self.client.inventory.stock_details(), self.config
+                )
+                if detail == "lots"
+                else translate.stock_summaries_to_inventory(
+                    self.client.inventory.stock_summaries(), self.config
+                )
             )
             wanted = set(skus) if skus is not None else None
             levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
@@ -416,8 +442,16 @@ class Connector:
         self,
         skus: Sequence[str] | None = None,
         handler: Callable[[Product], None] | None = None,
+        *,
+        aliases: bool = False,
     ) -> PullResult[Product]:
-        """Warehouse items as host products, incrementally (or just ``skus``)."""
+        """Warehouse items as host products, incrementally (or just ``skus``).
+
+        ``aliases``: first seed the SKU mapping from the warehouse's item aliases
+        (:meth:`seed_sku_aliases`), so products and later pulls resolve them.
+        """
+        if aliases:
+            self.seed_sku_aliases()
 
         def source(since: datetime) -> Iterator[Item]:
             return self.client.items.list(
@@ -438,6 +472,30 @@ class Connector:
             ),
         )
         return self._pull(spec, handler, _fetch_each(skus, by_sku))
+
+    def seed_sku_aliases(self, *, dry_run: bool = False) -> SkuImportResult:
+        """Add the warehouse's item aliases (``GET /customers/{id}/itemaliases``) to the SKU
+        mapping this connector uses (``config.sku_mappings``; see
+        :meth:`SkuMapping.with_aliases`). Persist ``result.mapping`` (e.g. ``export_csv``) to
+        keep it; with ``dry_run`` nothing changes."""
+        pairs = []
+        for alias in self.client.items.aliases():
+            if alias.active is False or len(alias.details) != 1:
+                continue  # an inactive alias, or a kit of several items: not a SKU synonym
+            detail = alias.details[0]
+            if alias.alias_identifier.sku and detail.item_identifier.sku:
+                pairs.append(
+                    (
+                        alias.alias_identifier.sku,
+                        detail.item_identifier.sku,
+                        detail.qty if detail.qty is not None else Decimal(1),
+                    )
+                )
+        result = self.config.sku_mappings.with_aliases(pairs, dry_run=dry_run)
+        if not dry_run:
+            self.config = attrs.evolve(self.config, sku_mappings=result.mapping)
+            self._orders.config = self._receipts.config = self.config
+        return result
 
     def export_products(self, products: Iterable[Product]) -> ProductResult:
         """Create the products the warehouse lacks and update the ones that differ."""
