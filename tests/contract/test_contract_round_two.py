@@ -1,4 +1,4 @@
-"""Contract tests for the round-two endpoints (reference §3.2–3.12), in every mode.
+"""Contract tests for the round-two endpoints, in every mode.
 
 Same rules as ``test_contract.py``: cassettes built by ``make_cassettes`` (``round_two``),
 the live sandbox, or a tenant; assertions hold in all three.

@@ -1,5 +1,5 @@
 """Edits and operators: order PUT, allocator/deallocator, bulk cancel, receiver PUT and cancel,
-item delete and item aliases (reference §3.3, §3.5–3.7, §3.10, §3.11)."""
+item delete and item aliases."""
 
 from __future__ import annotations
 

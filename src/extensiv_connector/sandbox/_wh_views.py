@@ -1,5 +1,5 @@
 """Read models over the warehouse state: ``/inventory`` receive-item rows, locations, stock for
-one order, order summaries, receiver digests; lot-level drivers (reference §3.2, §3.8–3.12)."""
+one order, order summaries, receiver digests; lot-level drivers."""
 
 from __future__ import annotations
 
