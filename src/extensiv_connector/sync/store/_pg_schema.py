@@ -80,6 +80,19 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
                 PRIMARY KEY (channel, key))""",
         ),
     ),
+    PgMigration(
+        2,
+        "lease fencing tokens, ledger claim owner",
+        (
+            "ALTER TABLE {s}.leases ADD COLUMN token BIGINT NOT NULL DEFAULT 0",
+            # claim_action '' = a claim made without a fence (or before version 2)
+            "ALTER TABLE {s}.ledger ADD COLUMN claim_action TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE {s}.ledger ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0",
+            # One counter for every lease: a token is never handed out twice, also across
+            # release_lease and delete_channel (a sequence never goes back, even on rollback).
+            "CREATE SEQUENCE {s}.lease_tokens",
+        ),
+    ),
 )
 
 #: The schema version this code writes.

@@ -27,7 +27,7 @@ import attrs
 
 from ...models import SalesOrder
 from ...wire import dumps, loads, make_converter
-from .._errors import StateStoreError
+from .._errors import LeaseLostError, StateStoreError
 from .._records import (
     DEFAULT_RETRY_STATES,
     DEFAULT_SEEN_KEYS_LIMIT,
@@ -35,6 +35,7 @@ from .._records import (
     Clock,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -44,6 +45,7 @@ from .._records import (
     LogLevel,
     RunStatus,
     claimed_entry,
+    fence_holds,
     held_entry,
     may_claim,
     updated_entry,
@@ -280,7 +282,7 @@ class PostgresStore:
 
     _LEDGER_COLS = (
         "channel, kind, reference, state, remote_id, fingerprint, sent_lines, reasons,"
-        " attempts, host_key, created_at, updated_at"
+        " attempts, host_key, created_at, updated_at, claim_action, claim_token"
     )
 
     @staticmethod
@@ -298,6 +300,7 @@ class PostgresStore:
             host_key=row[9],
             created_at=_dt(row[10]),
             updated_at=_dt(row[11]),
+            claim=Fence(row[12], int(row[13])) if row[12] else None,
         )
 
     def _ledger_locked(
@@ -325,12 +328,15 @@ class PostgresStore:
             entry.created_at.isoformat(),
             entry.created_at.timestamp(),
             entry.updated_at.isoformat(),
+            entry.claim.action if entry.claim else "",
+            entry.claim.token if entry.claim else 0,
         )
 
     _LEDGER_INSERT = (
         "INSERT INTO {s}.ledger (channel, kind, reference, state, remote_id, fingerprint,"
-        " sent_lines, reasons, attempts, host_key, created_at, created_ts, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " sent_lines, reasons, attempts, host_key, created_at, created_ts, updated_at,"
+        " claim_action, claim_token)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
 
     def _ledger_save(self, cur: PgCursor[Any], entry: LedgerEntry) -> None:
@@ -341,7 +347,8 @@ class PostgresStore:
                 " fingerprint = excluded.fingerprint, sent_lines = excluded.sent_lines,"
                 " reasons = excluded.reasons, attempts = excluded.attempts,"
                 " host_key = excluded.host_key, created_at = excluded.created_at,"
-                " created_ts = excluded.created_ts, updated_at = excluded.updated_at"
+                " created_ts = excluded.created_ts, updated_at = excluded.updated_at,"
+                " claim_action = excluded.claim_action, claim_token = excluded.claim_token"
             ),
             self._ledger_values(entry),
         )
@@ -357,6 +364,30 @@ class PostgresStore:
 
         return self._run(read, retry=True, tx=False)
 
+    def _check_fence(self, cur: PgCursor[Any], channel: str, fence: Fence | None) -> None:
+        """Refuse a write whose lease was released or taken over. ``FOR SHARE`` holds the lease
+        row until this transaction ends, so no one can take the lease over between the check
+        and the write: the two are one atomic step."""
+        if fence is None:
+            return
+        row = cur.execute(
+            self._q("SELECT owner, acquired_at, expires_at, token FROM {s}.leases")
+            + " WHERE channel = %s AND action = %s FOR SHARE",
+            (channel, fence.action),
+        ).fetchone()
+        if not fence_holds(fence, self._lease_row(channel, fence.action, row)):
+            raise LeaseLostError(channel, fence.action)
+
+    def _write_metadata(
+        self, cur: PgCursor[Any], channel: str, metadata: Mapping[str, str] | None
+    ) -> None:
+        if metadata:
+            cur.executemany(
+                self._q("INSERT INTO {s}.kv (channel, key, value) VALUES (%s, %s, %s)")
+                + " ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value",
+                [(channel, k, v) for k, v in metadata.items()],
+            )
+
     def ledger_begin(
         self,
         channel: str,
@@ -367,6 +398,8 @@ class PostgresStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         now = self._clock()
         fresh = claimed_entry(
@@ -378,10 +411,11 @@ class PostgresStore:
             fingerprint=fingerprint,
             sent_lines=sent_lines,
             host_key=host_key,
+            fence=fence,
         )
 
         def insert(cur: PgCursor[Any]) -> bool:
-            # A new reference (the common case) is one atomic statement: the first insert wins.
+            # A new reference is one statement: of concurrent callers the first insert wins.
             row = cur.execute(
                 self._q(self._LEDGER_INSERT + " ON CONFLICT DO NOTHING RETURNING 1"),
                 self._ledger_values(fresh),
@@ -393,8 +427,13 @@ class PostgresStore:
             existing = self._ledger_locked(cur, channel, kind, reference)
             if existing is None:
                 return None  # forgotten in between: insert again
-            if not may_claim(existing, retry_states):
-                return LedgerClaim(entry=existing, claimed=False)
+            claim_lease = (
+                self._lease_fetch(cur, channel, existing.claim.action)
+                if existing.claim is not None
+                else None
+            )
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
             entry = claimed_entry(
                 existing,
                 channel=channel,
@@ -404,14 +443,26 @@ class PostgresStore:
                 fingerprint=fingerprint,
                 sent_lines=sent_lines,
                 host_key=host_key,
+                fence=fence,
             )
             self._ledger_save(cur, entry)
-            return LedgerClaim(entry=entry, claimed=True)
+            self._write_metadata(cur, channel, metadata)
+            return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
+
+        def fenced(cur: PgCursor[Any]) -> LedgerClaim | None:
+            self._check_fence(cur, channel, fence)
+            if insert(cur):
+                self._write_metadata(cur, channel, metadata)
+                return LedgerClaim(entry=fresh, claimed=True, previous=None)
+            return claim_existing(cur)
 
         for _ in range(_RETRIES):
-            if self._run(insert, retry=False, tx=False):
-                return LedgerClaim(entry=fresh, claimed=True)
-            decided = self._run(claim_existing, retry=False)
+            if fence is not None or metadata:
+                decided = self._run(fenced, retry=False)
+            elif self._run(insert, retry=False, tx=False):
+                return LedgerClaim(entry=fresh, claimed=True, previous=None)
+            else:
+                decided = self._run(claim_existing, retry=False)
             if decided is not None:
                 return decided
         raise StateStoreError(
@@ -430,8 +481,11 @@ class PostgresStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
+        fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         def update(cur: PgCursor[Any]) -> LedgerEntry:
+            self._check_fence(cur, channel, fence)
             existing = self._ledger_locked(cur, channel, kind, reference)
             if existing is None:
                 raise StateStoreError(
@@ -447,6 +501,11 @@ class PostgresStore:
                 fingerprint=fingerprint,
             )
             self._ledger_save(cur, entry)
+            if release is not None:
+                cur.execute(
+                    self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = %s"),
+                    (channel, release),
+                )
             return entry
 
         # Setting the same outcome twice is harmless, so a lost COMMIT may be repeated.
@@ -485,6 +544,29 @@ class PostgresStore:
 
         return self._run(forget, retry=False, tx=False)
 
+    def ledger_prune(
+        self, channel: str, *, states: Collection[LedgerState], updated_before: datetime
+    ) -> int:
+        doomed = [s.value for s in states if s is not LedgerState.PENDING]
+
+        def prune(cur: PgCursor[Any]) -> int:
+            rows = cur.execute(
+                self._q("SELECT kind, reference, updated_at FROM {s}.ledger")
+                + " WHERE channel = %s AND state = ANY(%s) FOR UPDATE",
+                (channel, doomed),
+            ).fetchall()
+            # Compared as datetimes: the stored text may carry different offsets.
+            keys = [(k, r) for k, r, updated in rows if _dt(updated) < updated_before]
+            if keys:
+                cur.executemany(
+                    self._q("DELETE FROM {s}.ledger WHERE channel = %s AND kind = %s")
+                    + " AND reference = %s",
+                    [(channel, k, r) for k, r in keys],
+                )
+            return len(keys)
+
+        return self._run(prune, retry=False) if doomed else 0
+
     # ------------------------------------------------------------------ backorder queue
 
     _BACKORDER_COLS = "channel, key, order_json, held_since, updated_at, reason, evaluations"
@@ -501,12 +583,19 @@ class PostgresStore:
         )
 
     def backorder_put(
-        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+        self,
+        channel: str,
+        order: SalesOrder,
+        *,
+        key: str | None = None,
+        reason: str = "",
+        fence: Fence | None = None,
     ) -> BackorderEntry:
         key = order.order_number if key is None else key
         document = dumps(self._converter.unstructure(order))
 
         def put(cur: PgCursor[Any]) -> BackorderEntry:
+            self._check_fence(cur, channel, fence)
             fresh = held_entry(
                 None, channel=channel, key=key, order=order, reason=reason, now=self._clock()
             )
@@ -534,7 +623,7 @@ class PostgresStore:
             assert row is not None
             return attrs.evolve(fresh, held_since=_dt(row[0]), evaluations=row[1])
 
-        return self._run(put, retry=False, tx=False)
+        return self._run(put, retry=False, tx=fence is not None)
 
     def backorder_get(self, channel: str, key: str) -> BackorderEntry | None:
         def read(cur: PgCursor[Any]) -> BackorderEntry | None:
@@ -558,15 +647,16 @@ class PostgresStore:
 
         return self._run(read, retry=True, tx=False)
 
-    def backorder_remove(self, channel: str, key: str) -> bool:
+    def backorder_remove(self, channel: str, key: str, *, fence: Fence | None = None) -> bool:
         def remove(cur: PgCursor[Any]) -> bool:
+            self._check_fence(cur, channel, fence)
             cur.execute(
                 self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = %s"),
                 (channel, key),
             )
             return cur.rowcount > 0
 
-        return self._run(remove, retry=False, tx=False)
+        return self._run(remove, retry=False, tx=fence is not None)
 
     # ------------------------------------------------------------------ cursors
 
@@ -869,23 +959,54 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ leases
 
+    @staticmethod
+    def _lease_row(channel: str, action: str, row: Sequence[Any] | None) -> Lease | None:
+        if row is None:
+            return None
+        return Lease(
+            channel=channel,
+            action=action,
+            owner=row[0],
+            acquired_at=_dt(row[1]),
+            expires_at=_dt(row[2]),
+            token=int(row[3]),
+        )
+
+    def _lease_fetch(self, cur: PgCursor[Any], channel: str, action: str) -> Lease | None:
+        row = cur.execute(
+            self._q("SELECT owner, acquired_at, expires_at, token FROM {s}.leases")
+            + " WHERE channel = %s AND action = %s",
+            (channel, action),
+        ).fetchone()
+        return self._lease_row(channel, action, row)
+
     def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        return self.take_lease(channel, action, owner, ttl_seconds) is not None
+
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Lease | None:
         now = self._clock()
         expires = now + timedelta(seconds=ttl_seconds)
 
-        def acquire(cur: PgCursor[Any]) -> bool:
-            # One conditional upsert: taken when absent, expired or already ours (a renewal
-            # keeps acquired_at). The row lock of the conflict serialises racing callers.
+        def take(cur: PgCursor[Any]) -> Lease | None:
+            # One conditional upsert: taken when absent, expired or already ours. A live lease
+            # of the same owner keeps its start and token; anything else gets a new token from
+            # the sequence (greater than every token before). The conflicting row's lock
+            # serialises racing callers.
             row = cur.execute(
                 self._q(
                     "INSERT INTO {s}.leases AS l (channel, action, owner, acquired_at,"
-                    " expires_at, expires_ts) VALUES (%(c)s, %(a)s, %(o)s, %(now)s, %(exp)s,"
-                    " %(exp_ts)s) ON CONFLICT (channel, action) DO UPDATE SET"
+                    " expires_at, expires_ts, token) VALUES (%(c)s, %(a)s, %(o)s, %(now)s,"
+                    " %(exp)s, %(exp_ts)s, nextval('{s}.lease_tokens'))"
+                    " ON CONFLICT (channel, action) DO UPDATE SET"
                     " owner = excluded.owner, expires_at = excluded.expires_at,"
-                    " expires_ts = excluded.expires_ts, acquired_at = CASE"
-                    " WHEN l.owner = excluded.owner AND l.expires_ts > %(now_ts)s"
-                    " THEN l.acquired_at ELSE excluded.acquired_at END"
-                    " WHERE l.owner = excluded.owner OR l.expires_ts <= %(now_ts)s RETURNING 1"
+                    " expires_ts = excluded.expires_ts,"
+                    " acquired_at = CASE WHEN l.owner = excluded.owner"
+                    " AND l.expires_ts > %(now_ts)s THEN l.acquired_at"
+                    " ELSE excluded.acquired_at END,"
+                    " token = CASE WHEN l.owner = excluded.owner AND l.expires_ts > %(now_ts)s"
+                    " THEN l.token ELSE excluded.token END"
+                    " WHERE l.owner = excluded.owner OR l.expires_ts <= %(now_ts)s"
+                    " RETURNING owner, acquired_at, expires_at, token"
                 ),
                 {
                     "c": channel,
@@ -897,10 +1018,11 @@ class PostgresStore:
                     "now_ts": now.timestamp(),
                 },
             ).fetchone()
-            return row is not None
+            return self._lease_row(channel, action, row)
 
-        # Re-acquiring a lease we may already hold is idempotent.
-        return self._run(acquire, retry=True, tx=False)
+        # Safe to repeat: if a lost COMMIT did give us the lease, the repeat finds it live and
+        # ours, and returns it with the same token.
+        return self._run(take, retry=True, tx=False)
 
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
         expires = self._clock() + timedelta(seconds=ttl_seconds)
@@ -928,20 +1050,7 @@ class PostgresStore:
 
     def lease_info(self, channel: str, action: str) -> Lease | None:
         def read(cur: PgCursor[Any]) -> Lease | None:
-            row = cur.execute(
-                self._q("SELECT owner, acquired_at, expires_at FROM {s}.leases")
-                + " WHERE channel = %s AND action = %s",
-                (channel, action),
-            ).fetchone()
-            if row is None:
-                return None
-            return Lease(
-                channel=channel,
-                action=action,
-                owner=row[0],
-                acquired_at=_dt(row[1]),
-                expires_at=_dt(row[2]),
-            )
+            return self._lease_fetch(cur, channel, action)
 
         lease = self._run(read, retry=True, tx=False)
         return lease if lease is not None and lease.live(self._clock()) else None
@@ -972,6 +1081,18 @@ class PostgresStore:
                 )
 
         self._run(write, retry=True, tx=False)
+
+    def kv_delete(self, channel: str, keys: Collection[str]) -> int:
+        wanted = sorted(set(keys))
+
+        def delete(cur: PgCursor[Any]) -> int:
+            cur.execute(
+                self._q("DELETE FROM {s}.kv WHERE channel = %s AND key = ANY(%s)"),
+                (channel, wanted),
+            )
+            return cur.rowcount
+
+        return self._run(delete, retry=False, tx=False) if wanted else 0
 
     # ------------------------------------------------------------------ channels
 
