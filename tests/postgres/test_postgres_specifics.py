@@ -213,3 +213,58 @@ def test_processes_never_hold_one_lease_or_claim_one_reference_twice(
     claimed = [int(n) for out in outputs if len(out) > 1 for n in out[1].split(",")]
     assert [0, 0, 0, 1] == sorted(wins)
     assert list(range(60)) == sorted(claimed)
+
+
+def test_a_version_1_schema_is_migrated_and_keeps_its_data(pg: tuple[str, str]) -> None:
+    from extensiv_connector.sync.store._pg_schema import PG_MIGRATIONS, quote_schema
+
+    url, schema = pg
+    with psycopg.connect(url) as conn:  # the schema as the first release wrote it
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {}.schema_version (version INTEGER PRIMARY KEY,"
+                " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            ).format(sql.Identifier(schema))
+        )
+        for statement in PG_MIGRATIONS[0].statements:
+            conn.execute(statement.replace("{s}", quote_schema(schema)))
+        conn.execute(
+            sql.SQL("INSERT INTO {}.schema_version VALUES (1, 'v1', 'x')").format(
+                sql.Identifier(schema)
+            )
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.ledger (channel, kind, reference, state, remote_id, created_at,"
+                " created_ts, updated_at) VALUES ('main', 'order', 'SO-1', 'pending', NULL,"
+                " '2024-01-01T00:00:00+00:00', 1704067200, '2024-01-01T00:00:00+00:00')"
+            ).format(sql.Identifier(schema))
+        )
+
+    with PostgresStore(url, schema=schema) as store:
+        entry = store.ledger_get("main", ORDER, "SO-1")
+        lease = store.take_lease("main", "push_orders", "w1", 60)
+
+        assert PG_SCHEMA_VERSION == store.schema_version
+        assert entry is not None
+        assert (LedgerState.PENDING, None) == (entry.state, entry.claim)  # an unowned claim
+        assert lease is not None
+        assert lease.token >= 1
+    assert list(range(1, PG_SCHEMA_VERSION + 1)) == _versions(url, schema)
+
+
+def test_fencing_tokens_grow_across_release_and_channel_deletion(pg: tuple[str, str]) -> None:
+    url, schema = pg
+    with PostgresStore(url, schema=schema) as store:
+        first = store.take_lease("main", "push_orders", "w1", 60)
+        again = store.take_lease("main", "push_orders", "w1", 60)  # a renewal keeps it
+        store.release_lease("main", "push_orders", "w1")
+        second = store.take_lease("main", "push_orders", "w2", 60)
+        store.delete_channel("main")
+        third = store.take_lease("main", "push_orders", "w1", 60)
+
+    tokens = [lease.token if lease else None for lease in (first, again, second, third)]
+    assert tokens[0] is not None
+    assert tokens[0] == tokens[1]
+    assert tokens[1] < tokens[2] < tokens[3]
