@@ -16,7 +16,11 @@ from extensiv_connector.config import ChannelConfig
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, MemoryStore, StateStore
 
+# Builders live in tests/factories.py; re-exported here for the tests that import them from
+# the integration conftest.
+from ..factories import SHIP_TO as SHIP_TO
 from ..factories import channel_config
+from ..factories import sales_order as sales_order
 
 
 def config_with(sb: Sandbox, **sections: Any) -> ChannelConfig:

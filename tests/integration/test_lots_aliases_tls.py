@@ -19,7 +19,8 @@ from extensiv_connector.models import (
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, MemoryStore, PushStatus
 
-from .conftest import ConnectorFactory, config_with, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, config_with
 
 JAN = datetime(2027, 1, 31)
 JUN = datetime(2027, 6, 30)
