@@ -30,8 +30,7 @@ from extensiv_connector.sync._push import CreateJob, PushEngine
 from extensiv_connector.sync._records import Lease, LedgerEntry, may_claim
 from extensiv_connector.testing.store_contract import T0, FakeClock
 
-from ..factories import sales_order
-from ..integration.conftest import config_with
+from ..integration.conftest import config_with, sales_order
 
 ORDER = LedgerKind.ORDER
 

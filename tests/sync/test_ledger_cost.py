@@ -11,8 +11,7 @@ from pathlib import Path
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, PushStatus, SQLiteStore
 
-from ..factories import sales_order
-from ..integration.conftest import config_with
+from ..integration.conftest import config_with, sales_order
 
 ORDERS = 40
 
