@@ -8,7 +8,6 @@ UTC without an offset and are returned timezone-aware. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ import cattrs
 
 from ..errors import WireFormatError
 from ..models import WebhookEvent, WebhookResource
-from ..wire import make_converter
+from ..wire import loads, make_converter
 from ._errors import WebhookPayloadError
 
 __all__ = [
@@ -43,16 +42,11 @@ def parse_event(
 ) -> WebhookEvent:
     """Parse one notification body; raise :class:`WebhookPayloadError` naming the bad JSON path."""
     document: Any = payload
-    if isinstance(payload, bytes | bytearray):
+    if isinstance(payload, bytes | bytearray | str):
         try:
-            document = bytes(payload).decode("utf-8")
-        except UnicodeDecodeError:
-            raise WebhookPayloadError("$", "body is not UTF-8 text") from None
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            raise WebhookPayloadError("$", "body is not JSON") from None
+            document = loads(payload)
+        except WireFormatError as exc:
+            raise WebhookPayloadError(exc.json_path, exc.message) from None
     if not isinstance(document, Mapping):
         raise WebhookPayloadError("$", "expected an event object")
     conv = converter if converter is not None else make_converter()
