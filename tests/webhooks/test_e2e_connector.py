@@ -313,9 +313,8 @@ def test_unsigned_and_altered_deliveries_are_refused_and_not_processed(loop: Loo
     ids=["not-json", "array", "no-event-type", "bad-time", "bad-data", "not-utf8"],
 )
 def test_signed_malformed_payload_is_refused_and_not_processed(loop: Loop, body: bytes) -> None:
-    response = requests.post(
-        loop.url, data=body, headers={"Signature": loop.sb.webhooks.sign(body)}, timeout=5
-    )
+    headers = {"Signature": loop.sb.webhooks.sign(body), "Content-Type": "application/json"}
+    response = requests.post(loop.url, data=body, headers=headers, timeout=5)
     loop.settle()
 
     assert 400 == response.status_code

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ..errors import ExtensivError, WireFormatError
 
-__all__ = ["WebhookKeyError", "WebhookPayloadError", "WebhookSignatureError"]
+__all__ = [
+    "WebhookContentTypeError",
+    "WebhookKeyError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+]
 
 
 class WebhookSignatureError(ExtensivError):
@@ -22,6 +27,10 @@ class WebhookSignatureError(ExtensivError):
 
 class WebhookKeyError(ExtensivError):
     """Extensiv's webhook public key could not be fetched or read (the request is not processed)."""
+
+
+class WebhookContentTypeError(ExtensivError):
+    """A signed webhook request is not declared as JSON (``Content-Type``); answered 415."""
 
 
 class WebhookPayloadError(WireFormatError):
