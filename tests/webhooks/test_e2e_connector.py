@@ -309,8 +309,23 @@ def test_unsigned_and_altered_deliveries_are_refused_and_not_processed(loop: Loo
         b'{"eventType": "OrderConfirm", "wmsEventId": 2, "eventDatetimeUtc": "yesterday"}',
         b'{"eventType": "OrderConfirm", "wmsEventId": 3, "data": "{not json"}',
         '{"eventType": "OrderConfirm", "wmsEventId": 4, "tags": "\u00e9"}'.encode("latin-1"),
+        b"[" * 1500 + b"]" * 1500,
+        b'{"eventType": "OrderConfirm", "wmsEventId": NaN}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 1e400}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 5, "data": {"OrderId": 1E+1000000}}',
     ],
-    ids=["not-json", "array", "no-event-type", "bad-time", "bad-data", "not-utf8"],
+    ids=[
+        "not-json",
+        "array",
+        "no-event-type",
+        "bad-time",
+        "bad-data",
+        "not-utf8",
+        "nested-1500",
+        "nan-id",
+        "1e400-id",
+        "huge-exponent",
+    ],
 )
 def test_signed_malformed_payload_is_refused_and_not_processed(loop: Loop, body: bytes) -> None:
     headers = {"Signature": loop.sb.webhooks.sign(body), "Content-Type": "application/json"}
@@ -319,6 +334,26 @@ def test_signed_malformed_payload_is_refused_and_not_processed(loop: Loop, body:
 
     assert 400 == response.status_code
     assert {"rejected_malformed": 1} == loop.receiver.stats()
+
+
+def test_genuine_delivery_with_a_wrong_content_type_is_refused_415_and_not_processed(
+    loop: Loop,
+) -> None:
+    (order_id,) = loop.push(sales_order("SO-203"))
+    loop.settle()
+    loop.sb.webhooks.hold()
+    loop.sb.warehouse.ship_order(order_id)
+    genuine = loop.sb.webhooks.payloads[loop.event_id("OrderConfirm")]
+    headers = {"Signature": loop.sb.webhooks.sign(genuine), "Content-Type": "text/plain"}
+
+    response = requests.post(loop.url, data=genuine, headers=headers, timeout=5)
+    loop.settle()
+
+    assert (415, [], 1) == (
+        response.status_code,
+        loop.shipments,
+        loop.receiver.stats()["rejected_media_type"],
+    )
 
 
 def test_wrong_path_token_is_not_found(loop: Loop) -> None:
