@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from extensiv_connector.webhooks import WebhookContentTypeError, WebhookReceiver
+from extensiv_connector.webhooks import WebhookContentTypeError, WebhookReceiver, parse_event
+from extensiv_connector.webhooks._events import order_id_of, receiver_id_of
 
 from ._support import CAPTURED_ORDER_EVENT, FakeConnector, Signer
 
@@ -192,3 +193,15 @@ def test_fuzzed_requests_are_answered_2xx_or_4xx_only(
 
     assert response.status_code < 500, response.get_data()
     assert receiver.join(5)
+
+
+def test_ids_too_long_to_be_ids_are_ignored_instead_of_crashing_the_worker() -> None:
+    document = {
+        "eventType": "OrderConfirm",
+        "wmsEventId": 1,
+        "data": {"OrderId": "9" * 5000, "ReceiverId": 2**70},
+        "resource": {"href": "/orders/" + "9" * 5000},
+    }
+    event = parse_event(json.dumps(document).encode())
+
+    assert (None, None) == (order_id_of(event), receiver_id_of(event))

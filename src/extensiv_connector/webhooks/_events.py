@@ -84,20 +84,25 @@ def find_key(mapping: Any, *path: str) -> Any:
     return current
 
 
+_MAX_ID = 2**63
+
+
 def _as_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value > 0:
+    if isinstance(value, int) and 0 < value < _MAX_ID:
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value) and int(value) > 0:
-        return int(value)
+    # ASCII digits, bounded: int() of 5,000 digits raises, and no id is over 64 bits
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,19}\s*", value):
+        number = int(value)
+        return number if 0 < number < _MAX_ID else None
     return None
 
 
 def _href_id(resource: WebhookResource | None, pattern: str) -> int | None:
     if resource is None or not resource.href:
         return None
-    match = re.search(rf"(?:^|/){pattern}/(\d+)(?:[/?#]|$)", resource.href, re.IGNORECASE)
+    match = re.search(rf"(?:^|/){pattern}/([0-9]+)(?:[/?#]|$)", resource.href, re.IGNORECASE)
     return _as_id(match.group(1)) if match else None
 
 
