@@ -53,7 +53,7 @@ _MAX_SECONDS = 86_400.0  # timeouts, backoff, Retry-After cap: one day
 _MAX_LEASE_SECONDS = 7 * 86_400
 _MAX_OVERLAP_MINUTES = 366 * 24 * 60
 _MAX_BODY_BYTES = 1 << 30
-_MAX_ID = 2**31 - 1
+_MAX_ID = 2**63 - 1  # the API does not document the id width: 64 bits, like any loaded int
 _MIN_YEAR, _MAX_YEAR = 1900, 9000
 
 #: Environment variables a saved config refers to when a secret was given inline.
@@ -170,7 +170,7 @@ class Credentials:
             raise ConfigError("credentials.customer_id", "must be a positive integer")
         if self.facility_id <= 0:
             raise ConfigError("credentials.facility_id", "must be a positive integer")
-        for name in ("customer_id", "facility_id"):  # the API's ids are 32-bit
+        for name in ("customer_id", "facility_id"):
             _check_range(f"credentials.{name}", getattr(self, name), 1, _MAX_ID)
 
     @property
