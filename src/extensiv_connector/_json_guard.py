@@ -6,9 +6,10 @@ raises ``RecursionError``, ``NaN``/``Infinity`` parse and later break ``int()``,
 parses but cannot be encoded again (SQLite, logs). :func:`parse` refuses all of these up front,
 each as a :class:`~extensiv_connector.errors.WireFormatError` naming the JSON path.
 
-The success path stays close to plain ``json.loads``: the depth pre-scan only runs when the
-text has more brackets than the limit, the surrogate check only when it has ``\\u`` escapes,
-and the number hooks only see numbers. Paths are found only once a document is refused.
+The success path adds two ``bytes.translate`` pre-scans to the C parser (about 1 ms per
+155 kB page, ``bench/json_guard.py``): the depth scan only when the text has more brackets than
+the limit, the integer hook only when it has a long run of digits, the surrogate check only when
+it has ``\\u`` escapes. Paths are found only once a document is refused.
 """
 
 from __future__ import annotations

@@ -205,3 +205,36 @@ def test_valid_webhook_event_still_parses() -> None:
 
     assert (187450321, "OrderUpdate") == (event.wms_event_id, event.event_type)
     assert isinstance(event, WebhookEvent)
+
+
+tricky_text = st.text(alphabet='[]{}"\\ab\u00e9', max_size=8)
+
+
+@st.composite
+def nested(draw: st.DrawFn) -> tuple[Any, int]:
+    """A document of known depth: lists and objects, with strings full of brackets and escapes."""
+    depth = draw(st.integers(1, 130))
+    document: Any = draw(tricky_text)
+    for _ in range(depth):
+        sibling = draw(tricky_text)
+        if draw(st.booleans()):
+            document = [sibling, document] if draw(st.booleans()) else [document]
+        else:
+            document = {sibling: document, "s": sibling}
+    return document, depth
+
+
+@given(nested())
+def test_nesting_is_refused_exactly_beyond_the_limit_whatever_the_strings_hold(
+    case: tuple[Any, int],
+) -> None:
+    document, depth = case
+    text = json.dumps(document, ensure_ascii=False)
+
+    try:
+        wire.loads(text)
+        refused = False
+    except WireFormatError as exc:
+        refused = "nested deeper than 64 levels" == exc.message
+
+    assert (depth > 64) == refused
