@@ -500,3 +500,48 @@ def test_channel_with_webhooks_disabled_gets_no_receiver() -> None:
             connector.webhook_receiver()
 
     assert "webhooks.enabled" == raised.value.path
+
+
+def test_concurrent_genuine_and_hostile_deliveries_each_genuine_shipment_arrives_once(
+    loop: Loop,
+) -> None:
+    ids = loop.push(*(sales_order(f"SO-3{i:02d}") for i in range(4)))
+    loop.settle()
+    loop.sb.webhooks.hold()
+    for order_id in ids:
+        loop.sb.warehouse.ship_order(order_id)
+    genuine = [
+        loop.sb.webhooks.payloads[e["wmsEventId"]]
+        for e in loop.sb.webhooks.events
+        if e["eventType"] == "OrderConfirm"
+    ]
+    hostile = [
+        b"[" * 1500 + b"]" * 1500,
+        b'{"eventType": "OrderConfirm", "wmsEventId": NaN}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 1E+1000000}',
+    ]
+    # well-formed, so acknowledged; its id is no id, which must not crash the worker
+    unresolvable = b'{"eventType": "OrderConfirm", "wmsEventId": 9, "data": {"OrderId": "'
+    unresolvable += b"9" * 5000 + b'"}}'
+    # every genuine payload twice (Extensiv redelivers), every other one three times
+    bodies = [*(genuine * 2), *(hostile * 3), *([unresolvable] * 3)]
+    answers: dict[bytes, list[int]] = {body: [] for body in bodies}
+    lock = threading.Lock()
+
+    def deliver(body: bytes) -> None:
+        headers = {"Signature": loop.sb.webhooks.sign(body), "Content-Type": "application/json"}
+        status = requests.post(loop.url, data=body, headers=headers, timeout=10).status_code
+        with lock:
+            answers[body].append(status)
+
+    threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    loop.settle()
+
+    assert {body: [200, 200] for body in genuine} == {body: answers[body] for body in genuine}
+    assert {body: [400, 400, 400] for body in hostile} == {body: answers[body] for body in hostile}
+    assert [200, 200, 200] == answers[unresolvable]
+    assert (sorted(ids), []) == (sorted(s.order_id for s in loop.shipments), loop.failures)
