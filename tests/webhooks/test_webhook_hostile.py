@@ -4,6 +4,7 @@ fuzz run over signed bodies and headers that may only produce 2xx/4xx answers.""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,7 @@ content_types = st.one_of(
 
 
 @settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),  # raise it for a long local hunt
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
