@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from werkzeug.test import Client
 
 from extensiv_connector.webhooks import WebhookContentTypeError, WebhookReceiver, parse_event
 from extensiv_connector.webhooks._events import order_id_of, receiver_id_of
 
-from ._support import CAPTURED_ORDER_EVENT, FakeConnector, Signer
+from ._support import CAPTURED_ORDER_EVENT, FakeConnector, Signer, make_event
 
 FIXTURES = Path(__file__).parents[1] / "foundation" / "fixtures"
 VALID = json.dumps(CAPTURED_ORDER_EVENT).encode()
@@ -206,3 +207,72 @@ def test_ids_too_long_to_be_ids_are_ignored_instead_of_crashing_the_worker() -> 
     event = parse_event(json.dumps(document).encode())
 
     assert (None, None) == (order_id_of(event), receiver_id_of(event))
+
+
+# -- stateful -------------------------------------------------------------------------------
+
+
+class ReceiverMachine(RuleBasedStateMachine):
+    """Genuine events, redeliveries, hostile bodies and wrong content types, interleaved: every
+    answer is 2xx/4xx, and exactly the genuine events pull their order, once each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signer = _SIGNER
+        self.connector = FakeConnector()
+        self.receiver = WebhookReceiver(
+            self.connector, fetch_key=lambda url: _SIGNER.key_document()
+        )
+        self.client = Client(self.receiver)
+        self.sent: list[bytes] = []
+        self.expected: list[tuple[str, tuple[Any, ...]]] = []
+
+    def post(self, body: bytes, content_type: str | None = "application/json") -> int:
+        status: int = post(self.client, self.signer, body, content_type).status_code
+        return status
+
+    @rule()
+    def genuine(self) -> None:
+        order_id = len(self.sent) + 1
+        body = json.dumps(
+            make_event("OrderConfirm", 7_000_000_000 + order_id, data={"OrderId": order_id})
+        ).encode()
+        assert 200 == self.post(body)
+        self.sent.append(body)
+        self.expected.append(("receive_shipments", (order_id,)))
+
+    @precondition(lambda self: self.sent)
+    @rule(data=st.data())
+    def redeliver(self, data: st.DataObject) -> None:
+        assert 200 == self.post(data.draw(st.sampled_from(self.sent)))
+
+    @rule(body=bodies())
+    def hostile_or_broken(self, body: bytes) -> None:
+        status = self.post(body)
+        assert status == 200 or 400 <= status < 500
+
+    @rule(content_type=st.sampled_from([None, "text/plain", "application/xml"]))
+    def wrong_content_type(self, content_type: str | None) -> None:
+        order_id = 10_000 + len(self.sent)
+        body = json.dumps(make_event("OrderConfirm", order_id, data={"OrderId": order_id}))
+        assert 415 == self.post(body.encode(), content_type)
+
+    @invariant()
+    def only_genuine_events_pull_their_order_once(self) -> None:
+        assert self.receiver.join(5)
+        pulled = [call for call in self.connector.calls if call[1] and call[1][0] < 10_000]
+        genuine = [call for call in pulled if call in self.expected]
+        assert self.expected == genuine
+
+    def teardown(self) -> None:
+        self.receiver.close()
+
+
+_SIGNER = Signer()
+ReceiverMachine.TestCase.settings = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_receiver_machine = ReceiverMachine.TestCase
