@@ -134,6 +134,7 @@ def test_a_config_file_nested_too_deeply_is_a_config_error(tmp_path: Path) -> No
 
 def test_a_non_string_key_is_reported_not_crashed_on() -> None:
     with pytest.raises(ConfigError) as caught:
+        # a non-string key on purpose: from_dict is typed for str keys, hosts pass what they have
         ChannelConfig.from_dict({1: {}, "credentials": {}}, environ={})  # type: ignore[dict-item]
 
     assert "1" == caught.value.path
