@@ -90,7 +90,7 @@ def _field(text: str, name: str, low: int, high: int, where: str) -> frozenset[i
     for part in text.split(","):
         match = re.fullmatch(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?", part)
         if match is None:
-            raise ConfigError(where, f"cron {name} field {text!r}: cannot read {part!r}")
+            raise ConfigError(where, f"cron {name} field {text[:20]!r}: cannot read {part[:20]!r}")
         star, first, last, step = match.groups()
         start, stop = (low, high) if star == "*" else (int(first), int(last or first))
         if last is None and star != "*" and step is not None:
@@ -98,7 +98,7 @@ def _field(text: str, name: str, low: int, high: int, where: str) -> frozenset[i
         stride = int(step) if step else 1
         if not (low <= start <= stop <= high) or stride < 1:
             raise ConfigError(
-                where, f"cron {name} field {text!r}: {part!r} is outside {low}-{high}"
+                where, f"cron {name} field {text[:20]!r}: {part[:20]!r} is outside {low}-{high}"
             )
         values.update(range(start, stop + 1, stride))
     return frozenset(values)
@@ -107,17 +107,18 @@ def _field(text: str, name: str, low: int, high: int, where: str) -> frozenset[i
 def parse_schedule(text: str, where: str = "sync.schedule") -> Schedule:
     """Read one schedule; ``ConfigError`` at ``where`` if it is neither form."""
     spec = text.strip() if isinstance(text, str) else ""
+    shown = spec[:40]  # hostile or long input is never echoed whole
     interval = _INTERVAL.fullmatch(spec)
     if interval is not None:
         seconds = int(interval.group(1)) * _UNITS[interval.group(2).lower()]
         if seconds < 1:
-            raise ConfigError(where, f"interval {text!r} must be at least 1 second")
+            raise ConfigError(where, f"interval {shown!r} must be at least 1 second")
         return IntervalSchedule(seconds)
     parts = spec.split()
     if len(parts) != len(_FIELDS):
         raise ConfigError(
             where,
-            f"expected 'every N[s|m|h|d]' or a 5-field cron expression, got {text!r}",
+            f"expected 'every N[s|m|h|d]' or a 5-field cron expression, got {shown!r}",
         )
     sets = [_field(p, n, lo, hi, where) for p, (n, lo, hi) in zip(parts, _FIELDS, strict=True)]
     weekdays = frozenset(d % 7 for d in sets[4])
@@ -134,5 +135,5 @@ def parse_schedule(text: str, where: str = "sync.schedule") -> Schedule:
     try:
         schedule.next_due(datetime(2000, 1, 1, tzinfo=timezone.utc))
     except ConfigError as exc:
-        raise ConfigError(where, f"{text!r} is never due") from exc
+        raise ConfigError(where, f"{shown!r} is never due") from exc
     return schedule

@@ -29,6 +29,7 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
     │   └── LeaseLostError          a lease this worker held expired and was taken over
     ├── WebhookSignatureError       a webhook request is unsigned or its signature does not verify
     ├── WebhookKeyError             Extensiv's webhook public key could not be fetched or read
+    ├── WebhookContentTypeError     a signed webhook request is not declared as JSON (answered 415)
     ├── WebhookOverloadedError      the webhook queue is full (answered 503; Extensiv retries)
     ├── SandboxError                the sandbox cannot do what a test asked (also a ValueError)
     │   └── RqlError                the sandbox cannot parse an RQL query (sandbox/_rql.py)
@@ -77,6 +78,7 @@ __all__ = [
     "UnitConversionError",
     "ValidationError",
     "Violation",
+    "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
     "WebhookPayloadError",
@@ -313,6 +315,10 @@ class WebhookSignatureError(ExtensivError):
 
 class WebhookKeyError(ExtensivError):
     """Extensiv's webhook public key could not be fetched or read (the request is not processed)."""
+
+
+class WebhookContentTypeError(ExtensivError):
+    """A signed webhook request is not declared as JSON (``Content-Type``); answered 415."""
 
 
 class WebhookPayloadError(WireFormatError):

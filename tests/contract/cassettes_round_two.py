@@ -1,4 +1,4 @@
-"""Cassettes for ``test_contract_round_two.py``, from the documented shapes (reference §3.2–3.12):
+"""Cassettes for ``test_contract_round_two.py``, from the documented shapes:
 ``/inventory`` rows and ``/orders/summaries`` under the bare ``item`` key, stock for an order
 under ``summaries``, typed error bodies, 204 operators. Written by ``make_cassettes.main``."""
 

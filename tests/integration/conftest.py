@@ -24,8 +24,10 @@ from ..factories import sales_order as sales_order
 
 
 def config_with(sb: Sandbox, **sections: Any) -> ChannelConfig:
-    """``sb``'s connection plus extra TOML-like sections, through ``ChannelConfig.from_dict``."""
-    return channel_config(sb.connection_info(), **sections)
+    """``sb``'s connection (or ``credentials=``) plus extra TOML-like sections, through
+    ``ChannelConfig.from_dict``."""
+    credentials = sections.pop("credentials", None) or sb.connection_info()
+    return channel_config(credentials, **sections)
 
 
 @pytest.fixture

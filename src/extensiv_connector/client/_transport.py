@@ -95,8 +95,9 @@ class ApiResponse:
             return None
         try:
             return wire.loads(self.text)
-        except ValueError as exc:
-            raise WireFormatError("$", f"{self.method} {self.path}: body is not JSON") from exc
+        except WireFormatError as exc:
+            where = f"{self.method} {self.path}: " if self.method or self.path else ""
+            raise WireFormatError(exc.json_path, f"{where}{exc.message}") from None
 
 
 def _classify(exc: requests.RequestException) -> tuple[Failure, type[TransportError]]:

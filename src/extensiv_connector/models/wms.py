@@ -322,6 +322,8 @@ class StockDetail:
 
 @attrs.frozen(kw_only=True)
 class LocationNameKey:
+    """A location's natural key: its facility and name."""
+
     facility_identifier: FacilityIdentifier | None = None
     name: str | None = None
 
@@ -364,6 +366,8 @@ class InventoryRecord:
 
 @attrs.frozen(kw_only=True)
 class LocationItemTrait:
+    """What one location holds of one item: lot, serial, expiry and quantity on hand."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qualifier: str | None = None
     lot_number: str | None = None
@@ -405,6 +409,8 @@ class OrderSummary:
 
 @attrs.frozen(kw_only=True)
 class ReceiverDigestItem:
+    """One line of a receiver digest: expected primary quantity, available and on hold."""
+
     receive_item_id: int | None = None
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     orig_qty_primary: Decimal | None = optional_decimal()
@@ -431,6 +437,8 @@ class ReceiverDigest:
 
 @attrs.frozen(kw_only=True)
 class ItemAliasDetail:
+    """One component of a warehouse item alias: the item and how many of it the alias stands for."""
+
     item_identifier: ItemIdentifier = attrs.field(factory=ItemIdentifier)
     qty: Decimal | None = optional_decimal()
     extra: dict[str, Any] = extra_field()

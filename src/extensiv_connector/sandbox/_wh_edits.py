@@ -12,6 +12,8 @@ from ._wh_core import WarehouseCore
 from ._wh_model import EACH, Doc, Notification, _Record, copy_doc, dec, line_doc
 
 # Header keys a PUT may not change: the server owns them.
+__all__ = ["Edits"]
+
 _SERVER_KEYS = ("readOnly", "_links", "_embedded", "customerIdentifier", "facilityIdentifier")
 
 

@@ -12,6 +12,8 @@ from . import _errors as err
 from ._wh_core import WarehouseCore
 from ._wh_model import Doc, Notification, copy_doc
 
+__all__ = ["Views"]
+
 
 class Views(WarehouseCore):
     """Documents computed from the state on each request (callers hold :attr:`lock`)."""

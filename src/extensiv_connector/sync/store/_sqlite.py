@@ -325,8 +325,8 @@ class SQLiteStore:
             state=LedgerState(row[3]),
             remote_id=row[4],
             fingerprint=row[5],
-            sent_lines={k: Decimal(v) for k, v in json.loads(row[6]).items()},
-            reasons=tuple(json.loads(row[7])),
+            sent_lines={k: Decimal(v) for k, v in loads(row[6]).items()},
+            reasons=tuple(loads(row[7])),
             attempts=row[8],
             host_key=row[9],
             created_at=_dt(row[10]),
@@ -613,7 +613,7 @@ class SQLiteStore:
             channel=channel,
             action=action,
             watermark=_opt_dt(row[0]),
-            seen={k: _dt(v) for k, v in json.loads(row[1]).items()},
+            seen={k: _dt(v) for k, v in loads(row[1]).items()},
             updated_at=_opt_dt(row[2]),
         )
 
@@ -765,8 +765,8 @@ class SQLiteStore:
                 status=RunStatus(r[6]) if r[6] else None,
                 level=LogLevel(r[7]) if r[7] else None,
                 message=r[8],
-                counts=json.loads(r[9]),
-                errors=tuple(json.loads(r[10])),
+                counts=loads(r[9]),
+                errors=tuple(loads(r[10])),
                 references=tuple(refs.get(r[0], ())),
             )
             for r in rows
