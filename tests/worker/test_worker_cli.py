@@ -154,3 +154,15 @@ def test_sigterm_stops_the_worker_cleanly_and_releases_its_leases(
         assert store.lease_info("cli-term", "worker:import_products") is None
         assert store.lease_info("cli-term", "import_products") is None
         assert {"success"} == {e.status.value for e in store.journal_query("cli-term") if e.status}
+
+
+def test_configs_naming_different_stores_need_an_explicit_state(
+    tmp_path: Path, extensiv_sandbox: Sandbox, capsys: pytest.CaptureFixture[str], secret: None
+) -> None:
+    a = _toml(tmp_path, extensiv_sandbox, "cli-x", 'import_products = "every 1m"')
+    b = _toml(tmp_path, extensiv_sandbox, "cli-y", 'import_products = "every 1m"')
+
+    code = cli.main(["worker", "--once", "--config", str(a), "--config", str(b)])
+
+    assert 2 == code
+    assert "sync.state_url: the channels name different state stores" in capsys.readouterr().err
