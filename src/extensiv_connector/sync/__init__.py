@@ -4,6 +4,7 @@ from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
 from ._journal import ActionSummary, Journal, RunRecorder
+from ._pull import ProgressCallback
 from ._records import (
     DEFAULT_RETRY_STATES,
     BackorderEntry,
@@ -35,6 +36,7 @@ from ._results import (
     PushStatus,
 )
 from ._scope import targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind
 from .store import (
     LeaseHandle,
     MemoryStore,
@@ -54,8 +56,11 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Connector",
+    "ConnectorEvent",
     "Cursor",
     "EntryKind",
+    "EventHook",
+    "EventKind",
     "InventorySyncResult",
     "Journal",
     "JournalEntry",
@@ -72,6 +77,7 @@ __all__ = [
     "MemoryStore",
     "ProductOutcome",
     "ProductResult",
+    "ProgressCallback",
     "PullResult",
     "PushOutcome",
     "PushResult",

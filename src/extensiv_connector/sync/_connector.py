@@ -30,11 +30,12 @@ from ..models import (
     Shipment,
     ShipmentStatus,
 )
+from ._errors import LeaseHeldError
 from ._inventory import available_to_promise, level_changes
 from ._items import merge_item
 from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
-from ._pull import PullSpec, run_pull, state_key
+from ._pull import ProgressCallback, PullSpec, run_pull, state_key
 from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, available_by_sku
 from ._records import BackorderEntry, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
@@ -48,6 +49,7 @@ from ._results import (
     PushResult,
 )
 from ._scope import action_scope, targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind, emit
 from .store import SQLiteStore, StateStore
 
 if TYPE_CHECKING:
@@ -101,7 +103,9 @@ class Connector:
     ``store`` defaults to SQLite at ``config.sync.state_path``; ``client`` defaults to
     ``ExtensivClient.from_config(config)``. What the connector creates it also closes.
     Every action holds a lease (``LeaseHeldError`` if another process runs the same action of
-    the same channel) and writes one journal run.
+    the same channel) and writes one journal run. ``on_event`` receives a
+    :class:`ConnectorEvent` for each action start and finish, acknowledged batch and lease
+    refusal (for metrics; see docs/connector.md).
     """
 
     def __init__(
@@ -112,8 +116,10 @@ class Connector:
         *,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        on_event: EventHook | None = None,
     ) -> None:
         self.config = config
+        self.on_event = on_event
         self.channel = config.channel
         self._owns_store = store is None
         self._owns_client = client is None
@@ -151,15 +157,40 @@ class Connector:
     def _run(self, action: str, *, targeted: bool = False) -> Iterator[_Run]:
         started, t0 = self._clock(), time.perf_counter()
         lease = targeted_lease_name(action) if targeted else action
-        with action_scope(
-            self.store,
-            self.journal,
-            self.channel,
+        recorder: RunRecorder | None = None
+        try:
+            with action_scope(
+                self.store,
+                self.journal,
+                self.channel,
+                action,
+                lease_seconds=self.config.sync.lease_seconds,
+                lease=lease,
+            ) as recorder:
+                self._emit(EventKind.ACTION_STARTED, action)
+                yield _Run(recorder, action, started, t0)
+        except LeaseHeldError as exc:
+            if recorder is None:  # refused at the door, not raised by the action itself
+                self._emit(EventKind.LEASE_HELD, action, detail=str(exc))
+            raise
+        finally:
+            if recorder is not None:  # the journal run is finished: report what it says
+                self._finished(recorder, action, t0)
+
+    def _finished(self, recorder: RunRecorder, action: str, t0: float) -> None:
+        status = recorder.entry.status
+        self._emit(
+            EventKind.ACTION_FINISHED,
             action,
-            lease_seconds=self.config.sync.lease_seconds,
-            lease=lease,
-        ) as recorder:
-            yield _Run(recorder, action, started, t0)
+            duration_seconds=time.perf_counter() - t0,
+            status=status.value if status is not None else "",
+            counts=dict(recorder.counts),
+        )
+
+    def _emit(self, kind: str, action: str, **fields: Any) -> None:
+        if self.on_event is not None:
+            event = ConnectorEvent(kind=kind, channel=self.channel, action=action, **fields)
+            emit(self.on_event, event)
 
     # ------------------------------------------------------------------ orders
 
@@ -180,13 +211,18 @@ class Connector:
         self,
         order_ids: Sequence[int] | None = None,
         handler: Callable[[Shipment], None] | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Shipment]:
         """Closed warehouse orders pushed by this channel, as host shipments.
 
         Incremental on ``lastModifiedDate`` with an overlap window; each shipment reaches
         ``handler`` before the cursor moves past it (at least once, with a stable
-        ``dedupe_key``). ``order_ids`` pulls just those orders (webhooks) without moving the
-        cursor.
+        ``dedupe_key``). Without a handler the result's records are unacknowledged until
+        ``result.ack()``. ``order_ids`` pulls just those orders (webhooks) without moving the
+        cursor. ``on_progress(done, total)`` is called as records are examined;
+        ``keep_records=False`` (with a handler) keeps them out of the result, for long pulls.
         """
         closed: Expr = (field("readOnly.isClosed") == True) & self._customer()  # noqa: E712 - RQL, not a Python comparison
 
@@ -209,7 +245,7 @@ class Connector:
                 "shipment", o.order_id, o.read_only.last_modified_date if o.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(order_ids, by_id))
+        return self._pull(spec, handler, _fetch_each(order_ids, by_id), on_progress, keep_records)
 
     def _shipment(self, order: Order) -> Shipment | None:
         read_only = order.read_only
@@ -239,8 +275,12 @@ class Connector:
         self,
         receiver_ids: Sequence[int] | None = None,
         handler: Callable[[Receipt], None] | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Receipt]:
-        """Closed receivers sent by this channel, with received versus expected quantities."""
+        """Closed receivers sent by this channel, with received versus expected quantities
+        (delivery, acknowledgement and progress as for :meth:`receive_shipments`)."""
         closed: Expr = (field("readOnly.status") == 1) & self._customer()
 
         def source(since: datetime) -> Iterator[Receiver]:
@@ -262,7 +302,9 @@ class Connector:
                 "receipt", r.receiver_id, r.read_only.last_modified_date if r.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(receiver_ids, by_id))
+        return self._pull(
+            spec, handler, _fetch_each(receiver_ids, by_id), on_progress, keep_records
+        )
 
     def _receipt(self, receiver: Receiver) -> Receipt | None:
         if receiver.read_only is None or receiver.read_only.status != 1:
@@ -283,18 +325,22 @@ class Connector:
         handler: Callable[[InventoryLevel], None] | None = None,
         *,
         release_backorders: bool = True,
+        on_progress: ProgressCallback | None = None,
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
-        when covered) unless ``release_backorders`` is false."""
+        when covered) unless ``release_backorders`` is false. Levels keep no cursor, so
+        ``ack()`` on the result does nothing; ``on_progress(done, total)`` counts levels."""
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
             translation = translate.stock_summaries_to_inventory(
                 self.client.inventory.stock_summaries(), self.config
             )
             wanted = set(skus) if skus is not None else None
             levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
-            for level in levels:
+            for done, level in enumerate(levels, 1):
                 if handler is not None:
                     handler(level)
+                if on_progress is not None:
+                    on_progress(done, len(levels))
             for violation in translation.violations:
                 run.recorder.error(str(violation))
             run.recorder.count("received", len(levels))
@@ -373,8 +419,12 @@ class Connector:
         self,
         skus: Sequence[str] | None = None,
         handler: Callable[[Product], None] | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Product]:
-        """Warehouse items as host products, incrementally (or just ``skus``)."""
+        """Warehouse items as host products, incrementally (or just ``skus``); delivery,
+        acknowledgement and progress as for :meth:`receive_shipments`."""
 
         def source(since: datetime) -> Iterator[Item]:
             return self.client.items.list(
@@ -394,7 +444,7 @@ class Connector:
                 "item", i.item_id, i.read_only.last_modified_date if i.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(skus, by_sku))
+        return self._pull(spec, handler, _fetch_each(skus, by_sku), on_progress, keep_records)
 
     def export_products(self, products: Iterable[Product]) -> ProductResult:
         """Create the products the warehouse lacks and update the ones that differ."""
@@ -583,6 +633,8 @@ class Connector:
         spec: PullSpec[Any],
         handler: Callable[[Any], None] | None,
         targeted: Iterator[Any] | None,
+        on_progress: ProgressCallback | None,
+        keep_records: bool,
     ) -> PullResult[Any]:
         with self._run(spec.action, targeted=targeted is not None) as run:
             pulled = run_pull(
@@ -594,11 +646,25 @@ class Connector:
                 run=run.recorder,
                 handler=handler,
                 targeted=targeted,
+                on_progress=on_progress,
+                keep_records=keep_records,
             )
+        delivery = pulled.delivery
+
+        def acknowledge() -> int:
+            written = delivery.ack()
+            if written:
+                self._emit(EventKind.RECORDS_ACKNOWLEDGED, spec.action, value=written)
+            return written
+
+        if handler is not None and delivery.acknowledged:
+            self._emit(EventKind.RECORDS_ACKNOWLEDGED, spec.action, value=delivery.acknowledged)
         return PullResult(
             records=pulled.records,
             skipped=pulled.skipped,
             rejected=pulled.rejected,
+            received=pulled.received,
+            acknowledge=acknowledge,
             **run.common(),
         )
 

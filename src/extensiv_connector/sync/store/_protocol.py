@@ -6,8 +6,8 @@ running :class:`extensiv_connector.testing.store_contract.StoreContract` against
 Rules every implementation follows (the contract tests check them):
 
 * every method is atomic; ``ledger_begin``, ``ledger_update``, ``backorder_put``,
-  ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and the lease methods
-  are read-modify-write and must be serialised against concurrent callers (threads and, for
+  ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and
+  the lease methods are read-modify-write and must be serialised against concurrent callers (threads and, for
   shared backends, processes);
 * timestamps written by the store come from its injectable clock;
 * records returned are immutable snapshots (frozen attrs);
