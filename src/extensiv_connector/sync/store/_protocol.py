@@ -7,8 +7,8 @@ Rules every implementation follows (the contract tests check them):
 
 * every method is atomic; ``ledger_begin``, ``ledger_update``, ``backorder_put``,
   ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and
-  the lease methods are read-modify-write and must be serialised against concurrent callers (threads and, for
-  shared backends, processes);
+  the lease methods are read-modify-write and must be serialised against concurrent callers
+  (threads and, for shared backends, processes);
 * timestamps written by the store come from its injectable clock;
 * records returned are immutable snapshots (frozen attrs);
 * a channel's state never leaks into another channel, and ``delete_channel`` removes all of it.
