@@ -4,6 +4,7 @@ from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
 from ._journal import ActionSummary, Journal, RunRecorder
+from ._plan import PlannedPush
 from ._pull import ProgressCallback
 from ._records import (
     DEFAULT_RETRY_STATES,
@@ -75,6 +76,7 @@ __all__ = [
     "LevelChange",
     "LogLevel",
     "MemoryStore",
+    "PlannedPush",
     "ProductOutcome",
     "ProductResult",
     "ProgressCallback",

@@ -35,6 +35,7 @@ from ._inventory import available_to_promise, level_changes
 from ._items import merge_item
 from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
+from ._plan import PlannedPush, plan_orders, plan_receipts
 from ._pull import ProgressCallback, PullSpec, run_pull, state_key
 from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, available_by_sku
 from ._records import BackorderEntry, LedgerEntry, LedgerKind, LedgerState
@@ -207,6 +208,19 @@ class Connector:
             outcomes = self._orders.push(list(orders), include_backorders, run.recorder)
         return PushResult(outcomes=tuple(outcomes), **run.common())
 
+    def plan_orders(
+        self, orders: Iterable[SalesOrder], *, include_backorders: bool = True
+    ) -> list[PlannedPush]:
+        """Dry run of :meth:`push_orders`: each order's decision and the exact payload that
+        would be sent. Nothing is sent, recorded or journaled; no lease is taken."""
+        return plan_orders(
+            list(orders),
+            config=self.config,
+            store=self.store,
+            client=self.client,
+            include_backorders=include_backorders,
+        )
+
     def receive_shipments(
         self,
         order_ids: Sequence[int] | None = None,
@@ -270,6 +284,10 @@ class Connector:
         with self._run("send_receipts") as run:
             outcomes = self._receipts.push(list(receipts), run.recorder)
         return PushResult(outcomes=tuple(outcomes), **run.common())
+
+    def plan_receipts(self, receipts: Iterable[Receipt]) -> list[PlannedPush]:
+        """Dry run of :meth:`send_receipts` (payloads, nothing sent or recorded)."""
+        return plan_receipts(list(receipts), config=self.config, store=self.store)
 
     def receive_receipts(
         self,
