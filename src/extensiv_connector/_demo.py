@@ -15,10 +15,10 @@ from typing import TextIO
 
 import attrs
 
+from ._cli_io import Progress
 from .backorder import BackorderMode, BackorderPolicy
 from .config import ChannelConfig
 from .models import Address, OrderLine, Product, Receipt, ReceiptLine, SalesOrder, Shipment
-from ._cli_io import Progress
 from .sandbox import Sandbox
 from .sync import (
     Connector,

@@ -217,7 +217,8 @@ class ChannelConfig:
             data = _toml.loads(text)
         except ValueError as exc:
             raise ConfigError("", f"{path}: not valid TOML: {exc}") from exc
-        return cls.from_dict(data, environ=environ)
+        config = cls.from_dict(data, environ=environ)
+        return _state_beside(config, Path(path).resolve().parent)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (non-default settings only) that ``from_dict`` reads back equal.
@@ -233,6 +234,15 @@ class ChannelConfig:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _state_beside(config: ChannelConfig, folder: Path) -> ChannelConfig:
+    """A relative ``sync.state_path`` means "next to the config file", whatever the working
+    directory (cron from ``$HOME``, ``journal`` from elsewhere) - not a fresh empty file."""
+    state = config.sync.state_path
+    if state == ":memory:" or Path(state).is_absolute():
+        return config
+    return attrs.evolve(config, sync=attrs.evolve(config.sync, state_path=str(folder / state)))
 
 
 def _with_secret_references(config: ChannelConfig) -> ChannelConfig:
