@@ -75,7 +75,7 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
     """Options accepted before or after the subcommand (``--json sync ...`` or
     ``sync ... --json``); only the top-level copy sets defaults."""
     default = (lambda value: value) if defaults else (lambda value: argparse.SUPPRESS)
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument(
         "--json",
         action="store_true",
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="extensiv-connector",
         description="Use the Extensiv 3PL Warehouse Manager as a fulfillment channel.",
         parents=[_common_options(defaults=True)],
+        allow_abbrev=False,  # `journal --log` must not read as an abbreviated --log-level
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=command.help,
             description=command.help,
             add_help=command.add_help,
+            allow_abbrev=False,
             parents=[] if not command.add_help else [_common_options(defaults=False)],
         )
         command.configure(child)
