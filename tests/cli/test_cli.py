@@ -256,8 +256,8 @@ def test_backorders_lists_held_orders_and_cancel_withdraws_them(
 
     _, held, _ = run(["--json", "backorders", "--config", str(channel_toml)], capsys)
     code, canceled, _ = run(
-        ["cancel", "CLI-BIG", "--reason", "customer canceled", "--config", str(channel_toml)]
-        + ["--json"],
+        ["--json", "cancel", "CLI-BIG", "--reason", "customer canceled"]
+        + ["--config", str(channel_toml)],
         capsys,
     )
     _, after, _ = run(["backorders", "--json", "--config", str(channel_toml)], capsys)

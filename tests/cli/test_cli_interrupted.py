@@ -16,13 +16,13 @@ import pytest
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sandbox._cli import write_config
 
+CLI = [sys.executable, "-m", "extensiv_connector.cli"]
 CATALOG = 1500  # 15 pages of 100 items: three acknowledgement batches
 
 
 def _start_import(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "extensiv_connector.cli", "--json"]
-        + ["sync", "import-products", "--config", str(config)],
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [*CLI, "--json", "sync", "import-products", "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -66,9 +66,8 @@ def test_import_stopped_mid_pull_emits_every_product_at_least_once_across_the_re
         sb.faults.configure(latency_ms=0)
 
         for _ in range(30):  # a SIGKILLed run leaves its lease to expire (1 s)
-            rerun = subprocess.run(
-                [sys.executable, "-m", "extensiv_connector.cli", "--json"]
-                + ["sync", "import-products", "--config", str(config)],
+            rerun = subprocess.run(  # noqa: S603 - our own interpreter and module
+                [*CLI, "--json", "sync", "import-products", "--config", str(config)],
                 capture_output=True,
                 text=True,
                 env=env,

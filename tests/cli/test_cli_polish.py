@@ -253,7 +253,9 @@ def test_a_closed_output_pipe_ends_quietly(config_and_env: tuple[Path, dict[str,
     config, env = config_and_env
     command = [sys.executable, "-m", "extensiv_connector.cli", "--json"]
     command += ["sync", "receive-inventory-levels", "--config", str(config)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     assert child.stdout is not None
     child.stdout.readline()
     child.stdout.close()  # like `| head -1`
@@ -280,14 +282,15 @@ def test_json_logs_go_to_stderr_one_object_per_line_without_secrets(
 
 def test_sandbox_write_config_writes_a_channel_with_env_references(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "extensiv_connector.cli", "sandbox", "--write-config", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout is not None
+        assert child.stderr is not None
         info = json.loads(child.stdout.readline())
         notes = [child.stderr.readline() for _ in range(3)]
     finally:
