@@ -255,9 +255,9 @@ def test_backorders_lists_held_orders_and_cancel_withdraws_them(
     run(["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys)
 
     _, held, _ = run(["--json", "backorders", "--config", str(channel_toml)], capsys)
+    cfg = str(channel_toml)
     code, canceled, _ = run(
-        ["--json", "cancel", "CLI-BIG", "--reason", "customer canceled"]
-        + ["--config", str(channel_toml)],
+        ["--json", "cancel", "CLI-BIG", "--reason", "customer canceled", "--config", cfg],
         capsys,
     )
     _, after, _ = run(["backorders", "--json", "--config", str(channel_toml)], capsys)
