@@ -123,7 +123,8 @@ class PullResult(ActionResult, Generic[T]):
     )
 
     def ack(self) -> int:
-        """Acknowledge every record of this result (idempotent); returns how many were new."""
+        """Acknowledge every record of this result; returns how many acknowledgements this
+        call wrote (0 when called again). A late ``ack()`` never moves the cursor backwards."""
         return self._acknowledge()
 
     @property
