@@ -7,6 +7,7 @@ warehouse listing is a fake (records sorted by modification time, inclusive lowe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,10 +98,8 @@ class PullMachine(RuleBasedStateMachine):
             self._received(key)
             handled.append(key)
 
-        try:
+        with contextlib.suppress(HandlerFailedError):
             self._pull(handler)
-        except HandlerFailedError:
-            pass
         self.acknowledged.update(handled)  # a handler that returned has it
 
     @rule()
