@@ -108,3 +108,17 @@ def test_a_broken_event_hook_never_fails_the_action(sb: Sandbox, store: MemorySt
         result = connector.import_products()
 
     assert 6 == len(result.records)
+
+
+def test_on_event_reports_a_retried_request_with_its_path(sb: Sandbox, store: MemoryStore) -> None:
+    events: list[ConnectorEvent] = []
+    with Connector(sb.config, store=store, on_event=events.append) as connector:
+        connector.client.customers.get()  # token first, so the scripted fault hits the items
+        sb.faults.enqueue(503)
+        result = connector.import_products()
+
+    retries = [e for e in events if e.kind == EventKind.RETRY]
+    assert 6 == len(result.records)
+    assert 1 == len(retries)
+    assert retries[0].detail.startswith("GET /customers/")
+    assert [] == connector.client.retry_listeners  # closing the connector unhooks it

@@ -131,6 +131,14 @@ class Connector:
         self._converter = wire.make_converter()
         self._overlap = timedelta(minutes=config.sync.overlap_minutes)
         self._start = wire.parse_timestamp(config.sync.initial_cursor)
+        self._retry_listener: Callable[[str, str, float], None] | None = None
+        if on_event is not None:
+
+            def retried(method: str, path: str, delay: float) -> None:
+                self._emit(EventKind.RETRY, "", value=delay, detail=f"{method} {path}")
+
+            self._retry_listener = retried
+            self.client.retry_listeners.append(retried)
         self._orders = OrderPush(config, self.store, self.client, self._converter, sleep)
         self._receipts = ReceiptPush(config, self.store, self.client, self._converter, sleep)
 
@@ -138,6 +146,8 @@ class Connector:
         return f"Connector(channel={self.channel!r}, client={self.client!r})"
 
     def close(self) -> None:
+        if self._retry_listener in self.client.retry_listeners:
+            self.client.retry_listeners.remove(self._retry_listener)
         if self._owns_client:
             self.client.close()
         if self._owns_store:
