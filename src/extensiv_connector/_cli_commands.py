@@ -388,10 +388,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def _nothing(parser: argparse.ArgumentParser) -> None:
-    return None
-
-
 def _config_only(parser: argparse.ArgumentParser) -> None:
     _config_arg(parser)
 

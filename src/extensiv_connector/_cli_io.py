@@ -28,8 +28,8 @@ class InputError(Exception):
 def jsonable(value: Any) -> Any:
     """Host models and results as plain JSON data with snake_case keys (the CLI's one schema).
 
-    Decimals stay exact (as JSON numbers), datetimes are ISO 8601, enums their value; the
-    ``extra`` dict of unknown wire fields is left out.
+    Decimals are JSON numbers, datetimes ISO 8601, enums their value; the ``extra`` dict of
+    unknown wire fields is left out.
     """
     if attrs.has(type(value)):
         return {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from typing import TextIO
 
 from .pii import PiiRedactingFilter
@@ -28,8 +30,11 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(document)
 
 
-def configure_logging(stream: TextIO, *, level: str, fmt: str) -> logging.Handler:
-    """Attach one handler to the ``extensiv_connector`` logger; returns it (to remove later).
+@contextlib.contextmanager
+def configure_logging(stream: TextIO, *, level: str, fmt: str) -> Iterator[logging.Handler]:
+    """For the ``with`` block, the ``extensiv_connector`` logger writes to ``stream`` at
+    ``level``; afterwards the handler is removed and the previous level restored (``main``
+    may run inside a host process or a test).
 
     The PII filter sits on the handler, so every record printed passes it, whichever module
     logged it.
@@ -41,6 +46,11 @@ def configure_logging(stream: TextIO, *, level: str, fmt: str) -> logging.Handle
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("extensiv_connector")
+    previous = logger.level
     logger.setLevel(level.upper())
     logger.addHandler(handler)
-    return handler
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -11,7 +11,6 @@ it), so a new one is one module and one row. Errors become one line on stderr an
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -129,11 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "sandbox":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
-    handler = configure_logging(stderr, level=args.log_level, fmt=args.log_format)
     output = Output(stdout, stderr, as_json=args.json, quiet=args.quiet)
     started = time.monotonic()
     try:
-        return int(args.run(args, output))
+        with configure_logging(stderr, level=args.log_level, fmt=args.log_format):
+            return int(args.run(args, output))
     except BrokenPipeError:
         # `| head` closed the pipe: stop quietly. Records not written were not acknowledged.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -159,8 +158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, message = _classify(exc, args, time.monotonic() - started)
         _fail(stderr, message)
         return code
-    finally:
-        logging.getLogger("extensiv_connector").removeHandler(handler)
 
 
 _EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks"}
