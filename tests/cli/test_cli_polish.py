@@ -304,3 +304,17 @@ def test_sandbox_write_config_writes_a_channel_with_env_references(tmp_path: Pat
     assert info["client_secret"] not in text
     assert 'client_secret = { env = "EXTENSIV_CLIENT_SECRET" }' in text
     assert info["base_url"] in text
+
+
+def test_importing_the_sandbox_without_its_extra_names_the_extra() -> None:
+    blocked = "import sys; sys.modules['werkzeug'] = None; import extensiv_connector.sandbox"
+
+    ran = subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
+        [sys.executable, "-c", blocked], capture_output=True, text=True, check=False
+    )
+
+    assert 1 == ran.returncode
+    assert (
+        "ModuleNotFoundError: extensiv_connector.sandbox needs the 'sandbox' extra: "
+        "pip install 'extensiv-connector[sandbox]'"
+    ) in ran.stderr

@@ -357,18 +357,17 @@ class Connector:
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
         when covered) unless ``release_backorders`` is false. Levels keep no cursor, so
-        ``ack()`` on the result does nothing; ``on_progress(done, total)`` counts levels."""
+        ``ack()`` on the result does nothing. ``on_progress(done, total)`` counts the stock
+        summaries as they stream (``total`` None), then once more with the final count."""
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
             translation = translate.stock_summaries_to_inventory(
-                self.client.inventory.stock_summaries(), self.config
+                _counted(self.client.inventory.stock_summaries(), on_progress), self.config
             )
             wanted = set(skus) if skus is not None else None
             levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
-            for done, level in enumerate(levels, 1):
+            for level in levels:
                 if handler is not None:
                     handler(level)
-                if on_progress is not None:
-                    on_progress(done, len(levels))
             for violation in translation.violations:
                 run.recorder.error(str(violation))
             run.recorder.count("received", len(levels))
@@ -695,6 +694,18 @@ class Connector:
             acknowledge=acknowledge,
             **run.common(),
         )
+
+
+def _counted(records: Iterable[Any], on_progress: ProgressCallback | None) -> Iterator[Any]:
+    """``records``, reporting ``on_progress(n, None)`` per record and ``(n, n)`` at the end."""
+    done = 0
+    for record in records:
+        done += 1
+        if on_progress is not None:
+            on_progress(done, None)
+        yield record
+    if on_progress is not None:
+        on_progress(done, done)
 
 
 def _fetch_each(keys: Sequence[Any] | None, fetch: Callable[[Any], Any]) -> Iterator[Any] | None:
