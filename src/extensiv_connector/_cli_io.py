@@ -3,14 +3,18 @@ progress line on stderr, and input files turned into models with errors that say
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 import attrs
@@ -52,15 +56,45 @@ class Output:
     """stdout for data (JSON lines, or tables for people), stderr for summaries and progress.
 
     Every line is flushed before ``line`` returns: a pull acknowledges a record only after
-    its line is out of the process.
+    its line is out of the process. Inside :meth:`whole_lines`, Ctrl-C never cuts a line in
+    half: it is raised once the line being written is complete.
     """
 
     def __init__(self, out: TextIO, err: TextIO, *, as_json: bool, quiet: bool) -> None:
         self.out, self.err, self.as_json, self.quiet = out, err, as_json, quiet
+        self._writing = False
+        self._interrupted = False
+
+    @contextlib.contextmanager
+    def whole_lines(self) -> Iterator[None]:
+        """Defer SIGINT that arrives mid-line to the end of the line (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            if self._writing:
+                self._interrupted = True
+                return
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def line(self, row: Any) -> None:
-        self.out.write(wire.dumps(jsonable(row)) + "\n")
-        self.out.flush()
+        text = wire.dumps(jsonable(row)) + "\n"
+        self._writing = True
+        try:
+            self.out.write(text)
+            self.out.flush()
+        finally:
+            self._writing = False
+        if self._interrupted:
+            self._interrupted = False
+            raise KeyboardInterrupt
 
     def text(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -131,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = Output(stdout, stderr, as_json=args.json, quiet=args.quiet)
     started = time.monotonic()
     try:
-        with configure_logging(stderr, level=args.log_level, fmt=args.log_format):
+        with (
+            configure_logging(stderr, level=args.log_level, fmt=args.log_format),
+            output.whole_lines(),
+        ):
             return int(args.run(args, output))
     except BrokenPipeError:
         # `| head` closed the pipe: stop quietly. Records not written were not acknowledged.

@@ -61,8 +61,13 @@ def test_import_stopped_mid_pull_emits_every_product_at_least_once_across_the_re
             if len(first) == stop_after:
                 child.send_signal(sig)
                 break
-        rest, err = child.communicate(timeout=60)
-        first.extend(json.loads(line)["sku"] for line in rest.splitlines())
+        # read on through the same buffered pipe: the loop above may have read ahead
+        first.extend(json.loads(line)["sku"] for line in child.stdout)  # whole lines only
+        child.wait(timeout=60)
+        assert child.stderr is not None
+        err = child.stderr.read()
+        child.stdout.close()
+        child.stderr.close()
         sb.faults.configure(latency_ms=0)
 
         for _ in range(30):  # a SIGKILLed run leaves its lease to expire (1 s)

@@ -318,3 +318,41 @@ def test_importing_the_sandbox_without_its_extra_names_the_extra() -> None:
         "ModuleNotFoundError: extensiv_connector.sandbox needs the 'sandbox' extra: "
         "pip install 'extensiv-connector[sandbox]'"
     ) in ran.stderr
+
+
+def test_from_toml_resolves_a_relative_state_path_beside_the_file(tmp_path: Path) -> None:
+    from extensiv_connector import ChannelConfig
+
+    path = tmp_path / "conf" / "channel.toml"
+    path.parent.mkdir()
+    base = '[credentials]\nbase_url = "http://127.0.0.1:1"\nclient_id = "c"\n'
+    base += 'client_secret = "s"\nuser_login_id = "1"\ncustomer_id = 1\nfacility_id = 1\n'
+    path.write_text(base + '[sync]\nstate_path = "var/state.sqlite3"\n')
+    relative = ChannelConfig.from_toml(path).sync.state_path
+    path.write_text(base + f'[sync]\nstate_path = "{tmp_path / "abs.sqlite3"}"\n')
+    absolute = ChannelConfig.from_toml(path).sync.state_path
+
+    assert str(path.parent / "var" / "state.sqlite3") == relative
+    assert str(tmp_path / "abs.sqlite3") == absolute
+
+
+def test_ctrl_c_in_the_middle_of_a_line_is_raised_after_the_line_is_complete() -> None:
+    import io
+    import signal
+
+    from extensiv_connector._cli_io import Output
+
+    class InterruptedMidWrite(io.StringIO):
+        def write(self, text: str) -> int:
+            half = len(text) // 2
+            super().write(text[:half])
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands half way through the line
+            return super().write(text[half:])
+
+    out = InterruptedMidWrite()
+    output = Output(out, io.StringIO(), as_json=True, quiet=True)
+
+    with output.whole_lines(), pytest.raises(KeyboardInterrupt):
+        output.line({"sku": "SKU-1"})
+
+    assert '{"sku":"SKU-1"}\n' == out.getvalue()
