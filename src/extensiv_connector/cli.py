@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Use the Extensiv 3PL Warehouse Manager as a fulfillment channel.",
         parents=[_common_options(defaults=True)],
         allow_abbrev=False,  # `journal --log` must not read as an abbreviated --log-level
+        epilog="exit codes: 0 ok; 1 some records failed or nothing found; 2 bad usage, config "
+        "or input; 3 API or network failure; 4 lease held elsewhere; 130 interrupted; "
+        "141 output closed. See docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

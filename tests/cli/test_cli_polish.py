@@ -356,3 +356,15 @@ def test_ctrl_c_in_the_middle_of_a_line_is_raised_after_the_line_is_complete() -
         output.line({"sku": "SKU-1"})
 
     assert '{"sku":"SKU-1"}\n' == out.getvalue()
+
+
+def test_journal_without_a_state_file_says_so_instead_of_creating_an_empty_one(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = config.parent / "extensiv-connector.sqlite3"
+
+    code, _, err = run(["journal", "--config", str(config)], capsys)
+
+    assert 2 == code
+    assert f"error: no state file at {state}: nothing has run with this config yet\n" == err
+    assert not state.exists()
