@@ -67,3 +67,16 @@ def test_store_cursor_commit_keeps_what_cursor_advanced_keeps(
             )
     finally:
         store.close()
+
+
+def test_a_long_pull_remembers_only_the_keys_inside_the_overlap_window() -> None:
+    from extensiv_connector.sync._pull import COMMIT_EVERY, _Handed
+
+    handed = _Handed(timedelta(minutes=1))
+    for i in range(20_000):
+        handed.add(f"k{i}", T0 + timedelta(seconds=i))
+
+    assert "k19999" in handed
+    assert "k19940" in handed  # exactly at the floor: kept
+    assert "k0" not in handed
+    assert len(handed._times) <= 2 * 61 + COMMIT_EVERY

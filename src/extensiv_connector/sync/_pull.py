@@ -118,6 +118,29 @@ class Delivery:
             return written
 
 
+class _Handed:
+    """Keys this pull handed out, kept only inside the overlap window of the newest one, so a
+    long pull's memory stays flat (records come sorted by modification time)."""
+
+    def __init__(self, overlap: timedelta) -> None:
+        self._overlap = overlap
+        self._times: dict[str, datetime | None] = {}
+        self._newest: datetime | None = None
+        self._pruned_at = 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._times
+
+    def add(self, key: str, when: datetime | None) -> None:
+        self._times[key] = when
+        if when is not None and (self._newest is None or when > self._newest):
+            self._newest = when
+        if self._newest is not None and len(self._times) >= 2 * self._pruned_at + COMMIT_EVERY:
+            floor = self._newest - self._overlap
+            self._times = {k: t for k, t in self._times.items() if t is None or t >= floor}
+            self._pruned_at = len(self._times)
+
+
 def _take(items: dict[str, datetime], n: int) -> Iterator[tuple[str, datetime]]:
     for i, pair in enumerate(items.items()):
         if i >= n:
@@ -159,7 +182,7 @@ def run_pull(
     is_targeted = targeted is not None
     stream = targeted if targeted is not None else spec.source(cursor.since(overlap) or start)
     delivery = Delivery(store, channel, spec.action, overlap)
-    handed: set[str] = set()  # keys handed out by this pull (pages may overlap)
+    handed = _Handed(overlap)  # keys handed out by this pull (pages may overlap)
 
     records: list[T] = []
     rejected: list[str] = []
@@ -197,7 +220,7 @@ def run_pull(
                 continue
             if record is None:
                 continue
-            handed.add(dedupe)
+            handed.add(dedupe, when)
             if handler is not None:
                 handler(record)
             if keep_records or handler is None:
