@@ -312,7 +312,8 @@ class ChannelConfig:
             raise ConfigError("", f"{path}: not valid TOML: {exc}") from exc
         except RecursionError:  # tomllib recurses into nested arrays and inline tables
             raise ConfigError("", f"{path}: not valid TOML: nested too deeply") from None
-        return cls.from_dict(data, environ=environ)
+        config = cls.from_dict(data, environ=environ)
+        return _state_beside(config, Path(path).resolve().parent)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (non-default settings only) that ``from_dict`` reads back equal.
@@ -328,6 +329,15 @@ class ChannelConfig:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _state_beside(config: ChannelConfig, folder: Path) -> ChannelConfig:
+    """A relative ``sync.state_path`` means "next to the config file", whatever the working
+    directory (cron from ``$HOME``, ``journal`` from elsewhere) - not a fresh empty file."""
+    state = config.sync.state_path
+    if state == ":memory:" or Path(state).is_absolute():
+        return config
+    return attrs.evolve(config, sync=attrs.evolve(config.sync, state_path=str(folder / state)))
 
 
 def _with_secret_references(config: ChannelConfig) -> ChannelConfig:

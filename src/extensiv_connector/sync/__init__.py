@@ -4,6 +4,8 @@ from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
 from ._journal import ActionSummary, Journal, RunRecorder
+from ._plan import PlannedPush
+from ._pull import ProgressCallback
 from ._records import (
     DEFAULT_RETRY_STATES,
     BackorderEntry,
@@ -36,6 +38,7 @@ from ._results import (
     PushStatus,
 )
 from ._scope import targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind
 from .store import (
     LeaseHandle,
     MemoryStore,
@@ -57,8 +60,11 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Connector",
+    "ConnectorEvent",
     "Cursor",
     "EntryKind",
+    "EventHook",
+    "EventKind",
     "Fence",
     "InventorySyncResult",
     "Journal",
@@ -74,9 +80,11 @@ __all__ = [
     "LevelChange",
     "LogLevel",
     "MemoryStore",
+    "PlannedPush",
     "PostgresStore",
     "ProductOutcome",
     "ProductResult",
+    "ProgressCallback",
     "PullResult",
     "PushOutcome",
     "PushResult",

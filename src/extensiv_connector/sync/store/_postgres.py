@@ -728,6 +728,22 @@ class PostgresStore:
         # Advancing by the same delivered records twice gives the same cursor.
         return self._run(advance, retry=True)
 
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        # The keys still live in one JSON value per cursor here, so a commit costs the size of
+        # the window, not of the batch (an indexed key table, as in SQLite, is a later step).
+        return self.cursor_advance(
+            channel, action, delivered, overlap=overlap, watermark=watermark, max_keys=max_keys
+        ).watermark
+
     def cursor_reset(self, channel: str, action: str) -> None:
         def reset(cur: PgCursor[Any]) -> None:
             cur.execute(

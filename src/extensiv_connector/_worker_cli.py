@@ -1,44 +1,29 @@
-"""The ``worker`` subcommand and ``--state`` for every channel command (hooked into cli.py)."""
+"""The ``worker`` subcommand and ``--state`` for the channel commands (hooked into cli.py and
+_cli_commands.py). Heavy imports stay inside the functions: building the parser must be cheap."""
 
 from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import wire
-from ..config import ChannelConfig
-from ..errors import ConfigError
+from .errors import ConfigError
 
-__all__ = ["add_commands", "run_worker_command", "with_state"]
+if TYPE_CHECKING:
+    from ._cli_io import Output
+    from .config import ChannelConfig
+
+__all__ = ["WORKER", "add_state_option", "run_worker_command", "with_state"]
 
 _STATE_HELP = "state store URL (sqlite:///path, postgresql://..., memory:); overrides the config"
 
 
-def add_commands(sub: Any) -> None:
-    """Add ``--state`` to every subcommand that reads a channel config, and ``worker``."""
-    for parser in sub.choices.values():
-        if any("--config" in action.option_strings for action in parser._actions):
-            parser.add_argument("--state", metavar="URL", help=_STATE_HELP)
-    worker = sub.add_parser(
-        "worker", help="run every channel's [sync.schedule], sharing the work with other workers"
-    )
-    worker.add_argument(
-        "--config", required=True, action="append", type=Path, help="channel TOML (repeatable)"
-    )
-    worker.add_argument("--state", metavar="URL", help=_STATE_HELP)
-    worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
-    worker.add_argument(
-        "--lease-seconds", type=float, default=30.0, help="job lease TTL, renewed while running"
-    )
-    worker.add_argument(
-        "--poll-seconds", type=float, default=5.0, help="longest idle wait between checks"
-    )
+def add_state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", metavar="URL", help=_STATE_HELP)
 
 
 def with_state(config: ChannelConfig, state: str | None) -> ChannelConfig:
@@ -46,6 +31,20 @@ def with_state(config: ChannelConfig, state: str | None) -> ChannelConfig:
     if not state:
         return config
     return attrs.evolve(config, sync=attrs.evolve(config.sync, state_url=state))
+
+
+def _worker_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", required=True, action="append", type=Path, help="channel TOML (repeatable)"
+    )
+    add_state_option(parser)
+    parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    parser.add_argument(
+        "--lease-seconds", type=float, default=30.0, help="job lease TTL, renewed while running"
+    )
+    parser.add_argument(
+        "--poll-seconds", type=float, default=5.0, help="longest idle wait between checks"
+    )
 
 
 def _store_url(configs: list[ChannelConfig], state: str | None) -> str:
@@ -59,23 +58,25 @@ def _store_url(configs: list[ChannelConfig], state: str | None) -> str:
     return urls.pop()
 
 
-def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
-    """``extensiv-connector worker``: exit 0 when stopped (or, with ``--once``, when every due
-    job ran cleanly), 1 if a job failed under ``--once``."""
-    from ..sync import open_store
-    from ._worker import Worker
+def run_worker_command(args: argparse.Namespace, output: Output) -> int:
+    """``extensiv-connector worker``: exit 0 when stopped by SIGTERM/SIGINT (or, with
+    ``--once``, when every due job ran cleanly), 1 if a job failed under ``--once``. Pulled
+    records are JSON lines on stdout; with ``--once`` each job's outcome is a JSON line on
+    stderr."""
+    from . import wire
+    from .config import ChannelConfig
+    from .sync import open_store
+    from .worker import Worker
 
     configs = [ChannelConfig.from_toml(path) for path in args.config]
     store = open_store(_store_url(configs, args.state))
-    lock = threading.Lock()  # pulls of several channels may print at once
+    lock = threading.Lock()
+    converter = wire.make_converter()
 
     def printer(config: ChannelConfig, record: Any) -> None:
-        row = {"channel": config.channel, "record": converter.unstructure(record)}
         with lock:
-            out.write(wire.dumps(row) + "\n")
-            out.flush()
+            output.line({"channel": config.channel, "record": converter.unstructure(record)})
 
-    converter = wire.make_converter()
     handlers = dict.fromkeys(
         ("receive_shipments", "receive_receipts", "import_products", "receive_inventory_levels"),
         printer,
@@ -92,7 +93,7 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
             if args.once:
                 outcomes = worker.run_once(stop)
                 for outcome in outcomes:
-                    print(wire.dumps(attrs.asdict(outcome)), file=sys.stderr)
+                    output.note(wire.dumps(attrs.asdict(outcome)))
                 return 1 if any(o.status == "failed" for o in outcomes) else 0
             previous = {
                 sig: signal.signal(sig, lambda *_: stop.set())
@@ -106,3 +107,7 @@ def run_worker_command(args: argparse.Namespace, out: TextIO) -> int:
             return 0
     finally:
         store.close()
+
+
+#: (configure, run) for the ``worker`` row of ``cli.COMMANDS``.
+WORKER = (_worker_args, run_worker_command)
