@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -241,16 +242,35 @@ def test_a_version_1_schema_is_migrated_and_keeps_its_data(pg: tuple[str, str]) 
                 " '2024-01-01T00:00:00+00:00', 1704067200, '2024-01-01T00:00:00+00:00')"
             ).format(sql.Identifier(schema))
         )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.cursors (channel, action, watermark, seen) VALUES ('main',"
+                " 'receive_shipments', '2024-03-01T08:05:00.250000', %s)"
+            ).format(sql.Identifier(schema)),
+            ('{"k1": "2024-03-01T08:00:00", "k2": "2024-03-01T08:05:00.250000"}',),
+        )
 
     with PostgresStore(url, schema=schema) as store:
         entry = store.ledger_get("main", ORDER, "SO-1")
         lease = store.take_lease("main", "push_orders", "w1", 60)
+        cursor = store.cursor_get("main", "receive_shipments")
+        mark = store.cursor_commit(
+            "main", "receive_shipments", {"k3": datetime(2024, 3, 1, 8, 6)}, overlap=timedelta(0)
+        )
+        after = store.cursor_get("main", "receive_shipments")
 
         assert PG_SCHEMA_VERSION == store.schema_version
         assert entry is not None
         assert (LedgerState.PENDING, None) == (entry.state, entry.claim)  # an unowned claim
         assert lease is not None
         assert lease.token >= 1
+        # the remembered keys moved from the old JSON value into the indexed table
+        assert {
+            "k1": datetime(2024, 3, 1, 8, 0),
+            "k2": datetime(2024, 3, 1, 8, 5, 0, 250000),
+        } == cursor.seen
+        assert datetime(2024, 3, 1, 8, 6) == mark
+        assert {"k3": datetime(2024, 3, 1, 8, 6)} == after.seen  # older keys fell below the floor
     assert list(range(1, PG_SCHEMA_VERSION + 1)) == _versions(url, schema)
 
 

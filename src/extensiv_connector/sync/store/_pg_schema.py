@@ -93,6 +93,30 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
             "CREATE SEQUENCE {s}.lease_tokens",
         ),
     ),
+    PgMigration(
+        3,
+        "cursor dedupe keys in an indexed table (was one JSON value rewritten per commit)",
+        (
+            # ``modified`` is isoformat(timespec="microseconds"): fixed width, so text order is
+            # time order and the index answers "older than the floor" and "oldest first".
+            """CREATE TABLE {s}.cursor_seen (
+                channel TEXT NOT NULL, action TEXT NOT NULL, key TEXT NOT NULL,
+                modified TEXT NOT NULL,
+                PRIMARY KEY (channel, action, key))""",
+            "CREATE INDEX cursor_seen_by_time ON {s}.cursor_seen (channel, action, modified, key)",
+            "ALTER TABLE {s}.cursors ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0",
+            # Old values hold plain isoformat(): pad whole seconds to the fixed width.
+            """INSERT INTO {s}.cursor_seen (channel, action, key, modified)
+                SELECT c.channel, c.action, j.key,
+                    CASE WHEN length(j.value) IN (19, 25)
+                        THEN substr(j.value, 1, 19) || '.000000' || substr(j.value, 20)
+                        ELSE j.value END
+                FROM {s}.cursors AS c, json_each_text(c.seen::json) AS j""",
+            """UPDATE {s}.cursors SET seen = '{}', seen_count = (
+                SELECT COUNT(*) FROM {s}.cursor_seen AS x
+                WHERE x.channel = cursors.channel AND x.action = cursors.action)""",
+        ),
+    ),
 )
 
 #: The schema version this code writes.
@@ -103,6 +127,7 @@ PG_CHANNEL_TABLES = (
     "ledger",
     "backorders",
     "cursors",
+    "cursor_seen",
     "journal",
     "journal_refs",
     "events",

@@ -87,6 +87,11 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _fixed(value: datetime) -> str:
+    """Fixed-width text (always microseconds), so SQL text order is time order."""
+    return value.isoformat(timespec="microseconds")
+
+
 def _import_driver() -> Any:
     try:
         import psycopg_pool
@@ -660,28 +665,117 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ cursors
 
-    @staticmethod
-    def _cursor_row(channel: str, action: str, row: Sequence[Any] | None) -> Cursor:
+    def _cursor_read(self, cur: PgCursor[Any], channel: str, action: str) -> Cursor:
+        row = cur.execute(
+            self._q("SELECT watermark, updated_at FROM {s}.cursors")
+            + " WHERE channel = %s AND action = %s",
+            (channel, action),
+        ).fetchone()
         if row is None:
             return Cursor(channel=channel, action=action)
+        seen = cur.execute(
+            self._q("SELECT key, modified FROM {s}.cursor_seen")
+            + " WHERE channel = %s AND action = %s",
+            (channel, action),
+        ).fetchall()
         return Cursor(
             channel=channel,
             action=action,
             watermark=_opt_dt(row[0]),
-            seen={k: _dt(v) for k, v in json.loads(row[1]).items()},
-            updated_at=_opt_dt(row[2]),
+            seen={k: _dt(v) for k, v in seen},
+            updated_at=_opt_dt(row[1]),
         )
 
     def cursor_get(self, channel: str, action: str) -> Cursor:
         def read(cur: PgCursor[Any]) -> Cursor:
-            row = cur.execute(
-                self._q("SELECT watermark, seen, updated_at FROM {s}.cursors")
-                + " WHERE channel = %s AND action = %s",
-                (channel, action),
-            ).fetchone()
-            return self._cursor_row(channel, action, row)
+            return self._cursor_read(cur, channel, action)
 
-        return self._run(read, retry=True, tx=False)
+        # Two SELECTs that must agree: one transaction.
+        return self._run(read, retry=True)
+
+    def _commit(
+        self,
+        cur: PgCursor[Any],
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        overlap: timedelta,
+        watermark: datetime | None,
+        max_keys: int,
+    ) -> datetime | None:
+        """The :meth:`Cursor.advanced` rule with work proportional to the batch: upsert its
+        keys, drop keys below the floor through the time index, count exactly only when the
+        running count may exceed the cap. The cursor row is locked first, so concurrent
+        commits of one cursor queue."""
+        scope = (channel, action)
+        cur.execute(
+            self._q("INSERT INTO {s}.cursors (channel, action) VALUES (%s, %s)")
+            + " ON CONFLICT DO NOTHING",
+            scope,
+        )
+        row = cur.execute(
+            self._q("SELECT watermark, seen_count FROM {s}.cursors")
+            + " WHERE channel = %s AND action = %s FOR UPDATE",
+            scope,
+        ).fetchone()
+        old_mark, count = (_opt_dt(row[0]), int(row[1])) if row else (None, 0)
+        candidates = [t for t in (old_mark, watermark) if t is not None]
+        candidates.extend(delivered.values())
+        new_mark = max(candidates) if candidates else None
+        if delivered:
+            cur.executemany(
+                self._q("INSERT INTO {s}.cursor_seen (channel, action, key, modified)")
+                + " VALUES (%s, %s, %s, %s) ON CONFLICT (channel, action, key)"
+                " DO UPDATE SET modified = excluded.modified",
+                [(channel, action, k, _fixed(t)) for k, t in delivered.items()],
+            )
+            count += len(delivered)  # an upper bound: re-delivered keys were updated in place
+        if new_mark is not None:
+            cur.execute(
+                self._q("DELETE FROM {s}.cursor_seen")
+                + " WHERE channel = %s AND action = %s AND modified < %s",
+                (*scope, _fixed(new_mark - overlap)),
+            )
+            count -= max(cur.rowcount, 0)
+        if count > max_keys:
+            counted = cur.execute(
+                self._q("SELECT COUNT(*) FROM {s}.cursor_seen")
+                + " WHERE channel = %s AND action = %s",
+                scope,
+            ).fetchone()
+            count = int(counted[0]) if counted else 0
+            if count > max_keys:
+                cur.execute(
+                    self._q("DELETE FROM {s}.cursor_seen WHERE channel = %s AND action = %s")
+                    + self._q(
+                        " AND key IN (SELECT key FROM {s}.cursor_seen"
+                        " WHERE channel = %s AND action = %s ORDER BY modified, key LIMIT %s)"
+                    ),
+                    (*scope, *scope, count - max_keys),
+                )
+                count = max_keys
+        cur.execute(
+            self._q("UPDATE {s}.cursors SET watermark = %s, updated_at = %s, seen_count = %s")
+            + " WHERE channel = %s AND action = %s",
+            (_iso(new_mark), _iso(self._clock()), max(count, 0), *scope),
+        )
+        return new_mark
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        def commit(cur: PgCursor[Any]) -> datetime | None:
+            return self._commit(cur, channel, action, delivered, overlap, watermark, max_keys)
+
+        # Committing the same delivered records twice gives the same cursor.
+        return self._run(commit, retry=True)
 
     def cursor_advance(
         self,
@@ -694,64 +788,20 @@ class PostgresStore:
         max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
     ) -> Cursor:
         def advance(cur: PgCursor[Any]) -> Cursor:
-            # An empty row reads as an empty cursor; creating it first gives a row to lock.
-            cur.execute(
-                self._q("INSERT INTO {s}.cursors (channel, action) VALUES (%s, %s)")
-                + " ON CONFLICT DO NOTHING",
-                (channel, action),
-            )
-            row = cur.execute(
-                self._q("SELECT watermark, seen, updated_at FROM {s}.cursors")
-                + " WHERE channel = %s AND action = %s FOR UPDATE",
-                (channel, action),
-            ).fetchone()
-            cursor = self._cursor_row(channel, action, row).advanced(
-                delivered,
-                overlap=overlap,
-                now=self._clock(),
-                watermark=watermark,
-                max_keys=max_keys,
-            )
-            cur.execute(
-                self._q("UPDATE {s}.cursors SET watermark = %s, seen = %s, updated_at = %s")
-                + " WHERE channel = %s AND action = %s",
-                (
-                    _iso(cursor.watermark),
-                    _json({k: t.isoformat() for k, t in cursor.seen.items()}),
-                    _iso(cursor.updated_at),
-                    channel,
-                    action,
-                ),
-            )
-            return cursor
+            self._commit(cur, channel, action, delivered, overlap, watermark, max_keys)
+            return self._cursor_read(cur, channel, action)
 
-        # Advancing by the same delivered records twice gives the same cursor.
         return self._run(advance, retry=True)
-
-    def cursor_commit(
-        self,
-        channel: str,
-        action: str,
-        delivered: Mapping[str, datetime],
-        *,
-        overlap: timedelta,
-        watermark: datetime | None = None,
-        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
-    ) -> datetime | None:
-        # The keys still live in one JSON value per cursor here, so a commit costs the size of
-        # the window, not of the batch (an indexed key table, as in SQLite, is a later step).
-        return self.cursor_advance(
-            channel, action, delivered, overlap=overlap, watermark=watermark, max_keys=max_keys
-        ).watermark
 
     def cursor_reset(self, channel: str, action: str) -> None:
         def reset(cur: PgCursor[Any]) -> None:
-            cur.execute(
-                self._q("DELETE FROM {s}.cursors WHERE channel = %s AND action = %s"),
-                (channel, action),
-            )
+            for table in ("cursor_seen", "cursors"):
+                cur.execute(
+                    self._q(f"DELETE FROM {{s}}.{table} WHERE channel = %s AND action = %s"),
+                    (channel, action),
+                )
 
-        self._run(reset, retry=True, tx=False)
+        self._run(reset, retry=True)
 
     # ------------------------------------------------------------------ journal
 
