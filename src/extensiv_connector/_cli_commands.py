@@ -10,7 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._cli_io import InputError, Output, Progress, progress_enabled, read_input, read_levels
+from ._cli_io import (
+    InputError,
+    Output,
+    Progress,
+    note_host,
+    progress_enabled,
+    read_input,
+    read_levels,
+)
 
 if TYPE_CHECKING:
     from .config import ChannelConfig
@@ -78,7 +86,6 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> ChannelConfig:
-    from .cli import note_host
     from .config import ChannelConfig
 
     config = ChannelConfig.from_toml(args.config)
