@@ -10,7 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._cli_io import InputError, Output, Progress, progress_enabled, read_input, read_levels
+from ._cli_io import (
+    InputError,
+    Output,
+    Progress,
+    note_host,
+    progress_enabled,
+    read_input,
+    read_levels,
+)
 from ._worker_cli import add_state_option, with_state
 
 if TYPE_CHECKING:
@@ -80,7 +88,6 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> ChannelConfig:
-    from .cli import note_host
     from .config import ChannelConfig
 
     config = with_state(ChannelConfig.from_toml(args.config), args.state)

@@ -3,6 +3,7 @@ progress line on stderr, and input files turned into models with errors that say
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import enum
 import json
@@ -16,17 +17,34 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import attrs
 
 from . import wire
-from .errors import ExtensivError
+from .errors import ExtensivError, InputError, WireFormatError
 
-__all__ = ["InputError", "Output", "Progress", "jsonable", "read_input", "read_levels"]
+__all__ = [
+    "InputError",
+    "Output",
+    "Progress",
+    "host_of",
+    "jsonable",
+    "note_host",
+    "read_input",
+    "read_levels",
+]
 
 
-class InputError(Exception):
-    """Bad command-line input (a file, its JSON or its shape): exit code 2, one clear line."""
+def host_of(base_url: str) -> str:
+    """The ``host[:port]`` of an API base URL, for error messages."""
+    parts = urlsplit(base_url)
+    return parts.netloc or base_url
+
+
+def note_host(args: argparse.Namespace, base_url: str) -> None:
+    """Remember the API host so a network error can name it."""
+    args._host = host_of(base_url)
 
 
 def jsonable(value: Any) -> Any:
@@ -196,11 +214,22 @@ def _load_json(path: Path | None, what: str) -> tuple[Any, str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"--input {name}: cannot read it ({exc})") from None
     try:
-        return json.loads(text, parse_float=Decimal), name
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--input {name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+        # The guarded reader: a hostile file is refused like a hostile API answer.
+        return wire.loads(text), name
+    except WireFormatError as exc:
+        raise InputError(f"--input {name}: {_json_problem(text, exc)}") from None
+
+
+def _json_problem(text: str, exc: WireFormatError) -> str:
+    """The syntax error with line and column when the text is not JSON at all, else the guard's
+    reason (too deep, ``NaN``, an oversized number) with its JSON path."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as syntax:
+        return f"not valid JSON at line {syntax.lineno}, column {syntax.colno}: {syntax.msg}"
+    except (RecursionError, ValueError):
+        pass
+    return str(exc)
 
 
 def read_input(path: Path | None, what: str, cls: type[Any]) -> list[Any]:

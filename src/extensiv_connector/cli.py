@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -189,16 +188,6 @@ def _classify(exc: ExtensivError, args: argparse.Namespace, waited: float) -> tu
 def _fail(stream: TextIO, message: str) -> None:
     stream.write(f"error: {message}\n")
     stream.flush()
-
-
-def host_of(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    return parts.netloc or base_url
-
-
-def note_host(args: argparse.Namespace, base_url: str) -> None:
-    """Remember the API host so a network error can name it."""
-    args._host = host_of(base_url)
 
 
 if __name__ == "__main__":  # pragma: no cover

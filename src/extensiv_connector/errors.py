@@ -5,6 +5,7 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
 
     ExtensivError
     ├── ConfigError                 a setting is wrong (carries its dotted path)
+    ├── InputError                  a command-line input file is wrong (CLI exit code 2)
     ├── ValidationError             host data breaks rules (carries every violation)
     │   └── UnitConversionError     a line's quantity has no whole number of warehouse units
     ├── WireFormatError             an API/webhook JSON document has the wrong shape (JSON path)
@@ -62,6 +63,7 @@ __all__ = [
     "DuplicateError",
     "ExtensivError",
     "ForbiddenError",
+    "InputError",
     "LeaseHeldError",
     "LeaseLostError",
     "NotFoundError",
@@ -111,6 +113,10 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class InputError(ExtensivError):
+    """Bad command-line input (a file, its JSON or its shape): exit code 2, one clear line."""
 
 
 class ValidationError(ExtensivError):
