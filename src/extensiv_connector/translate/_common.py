@@ -46,6 +46,8 @@ class _Credentials(Protocol):
 class _General(Protocol):
     @property
     def connection_name(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
 
 
 class _LineUnits(Protocol):
@@ -171,7 +173,8 @@ def unit_factor(config: TranslationConfig, sku: str, unit: str) -> Decimal | Non
 
 
 def _channel_name(config: TranslationConfig) -> str:
-    return config.general.connection_name
+    # The stable id, not the editable label: a rename must not change references.
+    return config.general.channel_id
 
 
 def _render(

@@ -120,7 +120,7 @@ class WebhookReceiver:
         lease_wait_seconds: float = 10.0,
     ) -> None:
         self._connector = connector
-        self.channel: str = connector.config.general.connection_name
+        self.channel: str = connector.config.general.channel_id
         settings = getattr(connector.config, "webhooks", None)
         if getattr(settings, "enabled", True) is False:
             raise ConfigError(
