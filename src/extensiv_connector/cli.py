@@ -83,7 +83,11 @@ def _parser() -> argparse.ArgumentParser:
 
     delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
     delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
-    delete.add_argument("--yes", action="store_true", help="confirm")
+    delete.add_argument("--yes", action="store_true", help="confirm (drops held orders too)")
+
+    rename = sub.add_parser("rename", help="change the connection name; the channel id stays")
+    rename.add_argument("name", help="the new connection name")
+    rename.add_argument("--config", required=True, type=Path, help="channel TOML file (rewritten)")
     return parser
 
 
@@ -153,14 +157,26 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             )
             out.write(wire.dumps(dropped) + "\n")
             return 0
+        if args.command == "rename":
+            return _rename(connector, config, args, out)
         if args.command == "delete":
             if not args.yes:
                 out.write("refusing to delete without --yes\n")
                 return 2
-            connector.delete_channel()
+            connector.delete_channel(force=True)
             out.write(f"deleted all state of channel {config.channel!r}\n")
             return 0
         return _sync(connector, args, out)
+
+
+def _rename(connector: Any, config: Any, args: argparse.Namespace, out: TextIO) -> int:
+    renamed = connector.rename(args.name)
+    # Secrets the file held inline stay inline; environment references stay references.
+    secrets = (config.credentials.client_secret, config.credentials.tpl, config.webhooks.path_token)
+    inline = any(s is not None and s.env is None for s in secrets)
+    renamed.to_toml(args.config, inline_secrets=inline)
+    out.write(f"renamed to {args.name!r}; channel id {renamed.channel!r} unchanged\n")
+    return 0
 
 
 def _read_input(path: Path | None, action: str) -> Any:
