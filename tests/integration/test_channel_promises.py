@@ -33,6 +33,11 @@ def late_sb() -> Iterator[Sandbox]:
         yield sb
 
 
+def test_allocation_timing_is_a_sandbox_argument() -> None:
+    with Sandbox(catalog_size=1, allocation="late") as sb:
+        assert "late" == sb.warehouse.options.allocation
+
+
 @pytest.fixture
 def big_sb() -> Iterator[Sandbox]:
     with Sandbox(catalog_size=3, initial_stock=100) as sb:
