@@ -84,16 +84,29 @@ def allocation_inputs(
     orders = tuple(orders)
     kits: dict[str, dict[str, Decimal]] = dict(policy.kits)
     buffers: dict[str, Decimal] = {}
-    for name in _names(orders, policy.kits):
-        if name in policy.kits:
-            continue
-        resolved = skus.to_channel(name)
-        key = stock_key(resolved.sku)
-        kits[name] = {key: resolved.pack_factor}
-        buffer = policy.safety_buffer.get(name)
-        if buffer is not None:
-            buffers[key] = max(buffers.get(key, Decimal(0)), buffer * resolved.pack_factor)
     stock = {_PREFIX + key: amount for key, amount in available.items()}
+    groups: dict[str, list[tuple[str, Decimal]]] = {}
+    for name in _names(orders, policy.kits):
+        if name not in policy.kits:
+            resolved = skus.to_channel(name)
+            groups.setdefault(warehouse_key(resolved.sku), []).append((name, resolved.pack_factor))
+    for key, names in groups.items():
+        if len(names) == 1 and names[0][1] == 1:
+            # The only name of this item in the batch, unit for unit: its stock goes under the
+            # name itself (the allocator's fast path; kits cost more per line).
+            name = names[0][0]
+            stock[name] = stock.pop(_PREFIX + key, Decimal(0))
+            if name in policy.safety_buffer:
+                buffers[name] = policy.safety_buffer[name]
+            continue
+        for name, factor in names:
+            kits[name] = {_PREFIX + key: factor}
+            buffer = policy.safety_buffer.get(name)
+            if buffer is not None:
+                held = buffers.get(_PREFIX + key, Decimal(0))
+                buffers[_PREFIX + key] = max(held, buffer * factor)
+    if kits == policy.kits and buffers == policy.safety_buffer:
+        return AllocationInputs(stock=stock, policy=policy)  # keeps its compiled tables
     return AllocationInputs(
         stock=stock, policy=attrs.evolve(policy, kits=kits, safety_buffer=buffers)
     )
