@@ -333,3 +333,37 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "channel.toml"
     path.write_text(text)
     return path
+
+
+class _Crash(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("repush", [True, False])
+def test_a_crash_between_releasing_a_held_order_and_dequeuing_it_leaves_it_sent_not_held(
+    sb: Sandbox, repush: bool
+) -> None:
+    store = MemoryStore()
+    config = config_with(sb, backorder=OMS)
+    with Connector(config, store=store) as connector:
+        connector.push_orders([sales_order("SO-1", (SKU, 15))])  # held: 10 in stock
+        sb.warehouse.receive({SKU: 10})
+        create = connector.client.orders.create
+
+        def dying_create(*args: object, **kwargs: object) -> object:
+            create(*args, **kwargs)  # the warehouse has it; the process dies before dequeuing
+            raise _Crash
+
+        connector.client.orders.create = dying_create  # type: ignore[method-assign]
+        with pytest.raises(_Crash):
+            connector.push_orders([])
+    with Connector(config, store=store) as again:
+        given = [sales_order("SO-1", (SKU, 15))] if repush else []
+        result = again.push_orders(given)
+        held = again.backorders()
+
+    assert [("SO-1", PushStatus.ALREADY_PRESENT)] == [
+        (o.order_number, o.status) for o in result.outcomes
+    ]
+    assert [] == held
+    assert {"SO-1-1": 1} == reference_counts(sb)

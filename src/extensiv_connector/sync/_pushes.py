@@ -158,6 +158,11 @@ class OrderPush(_Context):
             for entry in self.store.backorder_list(self.channel):
                 if entry.key not in known:
                     known.add(entry.key)
+                    if self._in_ledger(entry.order):  # a crash came after sending, before dequeuing
+                        verdict = self._screen(entry.order, engine)
+                        if isinstance(verdict, PushOutcome):
+                            screened.outcomes[entry.key] = verdict
+                            continue
                     screened.candidates.append(entry.order)
         outcomes = screened.outcomes
         decided = self._decide(screened, stock)
@@ -170,6 +175,14 @@ class OrderPush(_Context):
 
     def _create(self, payload: dict[str, Any]) -> int | None:
         return self.client.orders.create(payload).value.order_id
+
+    def _in_ledger(self, order: SalesOrder) -> bool:
+        try:
+            reference = self.reference(order)
+        except ValidationError:
+            return False
+        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        return entry is not None and entry.state in (LedgerState.SENT, LedgerState.PENDING)
 
     def _lookup(self, reference: str) -> int | None:
         found = self.client.orders.find_by_reference(reference)
@@ -209,10 +222,12 @@ class OrderPush(_Context):
             resolved = engine.resolve_pending(reference)
             if resolved is not None:
                 if resolved.state is LedgerState.SENT:
+                    self.store.backorder_remove(self.channel, order_key(order))  # sent: not held
                     self._restore_remainder(order, entry.sent_lines)
                 quantities = tuple(line.quantity for line in order.lines)
                 return outcome_from_create(order.order_number, resolved, quantities)
         elif entry is not None and state is LedgerState.SENT:
+            self.store.backorder_remove(self.channel, order_key(order))  # sent: not held
             self._restore_remainder(order, entry.sent_lines)
             return PushOutcome(
                 order_number=order.order_number,
