@@ -45,8 +45,6 @@ logger = logging.getLogger("extensiv_connector.webhooks")
 class _General(Protocol):
     @property
     def connection_name(self) -> str: ...
-    @property
-    def channel_id(self) -> str: ...
 
 
 class _Credentials(Protocol):
