@@ -95,6 +95,8 @@ _EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``extensiv-connector`` command with ``argv`` (default: ``sys.argv[1:]``); return the
+    exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list[:1] == ["sandbox"]:

@@ -61,8 +61,9 @@ def _default_channel_id(general: GeneralSettings) -> str:
 
 @attrs.frozen(kw_only=True)
 class GeneralSettings:
-    """``connection_name`` is the label users see and may edit; ``channel_id`` is the stable
-    key of the channel's state, ledger and ``{channel}`` references (defaults to the name)."""
+    """Config section ``[general]``. ``connection_name`` is the label users see and may edit;
+    ``channel_id`` is the stable key of the channel's state, ledger and ``{channel}``
+    references (defaults to the name)."""
 
     application: str = "Extensiv 3PL Warehouse Manager"
     connection_name: str = "extensiv"
@@ -159,6 +160,8 @@ class ClientSettings:
     rate_limit_per_second: float = 0.0  # 0 = off
     pool_size: int = 16
     page_concurrency: int = 4
+    verify: bool = True  # check the server's TLS certificate (off only for throwaway tests)
+    ca_file: str = ""  # a PEM CA bundle to trust instead of the system's (e.g. the sandbox's)
 
     def __attrs_post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "backoff_initial", "backoff_max"):
@@ -172,6 +175,8 @@ class ClientSettings:
             raise ConfigError("client.pool_size", "must be at least 1")
         if self.page_concurrency < 1:
             raise ConfigError("client.page_concurrency", "must be at least 1")
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            raise ConfigError("client.ca_file", "no such file")
 
 
 @attrs.frozen(kw_only=True)

@@ -55,6 +55,9 @@ _PHONES = frozenset({"phone", "phone_number", "fax"})
 
 
 class PiiMode(enum.Enum):
+    """How much of the ship-to/sold-to leaves the host: everything, the minimum needed to ship, or
+    masked."""
+
     SEND_ALL = "send_all"
     MINIMISE = "minimise"
     MASK = "mask"

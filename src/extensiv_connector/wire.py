@@ -79,6 +79,7 @@ def format_timestamp(value: datetime) -> str:
 
 
 def camel_case(name: str) -> str:
+    """``order_items`` -> ``orderItems``: the wire name of a snake_case attribute."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 

@@ -10,7 +10,8 @@ from extensiv_connector.models import Shipment, ShipmentChangeKind, ShipmentStat
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, LedgerKind, LedgerState, PushStatus
 
-from .conftest import ConnectorFactory, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory
 
 
 def _push(connector: Connector, *orders: str) -> dict[str, int]:

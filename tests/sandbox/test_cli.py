@@ -64,6 +64,6 @@ def test_cli_prints_connection_json_first_and_serves_until_terminated() -> None:
 
 
 def test_cli_rejects_bad_settings() -> None:
-    from extensiv_connector.sandbox._cli import main
+    from extensiv_connector.cli import main
 
-    assert 2 == main(["--error-rate", "3"])
+    assert 2 == main(["sandbox", "--error-rate", "3"])

@@ -51,7 +51,7 @@ def _rename_by_name(self: Connector, new_name: str) -> ChannelConfig:
     return attrs.evolve(self.config, general=general)
 
 
-def _keep_unknown(self: Any, screened: Any, _stock: Any) -> list[SalesOrder]:
+def _keep_unknown(self: Any, screened: Any, *_rest: Any) -> list[SalesOrder]:
     return list(screened.candidates)
 
 

@@ -23,12 +23,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.serving import make_server
 
-from extensiv_connector.config import ChannelConfig
 from extensiv_connector.errors import ConfigError
 from extensiv_connector.models import (
-    Address,
     InventoryLevel,
-    OrderLine,
     Product,
     Receipt,
     ReceiptLine,
@@ -40,27 +37,13 @@ from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import Connector, MemoryStore, hold_lease, targeted_lease_name
 from extensiv_connector.webhooks import WebhookReceiver
 
-TOKEN = "Xq3v-path-token-9Lm"
+from .. import factories
 
-_SHIP_TO = Address(
-    name="Test Customer",
-    address1="1 Main St",
-    city="Dallas",
-    state="TX",
-    postal_code="75201",
-    country="US",
-)
+TOKEN = "Xq3v-path-token-9Lm"
 
 
 def sales_order(number: str, sku: str = "SKU-000001", qty: int = 2) -> SalesOrder:
-    return SalesOrder(
-        order_number=number,
-        lines=[OrderLine(sku=sku, quantity=qty, line_reference="1")],
-        ship_to=_SHIP_TO,
-        ordered_at=datetime(2026, 3, 1, 9),
-        carrier="UPS",
-        service="03",
-    )
+    return factories.sales_order(number, (sku, qty), ordered_at=datetime(2026, 3, 1, 9))
 
 
 class Loop:
@@ -68,14 +51,11 @@ class Loop:
 
     def __init__(self, sb: Sandbox, settings: dict[str, Any], **receiver_options: Any) -> None:
         self.sb = sb
-        config = ChannelConfig.from_dict(
-            {
-                "general": {"connection_name": "e2e"},
-                "credentials": sb.connection_info(),
-                "webhooks": {"enabled": True, "path_token": TOKEN},
-                **settings,
-            },
+        config = factories.channel_config(
+            sb.connection_info(),
+            connection_name="e2e",
             environ={},
+            **{"webhooks": {"enabled": True, "path_token": TOKEN}, **settings},
         )
         self.connector = Connector(config, store=MemoryStore())
         self.shipments: list[Shipment] = []

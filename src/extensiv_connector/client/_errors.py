@@ -1,6 +1,6 @@
 """Map an HTTP error answer to the exception tree: one pure function, no I/O, no clock.
 
-The Extensiv API answers errors in several shapes (reference §1 and §5):
+The Extensiv API answers errors in several shapes (token endpoint and resources alike):
 
 * typed Newtonsoft bodies ``{"$type": "...ModelValidationException, ...", "ErrorCode": ...,
   "Hint": ..., "Properties": [...]}`` (any key case);

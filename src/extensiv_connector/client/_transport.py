@@ -71,6 +71,8 @@ class TransportSettings:
     rate_burst: float | None = None
     token_margin: float = DEFAULT_TOKEN_MARGIN
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    # TLS: True = system CAs, a path = that CA bundle (e.g. the sandbox's ca_file), False = off
+    verify: bool | str = True
 
 
 @attrs.frozen
@@ -137,6 +139,7 @@ class Transport:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            session.verify = settings.verify
             _settle_environment(session, self._base)
         self._session = session
         self._limiter = (

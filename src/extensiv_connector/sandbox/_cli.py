@@ -2,7 +2,7 @@
 
 The first stdout line is one JSON object with ``base_url``, ``client_id``, ``client_secret``,
 ``tpl``, ``user_login_id``, ``customer_id`` and ``facility_id`` (flushed), so a script can read it
-and connect.
+and connect; with ``--tls`` also ``ca_file``, the PEM of the run's self-signed CA.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
     parser.add_argument("--rate-limit-rate", type=float, default=0.0, help="429 bursts")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds")
     parser.add_argument("--webhook-url", default=None, help="POST event notifications here")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a fresh self-signed CA (its PEM path is printed as ca_file)",
+    )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
     return parser
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             webhook_url=args.webhook_url,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            tls=args.tls,
         )
     except (ValueError, ImportError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)

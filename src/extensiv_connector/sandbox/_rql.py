@@ -1,4 +1,4 @@
-"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (reference §6).
+"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (public API docs).
 
 ``;`` is AND, ``,`` is OR (AND binds tighter), parentheses group; operators ``==``, ``!=``,
 ``=gt=``, ``=ge=``, ``=lt=``, ``=le=``, ``=in=(a,b)``, ``=out=(a,b)``, ``=hv=true|false``;
@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import attrs
+
+from ..errors import SandboxError
 
 __all__ = [
     "And",
@@ -44,8 +46,11 @@ _DATE_RE = re.compile(
 )
 
 
-class RqlError(ValueError):
-    """The query does not parse; ``hint`` is what the server puts in the error body."""
+class RqlError(SandboxError):
+    """The query does not parse; ``hint`` is what the server puts in the error body.
+
+    A :class:`~extensiv_connector.errors.SandboxError`, hence still a ``ValueError``.
+    """
 
     def __init__(self, hint: str) -> None:
         super().__init__(hint)

@@ -5,6 +5,7 @@ decisions out; this module gives each action its lease, journal run and typed re
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -18,7 +19,8 @@ from .. import translate, wire
 from ..client import ExtensivClient
 from ..client.rql import Expr, field
 from ..config import ChannelConfig
-from ..errors import ChannelNotEmptyError, ExtensivError, NotFoundError, ValidationError
+from ..errors import ChannelNotEmptyError, ExtensivError, NotFoundError, ValidationError, Violation
+from ..mapping import SkuImportResult
 from ..models import (
     InventoryLevel,
     Item,
@@ -30,6 +32,7 @@ from ..models import (
     Shipment,
     ShipmentStatus,
 )
+from ._errors import LeaseHeldError
 from ._inventory import (
     available_to_promise,
     level_changes,
@@ -42,7 +45,7 @@ from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
 from ._pull import PullSpec, run_pull, state_key
 from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, unreserved_sent
-from ._records import BackorderEntry, LedgerEntry, LedgerKind, LedgerState
+from ._records import BackorderEntry, Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
     CancelOutcome,
     CancelResult,
@@ -55,13 +58,15 @@ from ._results import (
     PushResult,
 )
 from ._review import review_carriers, review_skus
-from ._scope import action_scope, targeted_lease_name
-from .store import SQLiteStore, StateStore
+from ._scope import ORDERS_LEASE, action_scope, targeted_lease_name
+from .store import LeaseHandle, SQLiteStore, StateStore, hold_lease
 
 if TYPE_CHECKING:
     from ..webhooks import WebhookReceiver
 
 __all__ = ["ACTIONS", "Connector"]
+
+log = logging.getLogger("extensiv_connector.sync")
 
 _ORDER_DETAIL = "OrderItems,Packages"
 
@@ -90,6 +95,7 @@ class _Run:
     """One action in progress: its journal recorder and what every result carries."""
 
     recorder: RunRecorder
+    lease: LeaseHandle
     action: str
     started_at: datetime
     _t0: float
@@ -109,8 +115,15 @@ class Connector:
     ``store`` defaults to SQLite at ``config.sync.state_path``; ``client`` defaults to
     ``ExtensivClient.from_config(config)``. What the connector creates it also closes.
     Every action holds a lease (``LeaseHeldError`` if another process runs the same action of
-    the same channel) and writes one journal run.
+    the same channel) and writes one journal run. Everything that writes the order ledger or
+    the backorder queue (``push_orders``, the backorder release of
+    ``receive_inventory_levels``, ``cancel_order``) shares one lease per channel, so held
+    backorders are released by one path at a time; the release and a cancel wait up to
+    ``orders_lease_wait`` seconds for it.
     """
+
+    #: Seconds the backorder release and ``cancel_order`` wait for a running push to finish.
+    orders_lease_wait: float = 30.0
 
     def __init__(
         self,
@@ -156,18 +169,26 @@ class Connector:
         self.close()
 
     @contextlib.contextmanager
-    def _run(self, action: str, *, targeted: bool = False) -> Iterator[_Run]:
+    def _run(
+        self,
+        action: str,
+        *,
+        targeted: bool = False,
+        lease: str | None = None,
+        wait_seconds: float = 0.0,
+    ) -> Iterator[_Run]:
         started, t0 = self._clock(), time.perf_counter()
-        lease = targeted_lease_name(action) if targeted else action
+        name = lease or (targeted_lease_name(action) if targeted else action)
         with action_scope(
             self.store,
             self.journal,
             self.channel,
             action,
             lease_seconds=self.config.sync.lease_seconds,
-            lease=lease,
-        ) as recorder:
-            yield _Run(recorder, action, started, t0)
+            lease=name,
+            wait_seconds=wait_seconds,
+        ) as scope:
+            yield _Run(scope.recorder, scope.lease, action, started, t0)
 
     # ------------------------------------------------------------------ orders
 
@@ -180,8 +201,10 @@ class Connector:
         (oldest first) unless ``include_backorders`` is false. Re-running a push never creates
         a second warehouse order.
         """
-        with self._run("push_orders") as run:
-            outcomes = self._orders.push(list(orders), include_backorders, run.recorder)
+        with self._run("push_orders", lease=ORDERS_LEASE) as run:
+            outcomes = self._orders.push(
+                list(orders), include_backorders, run.recorder, lease=run.lease
+            )
         return PushResult(outcomes=tuple(outcomes), **run.common())
 
     def receive_shipments(
@@ -240,15 +263,23 @@ class Connector:
     def send_receipts(self, receipts: Iterable[Receipt]) -> PushResult:
         """Send receipts (ASNs) as receivers, exactly once per reference."""
         with self._run("send_receipts") as run:
-            outcomes = self._receipts.push(list(receipts), run.recorder)
+            outcomes = self._receipts.push(list(receipts), run.recorder, lease=run.lease)
         return PushResult(outcomes=tuple(outcomes), **run.common())
 
     def receive_receipts(
         self,
         receiver_ids: Sequence[int] | None = None,
         handler: Callable[[Receipt], None] | None = None,
+        *,
+        include_unsent: bool = False,
     ) -> PullResult[Receipt]:
-        """Closed receivers sent by this channel, with received versus expected quantities."""
+        """Closed receivers sent by this channel, with received versus expected quantities
+        (and lot, serial and expiry per line).
+
+        ``include_unsent`` also delivers receivers created in the warehouse itself (not sent
+        by this channel; their expected quantity is the received one unless the warehouse
+        kept ``expectedQty``). Off by default: a channel shares the customer with others.
+        """
         closed: Expr = (field("readOnly.status") == 1) & self._customer()
 
         def source(since: datetime) -> Iterator[Receiver]:
@@ -265,19 +296,21 @@ class Connector:
             action="receive_receipts",
             source=source,
             modified=lambda r: r.read_only.last_modified_date if r.read_only else None,
-            convert=self._receipt,
+            convert=lambda r: self._receipt(r, include_unsent=include_unsent),
             dedupe=lambda r: state_key(
                 "receipt", r.receiver_id, r.read_only.last_modified_date if r.read_only else None
             ),
         )
         return self._pull(spec, handler, _fetch_each(receiver_ids, by_id))
 
-    def _receipt(self, receiver: Receiver) -> Receipt | None:
+    def _receipt(self, receiver: Receiver, *, include_unsent: bool = False) -> Receipt | None:
         if receiver.read_only is None or receiver.read_only.status != 1:
             return None
         reference = receiver.reference_num or ""
         if self.store.ledger_get(self.channel, LedgerKind.RECEIPT, reference) is None:
-            return None  # not sent by this channel
+            if not include_unsent:
+                return None  # not sent by this channel
+            return translate.receiver_to_receipt(receiver, self.config)
         # What was sent gives the expected quantities when the warehouse does not keep them.
         planned = self._sent(reference, Receiver)
         sent = translate.receiver_to_receipt(planned, self.config) if planned else None
@@ -291,12 +324,32 @@ class Connector:
         handler: Callable[[InventoryLevel], None] | None = None,
         *,
         release_backorders: bool = True,
+        detail: str | None = None,
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
-        when covered) unless ``release_backorders`` is false."""
+        when covered) unless ``release_backorders`` is false.
+
+        The release runs under the channel's orders lease. If a push still holds it after
+        ``orders_lease_wait`` seconds, the release is deferred (that push re-evaluates the
+        held orders itself): ``pushed`` is ``None`` and the journal counts ``release_deferred``.
+
+        ``detail="lots"``: one level per SKU, lot number and expiry date (from stock details),
+        ``available`` counting only sellable stock (held and quarantined rows are ``on_hold``).
+        """
+        if detail not in (None, "lots"):
+            raise ValidationError(
+                [Violation("detail", f"expected None or 'lots', got {str(detail)[:20]!r}")],
+                "receive_inventory_levels",
+            )
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
-            summaries = list(self.client.inventory.stock_summaries())
-            translation = translate.stock_summaries_to_inventory(summaries, self.config)
+            summaries = None if detail == "lots" else list(self.client.inventory.stock_summaries())
+            translation = (
+                translate.stock_details_to_lot_levels(
+                    self.client.inventory.stock_details(), self.config
+                )
+                if summaries is None
+                else translate.stock_summaries_to_inventory(summaries, self.config)
+            )
             wanted = set(skus) if skus is not None else None
             levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
             for level in levels:
@@ -307,17 +360,44 @@ class Connector:
             run.recorder.count("received", len(levels))
             pushed: PushResult | None = None
             if release_backorders and self.store.backorder_list(self.channel):
-                t0 = time.perf_counter()
-                unreserved = unreserved_sent(self.client, self.config, self.store)
-                stock = promisable(warehouse_available(summaries), unreserved)
-                outcomes = self._orders.push([], True, run.recorder, stock)
-                pushed = PushResult(
-                    action="push_orders",
-                    started_at=self._clock(),
-                    duration_seconds=time.perf_counter() - t0,
-                    outcomes=tuple(outcomes),
+                # What may be promised: per warehouse SKU, minus sent-but-unreserved (lot
+                # levels do not give it: the push then takes its own snapshot).
+                stock = (
+                    None
+                    if summaries is None
+                    else promisable(
+                        warehouse_available(summaries),
+                        unreserved_sent(self.client, self.config, self.store),
+                    )
                 )
+                pushed = self._release(stock, run.recorder)
         return PullResult(records=tuple(levels), pushed=pushed, **run.common())
+
+    def _release(
+        self, stock: Mapping[str, Decimal] | None, recorder: RunRecorder
+    ) -> PushResult | None:
+        """Re-evaluate held backorders against ``stock`` under the orders lease (one release
+        per channel at a time); ``None`` when a running push kept the lease (deferred)."""
+        t0, started = time.perf_counter(), self._clock()
+        try:
+            with hold_lease(
+                self.store,
+                self.channel,
+                ORDERS_LEASE,
+                ttl_seconds=self.config.sync.lease_seconds,
+                wait_seconds=self.orders_lease_wait,
+            ) as lease:
+                outcomes = self._orders.push([], True, recorder, stock, lease=lease)
+        except LeaseHeldError:
+            recorder.count("release_deferred")
+            log.info("backorder release deferred: a push of channel %s is running", self.channel)
+            return None
+        return PushResult(
+            action="push_orders",
+            started_at=started,
+            duration_seconds=time.perf_counter() - t0,
+            outcomes=tuple(outcomes),
+        )
 
     def synchronize_inventory(
         self, host_levels: Mapping[str, Decimal | int]
@@ -377,8 +457,16 @@ class Connector:
         self,
         skus: Sequence[str] | None = None,
         handler: Callable[[Product], None] | None = None,
+        *,
+        aliases: bool = False,
     ) -> PullResult[Product]:
-        """Warehouse items as host products, incrementally (or just ``skus``)."""
+        """Warehouse items as host products, incrementally (or just ``skus``).
+
+        ``aliases``: first seed the SKU mapping from the warehouse's item aliases
+        (:meth:`seed_sku_aliases`), so products and later pulls resolve them.
+        """
+        if aliases:
+            self.seed_sku_aliases()
 
         def source(since: datetime) -> Iterator[Item]:
             return self.client.items.list(
@@ -399,6 +487,30 @@ class Connector:
             ),
         )
         return self._pull(spec, handler, _fetch_each(skus, by_sku))
+
+    def seed_sku_aliases(self, *, dry_run: bool = False) -> SkuImportResult:
+        """Add the warehouse's item aliases (``GET /customers/{id}/itemaliases``) to the SKU
+        mapping this connector uses (``config.sku_mappings``; see
+        :meth:`SkuMapping.with_aliases`). Persist ``result.mapping`` (e.g. ``export_csv``) to
+        keep it; with ``dry_run`` nothing changes."""
+        pairs = []
+        for alias in self.client.items.aliases():
+            if alias.active is False or len(alias.details) != 1:
+                continue  # an inactive alias, or a kit of several items: not a SKU synonym
+            detail = alias.details[0]
+            if alias.alias_identifier.sku and detail.item_identifier.sku:
+                pairs.append(
+                    (
+                        alias.alias_identifier.sku,
+                        detail.item_identifier.sku,
+                        detail.qty if detail.qty is not None else Decimal(1),
+                    )
+                )
+        result = self.config.sku_mappings.with_aliases(pairs, dry_run=dry_run)
+        if not dry_run:
+            self.config = attrs.evolve(self.config, sku_mappings=result.mapping)
+            self._orders.config = self._receipts.config = self.config
+        return result
 
     def export_products(self, products: Iterable[Product]) -> ProductResult:
         """Create the products the warehouse lacks and update the ones that differ."""
@@ -452,14 +564,19 @@ class Connector:
         reported as ``refused`` with the warehouse's reason; nothing else changes for it.
         """
         outcomes: list[CancelOutcome] = []
-        with self._run("cancel_order") as run:
+        # Under the orders lease: a push or release cannot send what is being withdrawn.
+        with self._run(
+            "cancel_order", lease=ORDERS_LEASE, wait_seconds=self.orders_lease_wait
+        ) as run:
+            fence = run.lease.fence
             for held in self.store.backorder_list(self.channel):
                 if held.order_number == order_number:
-                    self.store.backorder_remove(self.channel, held.key)
+                    self.store.backorder_remove(self.channel, held.key, fence=fence)
                     outcomes.append(CancelOutcome(reference=held.key, status="withdrawn"))
             ledger = self.store.ledger_list(self.channel, LedgerKind.ORDER)
             for pushed in (e for e in ledger if e.host_key == order_number):
-                outcomes.append(self._cancel_sent(pushed, reason))
+                run.lease.check()
+                outcomes.append(self._cancel_sent(pushed, reason, fence))
             for outcome in outcomes:
                 run.recorder.count(outcome.status)
                 run.recorder.touch(order_number, outcome.reference)
@@ -467,7 +584,7 @@ class Connector:
                     run.recorder.error(f"{outcome.reference}: {outcome.reason}")
         return CancelResult(order_number=order_number, outcomes=tuple(outcomes), **run.common())
 
-    def _cancel_sent(self, entry: LedgerEntry, reason: str) -> CancelOutcome:
+    def _cancel_sent(self, entry: LedgerEntry, reason: str, fence: Fence) -> CancelOutcome:
         if entry.state is LedgerState.CANCELED:
             return CancelOutcome(
                 reference=entry.reference, status="already_canceled", remote_id=entry.remote_id
@@ -475,7 +592,11 @@ class Connector:
         if entry.state is not LedgerState.SENT or entry.remote_id is None:
             # Held, rejected or never resolved: nothing exists in the warehouse to cancel.
             self.store.ledger_update(
-                self.channel, LedgerKind.ORDER, entry.reference, state=LedgerState.CANCELED
+                self.channel,
+                LedgerKind.ORDER,
+                entry.reference,
+                state=LedgerState.CANCELED,
+                fence=fence,
             )
             return CancelOutcome(reference=entry.reference, status="withdrawn")
         try:
@@ -489,7 +610,7 @@ class Connector:
                     reason=reason_of(exc),
                 )
         self.store.ledger_update(
-            self.channel, LedgerKind.ORDER, entry.reference, state=LedgerState.CANCELED
+            self.channel, LedgerKind.ORDER, entry.reference, state=LedgerState.CANCELED, fence=fence
         )
         return CancelOutcome(
             reference=entry.reference, status="canceled", remote_id=entry.remote_id
@@ -557,18 +678,61 @@ class Connector:
         return CheckResult(steps=tuple(steps), findings=tuple(findings), **run.common())
 
     def prune(
-        self, *, keep_runs: int = 5000, forget_after: timedelta = timedelta(days=30)
+        self,
+        *,
+        keep_runs: int = 5000,
+        forget_after: timedelta = timedelta(days=30),
+        forget_sent_after: timedelta | None = None,
     ) -> dict[str, int]:
-        """Bound the state that only grows: keep the newest ``keep_runs`` journal entries and
-        forget webhook event ids and targeted-delivery marks older than ``forget_after``.
+        """Bound the state that only grows (see docs/state.md, "Retention"). Returns how many
+        entries of each kind were dropped.
 
-        Extensiv retries a webhook for about six hours and polls overlap by minutes, so marks
-        a month old protect nothing. Returns how many entries of each kind were dropped.
+        * journal: the newest ``keep_runs`` entries are kept;
+        * webhook event ids and targeted-delivery marks: forgotten after ``forget_after``
+          (Extensiv retries a webhook for about six hours; a month-old mark protects nothing);
+        * ledger entries that sent nothing (``REJECTED``, ``HELD``): forgotten after
+          ``pii.retention_days`` (``forget_after`` when that is 0). A re-push validates again
+          and claims afresh, exactly as it would over the kept entry;
+        * ledger entries that reached the warehouse (``SENT``, ``CANCELED``): forgotten only
+          after ``forget_sent_after``, which the host passes once it will neither push those
+          orders again nor expect shipments for them (a forgotten entry cannot stop a re-push
+          from creating a second order, and its shipments are no longer recognised);
+        * ``PENDING`` entries (outcome unknown) and held backorders (live orders) never;
+        * each forgotten ledger entry's ``sent:`` baseline goes with it.
+
+        Runs under the channel's orders lease, so no push writes while it prunes.
         """
-        cutoff = self._clock().replace(tzinfo=timezone.utc) - forget_after
+        now = self._clock().replace(tzinfo=timezone.utc)
+        retention = self.config.pii.retention_days
+        unsent_cutoff = now - (timedelta(days=retention) if retention else forget_after)
+        cutoffs = {LedgerState.REJECTED: unsent_cutoff, LedgerState.HELD: unsent_cutoff}
+        if forget_sent_after is not None:
+            cutoffs[LedgerState.SENT] = cutoffs[LedgerState.CANCELED] = now - forget_sent_after
+        with hold_lease(
+            self.store,
+            self.channel,
+            ORDERS_LEASE,
+            ttl_seconds=self.config.sync.lease_seconds,
+            wait_seconds=self.orders_lease_wait,
+        ):
+            doomed = [
+                e
+                for e in self.store.ledger_list(self.channel, states=cutoffs)
+                if e.updated_at < cutoffs[e.state]
+            ]
+            baselines = self.store.kv_delete(
+                self.channel, [SENT_PREFIX + e.reference for e in doomed]
+            )
+            ledger = 0
+            for state, cutoff in cutoffs.items():
+                ledger += self.store.ledger_prune(
+                    self.channel, states=[state], updated_before=cutoff
+                )
         return {
             "journal": self.store.journal_prune(self.channel, keep_last=keep_runs),
-            "events": self.store.forget_events(self.channel, seen_before=cutoff),
+            "events": self.store.forget_events(self.channel, seen_before=now - forget_after),
+            "ledger": ledger,
+            "baselines": baselines,
         }
 
     def delete_channel(self, force: bool = False) -> None:

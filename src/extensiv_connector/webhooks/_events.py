@@ -1,6 +1,6 @@
 """Event notifications as Extensiv sends them -> :class:`~extensiv_connector.models.WebhookEvent`.
 
-Tolerated variants (extensiv-api.md §7): camelCase or PascalCase keys and ``eventDatetimeUtc``
+Tolerated variants (docs and captures differ): camelCase or PascalCase keys and ``eventDatetimeUtc``
 vs ``eventDateTimeUtc``; ``resource.body`` as an object, a JSON string, or absent; ``links`` and
 ``data`` as JSON strings or objects; ``tags`` comma-delimited or an array. Event timestamps are
 UTC without an offset and are returned timezone-aware. Pure: no I/O, no clock.

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, ExtensivError
+from ..errors import ConfigError, WebhookOverloadedError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
 from ..wire import make_converter
 from ._dedupe import first_sighting, is_stale, record_processed
@@ -55,11 +55,9 @@ _REASONS = {
 }
 
 
-class WebhookOverloadedError(ExtensivError):
-    """The processing queue is full; the request is refused so that Extensiv retries it later."""
-
-
 class EventOutcome(enum.Enum):
+    """What happened to one event: processed, duplicate, stale, unhandled, unresolved or failed."""
+
     PROCESSED = "processed"  # the built-in action and/or host handlers ran
     DUPLICATE = "duplicate"  # wmsEventId already seen
     STALE = "stale"  # older than the last processed event for the same resource

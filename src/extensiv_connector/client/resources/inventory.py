@@ -1,4 +1,5 @@
-"""``/inventory``: stock summaries and stock details, as record iterators."""
+"""``/inventory``: stock summaries and details, receive items (lots), locations and the stock of
+one order, as record iterators."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ...models import ItemIdentifier, StockDetail, StockSummary
+from ... import wire
+from ...models import InventoryRecord, ItemIdentifier, Location, StockDetail, StockSummary
 from ._base import ResourceContext, Rql, rql_param
 
 __all__ = ["Inventory", "fast_stock_summary"]
@@ -90,6 +92,8 @@ def _identifier(value: Any) -> ItemIdentifier | None:
 
 
 class Inventory:
+    """The ``/inventory`` resources: stock summaries and stock details."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
@@ -154,3 +158,55 @@ class Inventory:
             page_size=page_size,
             concurrency=concurrency,
         )
+
+    def receive_items(
+        self,
+        rql: Rql = None,
+        *,
+        sort: str | None = None,
+        page_size: int | None = None,
+        concurrency: int | None = None,
+    ) -> Iterator[InventoryRecord]:
+        """``GET /inventory``: one row per receive item (lot) with received, on-hand,
+        available and on-hold quantities, lot/serial/expiry and location (pages ≤ 1000).
+
+        Peers filter with ``CustomerIdentifier.Id==12;FacilityIdentifier.Id==3;ReceivedDate=ge=…``
+        and ``sort="ReceivedDate"``.
+        """
+        return self._ctx.paged(
+            "inventory",
+            "/inventory",
+            "item",
+            InventoryRecord,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=concurrency,
+        )
+
+    def locations(
+        self,
+        facility_id: int | None = None,
+        *,
+        rql: Rql = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Location]:
+        """``GET /properties/facilities/{id}/locations`` (the configured facility by default):
+        locations with the item traits they hold and their on-hand quantity."""
+        fid = self._ctx.require_facility(facility_id)
+        return self._ctx.paged(
+            "locations",
+            f"/properties/facilities/{int(fid)}/locations",
+            "properties/location",
+            Location,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=1,
+        )
+
+    def stock_summaries_for_order(self, order_id: int) -> tuple[StockSummary, ...]:
+        """``GET /inventory/stocksummariesfororder?orderid=``: stock of the order's items."""
+        response = self._ctx.transport.request(
+            "GET", "/inventory/stocksummariesfororder", params={"orderid": int(order_id)}
+        )
+        return tuple(self._summary(r) for r in wire.parse_collection(response.json() or {}).records)

@@ -22,7 +22,7 @@ import attrs
 
 from ...models import SalesOrder
 from ...wire import dumps, loads, make_converter
-from .._errors import StateStoreError
+from .._errors import LeaseLostError, StateStoreError
 from .._records import (
     DEFAULT_RETRY_STATES,
     DEFAULT_SEEN_KEYS_LIMIT,
@@ -30,6 +30,7 @@ from .._records import (
     Clock,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -39,9 +40,11 @@ from .._records import (
     LogLevel,
     RunStatus,
     claimed_entry,
+    fence_holds,
     held_entry,
     may_claim,
     may_take_lease,
+    taken_lease,
     updated_entry,
 )
 from ._clock import utc_now
@@ -120,6 +123,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TABLE kv (
                 channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
                 PRIMARY KEY (channel, key)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        3,
+        "lease fencing tokens, ledger claim owner",
+        (
+            "ALTER TABLE leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0",
+            # claim_action '' = a claim made without a fence (or before version 3)
+            "ALTER TABLE ledger ADD COLUMN claim_action TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE ledger ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0",
+            # The last token handed out per lease; kept across release and delete_channel so
+            # a token is never handed out twice.
+            """CREATE TABLE lease_tokens (
+                channel TEXT NOT NULL, action TEXT NOT NULL, token INTEGER NOT NULL,
+                PRIMARY KEY (channel, action)
             ) WITHOUT ROWID""",
         ),
     ),
@@ -205,7 +224,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")  # or a file path, e.g. "var/extensiv-state.db"
     >>> store.schema_version
-    2
+    3
     >>> store.close()
 
     ``busy_timeout`` (seconds) is how long a writer waits for another process's transaction.
@@ -235,6 +254,9 @@ class SQLiteStore:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows (released backorders, pruned baselines) are overwritten, not left
+            # readable in free pages: the file holds personal data only while it is needed.
+            conn.execute("PRAGMA secure_delete=ON")
             self._version = migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
@@ -291,7 +313,7 @@ class SQLiteStore:
 
     _LEDGER_COLS = (
         "channel, kind, reference, state, remote_id, fingerprint, sent_lines, reasons,"
-        " attempts, host_key, created_at, updated_at"
+        " attempts, host_key, created_at, updated_at, claim_action, claim_token"
     )
 
     @staticmethod
@@ -309,6 +331,7 @@ class SQLiteStore:
             host_key=row[9],
             created_at=_dt(row[10]),
             updated_at=_dt(row[11]),
+            claim=Fence(row[12], row[13]) if row[12] else None,
         )
 
     def _ledger_fetch(
@@ -325,8 +348,8 @@ class SQLiteStore:
     def _ledger_save(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
-            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
+            " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.channel,
                 entry.kind.value,
@@ -340,8 +363,18 @@ class SQLiteStore:
                 entry.host_key,
                 entry.created_at.isoformat(),
                 entry.updated_at.isoformat(),
+                entry.claim.action if entry.claim else "",
+                entry.claim.token if entry.claim else 0,
             ),
         )
+
+    def _check_fence(self, conn: sqlite3.Connection, channel: str, fence: Fence | None) -> None:
+        """Refuse a write whose lease was released or taken over (inside the write's own
+        transaction, so the check and the write are one atomic step)."""
+        if fence is not None and not fence_holds(
+            fence, self._lease_fetch(conn, channel, fence.action)
+        ):
+            raise LeaseLostError(channel, fence.action)
 
     def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
         with self._tx(write=False) as conn:
@@ -357,24 +390,40 @@ class SQLiteStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._ledger_fetch(conn, channel, kind, reference)
-            if not may_claim(existing, retry_states):
+            claim_lease = (
+                self._lease_fetch(conn, channel, existing.claim.action)
+                if existing is not None and existing.claim is not None
+                else None
+            )
+            now = self._clock()
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
                 assert existing is not None
-                return LedgerClaim(entry=existing, claimed=False)
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
             entry = claimed_entry(
                 existing,
                 channel=channel,
                 kind=kind,
                 reference=reference,
-                now=self._clock(),
+                now=now,
                 fingerprint=fingerprint,
                 sent_lines=sent_lines,
                 host_key=host_key,
+                fence=fence,
             )
             self._ledger_save(conn, entry)
-            return LedgerClaim(entry=entry, claimed=True)
+            if metadata:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                    [(channel, k, v) for k, v in metadata.items()],
+                )
+            previous = existing.state if existing is not None else None
+            return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
     def ledger_update(
         self,
@@ -387,8 +436,11 @@ class SQLiteStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
+        fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._ledger_fetch(conn, channel, kind, reference)
             if existing is None:
                 raise StateStoreError(
@@ -404,6 +456,10 @@ class SQLiteStore:
                 fingerprint=fingerprint,
             )
             self._ledger_save(conn, entry)
+            if release is not None:
+                conn.execute(
+                    "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release)
+                )
             return entry
 
     def ledger_list(
@@ -433,6 +489,37 @@ class SQLiteStore:
             )
             return cur.rowcount > 0
 
+    def ledger_prune(
+        self, channel: str, *, states: Collection[LedgerState], updated_before: datetime
+    ) -> int:
+        doomed = [s.value for s in states if s is not LedgerState.PENDING]
+        marks = ",".join("?" * len(doomed))
+        removed = 0
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"SELECT kind, reference, updated_at FROM ledger"  # noqa: S608 - only "?" marks
+                f" WHERE channel = ? AND state IN ({marks})",
+                (channel, *doomed),
+            ).fetchall()
+            # Compared as datetimes: the text may carry different offsets, and SQLite's own
+            # date functions keep only milliseconds.
+            for kind, reference, updated_at in rows:
+                if _dt(updated_at) < updated_before:
+                    conn.execute(
+                        "DELETE FROM ledger WHERE channel = ? AND kind = ? AND reference = ?",
+                        (channel, kind, reference),
+                    )
+                    removed += 1
+        self._checkpoint()  # prune is the maintenance call: leave no old page images behind
+        return removed
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL into the file and truncate it, so deleted rows do not linger in old
+        page images there (best effort: a reader in another process may keep it)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # ------------------------------------------------------------------ backorder queue
 
     def _backorder_row(self, row: Sequence[Any]) -> BackorderEntry:
@@ -459,11 +546,18 @@ class SQLiteStore:
         return None if row is None else self._backorder_row(row)
 
     def backorder_put(
-        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+        self,
+        channel: str,
+        order: SalesOrder,
+        *,
+        key: str | None = None,
+        reason: str = "",
+        fence: Fence | None = None,
     ) -> BackorderEntry:
         key = order.order_number if key is None else key
         document = dumps(self._converter.unstructure(order))
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._backorder_fetch(conn, channel, key)
             entry = held_entry(
                 existing, channel=channel, key=key, order=order, reason=reason, now=self._clock()
@@ -497,8 +591,9 @@ class SQLiteStore:
             ).fetchall()
         return [self._backorder_row(r) for r in rows]
 
-    def backorder_remove(self, channel: str, key: str) -> bool:
+    def backorder_remove(self, channel: str, key: str, *, fence: Fence | None = None) -> bool:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             cur = conn.execute(
                 "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, key)
             )
@@ -743,7 +838,8 @@ class SQLiteStore:
     @staticmethod
     def _lease_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Lease | None:
         row = conn.execute(
-            "SELECT owner, acquired_at, expires_at FROM leases WHERE channel = ? AND action = ?",
+            "SELECT owner, acquired_at, expires_at, token FROM leases"
+            " WHERE channel = ? AND action = ?",
             (channel, action),
         ).fetchone()
         if row is None:
@@ -754,40 +850,55 @@ class SQLiteStore:
             owner=row[0],
             acquired_at=_dt(row[1]),
             expires_at=_dt(row[2]),
+            token=row[3],
         )
 
     @staticmethod
     def _lease_save(conn: sqlite3.Connection, lease: Lease) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO leases (channel, action, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO leases (channel, action, owner, acquired_at, expires_at,"
+            " token) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 lease.channel,
                 lease.action,
                 lease.owner,
                 lease.acquired_at.isoformat(),
                 lease.expires_at.isoformat(),
+                lease.token,
             ),
         )
 
     def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        return self.take_lease(channel, action, owner, ttl_seconds) is not None
+
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Lease | None:
         with self._tx() as conn:
             now = self._clock()
             existing = self._lease_fetch(conn, channel, action)
             if not may_take_lease(existing, owner, now):
-                return False
-            keep = existing is not None and existing.owner == owner and existing.live(now)
-            self._lease_save(
-                conn,
-                Lease(
-                    channel=channel,
-                    action=action,
-                    owner=owner,
-                    acquired_at=existing.acquired_at if keep and existing else now,
-                    expires_at=now + timedelta(seconds=ttl_seconds),
-                ),
+                return None
+            row = conn.execute(
+                "SELECT token FROM lease_tokens WHERE channel = ? AND action = ?",
+                (channel, action),
+            ).fetchone()
+            # A pre-fencing file may hold a live lease with token 0: start above it.
+            last = max(row[0] if row else 0, existing.token if existing else 0)
+            lease = taken_lease(
+                existing,
+                channel=channel,
+                action=action,
+                owner=owner,
+                now=now,
+                ttl_seconds=ttl_seconds,
+                next_token=last + 1,
             )
-            return True
+            if lease.token == last + 1:
+                conn.execute(
+                    "INSERT OR REPLACE INTO lease_tokens (channel, action, token) VALUES (?, ?, ?)",
+                    (channel, action, lease.token),
+                )
+            self._lease_save(conn, lease)
+            return lease
 
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
         with self._tx() as conn:
@@ -829,6 +940,22 @@ class SQLiteStore:
                     "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
                     (channel, key, value),
                 )
+
+    def kv_delete(self, channel: str, keys: Collection[str]) -> int:
+        wanted = sorted(set(keys))
+        removed = 0
+        with self._tx() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                cur = conn.execute(
+                    f"DELETE FROM kv WHERE channel = ? AND key IN ({marks})",  # noqa: S608 - only "?" marks
+                    (channel, *chunk),
+                )
+                removed += cur.rowcount
+        if removed:
+            self._checkpoint()
+        return removed
 
     # ------------------------------------------------------------------ channels
 
