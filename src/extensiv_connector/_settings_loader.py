@@ -7,6 +7,7 @@ unknown keys and wrong types are errors that name the setting's dotted path.
 from __future__ import annotations
 
 import enum
+import math
 import re
 import types
 import typing
@@ -16,6 +17,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 
+from . import _json_guard
 from ._secret import Secret
 from .errors import ConfigError
 
@@ -23,6 +25,7 @@ __all__ = ["dump_section", "load_section"]
 
 T = TypeVar("T")
 
+_INT_LIMIT = 2**63
 _ENV_PREFIX = "env:"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -56,10 +59,10 @@ def load_section(data: Any, cls: type[T], path: str, environ: Mapping[str, str])
     section: Any = cls
     attrs.resolve_types(section)
     fields = {f.name: f for f in attrs.fields(section)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(str(key)[:100] for key in set(data) - set(fields))
     if unknown:
         allowed = ", ".join(sorted(fields))
-        raise ConfigError(_join(path, str(unknown[0])), f"unknown setting (allowed: {allowed})")
+        raise ConfigError(_join(path, unknown[0]), f"unknown setting (allowed: {allowed})")
     values: dict[str, Any] = {}
     for name, field in fields.items():
         if name in data:
@@ -70,7 +73,7 @@ def load_section(data: Any, cls: type[T], path: str, environ: Mapping[str, str])
         return cls(**values)
     except ConfigError:
         raise
-    except (TypeError, ValueError, InvalidOperation) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:  # InvalidOperation, OverflowError
         raise ConfigError(path, f"invalid {cls.__name__}: {exc}") from exc
 
 
@@ -103,24 +106,38 @@ def _load_value(value: Any, tp: Any, path: str, environ: Mapping[str, str]) -> A
         raise ConfigError(path, f"expected true or false, got {_describe(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not -_INT_LIMIT < value < _INT_LIMIT:  # TOML integers are 64-bit; so are ours
+                raise ConfigError(path, "integer out of range")
             return value
         raise ConfigError(path, f"expected an integer, got {_describe(value)}")
     if tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
+            # TOML has nan and inf; no setting means either, and both pass `<= 0` checks
+            if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+                raise ConfigError(path, "number out of range")
+            if not math.isfinite(value):
+                raise ConfigError(path, "expected a finite number")
             return float(value)
         raise ConfigError(path, f"expected a number, got {_describe(value)}")
     if tp is Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ConfigError(path, f"expected a number, got {_describe(value)}")
+        if isinstance(value, str) and len(value) > _json_guard.MAX_NUMBER_CHARS:
+            raise ConfigError(path, "number text too long")
+        if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+            raise ConfigError(path, "number out of range")
         try:
             result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:
             raise ConfigError(path, f"expected a number, got {str(value)[:30]!r}") from None
-        if not result.is_finite():
-            raise ConfigError(path, "expected a finite number")
+        problem = _json_guard.check_number(result)  # finite, no exponent that costs CPU later
+        if problem:
+            raise ConfigError(path, problem)
         return result
     if tp is str:
         if isinstance(value, str):
+            if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+                raise ConfigError(path, "contains NUL or an invalid code point")
             return value
         raise ConfigError(path, f"expected a string, got {_describe(value)}")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):

@@ -11,6 +11,7 @@ never show the client secret, the TPL key or a token.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ from .mapping import (
 )
 from .pii import PiiPolicy
 from .rules import ValidationRules
+from .wire import parse_timestamp
 
 __all__ = [
     "ChannelConfig",
@@ -45,6 +47,14 @@ __all__ = [
 ]
 
 PRODUCTION_BASE_URL = "https://secure-wms.com"
+
+# Bounds of numeric settings (see _check_range): generous, but each keeps first use finite.
+_MAX_SECONDS = 86_400.0  # timeouts, backoff, Retry-After cap: one day
+_MAX_LEASE_SECONDS = 7 * 86_400
+_MAX_OVERLAP_MINUTES = 366 * 24 * 60
+_MAX_BODY_BYTES = 1 << 30
+_MAX_ID = 2**63 - 1  # the API does not document the id width: 64 bits, like any loaded int
+_MIN_YEAR, _MAX_YEAR = 1900, 9000
 
 #: Environment variables a saved config refers to when a secret was given inline.
 DEFAULT_SECRET_ENV = {
@@ -59,6 +69,31 @@ def _default_channel_id(general: GeneralSettings) -> str:
     return general.connection_name
 
 
+def _check_range(
+    path: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> None:
+    """``low <= value <= high`` (``low < value`` when ``low_open``), and finite.
+
+    Upper bounds are generous but finite: past them a value overflows ``timedelta``, a socket
+    timeout or a sleep at first use instead of failing here, where the path is known.
+    """
+    if value != value or value in (math.inf, -math.inf):
+        raise ConfigError(path, "expected a finite number")
+    if value < low or (low_open and value == low):
+        raise ConfigError(path, f"must be {'greater than' if low_open else 'at least'} {low:g}")
+    if value > high:
+        raise ConfigError(path, f"must be at most {high:g}")
+
+
+def _check_text(path: str, value: str, *, required: bool = False, max_length: int = 1000) -> None:
+    if required and not value.strip():
+        raise ConfigError(path, "must not be empty")
+    if len(value) > max_length:
+        raise ConfigError(path, f"longer than {max_length} characters")
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ConfigError(path, "contains control characters or invalid code points")
+
+
 @attrs.frozen(kw_only=True)
 class GeneralSettings:
     """Config section ``[general]``. ``connection_name`` is the label users see and may edit;
@@ -70,12 +105,11 @@ class GeneralSettings:
     channel_id: str = attrs.field(default=attrs.Factory(_default_channel_id, takes_self=True))
 
     def __attrs_post_init__(self) -> None:
-        if not self.connection_name.strip():
-            raise ConfigError("general.connection_name", "must not be empty")
-        if not self.channel_id.strip() or self.channel_id != self.channel_id.strip():
-            raise ConfigError(
-                "general.channel_id", "must not be empty or start/end with whitespace"
-            )
+        _check_text("general.application", self.application)
+        _check_text("general.connection_name", self.connection_name, required=True, max_length=200)
+        _check_text("general.channel_id", self.channel_id, required=True, max_length=200)
+        if self.channel_id != self.channel_id.strip():
+            raise ConfigError("general.channel_id", "must not start or end with whitespace")
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +120,25 @@ class WebhookSettings:
     path_token: Secret | None = None
     public_key_url: str = ""  # "" = {base_url}/events/webhook/key
     max_body_bytes: int = 5_000_000
+
+    def __attrs_post_init__(self) -> None:
+        _check_range("webhooks.max_body_bytes", self.max_body_bytes, 1, _MAX_BODY_BYTES)
+        if self.public_key_url:
+            _check_url("webhooks.public_key_url", self.public_key_url)
+
+
+def _check_url(path: str, url: str) -> None:
+    _check_text(path, url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ConfigError(path, "expected an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(path, "expected an http(s) URL")
+    if parts.scheme != "https" and not _is_loopback(host):
+        raise ConfigError(path, "https is required except on loopback")
 
 
 def _is_loopback(host: str) -> bool:
@@ -120,6 +173,11 @@ class Credentials:
                 "credentials.user_login_id",
                 "one of user_login_id or user_login is required (transactions need a user)",
             )
+        _check_text("credentials.client_id", self.client_id)
+        for name in ("user_login_id", "user_login"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_text(f"credentials.{name}", value)
         if self.user_login_id and not (
             self.user_login_id.isascii() and self.user_login_id.isdigit()
         ):
@@ -127,15 +185,13 @@ class Credentials:
                 "credentials.user_login_id",
                 "must be the numeric user id (use user_login for a login name)",
             )
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError("credentials.base_url", "expected an http(s) URL")
-        if parts.scheme != "https" and not _is_loopback(parts.hostname):
-            raise ConfigError("credentials.base_url", "https is required except on loopback")
+        _check_url("credentials.base_url", self.base_url)
         if self.customer_id <= 0:
             raise ConfigError("credentials.customer_id", "must be a positive integer")
         if self.facility_id <= 0:
             raise ConfigError("credentials.facility_id", "must be a positive integer")
+        for name in ("customer_id", "facility_id"):
+            _check_range(f"credentials.{name}", getattr(self, name), 1, _MAX_ID)
 
     @property
     def login_field(self) -> str:
@@ -165,16 +221,13 @@ class ClientSettings:
 
     def __attrs_post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "backoff_initial", "backoff_max"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"client.{name}", "must be positive")
-        if self.max_retries < 0:
-            raise ConfigError("client.max_retries", "must not be negative")
-        if self.rate_limit_per_second < 0:
-            raise ConfigError("client.rate_limit_per_second", "must not be negative")
-        if self.pool_size < 1:
-            raise ConfigError("client.pool_size", "must be at least 1")
-        if self.page_concurrency < 1:
-            raise ConfigError("client.page_concurrency", "must be at least 1")
+            _check_range(f"client.{name}", getattr(self, name), 0, _MAX_SECONDS, low_open=True)
+        _check_range("client.retry_after_cap", self.retry_after_cap, 0, _MAX_SECONDS)
+        _check_range("client.max_retries", self.max_retries, 0, 100)
+        if self.rate_limit_per_second != 0:  # 0 = off; else at least one request per 1000 s
+            _check_range("client.rate_limit_per_second", self.rate_limit_per_second, 0.001, 1e6)
+        _check_range("client.pool_size", self.pool_size, 1, 1000)
+        _check_range("client.page_concurrency", self.page_concurrency, 1, 1000)
         if self.ca_file and not os.path.isfile(self.ca_file):
             raise ConfigError("client.ca_file", "no such file")
 
@@ -191,17 +244,26 @@ class SyncSettings:
     initial_cursor: str = "2000-01-01T00:00:00"
 
     def __attrs_post_init__(self) -> None:
-        if self.max_in_flight < 1:
-            raise ConfigError("sync.max_in_flight", "must be at least 1")
-        if self.overlap_minutes < 0:
-            raise ConfigError("sync.overlap_minutes", "must not be negative")
+        _check_range("sync.max_in_flight", self.max_in_flight, 1, 1000)
+        _check_range("sync.overlap_minutes", self.overlap_minutes, 0, _MAX_OVERLAP_MINUTES)
+        _check_text("sync.state_path", self.state_path, required=True, max_length=4096)
         if self.inventory_mode not in ("absolute", "delta"):
             raise ConfigError(
                 "sync.inventory_mode",
-                f"expected one of absolute, delta, got {self.inventory_mode!r}",
+                f"expected one of absolute, delta, got {self.inventory_mode[:40]!r}",
             )
-        if self.lease_seconds < 1:
-            raise ConfigError("sync.lease_seconds", "must be at least 1")
+        _check_range("sync.lease_seconds", self.lease_seconds, 1, _MAX_LEASE_SECONDS)
+        try:
+            start = parse_timestamp(self.initial_cursor)
+        except ValueError:
+            raise ConfigError(
+                "sync.initial_cursor",
+                f"expected a timestamp like 2024-01-31T00:00:00, got {self.initial_cursor[:40]!r}",
+            ) from None
+        if not _MIN_YEAR <= start.year <= _MAX_YEAR:  # the overlap is subtracted from it
+            raise ConfigError(
+                "sync.initial_cursor", f"year must be between {_MIN_YEAR} and {_MAX_YEAR}"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -243,14 +305,24 @@ class ChannelConfig:
         cls, path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
     ) -> ChannelConfig:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise ConfigError("", f"cannot read config file {str(path)!r}: {exc.strerror}") from exc
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise ConfigError(
+                "", f"{path}: not UTF-8 text (line {line}, byte {exc.start})"
+            ) from None
         try:
             data = _toml.loads(text)
         except ValueError as exc:
             raise ConfigError("", f"{path}: not valid TOML: {exc}") from exc
-        return cls.from_dict(data, environ=environ)
+        except RecursionError:  # tomllib recurses into nested arrays and inline tables
+            raise ConfigError("", f"{path}: not valid TOML: nested too deeply") from None
+        config = cls.from_dict(data, environ=environ)
+        return _state_beside(config, Path(path).resolve().parent)
 
     def to_dict(self, *, inline_secrets: bool = False) -> dict[str, Any]:
         """Plain data (non-default settings only) that ``from_dict`` reads back equal.
@@ -274,6 +346,15 @@ class ChannelConfig:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _state_beside(config: ChannelConfig, folder: Path) -> ChannelConfig:
+    """A relative ``sync.state_path`` means "next to the config file", whatever the working
+    directory (cron from ``$HOME``, ``journal`` from elsewhere) - not a fresh empty file."""
+    state = config.sync.state_path
+    if state == ":memory:" or Path(state).is_absolute():
+        return config
+    return attrs.evolve(config, sync=attrs.evolve(config.sync, state_path=str(folder / state)))
 
 
 def _refuse_inline_secrets(config: ChannelConfig) -> ChannelConfig:

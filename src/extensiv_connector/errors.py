@@ -6,6 +6,7 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
     ExtensivError
     ├── ConfigError                 a setting is wrong (carries its dotted path)
     ├── ChannelNotEmptyError        delete_channel() would drop held orders (needs force=True)
+    ├── InputError                  a command-line input file is wrong (CLI exit code 2)
     ├── ValidationError             host data breaks rules (carries every violation)
     │   └── UnitConversionError     a line's quantity has no whole number of warehouse units
     ├── WireFormatError             an API/webhook JSON document has the wrong shape (JSON path)
@@ -30,6 +31,7 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
     │   └── LeaseLostError          a lease this worker held expired and was taken over
     ├── WebhookSignatureError       a webhook request is unsigned or its signature does not verify
     ├── WebhookKeyError             Extensiv's webhook public key could not be fetched or read
+    ├── WebhookContentTypeError     a signed webhook request is not declared as JSON (answered 415)
     ├── WebhookOverloadedError      the webhook queue is full (answered 503; Extensiv retries)
     ├── SandboxError                the sandbox cannot do what a test asked (also a ValueError)
     │   └── RqlError                the sandbox cannot parse an RQL query (sandbox/_rql.py)
@@ -63,6 +65,7 @@ __all__ = [
     "DuplicateError",
     "ExtensivError",
     "ForbiddenError",
+    "InputError",
     "LeaseHeldError",
     "LeaseLostError",
     "NotFoundError",
@@ -79,6 +82,7 @@ __all__ = [
     "UnitConversionError",
     "ValidationError",
     "Violation",
+    "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
     "WebhookPayloadError",
@@ -125,6 +129,10 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class InputError(ExtensivError):
+    """Bad command-line input (a file, its JSON or its shape): exit code 2, one clear line."""
 
 
 class ValidationError(ExtensivError):
@@ -329,6 +337,10 @@ class WebhookSignatureError(ExtensivError):
 
 class WebhookKeyError(ExtensivError):
     """Extensiv's webhook public key could not be fetched or read (the request is not processed)."""
+
+
+class WebhookContentTypeError(ExtensivError):
+    """A signed webhook request is not declared as JSON (``Content-Type``); answered 415."""
 
 
 class WebhookPayloadError(WireFormatError):

@@ -291,7 +291,8 @@ def test_delete_without_held_orders_needs_no_force(sb: Sandbox) -> None:
 
 
 def test_saving_an_inline_secret_is_explicit(sb: Sandbox, tmp_path: Path) -> None:
-    config = config_with(sb)
+    # an absolute state path: a relative one is read back beside the saved file
+    config = config_with(sb, sync={"state_path": str(tmp_path / "state.sqlite3")})
 
     with pytest.raises(ConfigError) as caught:
         config.to_toml()

@@ -181,7 +181,7 @@ def test_prune_bounds_the_journal_and_forgets_old_delivery_marks(
     pushed = connector.push_orders([sales_order("SO-P", ("SKU-000001", 1))])
     order_id = pushed.outcomes[0].remote_id or 0
     sb.warehouse.ship_order(order_id)
-    connector.receive_shipments(order_ids=[order_id])  # a targeted pull leaves a delivery mark
+    connector.receive_shipments(order_ids=[order_id]).ack()  # a targeted pull leaves a mark
     connector.check_connection()
 
     kept = connector.prune(keep_runs=100, forget_after=timedelta(days=30))

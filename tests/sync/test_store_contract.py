@@ -309,7 +309,7 @@ def test_opening_a_version_2_file_adds_fencing_and_keeps_pending_claims_unowned(
         entry = store.ledger_get("main", ORDER, "SO-1")
         lease = store.take_lease("main", "push_orders", "w1", 60)
 
-        assert 3 == store.schema_version
+        assert SCHEMA_VERSION == store.schema_version
         assert entry is not None
         assert (LedgerState.PENDING, None) == (entry.state, entry.claim)
         assert lease is not None

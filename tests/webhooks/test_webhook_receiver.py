@@ -421,6 +421,7 @@ def test_chunked_body_without_length_is_read_up_to_the_limit(
     response = harness.client.post(
         "/hook",
         input_stream=io.BytesIO(body),
+        content_type="application/json",
         headers={"Signature": signer.sign(body), "Transfer-Encoding": "chunked"},
         environ_overrides=environ_overrides,
     )

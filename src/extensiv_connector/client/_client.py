@@ -234,6 +234,11 @@ class ExtensivClient:
         """HTTP requests sent so far, retries and token requests included (diagnostics)."""
         return self._transport.request_count
 
+    @property
+    def retry_listeners(self) -> list[Callable[[str, str, float], None]]:
+        """Callables told ``(method, path, delay_seconds)`` before each retry (metrics)."""
+        return self._transport.retry_listeners
+
     def close(self) -> None:
         self._transport.close()
 

@@ -3,12 +3,15 @@
 The first stdout line is one JSON object with ``base_url``, ``client_id``, ``client_secret``,
 ``tpl``, ``user_login_id``, ``customer_id`` and ``facility_id`` (flushed), so a script can read it
 and connect; with ``--tls`` also ``ca_file``, the PEM of the run's self-signed CA.
+``--write-config PATH`` also writes a ready channel TOML there (secrets as
+environment references) and prints the ``export`` lines that set them, on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -46,7 +49,43 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
     )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
+    parser.add_argument(
+        "--write-config",
+        metavar="PATH",
+        default=None,
+        help="write a channel TOML for this sandbox to PATH (secrets as env references)",
+    )
     return parser
+
+
+def write_config(path: str, info: dict[str, object]) -> list[str]:
+    """Write the channel TOML for ``info`` to ``path``; returns the ``export`` lines (the
+    secrets go in the environment, never in the file)."""
+    from ..config import DEFAULT_SECRET_ENV, ChannelConfig
+
+    secret_env, tpl_env = DEFAULT_SECRET_ENV["client_secret"], DEFAULT_SECRET_ENV["tpl"]
+    config = ChannelConfig.from_dict(
+        {
+            "general": {"connection_name": "sandbox"},
+            "credentials": {
+                **info,
+                "client_secret": {"env": secret_env},
+                "tpl": {"env": tpl_env},
+            },
+        },
+        environ={secret_env: str(info["client_secret"]), tpl_env: str(info["tpl"])},
+    )
+    header = (
+        "# A channel for the local Extensiv-compatible sandbox (extensiv-connector sandbox).\n"
+        "# Secrets come from the environment; state_path is relative to this file's folder.\n"
+    )
+    text = config.to_toml()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(header + text)
+    return [
+        f"export {secret_env}={shlex.quote(str(info['client_secret']))}",
+        f"export {tpl_env}={shlex.quote(str(info['tpl']))}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,8 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     with sandbox:
-        sys.stdout.write(json.dumps(sandbox.connection_info()) + "\n")
+        info = sandbox.connection_info()
+        sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
+        if args.write_config:
+            try:
+                exports = write_config(args.write_config, info)
+            except OSError as exc:
+                print(f"sandbox: cannot write {args.write_config}: {exc.strerror}", file=sys.stderr)
+                return 2
+            lines = [f"wrote {args.write_config}; set its secrets with:", *exports]
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.stderr.flush()
         try:
             while not stop.wait(0.2):
                 pass

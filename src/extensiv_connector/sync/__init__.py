@@ -4,6 +4,8 @@ from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
 from ._journal import ActionSummary, Journal, RunRecorder
+from ._plan import PlannedPush
+from ._pull import ProgressCallback
 from ._records import (
     DEFAULT_RETRY_STATES,
     BackorderEntry,
@@ -37,6 +39,7 @@ from ._results import (
     PushStatus,
 )
 from ._scope import targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind
 from .store import (
     LeaseHandle,
     MemoryStore,
@@ -56,8 +59,11 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Connector",
+    "ConnectorEvent",
     "Cursor",
     "EntryKind",
+    "EventHook",
+    "EventKind",
     "Fence",
     "InventorySyncResult",
     "Journal",
@@ -74,8 +80,10 @@ __all__ = [
     "LogLevel",
     "MappingFinding",
     "MemoryStore",
+    "PlannedPush",
     "ProductOutcome",
     "ProductResult",
+    "ProgressCallback",
     "PullResult",
     "PushOutcome",
     "PushResult",

@@ -43,7 +43,8 @@ from ._inventory import (
 from ._items import merge_item
 from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
-from ._pull import PullSpec, run_pull, state_key
+from ._plan import PlannedPush, plan_orders, plan_receipts
+from ._pull import ProgressCallback, PullSpec, run_pull, state_key
 from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, unreserved_sent
 from ._records import BackorderEntry, Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
@@ -59,6 +60,7 @@ from ._results import (
 )
 from ._review import review_carriers, review_skus
 from ._scope import ORDERS_LEASE, action_scope, targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind, emit
 from .store import LeaseHandle, SQLiteStore, StateStore, hold_lease
 
 if TYPE_CHECKING:
@@ -119,7 +121,9 @@ class Connector:
     the backorder queue (``push_orders``, the backorder release of
     ``receive_inventory_levels``, ``cancel_order``) shares one lease per channel, so held
     backorders are released by one path at a time; the release and a cancel wait up to
-    ``orders_lease_wait`` seconds for it.
+    ``orders_lease_wait`` seconds for it. ``on_event`` receives a
+    :class:`ConnectorEvent` for each action start and finish, acknowledged batch and lease
+    refusal (for metrics; see docs/connector.md).
     """
 
     #: Seconds the backorder release and ``cancel_order`` wait for a running push to finish.
@@ -133,8 +137,10 @@ class Connector:
         *,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        on_event: EventHook | None = None,
     ) -> None:
         self.config = config
+        self.on_event = on_event
         self.channel = config.channel
         self._owns_store = store is None
         self._owns_client = client is None
@@ -145,6 +151,14 @@ class Connector:
         self._converter = wire.make_converter()
         self._overlap = timedelta(minutes=config.sync.overlap_minutes)
         self._start = wire.parse_timestamp(config.sync.initial_cursor)
+        self._retry_listener: Callable[[str, str, float], None] | None = None
+        if on_event is not None:
+
+            def retried(method: str, path: str, delay: float) -> None:
+                self._emit(EventKind.RETRY, "", value=delay, detail=f"{method} {path}")
+
+            self._retry_listener = retried
+            self.client.retry_listeners.append(retried)
         self._orders = OrderPush(config, self.store, self.client, self._converter, sleep)
         self._receipts = ReceiptPush(config, self.store, self.client, self._converter, sleep)
 
@@ -152,6 +166,8 @@ class Connector:
         return f"Connector(channel={self.channel!r}, client={self.client!r})"
 
     def close(self) -> None:
+        if self._retry_listener in self.client.retry_listeners:
+            self.client.retry_listeners.remove(self._retry_listener)
         if self._owns_client:
             self.client.close()
         if self._owns_store:
@@ -179,16 +195,42 @@ class Connector:
     ) -> Iterator[_Run]:
         started, t0 = self._clock(), time.perf_counter()
         name = lease or (targeted_lease_name(action) if targeted else action)
-        with action_scope(
-            self.store,
-            self.journal,
-            self.channel,
+        recorder: RunRecorder | None = None
+        try:
+            with action_scope(
+                self.store,
+                self.journal,
+                self.channel,
+                action,
+                lease_seconds=self.config.sync.lease_seconds,
+                lease=name,
+                wait_seconds=wait_seconds,
+            ) as scope:
+                recorder = scope.recorder
+                self._emit(EventKind.ACTION_STARTED, action)
+                yield _Run(scope.recorder, scope.lease, action, started, t0)
+        except LeaseHeldError as exc:
+            if recorder is None:  # refused at the door, not raised by the action itself
+                self._emit(EventKind.LEASE_HELD, action, detail=str(exc))
+            raise
+        finally:
+            if recorder is not None:  # the journal run is finished: report what it says
+                self._finished(recorder, action, t0)
+
+    def _finished(self, recorder: RunRecorder, action: str, t0: float) -> None:
+        status = recorder.entry.status
+        self._emit(
+            EventKind.ACTION_FINISHED,
             action,
-            lease_seconds=self.config.sync.lease_seconds,
-            lease=name,
-            wait_seconds=wait_seconds,
-        ) as scope:
-            yield _Run(scope.recorder, scope.lease, action, started, t0)
+            duration_seconds=time.perf_counter() - t0,
+            status=status.value if status is not None else "",
+            counts=dict(recorder.counts),
+        )
+
+    def _emit(self, kind: str, action: str, **fields: Any) -> None:
+        if self.on_event is not None:
+            event = ConnectorEvent(kind=kind, channel=self.channel, action=action, **fields)
+            emit(self.on_event, event)
 
     # ------------------------------------------------------------------ orders
 
@@ -207,17 +249,35 @@ class Connector:
             )
         return PushResult(outcomes=tuple(outcomes), **run.common())
 
+    def plan_orders(
+        self, orders: Iterable[SalesOrder], *, include_backorders: bool = True
+    ) -> list[PlannedPush]:
+        """Dry run of :meth:`push_orders`: each order's decision and the exact payload that
+        would be sent. Nothing is sent, recorded or journaled; no lease is taken."""
+        return plan_orders(
+            list(orders),
+            config=self.config,
+            store=self.store,
+            client=self.client,
+            include_backorders=include_backorders,
+        )
+
     def receive_shipments(
         self,
         order_ids: Sequence[int] | None = None,
         handler: Callable[[Shipment], None] | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Shipment]:
         """Closed warehouse orders pushed by this channel, as host shipments.
 
         Incremental on ``lastModifiedDate`` with an overlap window; each shipment reaches
         ``handler`` before the cursor moves past it (at least once, with a stable
-        ``dedupe_key``). ``order_ids`` pulls just those orders (webhooks) without moving the
-        cursor.
+        ``dedupe_key``). Without a handler the result's records are unacknowledged until
+        ``result.ack()``. ``order_ids`` pulls just those orders (webhooks) without moving the
+        cursor. ``on_progress(done, total)`` is called as records are examined;
+        ``keep_records=False`` (with a handler) keeps them out of the result, for long pulls.
         """
         closed: Expr = (field("readOnly.isClosed") == True) & self._customer()  # noqa: E712 - RQL, not a Python comparison
 
@@ -240,7 +300,7 @@ class Connector:
                 "shipment", o.order_id, o.read_only.last_modified_date if o.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(order_ids, by_id))
+        return self._pull(spec, handler, _fetch_each(order_ids, by_id), on_progress, keep_records)
 
     def _shipment(self, order: Order) -> Shipment | None:
         read_only = order.read_only
@@ -266,15 +326,22 @@ class Connector:
             outcomes = self._receipts.push(list(receipts), run.recorder, lease=run.lease)
         return PushResult(outcomes=tuple(outcomes), **run.common())
 
+    def plan_receipts(self, receipts: Iterable[Receipt]) -> list[PlannedPush]:
+        """Dry run of :meth:`send_receipts` (payloads, nothing sent or recorded)."""
+        return plan_receipts(list(receipts), config=self.config, store=self.store)
+
     def receive_receipts(
         self,
         receiver_ids: Sequence[int] | None = None,
         handler: Callable[[Receipt], None] | None = None,
         *,
         include_unsent: bool = False,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Receipt]:
         """Closed receivers sent by this channel, with received versus expected quantities
-        (and lot, serial and expiry per line).
+        (and lot, serial and expiry per line); delivery, acknowledgement and progress as for
+        :meth:`receive_shipments`.
 
         ``include_unsent`` also delivers receivers created in the warehouse itself (not sent
         by this channel; their expected quantity is the received one unless the warehouse
@@ -301,7 +368,9 @@ class Connector:
                 "receipt", r.receiver_id, r.read_only.last_modified_date if r.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(receiver_ids, by_id))
+        return self._pull(
+            spec, handler, _fetch_each(receiver_ids, by_id), on_progress, keep_records
+        )
 
     def _receipt(self, receiver: Receiver, *, include_unsent: bool = False) -> Receipt | None:
         if receiver.read_only is None or receiver.read_only.status != 1:
@@ -325,9 +394,12 @@ class Connector:
         *,
         release_backorders: bool = True,
         detail: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> PullResult[InventoryLevel]:
         """Warehouse stock per host SKU. Held backorders are re-evaluated against it (and sent
-        when covered) unless ``release_backorders`` is false.
+        when covered) unless ``release_backorders`` is false. Levels keep no cursor, so
+        ``ack()`` on the result does nothing. ``on_progress(done, total)`` counts the stock
+        rows as they stream (``total`` None), then once more with the final count.
 
         The release runs under the channel's orders lease. If a push still holds it after
         ``orders_lease_wait`` seconds, the release is deferred (that push re-evaluates the
@@ -342,10 +414,14 @@ class Connector:
                 "receive_inventory_levels",
             )
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
-            summaries = None if detail == "lots" else list(self.client.inventory.stock_summaries())
+            summaries = (
+                None
+                if detail == "lots"
+                else list(_counted(self.client.inventory.stock_summaries(), on_progress))
+            )
             translation = (
                 translate.stock_details_to_lot_levels(
-                    self.client.inventory.stock_details(), self.config
+                    _counted(self.client.inventory.stock_details(), on_progress), self.config
                 )
                 if summaries is None
                 else translate.stock_summaries_to_inventory(summaries, self.config)
@@ -459,8 +535,11 @@ class Connector:
         handler: Callable[[Product], None] | None = None,
         *,
         aliases: bool = False,
+        on_progress: ProgressCallback | None = None,
+        keep_records: bool = True,
     ) -> PullResult[Product]:
-        """Warehouse items as host products, incrementally (or just ``skus``).
+        """Warehouse items as host products, incrementally (or just ``skus``); delivery,
+        acknowledgement and progress as for :meth:`receive_shipments`.
 
         ``aliases``: first seed the SKU mapping from the warehouse's item aliases
         (:meth:`seed_sku_aliases`), so products and later pulls resolve them.
@@ -486,7 +565,7 @@ class Connector:
                 "item", i.item_id, i.read_only.last_modified_date if i.read_only else None
             ),
         )
-        return self._pull(spec, handler, _fetch_each(skus, by_sku))
+        return self._pull(spec, handler, _fetch_each(skus, by_sku), on_progress, keep_records)
 
     def seed_sku_aliases(self, *, dry_run: bool = False) -> SkuImportResult:
         """Add the warehouse's item aliases (``GET /customers/{id}/itemaliases``) to the SKU
@@ -793,6 +872,8 @@ class Connector:
         spec: PullSpec[Any],
         handler: Callable[[Any], None] | None,
         targeted: Iterator[Any] | None,
+        on_progress: ProgressCallback | None,
+        keep_records: bool,
     ) -> PullResult[Any]:
         with self._run(spec.action, targeted=targeted is not None) as run:
             pulled = run_pull(
@@ -804,13 +885,39 @@ class Connector:
                 run=run.recorder,
                 handler=handler,
                 targeted=targeted,
+                on_progress=on_progress,
+                keep_records=keep_records,
             )
+        delivery = pulled.delivery
+
+        def acknowledge() -> int:
+            written = delivery.ack()
+            if written:
+                self._emit(EventKind.RECORDS_ACKNOWLEDGED, spec.action, value=written)
+            return written
+
+        if handler is not None and delivery.acknowledged:
+            self._emit(EventKind.RECORDS_ACKNOWLEDGED, spec.action, value=delivery.acknowledged)
         return PullResult(
             records=pulled.records,
             skipped=pulled.skipped,
             rejected=pulled.rejected,
+            received=pulled.received,
+            acknowledge=acknowledge,
             **run.common(),
         )
+
+
+def _counted(records: Iterable[Any], on_progress: ProgressCallback | None) -> Iterator[Any]:
+    """``records``, reporting ``on_progress(n, None)`` per record and ``(n, n)`` at the end."""
+    done = 0
+    for record in records:
+        done += 1
+        if on_progress is not None:
+            on_progress(done, None)
+        yield record
+    if on_progress is not None:
+        on_progress(done, done)
 
 
 def _fetch_each(keys: Sequence[Any] | None, fetch: Callable[[Any], Any]) -> Iterator[Any] | None:

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from ..errors import ExtensivError
 from ..models import Address, OrderLine, SalesOrder
 from ..sync import (
+    Cursor,
     EntryKind,
     Fence,
     JournalEntry,
@@ -639,6 +640,33 @@ class StoreContract:
         )
 
         assert {"k7", "k8", "k9"} == set(store.cursor_get("main", "a").seen) == set(cursor.seen)
+
+    def test_cursor_commit_returns_the_watermark_and_matches_cursor_advanced(
+        self, store: StateStore
+    ) -> None:
+        overlap = timedelta(minutes=10)
+        batches = [
+            {"a": API_T0, "b": API_T0 + timedelta(minutes=3)},
+            {"c": API_T0 + timedelta(minutes=12), "a": API_T0 + timedelta(minutes=13)},
+            {"late": API_T0 + timedelta(minutes=1)},
+            {},
+        ]
+        expected = Cursor(channel="main", action="a")
+        marks = []
+        for batch in batches:
+            expected = expected.advanced(batch, overlap=overlap, now=API_T0, max_keys=2)
+            marks.append(store.cursor_commit("main", "a", batch, overlap=overlap, max_keys=2))
+
+        actual = store.cursor_get("main", "a")
+        assert [API_T0 + timedelta(minutes=m) for m in (3, 13, 13, 13)] == marks
+        assert (expected.watermark, expected.seen) == (actual.watermark, actual.seen)
+
+    def test_cursor_reset_forgets_remembered_keys(self, store: StateStore) -> None:
+        store.cursor_commit("main", "a", {"k": API_T0}, overlap=timedelta(hours=1))
+
+        store.cursor_reset("main", "a")
+
+        assert {} == store.cursor_get("main", "a").seen
 
     @_PROPERTY
     @given(

@@ -19,6 +19,7 @@ from ._dispatch import (
     plan_action,
 )
 from ._errors import (
+    WebhookContentTypeError,
     WebhookKeyError,
     WebhookOverloadedError,
     WebhookPayloadError,
@@ -40,6 +41,7 @@ __all__ = [
     "EventStore",
     "PublicKeyCache",
     "ResourceFetcher",
+    "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
     "WebhookPayloadError",

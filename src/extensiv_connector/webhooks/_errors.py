@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import (
+    WebhookContentTypeError,
     WebhookKeyError,
     WebhookOverloadedError,
     WebhookPayloadError,
@@ -10,6 +11,7 @@ from ..errors import (
 )
 
 __all__ = [
+    "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
     "WebhookPayloadError",

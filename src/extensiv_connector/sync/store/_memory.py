@@ -35,15 +35,32 @@ from .._records import (
     updated_entry,
 )
 from ._clock import utc_now
+from ._window import SeenWindow
 
 __all__ = ["MemoryStore"]
+
+
+@attrs.define
+class _CursorState:
+    watermark: datetime | None = None
+    updated_at: datetime | None = None
+    seen: SeenWindow = attrs.field(factory=SeenWindow)
+
+    def snapshot(self, channel: str, action: str) -> Cursor:
+        return Cursor(
+            channel=channel,
+            action=action,
+            watermark=self.watermark,
+            seen=self.seen.times,
+            updated_at=self.updated_at,
+        )
 
 
 @attrs.define
 class _Channel:
     ledger: dict[tuple[LedgerKind, str], LedgerEntry] = attrs.field(factory=dict)
     backorders: dict[str, BackorderEntry] = attrs.field(factory=dict)
-    cursors: dict[str, Cursor] = attrs.field(factory=dict)
+    cursors: dict[str, _CursorState] = attrs.field(factory=dict)
     journal: dict[int, JournalEntry] = attrs.field(factory=dict)
     events: dict[str, datetime] = attrs.field(factory=dict)
     versions: dict[str, datetime] = attrs.field(factory=dict)
@@ -263,7 +280,29 @@ class MemoryStore:
     def cursor_get(self, channel: str, action: str) -> Cursor:
         with self._lock:
             found = self._ch(channel).cursors.get(action)
-        return found if found is not None else Cursor(channel=channel, action=action)
+            if found is None:
+                return Cursor(channel=channel, action=action)
+            return found.snapshot(channel, action)
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        with self._lock:
+            state = self._ch(channel).cursors.setdefault(action, _CursorState())
+            candidates = [t for t in (state.watermark, watermark) if t is not None]
+            candidates.extend(delivered.values())
+            state.watermark = max(candidates) if candidates else None
+            floor = None if state.watermark is None else state.watermark - overlap
+            state.seen.add(delivered, floor=floor, max_keys=max_keys)
+            state.updated_at = self._clock()
+            return state.watermark
 
     def cursor_advance(
         self,
@@ -276,17 +315,10 @@ class MemoryStore:
         max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
     ) -> Cursor:
         with self._lock:
-            cursors = self._ch(channel).cursors
-            current = cursors.get(action) or Cursor(channel=channel, action=action)
-            cursor = current.advanced(
-                delivered,
-                overlap=overlap,
-                now=self._clock(),
-                watermark=watermark,
-                max_keys=max_keys,
+            self.cursor_commit(
+                channel, action, delivered, overlap=overlap, watermark=watermark, max_keys=max_keys
             )
-            cursors[action] = cursor
-            return cursor
+            return self.cursor_get(channel, action)
 
     def cursor_reset(self, channel: str, action: str) -> None:
         with self._lock:

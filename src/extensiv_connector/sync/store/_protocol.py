@@ -6,9 +6,9 @@ running :class:`extensiv_connector.testing.store_contract.StoreContract` against
 Rules every implementation follows (the contract tests check them):
 
 * every method is atomic; ``ledger_begin``, ``ledger_update``, ``backorder_put``,
-  ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and the lease methods
-  are read-modify-write and must be serialised against concurrent callers (threads and, for
-  shared backends, processes);
+  ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and
+  the lease methods are read-modify-write and must be serialised against concurrent callers
+  (threads and, for shared backends, processes);
 * timestamps written by the store come from its injectable clock;
 * records returned are immutable snapshots (frozen attrs);
 * a channel's state never leaks into another channel, and ``delete_channel`` removes all of it
@@ -168,6 +168,24 @@ class StateStore(Protocol):
 
     def cursor_get(self, channel: str, action: str) -> Cursor:
         """The cursor of ``action`` (an empty cursor if the action never advanced)."""
+        ...
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        """Apply the :meth:`Cursor.advanced` rule to the stored cursor in one transaction and
+        return the new watermark, without reading the remembered keys back.
+
+        Pulls call this once per batch of acknowledged records, so its cost must follow the
+        batch, not the window: keep the keys in an indexed table (or equivalent), not a blob.
+        """
         ...
 
     def cursor_advance(

@@ -142,6 +142,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        4,
+        "cursor dedupe keys in an indexed table (was a JSON blob rewritten per record)",
+        (
+            # ``modified`` is isoformat(timespec="microseconds"): fixed width, so text order is
+            # time order and the index answers "older than the floor" and "oldest first".
+            """CREATE TABLE cursor_seen (
+                channel TEXT NOT NULL, action TEXT NOT NULL, key TEXT NOT NULL,
+                modified TEXT NOT NULL,
+                PRIMARY KEY (channel, action, key)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX cursor_seen_by_time ON cursor_seen (channel, action, modified, key)",
+            "ALTER TABLE cursors ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0",
+            # Old blobs hold plain isoformat(): pad whole seconds to the fixed width.
+            """INSERT INTO cursor_seen (channel, action, key, modified)
+                SELECT c.channel, c.action, j.key,
+                    CASE WHEN length(j.value) IN (19, 25)
+                        THEN substr(j.value, 1, 19) || '.000000' || substr(j.value, 20)
+                        ELSE j.value END
+                FROM cursors AS c, json_each(c.seen) AS j""",
+            """UPDATE cursors SET seen = '{}', seen_count = (
+                SELECT COUNT(*) FROM cursor_seen AS s
+                WHERE s.channel = cursors.channel AND s.action = cursors.action)""",
+        ),
+    ),
 )
 
 #: The schema version this code writes.
@@ -152,6 +177,7 @@ _CHANNEL_TABLES = (
     "ledger",
     "backorders",
     "cursors",
+    "cursor_seen",
     "journal",
     "journal_refs",
     "events",
@@ -209,6 +235,11 @@ def _ts(value: datetime | None) -> str | None:
 
 def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _fixed_ts(value: datetime) -> str:
+    """Fixed-width text (always microseconds), so SQL text order is time order."""
+    return value.isoformat(timespec="microseconds")
 
 
 def _opt_dt(text: str | None) -> datetime | None:
@@ -325,8 +356,8 @@ class SQLiteStore:
             state=LedgerState(row[3]),
             remote_id=row[4],
             fingerprint=row[5],
-            sent_lines={k: Decimal(v) for k, v in json.loads(row[6]).items()},
-            reasons=tuple(json.loads(row[7])),
+            sent_lines={k: Decimal(v) for k, v in loads(row[6]).items()},
+            reasons=tuple(loads(row[7])),
             attempts=row[8],
             host_key=row[9],
             created_at=_dt(row[10]),
@@ -604,22 +635,95 @@ class SQLiteStore:
     @staticmethod
     def _cursor_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Cursor:
         row = conn.execute(
-            "SELECT watermark, seen, updated_at FROM cursors WHERE channel = ? AND action = ?",
+            "SELECT watermark, updated_at FROM cursors WHERE channel = ? AND action = ?",
             (channel, action),
         ).fetchone()
         if row is None:
             return Cursor(channel=channel, action=action)
+        seen = conn.execute(
+            "SELECT key, modified FROM cursor_seen WHERE channel = ? AND action = ?",
+            (channel, action),
+        )
         return Cursor(
             channel=channel,
             action=action,
             watermark=_opt_dt(row[0]),
-            seen={k: _dt(v) for k, v in json.loads(row[1]).items()},
-            updated_at=_opt_dt(row[2]),
+            seen={k: _dt(v) for k, v in seen},
+            updated_at=_opt_dt(row[1]),
         )
 
     def cursor_get(self, channel: str, action: str) -> Cursor:
         with self._tx(write=False) as conn:
             return self._cursor_fetch(conn, channel, action)
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        with self._tx() as conn:
+            return self._commit(conn, channel, action, delivered, overlap, watermark, max_keys)
+
+    def _commit(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        overlap: timedelta,
+        watermark: datetime | None,
+        max_keys: int,
+    ) -> datetime | None:
+        # Work proportional to the batch: upsert its keys, drop keys below the floor through
+        # the time index, and count exactly only when the running count may exceed the cap.
+        rows = [(channel, action, k, _fixed_ts(t)) for k, t in delivered.items()]
+        scope = (channel, action)
+        row = conn.execute(
+            "SELECT watermark, seen_count FROM cursors WHERE channel = ? AND action = ?",
+            scope,
+        ).fetchone()
+        old_mark, count = (_opt_dt(row[0]), int(row[1])) if row else (None, 0)
+        candidates = [t for t in (old_mark, watermark) if t is not None]
+        candidates.extend(delivered.values())
+        new_mark = max(candidates) if candidates else None
+        if rows:
+            conn.executemany(
+                "INSERT INTO cursor_seen (channel, action, key, modified) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, action, key) DO UPDATE SET modified = excluded.modified",
+                rows,
+            )
+            count += len(rows)  # an upper bound: re-delivered keys were updated in place
+        if new_mark is not None:
+            dropped = conn.execute(
+                "DELETE FROM cursor_seen WHERE channel = ? AND action = ? AND modified < ?",
+                (*scope, _fixed_ts(new_mark - overlap)),
+            )
+            count -= dropped.rowcount
+        if count > max_keys:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM cursor_seen WHERE channel = ? AND action = ?", scope
+            ).fetchone()
+            if count > max_keys:
+                conn.execute(
+                    "DELETE FROM cursor_seen WHERE channel = ? AND action = ? AND key IN ("
+                    " SELECT key FROM cursor_seen WHERE channel = ? AND action = ?"
+                    " ORDER BY modified, key LIMIT ?)",
+                    (*scope, *scope, count - max_keys),
+                )
+                count = max_keys
+        conn.execute(
+            "INSERT INTO cursors (channel, action, watermark, seen, updated_at, seen_count)"
+            " VALUES (?, ?, ?, '{}', ?, ?) ON CONFLICT (channel, action) DO UPDATE SET"
+            " watermark = excluded.watermark, updated_at = excluded.updated_at,"
+            " seen_count = excluded.seen_count",
+            (*scope, _ts(new_mark), _ts(self._clock()), max(count, 0)),
+        )
+        return new_mark
 
     def cursor_advance(
         self,
@@ -632,29 +736,16 @@ class SQLiteStore:
         max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
     ) -> Cursor:
         with self._tx() as conn:
-            cursor = self._cursor_fetch(conn, channel, action).advanced(
-                delivered,
-                overlap=overlap,
-                now=self._clock(),
-                watermark=watermark,
-                max_keys=max_keys,
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO cursors (channel, action, watermark, seen, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    channel,
-                    action,
-                    _ts(cursor.watermark),
-                    _json({k: t.isoformat() for k, t in cursor.seen.items()}),
-                    _ts(cursor.updated_at),
-                ),
-            )
-            return cursor
+            self._commit(conn, channel, action, delivered, overlap, watermark, max_keys)
+            return self._cursor_fetch(conn, channel, action)
 
     def cursor_reset(self, channel: str, action: str) -> None:
         with self._tx() as conn:
-            conn.execute("DELETE FROM cursors WHERE channel = ? AND action = ?", (channel, action))
+            for table in ("cursors", "cursor_seen"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE channel = ? AND action = ?",  # noqa: S608 - constant
+                    (channel, action),
+                )
 
     # ------------------------------------------------------------------ journal
 
@@ -765,8 +856,8 @@ class SQLiteStore:
                 status=RunStatus(r[6]) if r[6] else None,
                 level=LogLevel(r[7]) if r[7] else None,
                 message=r[8],
-                counts=json.loads(r[9]),
-                errors=tuple(json.loads(r[10])),
+                counts=loads(r[9]),
+                errors=tuple(loads(r[10])),
                 references=tuple(refs.get(r[0], ())),
             )
             for r in rows
