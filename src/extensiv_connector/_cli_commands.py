@@ -33,6 +33,7 @@ __all__ = [
     "DEMO",
     "JOURNAL",
     "PRUNE",
+    "RENAME",
     "SANDBOX",
     "SYNC",
     "SYNC_ACTIONS",
@@ -359,7 +360,7 @@ def _prune(args: argparse.Namespace, out: Output) -> int:
 
 def _delete_args(parser: argparse.ArgumentParser) -> None:
     _config_arg(parser)
-    parser.add_argument("--yes", action="store_true", help="confirm")
+    parser.add_argument("--yes", action="store_true", help="confirm (drops held orders too)")
 
 
 def _delete(args: argparse.Namespace, out: Output) -> int:
@@ -367,7 +368,7 @@ def _delete(args: argparse.Namespace, out: Output) -> int:
         raise InputError("delete removes all of the channel's state; add --yes to confirm")
     with _connector(args) as connector:
         found = connector.channel in connector.store.channels()
-        connector.delete_channel()
+        connector.delete_channel(force=True)  # --yes confirms dropping held orders too
     if out.as_json:
         out.line({"channel": connector.channel, "found": found, "deleted": found})
     elif found:
@@ -375,6 +376,28 @@ def _delete(args: argparse.Namespace, out: Output) -> int:
     else:
         out.text(f"channel {connector.channel!r} had no state; nothing deleted")
     return 0 if found else 1
+
+
+def _rename_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the new connection name")
+    _config_arg(parser)
+
+
+def _rename(args: argparse.Namespace, out: Output) -> int:
+    with _connector(args) as connector:
+        before = connector.config
+        renamed = connector.rename(args.name)
+    # Secrets the file held inline stay inline; environment references stay references.
+    creds = before.credentials
+    secrets = (creds.client_secret, creds.tpl, before.webhooks.path_token)
+    renamed.to_toml(
+        args.config, inline_secrets=any(s is not None and s.env is None for s in secrets)
+    )
+    if out.as_json:
+        out.line({"connection_name": args.name, "channel_id": renamed.channel})
+    else:
+        out.text(f"renamed to {args.name!r}; channel id {renamed.channel!r} unchanged")
+    return 0
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -411,3 +434,4 @@ CANCEL: tuple[Configure, Run] = (_cancel_args, _cancel)
 BACKORDERS: tuple[Configure, Run] = (_config_only, _backorders)
 PRUNE: tuple[Configure, Run] = (_prune_args, _prune)
 DELETE: tuple[Configure, Run] = (_delete_args, _delete)
+RENAME: tuple[Configure, Run] = (_rename_args, _rename)

@@ -173,28 +173,33 @@ def _load_secret(value: Any, path: str, environ: Mapping[str, str]) -> Secret:
     return Secret(environ[env], env=env)
 
 
-def dump_section(obj: Any, *, skip_defaults: bool = True) -> dict[str, Any]:
-    """The plain data ``load_section`` reads back to an equal object."""
+def dump_section(
+    obj: Any, *, skip_defaults: bool = True, inline_secrets: bool = False
+) -> dict[str, Any]:
+    """The plain data ``load_section`` reads back to an equal object. An inline secret is a
+    ``ValueError`` unless ``inline_secrets`` (then its value is written)."""
     out: dict[str, Any] = {}
     for field in attrs.fields(type(obj)):
         value = getattr(obj, field.name)
         if skip_defaults and field.default is not attrs.NOTHING:
-            default = (
-                field.default.factory()
-                if isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
-                else field.default
-            )
+            factory = field.default
+            if isinstance(factory, attrs.Factory):  # type: ignore[arg-type]
+                default = factory.factory(obj) if factory.takes_self else factory.factory()
+            else:
+                default = factory
             if value == default:
                 continue
         if value is None:
             continue
-        out[field.name] = _dump_value(value, skip_defaults)
+        out[field.name] = _dump_value(value, skip_defaults, inline_secrets)
     return out
 
 
-def _dump_value(value: Any, skip_defaults: bool) -> Any:
+def _dump_value(value: Any, skip_defaults: bool, inline_secrets: bool = False) -> Any:
     if isinstance(value, Secret):
         if value.env is None:
+            if inline_secrets:
+                return value.reveal()
             raise ValueError("inline secret")
         return {"env": value.env}
     if isinstance(value, enum.Enum):
@@ -202,9 +207,9 @@ def _dump_value(value: Any, skip_defaults: bool) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else str(value)
     if attrs.has(type(value)):
-        return dump_section(value, skip_defaults=skip_defaults)
+        return dump_section(value, skip_defaults=skip_defaults, inline_secrets=inline_secrets)
     if isinstance(value, tuple | list):
-        return [_dump_value(v, skip_defaults) for v in value]
+        return [_dump_value(v, skip_defaults, inline_secrets) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _dump_value(v, skip_defaults) for k, v in value.items()}
+        return {str(k): _dump_value(v, skip_defaults, inline_secrets) for k, v in value.items()}
     return value

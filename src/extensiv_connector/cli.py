@@ -67,6 +67,7 @@ COMMANDS: list[Command] = [
     Command("backorders", "list shipments held as backordered", *commands.BACKORDERS),
     Command("prune", "drop old journal entries and webhook bookkeeping", *commands.PRUNE),
     Command("delete", "the Delete quick action: remove the channel's state", *commands.DELETE),
+    Command("rename", "change the connection name; the channel id stays", *commands.RENAME),
     Command("worker", "run every channel's [sync.schedule], shared with other workers", *WORKER),
 ]
 

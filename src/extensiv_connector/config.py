@@ -65,6 +65,11 @@ DEFAULT_SECRET_ENV = {
 }
 
 
+def _default_channel_id(general: GeneralSettings) -> str:
+    # Stores written before the id existed keyed state by the connection name: same key.
+    return general.connection_name
+
+
 def _check_range(
     path: str, value: float, low: float, high: float, *, low_open: bool = False
 ) -> None:
@@ -92,14 +97,20 @@ def _check_text(path: str, value: str, *, required: bool = False, max_length: in
 
 @attrs.frozen(kw_only=True)
 class GeneralSettings:
-    """Config section ``[general]``: the application and connection names shown to users."""
+    """Config section ``[general]``. ``connection_name`` is the label users see and may edit;
+    ``channel_id`` is the stable key of the channel's state, ledger and ``{channel}``
+    references (defaults to the name)."""
 
     application: str = "Extensiv 3PL Warehouse Manager"
     connection_name: str = "extensiv"
+    channel_id: str = attrs.field(default=attrs.Factory(_default_channel_id, takes_self=True))
 
     def __attrs_post_init__(self) -> None:
         _check_text("general.application", self.application)
         _check_text("general.connection_name", self.connection_name, required=True, max_length=200)
+        _check_text("general.channel_id", self.channel_id, required=True, max_length=200)
+        if self.channel_id != self.channel_id.strip():
+            raise ConfigError("general.channel_id", "must not start or end with whitespace")
 
 
 @attrs.frozen(kw_only=True)
@@ -168,6 +179,13 @@ class Credentials:
             value = getattr(self, name)
             if value is not None:
                 _check_text(f"credentials.{name}", value)
+        if self.user_login_id and not (
+            self.user_login_id.isascii() and self.user_login_id.isdigit()
+        ):
+            raise ConfigError(
+                "credentials.user_login_id",
+                "must be the numeric user id (use user_login for a login name)",
+            )
         _check_url("credentials.base_url", self.base_url)
         if self.customer_id <= 0:
             raise ConfigError("credentials.customer_id", "must be a positive integer")
@@ -279,10 +297,14 @@ class ChannelConfig:
     sync: SyncSettings = attrs.field(factory=SyncSettings)
     client: ClientSettings = attrs.field(factory=ClientSettings)
 
+    def __attrs_post_init__(self) -> None:
+        _check_remainder_numbering(self.backorder, self.references)
+
     @property
     def channel(self) -> str:
-        """The channel's name: namespaces its state in the store."""
-        return self.general.connection_name
+        """The channel's stable id (``general.channel_id``): namespaces its state in the store
+        and fills ``{channel}`` in references. The connection name is only a label."""
+        return self.general.channel_id
 
     @classmethod
     def from_dict(
@@ -315,17 +337,25 @@ class ChannelConfig:
         config = cls.from_dict(data, environ=environ)
         return _state_beside(config, Path(path).resolve().parent)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, inline_secrets: bool = False) -> dict[str, Any]:
         """Plain data (non-default settings only) that ``from_dict`` reads back equal.
 
-        Secrets are written as environment references; a secret given inline is written as a
-        reference to its default variable (see ``DEFAULT_SECRET_ENV``), never as its value.
+        Secrets loaded from the environment are written as the same references. A secret
+        given inline is written inline only with ``inline_secrets=True``; otherwise it is a
+        ``ConfigError`` naming it (give it as ``Secret(value, env="NAME")`` to save a
+        reference). ``general.channel_id`` is always written, so editing the connection
+        name in the saved file later keeps the channel's state.
         """
-        return dump_section(_with_secret_references(self))
+        config = self if inline_secrets else _refuse_inline_secrets(self)
+        data = dump_section(config, inline_secrets=inline_secrets)
+        data.setdefault("general", {})["channel_id"] = self.general.channel_id
+        return data
 
-    def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
-        """Serialise to TOML (and write it to ``path`` if given). Secrets stay references."""
-        text = _toml.dumps(self.to_dict())
+    def to_toml(
+        self, path: str | os.PathLike[str] | None = None, *, inline_secrets: bool = False
+    ) -> str:
+        """Serialise to TOML (and write it to ``path`` if given); see :meth:`to_dict`."""
+        text = _toml.dumps(self.to_dict(inline_secrets=inline_secrets))
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -340,19 +370,32 @@ def _state_beside(config: ChannelConfig, folder: Path) -> ChannelConfig:
     return attrs.evolve(config, sync=attrs.evolve(config.sync, state_path=str(folder / state)))
 
 
-def _with_secret_references(config: ChannelConfig) -> ChannelConfig:
-    creds = config.credentials
-    secret = creds.client_secret
-    if secret.env is None:
-        secret = Secret(secret.reveal(), env=DEFAULT_SECRET_ENV["client_secret"])
-    tpl = creds.tpl
-    if tpl is not None and tpl.env is None:
-        tpl = Secret(tpl.reveal(), env=DEFAULT_SECRET_ENV["tpl"])
-    token = config.webhooks.path_token
-    if token is not None and token.env is None:
-        token = Secret(token.reveal(), env=DEFAULT_SECRET_ENV["path_token"])
-    return attrs.evolve(
-        config,
-        credentials=attrs.evolve(creds, client_secret=secret, tpl=tpl),
-        webhooks=attrs.evolve(config.webhooks, path_token=token),
-    )
+def _refuse_inline_secrets(config: ChannelConfig) -> ChannelConfig:
+    secrets = {
+        "credentials.client_secret": config.credentials.client_secret,
+        "credentials.tpl": config.credentials.tpl,
+        "webhooks.path_token": config.webhooks.path_token,
+    }
+    for path, secret in secrets.items():
+        if secret is not None and secret.env is None:
+            variable = DEFAULT_SECRET_ENV[path.rsplit(".", 1)[1]]
+            raise ConfigError(
+                path,
+                "is given inline; saving it needs inline_secrets=True, or give it as an"
+                f' environment reference ({{ env = "{variable}" }})',
+            )
+    return config
+
+
+def _check_remainder_numbering(policy: BackorderPolicy, references: ReferenceSettings) -> None:
+    """Partial shipments send remainders as shipment 2, 3, ...: the template must number them."""
+    template = references.order_template
+    if "shipment_seq" in references.order.tokens:
+        return
+    overrides = [*policy.customer_overrides.values(), *policy.order_overrides.values()]
+    if policy.allow_partial or any(o.allow_partial for o in overrides):
+        raise ConfigError(
+            "references.order_template",
+            f"{template!r} has no {{shipment_seq}} token, but backorder.allow_partial sends"
+            " remainders as further shipments that need their own reference",
+        )

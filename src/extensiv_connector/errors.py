@@ -5,6 +5,7 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
 
     ExtensivError
     ├── ConfigError                 a setting is wrong (carries its dotted path)
+    ├── ChannelNotEmptyError        delete_channel() would drop held orders (needs force=True)
     ├── InputError                  a command-line input file is wrong (CLI exit code 2)
     ├── ValidationError             host data breaks rules (carries every violation)
     │   └── UnitConversionError     a line's quantity has no whole number of warehouse units
@@ -58,6 +59,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "ChannelNotEmptyError",
     "ConfigError",
     "ConnectionFailedError",
     "DuplicateError",
@@ -100,6 +102,20 @@ class ConfigError(ExtensivError):
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class ChannelNotEmptyError(ExtensivError):
+    """Deleting the channel would drop shipments it still holds. ``held`` lists their keys
+    (``order_number#shipment_seq``: held orders and remainders of partial shipments)."""
+
+    def __init__(self, channel: str, held: Sequence[str]) -> None:
+        self.channel = channel
+        self.held = tuple(held)
+        shown = ", ".join(self.held[:10]) + (" ..." if len(self.held) > 10 else "")
+        super().__init__(
+            f"channel {channel!r} still holds {len(self.held)} backordered shipment(s): {shown};"
+            " delete with force=True (CLI: --yes) to drop them"
+        )
 
 
 @attrs.frozen

@@ -268,3 +268,20 @@ def test_backorders_lists_held_orders_and_cancel_withdraws_them(
         [json.loads(line)["status"] for line in canceled.splitlines()],
     )
     assert "" == after
+
+
+def test_rename_changes_the_label_keeps_the_channel_and_rewrites_the_file(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["check", "--config", str(channel_toml)], capsys)
+
+    code, out, _ = run(["rename", "Acme West", "--config", str(channel_toml)], capsys)
+    _, table, _ = run(["journal", "--config", str(channel_toml)], capsys)
+    text = channel_toml.read_text()
+
+    assert 0 == code
+    assert "channel id 'cli-test' unchanged" in out
+    assert 'connection_name = "Acme West"' in text
+    assert 'channel_id = "cli-test"' in text
+    assert '{ env = "DEMO_SECRET" }' in text  # references stay references
+    assert "check_connection" in table  # the journal is still the channel's

@@ -68,12 +68,13 @@ def test_delete_channel_forgets_all_state_and_the_next_push_starts_clean(
     assert 1 == len(connector.receive_shipments().records)
     other = make_connector(
         config=attrs.evolve(
-            sb.config, general=attrs.evolve(sb.config.general, connection_name="other")
+            sb.config,
+            general=attrs.evolve(sb.config.general, connection_name="other", channel_id="other"),
         )
     )
     other.push_orders([sales_order("SO-9", ("SKU-000003", 1))])
 
-    connector.delete_channel()
+    connector.delete_channel(force=True)  # SO-2 is held: dropping it must be asked for
 
     store, channel = connector.store, connector.channel
     assert [] == store.ledger_list(channel)

@@ -9,6 +9,7 @@ import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ._app import AppSettings, SandboxApp
@@ -57,6 +58,7 @@ class Sandbox:
         token_lifetime_s: float = 3600.0,
         faults: FaultConfig | None = None,
         options: WarehouseOptions | None = None,
+        allocation: str | None = None,
         auth: AuthSettings | None = None,
         settings: AppSettings | None = None,
         webhook_url: str | None = None,
@@ -72,6 +74,8 @@ class Sandbox:
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
+        if allocation is not None:  # shorthand for options=WarehouseOptions(allocation=...)
+            options = attrs.evolve(options or WarehouseOptions(), allocation=allocation)
         self._host = host
         self._port = port
         self.tls = tls  # HTTPS with a fresh self-signed CA (``ca_file``), made on start

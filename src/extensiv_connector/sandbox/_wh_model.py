@@ -27,6 +27,9 @@ from . import _errors as err
 __all__ = ["EACH", "Doc", "Notification", "WarehouseOptions", "copy_doc", "dec"]
 
 Doc = dict[str, Any]
+
+#: ``WarehouseOptions.allocation`` values: when the simulated warehouse reserves stock.
+ALLOCATION_TIMINGS = ("full", "immediate", "partial", "late", "none")
 EACH = {"name": "Each", "id": 1}
 
 
@@ -34,9 +37,12 @@ EACH = {"name": "Each", "id": 1}
 class WarehouseOptions:
     """[U] behaviours of the simulated warehouse, each set to the documented/most common choice.
 
-    - ``allocation``: ``"full"`` allocates an order on create only if every line can be fully
-      allocated (the usual warehouse setting), ``"partial"`` allocates what it can, ``"none"``
-      leaves allocation to :meth:`Warehouse.allocate_order`.
+    - ``allocation`` (when the warehouse reserves stock for an order): ``"full"`` (alias
+      ``"immediate"``) allocates an order on create only if every line can be fully allocated
+      (the usual setting), ``"partial"`` allocates what it can on create, ``"late"`` allocates
+      nothing on create but fully allocates open orders when stock changes or on
+      :meth:`Warehouse.allocate_open_orders`, ``"none"`` never allocates by itself (only
+      :meth:`Warehouse.allocate_order` / ``allocate_open_orders``, or shipping, take stock).
     - ``reallocate_on_stock_change``: open orders are allocated again when stock rises.
     - ``canceled_is_closed``: canceled orders also carry ``readOnly.isClosed == true`` (unverified).
     - ``canceled_blocks_reference``: a canceled order still blocks its ``referenceNum`` (unsure).
@@ -62,8 +68,12 @@ class WarehouseOptions:
     enforce_unique_references: bool = True
 
     def __attrs_post_init__(self) -> None:
-        if self.allocation not in ("full", "partial", "none"):
-            raise ValueError("allocation must be 'full', 'partial' or 'none'")
+        if self.allocation not in ALLOCATION_TIMINGS:
+            raise ValueError(f"allocation must be one of {', '.join(ALLOCATION_TIMINGS)}")
+
+    @property
+    def allocates_on_create(self) -> bool:
+        return self.allocation in ("full", "immediate", "partial")
 
 
 @attrs.frozen(kw_only=True)

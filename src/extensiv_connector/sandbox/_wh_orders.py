@@ -110,7 +110,7 @@ class OrderDesk(WarehouseCore):
             self._order_refs[self._order_ref_key(ref)] = order_id
             if self.options.order_create_events:
                 notes.append(self._order_note("OrderCreate", record))
-            if self.options.allocation != "none":
+            if self.options.allocates_on_create:
                 changed = self._allocate(record, partial=self.options.allocation == "partial")
                 if changed:
                     self._touch(record)

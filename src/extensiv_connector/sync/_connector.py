@@ -19,7 +19,7 @@ from .. import translate, wire
 from ..client import ExtensivClient
 from ..client.rql import Expr, field
 from ..config import ChannelConfig
-from ..errors import ExtensivError, NotFoundError, ValidationError, Violation
+from ..errors import ChannelNotEmptyError, ExtensivError, NotFoundError, ValidationError, Violation
 from ..mapping import SkuImportResult
 from ..models import (
     InventoryLevel,
@@ -33,24 +33,32 @@ from ..models import (
     ShipmentStatus,
 )
 from ._errors import LeaseHeldError
-from ._inventory import available_to_promise, level_changes
+from ._inventory import (
+    available_to_promise,
+    level_changes,
+    promisable,
+    warehouse_available,
+    warehouse_key,
+)
 from ._items import merge_item
 from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
 from ._plan import PlannedPush, plan_orders, plan_receipts
 from ._pull import ProgressCallback, PullSpec, run_pull, state_key
-from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, available_by_sku
+from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, unreserved_sent
 from ._records import BackorderEntry, Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
     CancelOutcome,
     CancelResult,
     CheckResult,
     InventorySyncResult,
+    MappingFinding,
     ProductOutcome,
     ProductResult,
     PullResult,
     PushResult,
 )
+from ._review import review_carriers, review_skus
 from ._scope import ORDERS_LEASE, action_scope, targeted_lease_name
 from ._telemetry import ConnectorEvent, EventHook, EventKind, emit
 from .store import LeaseHandle, StateStore, hold_lease, open_store
@@ -407,14 +415,17 @@ class Connector:
                 "receive_inventory_levels",
             )
         with self._run("receive_inventory_levels", targeted=skus is not None) as run:
+            summaries = (
+                None
+                if detail == "lots"
+                else list(_counted(self.client.inventory.stock_summaries(), on_progress))
+            )
             translation = (
                 translate.stock_details_to_lot_levels(
                     _counted(self.client.inventory.stock_details(), on_progress), self.config
                 )
-                if detail == "lots"
-                else translate.stock_summaries_to_inventory(
-                    _counted(self.client.inventory.stock_summaries(), on_progress), self.config
-                )
+                if summaries is None
+                else translate.stock_summaries_to_inventory(summaries, self.config)
             )
             wanted = set(skus) if skus is not None else None
             levels = [lvl for lvl in translation.levels if wanted is None or lvl.sku in wanted]
@@ -426,10 +437,22 @@ class Connector:
             run.recorder.count("received", len(levels))
             pushed: PushResult | None = None
             if release_backorders and self.store.backorder_list(self.channel):
-                pushed = self._release(available_by_sku(translation.levels), run.recorder)
+                # What may be promised: per warehouse SKU, minus sent-but-unreserved (lot
+                # levels do not give it: the push then takes its own snapshot).
+                stock = (
+                    None
+                    if summaries is None
+                    else promisable(
+                        warehouse_available(summaries),
+                        unreserved_sent(self.client, self.config, self.store),
+                    )
+                )
+                pushed = self._release(stock, run.recorder)
         return PullResult(records=tuple(levels), pushed=pushed, **run.common())
 
-    def _release(self, stock: Mapping[str, Decimal], recorder: RunRecorder) -> PushResult | None:
+    def _release(
+        self, stock: Mapping[str, Decimal] | None, recorder: RunRecorder
+    ) -> PushResult | None:
         """Re-evaluate held backorders against ``stock`` under the orders lease (one release
         per channel at a time); ``None`` when a running push kept the lease (deferred)."""
         t0, started = time.perf_counter(), self._clock()
@@ -461,13 +484,19 @@ class Connector:
         below zero. ``config.sync.inventory_mode`` says whether the host applies absolute
         levels or deltas (both are in the result)."""
         with self._run("synchronize_inventory") as run:
-            levels = translate.stock_summaries_to_inventory(
-                self.client.inventory.stock_summaries(), self.config
-            ).levels
-            warehouse = available_by_sku(levels)
+            summaries = list(self.client.inventory.stock_summaries())
+            levels = translate.stock_summaries_to_inventory(summaries, self.config).levels
+            in_flight = unreserved_sent(self.client, self.config, self.store)
+            names = {
+                warehouse_key(s.item_identifier.sku or ""): s.item_identifier.sku or ""
+                for s in summaries
+            }
+            warehouse = self._host_view(
+                promisable(warehouse_available(summaries), in_flight), names
+            )
             policy = self.config.backorder
             atp = available_to_promise(
-                warehouse, self._in_flight(), policy.safety_buffer, policy.default_safety_buffer
+                warehouse, {}, policy.safety_buffer, policy.default_safety_buffer
             )
             changes = level_changes(atp, {sku: Decimal(q) for sku, q in host_levels.items()})
             result = InventorySyncResult(
@@ -482,32 +511,22 @@ class Connector:
                 run.recorder.count(name, value)
         return attrs.evolve(result, **run.common())
 
-    def _in_flight(self) -> dict[str, Decimal]:
-        """Quantities in this channel's open orders the warehouse has not fully allocated."""
-        sent = {
-            e.reference
-            for e in self.store.ledger_list(
-                self.channel, LedgerKind.ORDER, states=[LedgerState.SENT]
-            )
-        }
-        if not sent:
-            return {}
-        query = (
-            self._customer()
-            & (field("readOnly.isClosed") == False)  # noqa: E712 - RQL, not a Python comparison
-            & (field("readOnly.fullyAllocated") == False)  # noqa: E712
-        )
-        totals: dict[str, Decimal] = {}
-        for order in self.client.orders.list(query, detail="OrderItems"):
-            if order.reference_num not in sent:
-                continue
-            for item in order.order_items:
-                host = self.config.sku_mappings.to_host(item.item_identifier.sku or "", "sku")
-                if host.held or item.qty is None:
-                    continue
-                qty = item.qty / (host.pack_factor or Decimal(1))
-                totals[host.sku] = totals.get(host.sku, Decimal(0)) + qty
-        return totals
+    def _host_view(
+        self, promisable_stock: Mapping[str, Decimal], names: Mapping[str, str]
+    ) -> dict[str, Decimal]:
+        """Warehouse stock (per ``warehouse_key``, primary units) as whole host units per host
+        SKU: the SKU each warehouse SKU maps back to, and every mapped host SKU (packs too)."""
+        skus = self.config.sku_mappings
+        result: dict[str, Decimal] = {}
+        for key, amount in promisable_stock.items():
+            back = skus.to_host(names.get(key, key))
+            if not back.held:
+                result[back.sku] = result.get(back.sku, Decimal(0)) + amount // back.pack_factor
+        for entry in skus.entries:
+            shared = promisable_stock.get(warehouse_key(entry.channel_sku))
+            if shared is not None:
+                result[entry.host_sku] = shared // entry.pack_factor
+        return result
 
     # ------------------------------------------------------------------ products
 
@@ -701,23 +720,42 @@ class Connector:
                 raise NotFoundError(404, f"facility {creds.facility_id} not visible")
             return f"facility {creds.facility_id} visible"
 
+        findings: list[MappingFinding] = []
+
         def carriers() -> str:
-            return f"{len(self.client.carriers.list())} carriers"
+            known = list(self.client.carriers.list())
+            found = review_carriers(self.config.carrier_mappings, known)
+            findings.extend(found)
+            if found:
+                raise ValidationError([], f"{len(found)} carrier mapping row(s) not honoured")
+            return f"{len(known)} carriers; every carrier mapping row is known"
 
         def stock() -> str:
             first = next(iter(self.client.inventory.stock_summaries(page_size=1)), None)
             return "stock summaries readable" + ("" if first else " (empty)")
+
+        def skus() -> str:
+            catalog = {warehouse_key(item.sku or "") for item in self.client.items.list()}
+            found = review_skus(self.config.sku_mappings, catalog)
+            findings.extend(found)
+            if found:
+                raise ValidationError([], f"{len(found)} SKU mapping row(s) not in the catalog")
+            return f"{len(self.config.sku_mappings.entries)} SKU mapping rows in the catalog"
 
         with self._run("check_connection") as run:
             if step("customer", customer):  # the token works: the rest is worth asking
                 step("facility", facility)
                 step("carriers", carriers)
                 step("stock", stock)
+                if self.config.sku_mappings.entries:
+                    step("sku mappings", skus)
             for name, passed, detail in steps:
                 run.recorder.count("passed" if passed else "failed")
                 if not passed:
                     run.recorder.error(f"{name}: {detail}")
-        return CheckResult(steps=tuple(steps), **run.common())
+            for finding in findings:
+                run.recorder.error(f"{finding.path}: {finding.message}")
+        return CheckResult(steps=tuple(steps), findings=tuple(findings), **run.common())
 
     def prune(
         self,
@@ -777,9 +815,32 @@ class Connector:
             "baselines": baselines,
         }
 
-    def delete_channel(self) -> None:
-        """The Delete quick action: forget every piece of this channel's state."""
+    def delete_channel(self, force: bool = False) -> None:
+        """The Delete quick action: forget every piece of this channel's state.
+
+        Held orders and remainders of partial shipments exist nowhere else: while there are
+        any, this raises :class:`~extensiv_connector.errors.ChannelNotEmptyError` listing them
+        unless ``force`` is true (CLI: ``delete --yes``)."""
+        held = [entry.key for entry in self.store.backorder_list(self.channel)]
+        if held and not force:
+            raise ChannelNotEmptyError(self.channel, held)
         self.store.delete_channel(self.channel)
+
+    def rename(self, new_name: str) -> ChannelConfig:
+        """Change the connection's display name; returns the new configuration.
+
+        The channel id (``general.channel_id``), which keys the state, the ledger and
+        ``{channel}`` in references, stays what it was, so held orders, the journal and
+        shipments of earlier orders carry on. Save the returned config (``to_toml``): it
+        pins the id, so later processes use the same one."""
+        general = attrs.evolve(
+            self.config.general, connection_name=new_name, channel_id=self.channel
+        )
+        config = attrs.evolve(self.config, general=general)
+        old_name = self.config.general.connection_name
+        self.config = self._orders.config = self._receipts.config = config
+        self.journal.log(f"connection renamed from {old_name!r} to {new_name!r}")
+        return config
 
     def fetch_resource(self, href: str) -> dict[str, Any]:
         """GET a resource by the relative ``href`` an event carries (for webhooks)."""

@@ -18,6 +18,7 @@ from ..models import Receipt, SalesOrder
 from ._outcomes import order_key, reason_of
 from ._pushes import stock_snapshot
 from ._records import LedgerKind, LedgerState
+from ._stock import allocation_inputs
 from .store import StateStore
 
 __all__ = ["PlannedPush", "plan_orders", "plan_receipts"]
@@ -84,8 +85,10 @@ def plan_orders(
         o.mode is BackorderMode.MANAGE_IN_OMS
         for o in [*policy.customer_overrides.values(), *policy.order_overrides.values()]
     )
-    stock = stock_snapshot(client, config) if candidates and needs_stock else {}
-    allocation = allocate(candidates, stock, policy)
+    # The same inputs a push uses: promisable stock per warehouse SKU, lines resolved to it.
+    stock = stock_snapshot(client, config, store) if candidates and needs_stock else {}
+    inputs = allocation_inputs(candidates, stock, policy, config.sku_mappings)
+    allocation = allocate(candidates, inputs.stock, inputs.policy)
     for order, decision in zip(candidates, allocation.decisions, strict=True):
         key = order_key(order)
         if decision.action is Action.HOLD:

@@ -17,10 +17,12 @@ import cattrs
 from .. import translate, wire
 from ..backorder import Action, BackorderMode, Decision, allocate
 from ..client import ExtensivClient
+from ..client.rql import field
 from ..config import ChannelConfig
-from ..errors import ValidationError
+from ..errors import ValidationError, Violation
 from ..models import InventoryLevel, Receipt, SalesOrder
 from ._baseline import sent_baseline
+from ._inventory import promisable, unreserved_quantities, warehouse_available, warehouse_key
 from ._journal import RunRecorder
 from ._outcomes import (
     keys_in_order,
@@ -34,20 +36,52 @@ from ._outcomes import (
 from ._push import CreateJob, CreateOutcome, PushEngine
 from ._records import Fence, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
+from ._stock import allocation_inputs, warehouse_skus
 from .store import LeaseHandle, StateStore
 
-__all__ = ["SENT_PREFIX", "OrderPush", "ReceiptPush", "available_by_sku", "stock_snapshot"]
+__all__ = [
+    "SENT_PREFIX",
+    "OrderPush",
+    "ReceiptPush",
+    "available_by_sku",
+    "stock_snapshot",
+    "unreserved_sent",
+]
 
 #: Store key-value prefix holding the comparison baseline of the payload sent under a
 #: reference (see ``_baseline``: lines, quantities, carrier; never addresses or notes).
 SENT_PREFIX = "sent:"
 
 
-def stock_snapshot(client: ExtensivClient, config: ChannelConfig) -> dict[str, Decimal]:
-    """Available stock per host SKU, from one pass over stock summaries."""
-    return available_by_sku(
-        translate.stock_summaries_to_inventory(client.inventory.stock_summaries(), config).levels
+def stock_snapshot(
+    client: ExtensivClient, config: ChannelConfig, store: StateStore
+) -> dict[str, Decimal]:
+    """What pushes may promise, per warehouse SKU (``warehouse_key``) in primary units: the
+    warehouse's available stock minus what this channel sent that it has not reserved yet."""
+    available = warehouse_available(client.inventory.stock_summaries())
+    return promisable(available, unreserved_sent(client, config, store))
+
+
+def unreserved_sent(
+    client: ExtensivClient, config: ChannelConfig, store: StateStore
+) -> dict[str, Decimal]:
+    """Per warehouse SKU: units in this channel's open orders not allocated yet (the ledger
+    says which orders are ours; the warehouse says what it reserved)."""
+    ours = {
+        e.reference
+        for e in store.ledger_list(
+            config.channel, LedgerKind.ORDER, states=[LedgerState.SENT, LedgerState.PENDING]
+        )
+    }
+    if not ours:
+        return {}
+    query = (
+        (field("readOnly.customerIdentifier.id") == config.credentials.customer_id)
+        & (field("readOnly.isClosed") == False)  # noqa: E712 - RQL, not a Python comparison
+        & (field("readOnly.fullyAllocated") == False)  # noqa: E712
     )
+    orders = client.orders.list(query, detail="OrderItems", itemdetail="Allocations")
+    return unreserved_quantities(orders, ours)
 
 
 def available_by_sku(levels: Iterable[InventoryLevel]) -> dict[str, Decimal]:
@@ -134,9 +168,14 @@ class OrderPush(_Context):
             for entry in self.store.backorder_list(self.channel):
                 if entry.key not in known:
                     known.add(entry.key)
+                    if self._in_ledger(entry.order):  # a crash came after sending, before dequeuing
+                        verdict = self._screen(entry.order, engine, fence)
+                        if isinstance(verdict, PushOutcome):
+                            screened.outcomes[entry.key] = verdict
+                            continue
                     screened.candidates.append(entry.order)
         outcomes = screened.outcomes
-        decided = self._decide(screened, stock)
+        decided = self._decide(screened, stock, fence)
         results = engine.run([job for _, _, job in decided if job is not None])
         for order, decision, job in decided:
             outcomes[order_key(order)] = self._finish(order, decision, job, results, fence)
@@ -146,6 +185,14 @@ class OrderPush(_Context):
 
     def _create(self, payload: dict[str, Any]) -> int | None:
         return self.client.orders.create(payload).value.order_id
+
+    def _in_ledger(self, order: SalesOrder) -> bool:
+        try:
+            reference = self.reference(order)
+        except ValidationError:
+            return False
+        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        return entry is not None and entry.state in (LedgerState.SENT, LedgerState.PENDING)
 
     def _lookup(self, reference: str) -> int | None:
         found = self.client.orders.find_by_reference(reference)
@@ -187,10 +234,12 @@ class OrderPush(_Context):
             resolved = engine.resolve_pending(reference)
             if resolved is not None:
                 if resolved.state is LedgerState.SENT:
+                    self.store.backorder_remove(self.channel, order_key(order), fence=fence)
                     self._restore_remainder(order, entry.sent_lines, fence)
                 quantities = tuple(line.quantity for line in order.lines)
                 return outcome_from_create(order.order_number, resolved, quantities)
         elif entry is not None and state is LedgerState.SENT:
+            self.store.backorder_remove(self.channel, order_key(order), fence=fence)  # sent
             self._restore_remainder(order, entry.sent_lines, fence)
             return PushOutcome(
                 order_number=order.order_number,
@@ -223,14 +272,21 @@ class OrderPush(_Context):
         return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
 
     def _decide(
-        self, screened: _Screened, stock: Mapping[str, Decimal] | None
+        self, screened: _Screened, stock: Mapping[str, Decimal] | None, fence: Fence | None
     ) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
         candidates = screened.candidates
         if not candidates:
             return []
         if stock is None:
-            stock = stock_snapshot(self.client, self.config) if self._needs_stock() else {}
-        allocation = allocate(candidates, stock, self.config.backorder)
+            stock = (
+                stock_snapshot(self.client, self.config, self.store) if self._needs_stock() else {}
+            )
+        if stock or self._needs_stock():
+            candidates = self._reject_unknown(screened, stock, fence)
+        inputs = allocation_inputs(
+            candidates, stock, self.config.backorder, self.config.sku_mappings
+        )
+        allocation = allocate(candidates, inputs.stock, inputs.policy)
         decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
         for order, decision in zip(candidates, allocation.decisions, strict=True):
             if decision.action is Action.HOLD:
@@ -258,6 +314,50 @@ class OrderPush(_Context):
             )
             decided.append((order, decision, job))
         return decided
+
+    def _reject_unknown(
+        self, screened: _Screened, stock: Mapping[str, Decimal], fence: Fence | None
+    ) -> list[SalesOrder]:
+        """Orders naming an item the warehouse does not have are rejected, not held: no
+        receipt can ever cover them. Held ones leave the queue with that reason."""
+        names = warehouse_skus(screened.candidates, self.config.backorder, self.config.sku_mappings)
+        missing = {
+            name: sku
+            for name, sku in names.items()
+            if warehouse_key(sku) not in stock and not self._in_catalog(sku)
+        }
+        if not missing:
+            return screened.candidates
+        kept: list[SalesOrder] = []
+        for order in screened.candidates:
+            violations = [
+                Violation(
+                    f"lines[{i}].sku",
+                    f"the warehouse has no item {missing[line.sku]!r} (Item does not exist)",
+                    rule="sku.unknown",
+                )
+                for i, line in enumerate(order.lines)
+                if line.sku in missing
+            ]
+            if not violations:
+                kept.append(order)
+                continue
+            key = order_key(order)
+            exc = ValidationError(violations, f"order {order.order_number}")
+            try:
+                reference = self.reference(order)
+            except ValidationError:
+                reference = ""
+            self.store.backorder_remove(self.channel, key, fence=fence)
+            if reference:
+                self._record_rejection(reference, order, exc, fence)
+            screened.outcomes[key] = rejected(order.order_number, reference, exc)
+        return kept
+
+    def _in_catalog(self, sku: str) -> bool:
+        wanted = warehouse_key(sku)
+        items = self.client.items.list(field("sku") == sku, concurrency=1)
+        return any(warehouse_key(item.sku or "") == wanted for item in items)
 
     def _finish(
         self,

@@ -207,11 +207,23 @@ class InventorySyncResult(ActionResult):
         }
 
 
+@attrs.frozen
+class MappingFinding:
+    """A mapping row the warehouse cannot honour: ``path`` is the row's setting
+    (``carrier_mappings.entries[2]``), ``kind`` one of ``carrier``, ``service``, ``sku``."""
+
+    path: str
+    message: str
+    kind: str
+
+
 @attrs.frozen(kw_only=True)
 class CheckResult(ActionResult):
-    """The Health Check quick action: each step, and whether it passed."""
+    """The Health Check quick action: each step, and whether it passed. ``findings`` lists
+    every mapping row the warehouse cannot honour (each also fails its step)."""
 
     steps: tuple[tuple[str, bool, str], ...] = ()
+    findings: tuple[MappingFinding, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

@@ -68,6 +68,8 @@ class _Credentials(Protocol):
 class _General(Protocol):
     @property
     def connection_name(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
 
 
 class _LineUnits(Protocol):
@@ -204,8 +206,9 @@ def unit_factor(config: TranslationConfig, sku: str, unit: str) -> Decimal | Non
 
 
 def channel_name(config: TranslationConfig) -> str:
-    """The channel's name as reference templates see it."""
-    return config.general.connection_name
+    """The channel as reference templates see it: the stable id, not the editable label, so a
+    rename never changes a reference."""
+    return config.general.channel_id
 
 
 def render_reference(

@@ -34,12 +34,18 @@ def _level(
     available = q(summary.available)
     return InventoryLevel(
         sku=sku,
-        available=max(Decimal(0), available) if clamp else available,
+        available=_whole_packs(max(Decimal(0), available), factor) if clamp else available,
         on_hand=q(summary.on_hand),
         allocated=q(summary.allocated),
         on_hold=q(summary.on_hold),
         facility_id=summary.facility_id,
     )
+
+
+def _whole_packs(available: Decimal, factor: Decimal) -> Decimal:
+    # A host unit of several warehouse units (a pack) is only sellable whole: 100 eaches are
+    # 16 six-packs, not 16.67.
+    return available if factor == 1 else available // 1
 
 
 def stock_summary_to_inventory(summary: StockSummary, config: TranslationConfig) -> InventoryLevel:
@@ -65,6 +71,7 @@ def stock_summaries_to_inventory(
     """
     wanted = None if qualifiers is None else {q.casefold() for q in qualifiers}
     totals: dict[tuple[str, int | None], InventoryLevel] = {}
+    factors: dict[tuple[str, int | None], Decimal] = {}
     violations: list[Violation] = []
     for index, summary in enumerate(summaries):
         if wanted is not None and (summary.qualifier or "").casefold() not in wanted:
@@ -80,6 +87,7 @@ def stock_summaries_to_inventory(
             continue
         level = _level(summary, sku.sku, sku.pack_factor, clamp=False)
         key = (level.sku, level.facility_id)
+        factors[key] = sku.pack_factor
         if key in totals:
             prev = totals[key]
             level = attrs.evolve(
@@ -90,7 +98,10 @@ def stock_summaries_to_inventory(
                 on_hold=prev.on_hold + level.on_hold,
             )
         totals[key] = level
-    levels = tuple(attrs.evolve(v, available=max(Decimal(0), v.available)) for v in totals.values())
+    levels = tuple(
+        attrs.evolve(v, available=_whole_packs(max(Decimal(0), v.available), factors[k]))
+        for k, v in totals.items()
+    )
     return InventoryTranslation(levels=levels, violations=tuple(violations))
 
 

@@ -150,7 +150,9 @@ class WebhookReceiver:
         lease_wait_seconds: float = 10.0,
     ) -> None:
         self._connector = connector
-        self.channel: str = connector.config.general.connection_name
+        general = connector.config.general
+        # The channel's state is keyed by its stable id (older configs: the name).
+        self.channel: str = getattr(general, "channel_id", None) or general.connection_name
         settings = getattr(connector.config, "webhooks", None)
         if getattr(settings, "enabled", True) is False:
             raise ConfigError(
