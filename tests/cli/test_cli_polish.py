@@ -368,3 +368,37 @@ def test_journal_without_a_state_file_says_so_instead_of_creating_an_empty_one(
     assert 2 == code
     assert f"error: no state file at {state}: nothing has run with this config yet\n" == err
     assert not state.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["journal", "--last", "99999999999999999999999"], "--last: expected at most"),
+        (["prune", "--keep-runs", "99999999999999999999999"], "--keep-runs: expected at most"),
+        (["prune", "--days", "99999999999999999999999"], "--days: expected at most"),
+        (["prune", "--days", "1000000"], "--days: expected at most"),
+    ],
+)
+def test_huge_counts_are_usage_errors_not_tracebacks(
+    config: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    run(["check", "--config", str(config)], capsys)  # the state file exists
+    try:
+        code = cli.main([*args, "--config", str(config)])
+    except SystemExit as exited:
+        code = exited.code
+    err = capsys.readouterr().err
+
+    assert 2 == code
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_a_demo_catalog_beyond_the_sandbox_limit_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--catalog-size", "100001"])
+
+    assert 2 == exited.value.code
+    assert "--catalog-size: expected at most 100000" in capsys.readouterr().err
