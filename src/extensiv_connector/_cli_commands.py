@@ -108,7 +108,9 @@ def _connector(args: argparse.Namespace) -> Iterator[Connector]:
 
 
 def _demo_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--catalog-size", type=_positive, default=25, help="SKUs in the sandbox")
+    parser.add_argument(
+        "--catalog-size", type=_positive(100_000), default=25, help="SKUs in the sandbox"
+    )
     parser.add_argument(
         "--keep-state",
         type=Path,
@@ -263,7 +265,9 @@ def _journal_args(parser: argparse.ArgumentParser) -> None:
     _config_arg(parser)
     parser.add_argument("--action", type=_journal_action, help="only runs of this action")
     parser.add_argument("--reference", help="only entries touching this record reference")
-    parser.add_argument("--last", type=_positive, default=20, help="how many entries (default 20)")
+    parser.add_argument(
+        "--last", type=_positive(1_000_000_000), default=20, help="how many entries (default 20)"
+    )
     parser.add_argument("--csv", action="store_true", help="write CSV rows instead of a table")
     parser.add_argument("--log", metavar="MESSAGE", help="add a manual log entry")
 
@@ -345,9 +349,11 @@ def _backorders(args: argparse.Namespace, out: Output) -> int:
 
 def _prune_args(parser: argparse.ArgumentParser) -> None:
     _config_arg(parser)
-    parser.add_argument("--keep-runs", type=_positive, default=5000, help="journal entries to keep")
     parser.add_argument(
-        "--days", type=_positive, default=30, help="forget event marks older than this"
+        "--keep-runs", type=_positive(1_000_000_000), default=5000, help="journal entries to keep"
+    )
+    parser.add_argument(
+        "--days", type=_positive(36_500), default=30, help="forget event marks older than this"
     )
 
 
@@ -411,14 +417,22 @@ def _plain(value: Any) -> dict[str, Any]:
     return data
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
+def _positive(maximum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``maximum`` (bounded, so a huge value is a
+    usage error, not an overflow deep in SQLite or ``timedelta``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum}, got {text}")
+        return value
+
+    return parse
 
 
 def _config_only(parser: argparse.ArgumentParser) -> None:

@@ -368,3 +368,64 @@ def test_journal_without_a_state_file_says_so_instead_of_creating_an_empty_one(
     assert 2 == code
     assert f"error: no state file at {state}: nothing has run with this config yet\n" == err
     assert not state.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["journal", "--last", "99999999999999999999999"], "--last: expected at most"),
+        (["prune", "--keep-runs", "99999999999999999999999"], "--keep-runs: expected at most"),
+        (["prune", "--days", "99999999999999999999999"], "--days: expected at most"),
+        (["prune", "--days", "1000000"], "--days: expected at most"),
+    ],
+)
+def test_huge_counts_are_usage_errors_not_tracebacks(
+    config: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    run(["check", "--config", str(config)], capsys)  # the state file exists
+    try:
+        code = cli.main([*args, "--config", str(config)])
+    except SystemExit as exited:
+        code = exited.code
+    err = capsys.readouterr().err
+
+    assert 2 == code
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_a_demo_catalog_beyond_the_sandbox_limit_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--catalog-size", "100001"])
+
+    assert 2 == exited.value.code
+    assert "--catalog-size: expected at most 100000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_sandbox_refuses_a_port_outside_0_to_65535(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["sandbox", "--port", port])
+    captured = capsys.readouterr()
+
+    assert 2 == exited.value.code
+    assert "--port: expected 0-65535" in captured.err
+    assert "" == captured.out  # nothing was served
+
+
+def test_sandbox_errors_are_one_error_line_and_an_unwritable_config_serves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_size = cli.main(["sandbox", "--catalog-size", "-1"])
+    size_err = capsys.readouterr().err
+    unwritable = cli.main(["sandbox", "--write-config", str(tmp_path / "missing" / "c.toml")])
+    captured = capsys.readouterr()
+
+    assert (2, 2) == (bad_size, unwritable)
+    assert size_err.startswith("error: ")
+    assert captured.err.startswith("error: cannot write ")
+    assert "" == captured.out  # no credentials printed for a sandbox that is not served

@@ -20,11 +20,21 @@ from types import FrameType
 __all__ = ["build_parser", "main"]
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 0-65535 (0: a free one), got {port}")
+    return port
+
+
 def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Serve an Extensiv-compatible sandbox on loopback."
     )
-    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -116,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             tls=args.tls,
         )
     except (ValueError, ImportError) as exc:
-        print(f"sandbox: {exc}", file=sys.stderr)
+        print(f"error: sandbox: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -127,14 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _stop)
     with sandbox:
         info = sandbox.connection_info()
-        sys.stdout.write(json.dumps(info) + "\n")
-        sys.stdout.flush()
-        if args.write_config:
+        exports: list[str] = []
+        if args.write_config:  # first: a sandbox whose config cannot be written is not served
             try:
                 exports = write_config(args.write_config, info)
             except OSError as exc:
-                print(f"sandbox: cannot write {args.write_config}: {exc.strerror}", file=sys.stderr)
+                print(f"error: cannot write {args.write_config}: {exc.strerror}", file=sys.stderr)
                 return 2
+        sys.stdout.write(json.dumps(info) + "\n")
+        sys.stdout.flush()
+        if args.write_config:
             lines = [f"wrote {args.write_config}; set its secrets with:", *exports]
             sys.stderr.write("\n".join(lines) + "\n")
             sys.stderr.flush()
