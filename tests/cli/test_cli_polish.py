@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from extensiv_connector import cli
+from extensiv_connector.config import ChannelConfig
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sandbox._cli import write_config
 
@@ -368,3 +369,21 @@ def test_journal_without_a_state_file_says_so_instead_of_creating_an_empty_one(
     assert 2 == code
     assert f"error: no state file at {state}: nothing has run with this config yet\n" == err
     assert not state.exists()
+
+
+def test_sandbox_write_config_with_tls_puts_the_ca_file_in_the_client_section(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.toml"
+    with Sandbox(catalog_size=1, tls=True) as sandbox:
+        write_config(str(path), sandbox.connection_info())
+        text = path.read_text()
+        assert f'ca_file = "{sandbox.ca_file}"' in text
+        loaded = ChannelConfig.from_toml(
+            str(path),
+            environ={
+                "EXTENSIV_CLIENT_SECRET": sandbox.credentials.client_secret,
+                "EXTENSIV_TPL": sandbox.credentials.tpl,
+            },
+        )
+        assert loaded.client.ca_file == sandbox.ca_file
