@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     with sandbox:
         info = sandbox.connection_info()
         sys.stdout.write(json.dumps(info) + "\n")
