@@ -5,14 +5,17 @@ it), so a new one is one module and one row. Errors become one line on stderr an
 
     0 success; 1 finished, but some records failed, a check failed or nothing was found;
     2 bad usage, configuration or input; 3 the warehouse API or the network failed;
-    4 another process runs this action (lease held); 130 interrupted; 141 output pipe closed.
+    4 another process runs this action (lease held); 130 interrupted (Ctrl-C, SIGTERM);
+    141 output pipe closed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -137,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extra = extra
     output = Output(stdout, stderr, as_json=args.json, quiet=args.quiet)
     started = time.monotonic()
+    previous = _sigterm_as_interrupt() if args.command != "sandbox" else None
     try:
         with (
             configure_logging(stderr, level=args.log_level, fmt=args.log_format),
@@ -168,6 +172,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, message = _classify(exc, args, time.monotonic() - started)
         _fail(stderr, message)
         return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> signal.Handlers | Callable[..., object] | int | None:
+    """SIGTERM (cron, systemd, ``docker stop``) stops a command the way Ctrl-C does: whole
+    lines, acknowledged records, the action's lease released. Returns the handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 _EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks", "psycopg": "postgres"}

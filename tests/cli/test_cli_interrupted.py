@@ -94,3 +94,38 @@ def test_import_stopped_mid_pull_emits_every_product_at_least_once_across_the_re
     # what was written before the stop was acknowledged, up to the last uncommitted batch
     assert len(second) < CATALOG
     assert set(second) >= every_sku - set(first)
+
+
+def test_sigterm_stops_a_pull_like_ctrl_c_and_releases_the_lease(tmp_path: Path) -> None:
+    with Sandbox(catalog_size=CATALOG) as sb:
+        config, env = _setup(sb, tmp_path)
+        text = config.read_text()  # a lease that outlives the test unless it is released
+        config.write_text(text.replace("lease_seconds = 1", "lease_seconds = 600"))
+        sb.faults.configure(latency_ms=60)
+        child = _start_import(config, env)
+        assert child.stdout is not None
+        first: list[str] = []
+        for line in child.stdout:
+            first.append(json.loads(line)["sku"])
+            if len(first) == 300:
+                child.send_signal(signal.SIGTERM)
+                break
+        first.extend(json.loads(line)["sku"] for line in child.stdout)
+        child.wait(timeout=60)
+        assert child.stderr is not None
+        err = child.stderr.read()
+        child.stdout.close()
+        child.stderr.close()
+        sb.faults.configure(latency_ms=0)
+        rerun = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [*CLI, "--json", "sync", "import-products", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    assert 130 == child.returncode, err
+    assert "interrupted" in err
+    assert 0 == rerun.returncode, rerun.stderr  # not 4: the lease was released

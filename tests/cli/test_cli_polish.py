@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from extensiv_connector import cli
+from extensiv_connector.config import ChannelConfig
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sandbox._cli import write_config
 
@@ -429,3 +430,21 @@ def test_sandbox_errors_are_one_error_line_and_an_unwritable_config_serves_nothi
     assert size_err.startswith("error: ")
     assert captured.err.startswith("error: cannot write ")
     assert "" == captured.out  # no credentials printed for a sandbox that is not served
+
+
+def test_sandbox_write_config_with_tls_puts_the_ca_file_in_the_client_section(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.toml"
+    with Sandbox(catalog_size=1, tls=True) as sandbox:
+        write_config(str(path), sandbox.connection_info())
+        text = path.read_text()
+        assert f'ca_file = "{sandbox.ca_file}"' in text
+        loaded = ChannelConfig.from_toml(
+            str(path),
+            environ={
+                "EXTENSIV_CLIENT_SECRET": sandbox.credentials.client_secret,
+                "EXTENSIV_TPL": sandbox.credentials.tpl,
+            },
+        )
+        assert loaded.client.ca_file == sandbox.ca_file

@@ -103,6 +103,26 @@ def test_serial_numbers_shipped_reach_the_shipment_line(
     assert ("SN-1", "SN-2") == shipment.lines[0].serial_numbers
 
 
+def test_an_expiry_dated_serial_without_a_lot_keeps_its_expiry_on_the_shipment(
+    sb: Sandbox, make_connector: ConnectorFactory
+) -> None:
+    sb.warehouse.add_item("SER-EXP")
+    sb.warehouse.receive_lines(
+        [{"sku": "SER-EXP", "qty": 1, "serialNumber": "SN-9", "expirationDate": "2027-01-31"}]
+    )
+    connector = make_connector()
+    [outcome] = connector.push_orders([sales_order("SO-SEREXP", ("SER-EXP", 1))]).outcomes
+    sb.warehouse.ship_order(outcome.remote_id or 0)
+
+    [shipment] = connector.receive_shipments().records
+
+    expected = ShipmentLot(
+        lot_number="", quantity=Decimal(1), expiration_date=JAN, serial_numbers=("SN-9",)
+    )
+    assert (expected,) == shipment.lines[0].lots
+    assert (expected,) == shipment.packages[0].contents[0].lots
+
+
 def test_receipt_lines_carry_lot_serial_and_expiry_both_ways(
     sb: Sandbox, make_connector: ConnectorFactory
 ) -> None:

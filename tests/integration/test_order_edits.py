@@ -60,3 +60,32 @@ def test_update_takes_what_get_returned_and_refuses_an_order_without_id(sb: Sand
             client.orders.update(Order(reference_num="SO-VER"), got.etag)
 
     assert (outcome.remote_id, True) == (updated.order_id, updated.etag != got.etag)
+
+
+def test_update_of_an_order_read_without_its_lines_is_refused_before_any_put(sb: Sandbox) -> None:
+    with Connector(sb.config, store=MemoryStore()) as connector:
+        [outcome] = connector.push_orders([sales_order("SO-NOLINES", ("SKU-000002", 1))]).outcomes
+    with ExtensivClient.from_config(sb.config) as client:
+        got = client.orders.get(outcome.remote_id or 0)  # default detail: no lines
+        with pytest.raises(ValidationError, match=r"detail=.OrderItems"):
+            client.orders.update(attrs.evolve(got.value, notes="n"), got.etag)
+        after = client.orders.get(outcome.remote_id or 0, detail="OrderItems")
+        assert got.etag == after.etag  # nothing was sent
+        assert [1] == [int(line.qty or 0) for line in after.value.order_items]
+
+
+def test_update_of_a_receiver_read_without_its_lines_is_refused_before_any_put(
+    sb: Sandbox,
+) -> None:
+    with ExtensivClient.from_config(sb.config) as client:
+        created = client.receivers.create(
+            {
+                "referenceNum": "R-NOLINES",
+                "receiveItems": [{"itemIdentifier": {"sku": "SKU-000001"}, "qty": 2}],
+            }
+        )
+        receiver_id = created.value.receiver_id or 0
+        got = client.receivers.get(receiver_id)  # default detail: no lines
+        with pytest.raises(ValidationError, match=r"detail=.ReceiveItems"):
+            client.receivers.update(attrs.evolve(got.value, notes="n"), got.etag)
+        assert got.etag == client.receivers.get(receiver_id).etag

@@ -291,7 +291,7 @@ class SandboxApp:
         elif raw.strip():
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return _json(400, {"Message": "invalid_request: body is not JSON"})
             if isinstance(parsed, dict):
                 body = parsed
@@ -330,11 +330,14 @@ class SandboxApp:
         raw = request.get_data(cache=True)
         try:
             parsed = json.loads(raw, parse_float=Decimal) if raw.strip() else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise err.model_validation("ValueNotSupported", "Request body is not JSON") from exc
         if not isinstance(parsed, dict):
             raise err.model_validation("Required", "Request body must be a JSON object")
-        result: Doc = canonical_body(parsed)
+        try:
+            result: Doc = canonical_body(parsed)
+        except RecursionError as exc:
+            raise err.model_validation("ValueNotSupported", "Request body nests too deep") from exc
         return result
 
     def _render_one(self, is_hal: bool, doc: Doc, links: dict[str, str] | None) -> Doc:

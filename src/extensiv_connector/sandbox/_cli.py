@@ -74,14 +74,17 @@ def write_config(path: str, info: dict[str, object]) -> list[str]:
     from ..config import DEFAULT_SECRET_ENV, ChannelConfig
 
     secret_env, tpl_env = DEFAULT_SECRET_ENV["client_secret"], DEFAULT_SECRET_ENV["tpl"]
+    credentials = dict(info)
+    ca_file = credentials.pop("ca_file", None)  # --tls: the CA is a client setting
     config = ChannelConfig.from_dict(
         {
             "general": {"connection_name": "sandbox"},
             "credentials": {
-                **info,
+                **credentials,
                 "client_secret": {"env": secret_env},
                 "tpl": {"env": tpl_env},
             },
+            **({"client": {"ca_file": str(ca_file)}} if ca_file else {}),
         },
         environ={secret_env: str(info["client_secret"]), tpl_env: str(info["tpl"])},
     )
@@ -135,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     with sandbox:
         info = sandbox.connection_info()
         exports: list[str] = []

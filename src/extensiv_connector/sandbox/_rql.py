@@ -147,7 +147,24 @@ def parse(text: str) -> Node:
     """Parse an RQL string (already URL-decoded once, as by the HTTP framework)."""
     if not text.strip():
         raise RqlError("Empty rql")
+    if _nesting(text) > MAX_NESTING:  # the parser and the matcher recurse per level
+        raise RqlError(f"Expression nested deeper than {MAX_NESTING} levels")
     return _Parser(text.strip()).parse()
+
+
+#: Deepest parenthesis nesting an RQL filter may have (deeper is a 400, not a 500).
+MAX_NESTING = 64
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def lookup(record: Mapping[str, Any], path: Sequence[str]) -> tuple[bool, Any]:

@@ -74,6 +74,8 @@ class Sandbox:
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
+        if not 0 <= port <= 65535:  # the socket layer would wrap 99999 to 34463
+            raise ValueError(f"port must be between 0 and 65535, got {port}")
         if allocation is not None:  # shorthand for options=WarehouseOptions(allocation=...)
             options = attrs.evolve(options or WarehouseOptions(), allocation=allocation)
         self._host = host
@@ -131,14 +133,20 @@ class Sandbox:
             return self
         if self.tls and self._tls is None:
             self._tls = TlsMaterial(self._host)
-        server = make_server(
-            self._host,
-            self._port,
-            self.app,
-            threaded=True,
-            request_handler=_QuietHandler,
-            ssl_context=self._tls.server_context() if self._tls else None,
-        )
+        try:
+            server = make_server(
+                self._host,
+                self._port,
+                self.app,
+                threaded=True,
+                request_handler=_QuietHandler,
+                ssl_context=self._tls.server_context() if self._tls else None,
+            )
+        except SystemExit:  # werkzeug prints why it cannot bind, then exits: raise instead
+            if self._tls is not None:
+                self._tls.remove()
+                self._tls = None
+            raise OSError(f"cannot listen on {self._host}:{self._port}") from None
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

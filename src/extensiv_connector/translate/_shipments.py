@@ -283,9 +283,9 @@ def translate_shipment(
             for serial in content_serials:
                 if serial not in serials[content.order_item_id]:
                     serials[content.order_item_id].append(serial)
-            if content.lot_number:
+            if content.lot_number or content.expiration_date:  # expiry without a lot counts
                 part = lot_parts[content.order_item_id].setdefault(
-                    (content.lot_number, content.expiration_date), [Decimal(0), []]
+                    (content.lot_number or "", content.expiration_date), [Decimal(0), []]
                 )
                 part[0] += content.qty or Decimal(0)
                 part[1].extend(s for s in content_serials if s not in part[1])
@@ -367,20 +367,24 @@ def translate_shipment(
                     / factor_by_item_id.get(content.order_item_id or -1, Decimal(1)),
                     lot_numbers=(content.lot_number,) if content.lot_number else (),
                     serial_numbers=tuple(
-                        s for s in (content.serial_number, *content.serial_numbers) if s
+                        dict.fromkeys(
+                            s for s in (content.serial_number, *content.serial_numbers) if s
+                        )
                     ),
                     lots=(
                         ShipmentLot(
-                            lot_number=content.lot_number,
+                            lot_number=content.lot_number or "",
                             quantity=(content.qty or Decimal(0))
                             / factor_by_item_id.get(content.order_item_id or -1, Decimal(1)),
                             expiration_date=content.expiration_date,
                             serial_numbers=tuple(
-                                s for s in (content.serial_number, *content.serial_numbers) if s
+                                dict.fromkeys(
+                                    s for s in (content.serial_number, *content.serial_numbers) if s
+                                )
                             ),
                         ),
                     )
-                    if content.lot_number
+                    if content.lot_number or content.expiration_date
                     else (),
                 )
                 for content in package.package_contents

@@ -104,7 +104,8 @@ class Orders:
         itemdetail: Detail = None,
     ) -> Versioned[Order]:
         """``PUT /orders/{id}`` with ``If-Match: etag``: the whole order as read (by
-        :meth:`get`) with your edits — header, ship-to, notes, lines (lines keep their
+        :meth:`get` with ``detail="OrderItems"``; an order without lines raises
+        ``ValidationError``) with your edits — header, ship-to, notes, lines (lines keep their
         ``readOnly.orderItemId``; a line without one is added, an omitted line removed).
 
         The order's templated ``edit`` link is expanded when present (``{?detail,itemdetail}``),
@@ -118,6 +119,16 @@ class Orders:
         if order_id is None:
             raise ValidationError(
                 [Violation("readOnly.orderId", "missing: update an order read by get()")],
+                "orders.update",
+            )
+        if not model.order_items:  # omitted lines are removed: never PUT an order without them
+            raise ValidationError(
+                [
+                    Violation(
+                        "orderItems",
+                        "missing: read the order with get(id, detail='OrderItems') to update it",
+                    )
+                ],
                 "orders.update",
             )
         template = model.link("edit") or f"/orders/{int(order_id)}{{?detail,itemdetail}}"

@@ -93,6 +93,16 @@ class Receivers:
                 [Violation("readOnly.receiverId", "missing: update a receiver read by get()")],
                 "receivers.update",
             )
+        if not model.receive_items:  # omitted lines are removed: never PUT a receiver without
+            raise ValidationError(
+                [
+                    Violation(
+                        "receiveItems",
+                        "missing: read the receiver with get(id, detail='ReceiveItems')",
+                    )
+                ],
+                "receivers.update",
+            )
         template = model.link("edit") or f"/inventory/receivers/{int(receiver_id)}{{?detail}}"
         path = expand_link(template, {"detail": "ReceiveItems"})
         response = self._ctx.transport.request(
