@@ -6,6 +6,7 @@ doubles as a tour of the library.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import TextIO
 
 import attrs
 
+from ._cli_io import Progress
 from .backorder import BackorderMode, BackorderPolicy
 from .config import ChannelConfig
 from .models import Address, OrderLine, Product, Receipt, ReceiptLine, SalesOrder, Shipment
@@ -41,9 +43,13 @@ _SHIP_TO = Address(
 
 
 class _Printer:
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, progress: bool = False) -> None:
         self._out = out
         self._step = 0
+        self._progress = progress
+
+    def progress(self, label: str) -> Progress:
+        return Progress(sys.stderr, label, enabled=self._progress)
 
     def step(self, title: str) -> None:
         self._step += 1
@@ -66,9 +72,16 @@ def _order(number: str, sku: str, qty: int | Decimal, hour: int) -> SalesOrder:
     )
 
 
-def run_demo(out: TextIO, *, catalog_size: int = 25, state_dir: Path | None = None) -> int:
-    """Run the demo, writing progress to ``out``. Returns a process exit code."""
-    p = _Printer(out)
+def run_demo(
+    out: TextIO,
+    *,
+    catalog_size: int = 25,
+    state_dir: Path | None = None,
+    progress: bool = False,
+) -> int:
+    """Run the demo, writing its tour to ``out`` (and, with ``progress``, a progress line for
+    long steps to stderr). ``state_dir`` keeps the SQLite state there. Returns an exit code."""
+    p = _Printer(out, progress=progress)
     with tempfile.TemporaryDirectory(prefix="extensiv-demo-") as tmp:
         state_path = (state_dir or Path(tmp)) / "demo-state.sqlite3"
         p.step("Starting the Extensiv-compatible sandbox on loopback")
@@ -83,7 +96,11 @@ def run_demo(out: TextIO, *, catalog_size: int = 25, state_dir: Path | None = No
             finally:
                 store.close()
             p.step("Done")
-            p.line(f"state kept in SQLite at {state_path} (a temporary directory)")
+            if state_dir is None:
+                p.line("state was kept in a temporary SQLite file, removed now")
+                p.line("(run with --keep-state DIR to keep it and browse it with 'journal')")
+            else:
+                p.line(f"state kept in SQLite at {state_path}")
             return code
 
 
@@ -117,7 +134,10 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:
         expect(check.ok, "connection check passed")
 
         p.step("Sync: import products from the channel")
-        imported = main.import_products()
+        bar = p.progress("import products")
+        imported = main.import_products(on_progress=bar)
+        bar.close()
+        imported.ack()  # the demo has the records: the next import starts after them
         p.line(f"{len(imported.records)} products imported, e.g. {imported.records[0].sku}")
 
         p.step("Sync: export products to the channel")
@@ -184,7 +204,8 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:
         full_id, short_id = sent["SO-1001-1"], sent["SO-1003-1"]
         warehouse.ship_order(full_id, tracking_number="1ZDEMO0000000001")
         warehouse.ship_order(short_id, shipped={skus[2]: 7}, tracking_number="1ZDEMO0000000002")
-        p.line(f"order {full_id} shipped in full; order {short_id} short-shipped (7 of 10)")
+        p.line(f"SO-1001 (warehouse order {full_id}) shipped in full")
+        p.line(f"SO-1003 (warehouse order {short_id}) short-shipped: 7 of the 10 sent")
 
         p.step("Sync: receive shipments")
         shipments: list[Shipment] = []
@@ -217,6 +238,7 @@ def _cycle(p: _Printer, sb: Sandbox, store: StateStore) -> int:
 
         p.step("Sync: receive receipts")
         receipts = main.receive_receipts()
+        receipts.ack()
         for got in receipts.records:
             for line in got.lines:
                 p.line(

@@ -7,6 +7,7 @@ unknown keys and wrong types are errors that name the setting's dotted path.
 from __future__ import annotations
 
 import enum
+import math
 import re
 import types
 import typing
@@ -16,6 +17,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 
+from . import _json_guard
 from ._secret import Secret
 from .errors import ConfigError
 
@@ -23,6 +25,7 @@ __all__ = ["dump_section", "load_section"]
 
 T = TypeVar("T")
 
+_INT_LIMIT = 2**63
 _ENV_PREFIX = "env:"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -56,10 +59,10 @@ def load_section(data: Any, cls: type[T], path: str, environ: Mapping[str, str])
     section: Any = cls
     attrs.resolve_types(section)
     fields = {f.name: f for f in attrs.fields(section)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(str(key)[:100] for key in set(data) - set(fields))
     if unknown:
         allowed = ", ".join(sorted(fields))
-        raise ConfigError(_join(path, str(unknown[0])), f"unknown setting (allowed: {allowed})")
+        raise ConfigError(_join(path, unknown[0]), f"unknown setting (allowed: {allowed})")
     values: dict[str, Any] = {}
     for name, field in fields.items():
         if name in data:
@@ -70,7 +73,7 @@ def load_section(data: Any, cls: type[T], path: str, environ: Mapping[str, str])
         return cls(**values)
     except ConfigError:
         raise
-    except (TypeError, ValueError, InvalidOperation) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:  # InvalidOperation, OverflowError
         raise ConfigError(path, f"invalid {cls.__name__}: {exc}") from exc
 
 
@@ -103,24 +106,38 @@ def _load_value(value: Any, tp: Any, path: str, environ: Mapping[str, str]) -> A
         raise ConfigError(path, f"expected true or false, got {_describe(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not -_INT_LIMIT < value < _INT_LIMIT:  # TOML integers are 64-bit; so are ours
+                raise ConfigError(path, "integer out of range")
             return value
         raise ConfigError(path, f"expected an integer, got {_describe(value)}")
     if tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
+            # TOML has nan and inf; no setting means either, and both pass `<= 0` checks
+            if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+                raise ConfigError(path, "number out of range")
+            if not math.isfinite(value):
+                raise ConfigError(path, "expected a finite number")
             return float(value)
         raise ConfigError(path, f"expected a number, got {_describe(value)}")
     if tp is Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ConfigError(path, f"expected a number, got {_describe(value)}")
+        if isinstance(value, str) and len(value) > _json_guard.MAX_NUMBER_CHARS:
+            raise ConfigError(path, "number text too long")
+        if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+            raise ConfigError(path, "number out of range")
         try:
             result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:
             raise ConfigError(path, f"expected a number, got {str(value)[:30]!r}") from None
-        if not result.is_finite():
-            raise ConfigError(path, "expected a finite number")
+        problem = _json_guard.check_number(result)  # finite, no exponent that costs CPU later
+        if problem:
+            raise ConfigError(path, problem)
         return result
     if tp is str:
         if isinstance(value, str):
+            if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+                raise ConfigError(path, "contains NUL or an invalid code point")
             return value
         raise ConfigError(path, f"expected a string, got {_describe(value)}")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -156,28 +173,33 @@ def _load_secret(value: Any, path: str, environ: Mapping[str, str]) -> Secret:
     return Secret(environ[env], env=env)
 
 
-def dump_section(obj: Any, *, skip_defaults: bool = True) -> dict[str, Any]:
-    """The plain data ``load_section`` reads back to an equal object."""
+def dump_section(
+    obj: Any, *, skip_defaults: bool = True, inline_secrets: bool = False
+) -> dict[str, Any]:
+    """The plain data ``load_section`` reads back to an equal object. An inline secret is a
+    ``ValueError`` unless ``inline_secrets`` (then its value is written)."""
     out: dict[str, Any] = {}
     for field in attrs.fields(type(obj)):
         value = getattr(obj, field.name)
         if skip_defaults and field.default is not attrs.NOTHING:
-            default = (
-                field.default.factory()
-                if isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
-                else field.default
-            )
+            factory = field.default
+            if isinstance(factory, attrs.Factory):  # type: ignore[arg-type]
+                default = factory.factory(obj) if factory.takes_self else factory.factory()
+            else:
+                default = factory
             if value == default:
                 continue
         if value is None:
             continue
-        out[field.name] = _dump_value(value, skip_defaults)
+        out[field.name] = _dump_value(value, skip_defaults, inline_secrets)
     return out
 
 
-def _dump_value(value: Any, skip_defaults: bool) -> Any:
+def _dump_value(value: Any, skip_defaults: bool, inline_secrets: bool = False) -> Any:
     if isinstance(value, Secret):
         if value.env is None:
+            if inline_secrets:
+                return value.reveal()
             raise ValueError("inline secret")
         return {"env": value.env}
     if isinstance(value, enum.Enum):
@@ -185,9 +207,9 @@ def _dump_value(value: Any, skip_defaults: bool) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else str(value)
     if attrs.has(type(value)):
-        return dump_section(value, skip_defaults=skip_defaults)
+        return dump_section(value, skip_defaults=skip_defaults, inline_secrets=inline_secrets)
     if isinstance(value, tuple | list):
-        return [_dump_value(v, skip_defaults) for v in value]
+        return [_dump_value(v, skip_defaults, inline_secrets) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _dump_value(v, skip_defaults) for k, v in value.items()}
+        return {str(k): _dump_value(v, skip_defaults, inline_secrets) for k, v in value.items()}
     return value

@@ -11,7 +11,9 @@ unknown or differently-cased key, a string where a number belongs, a ``_embedded
 not know, a wrong shape) makes it return :data:`MISS`, and the caller hands the whole object to
 the general reader, which gives the same answer or the ``WireFormatError`` with the JSON path.
 Unknown keys are the one exception it handles itself: they go to ``extra`` exactly as the
-general reader would put them there.
+general reader would put them there. Numbers the general reader refuses (integers of more than
+``MAX_NUMBER_DIGITS`` digits, non-finite Decimals, exponents beyond ±``MAX_NUMBER_DIGITS``) are
+declined too, so the refusal and its path come from one place.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from ._json_guard import MAX_NUMBER_DIGITS
 from .models._fields import to_decimal, to_optional_decimal, to_tuple
 
 __all__ = ["DECIMALS", "MISS", "FieldSpec", "Readers", "compile_reader"]
@@ -163,6 +166,9 @@ def _compile_casing(
         Decimal=Decimal,
         datetime=datetime,
         DECIMALS=DECIMALS,
+        INT_LIMIT=10**MAX_NUMBER_DIGITS,  # an int field: at most 40 digits
+        DEC_INT_LIMIT=10 ** (MAX_NUMBER_DIGITS + 1),  # a quantity: exponent at most 40
+        EXP_LIMIT=MAX_NUMBER_DIGITS + 1,
         parse_ts=_timestamp_or_miss(parse_timestamp),
         residual=_residual,
     )
@@ -223,10 +229,11 @@ def _compile_casing(
         w.env["KNOWN"] = known
         w.env["NAMES"] = frozenset(names)
         w.env["VERDICTS"] = {}
+        w.env["norm"] = norm  # wire's one normaliser, passed in (wire imports this module)
         b(1, f"if len(data) + absent == {len(fields)}:")
         b(2, "extra = {}")
         b(1, "else:")
-        b(2, "extra = residual(data, KNOWN, NAMES, VERDICTS)")
+        b(2, "extra = residual(data, KNOWN, NAMES, VERDICTS, norm)")
         b(2, "if extra is MISS:")
         b(3, "return MISS")
     else:
@@ -275,15 +282,14 @@ def _emit_value(
     if code == codes["OPT"]:
         inner, _ = kind_of(arg)
         simple = {codes["STR"]: "str", codes["INT"]: "int", codes["BOOL"]: "bool"}
-        if inner in simple:
+        if inner == codes["INT"]:
+            w.emit(depth, f"if {var} is not None and not ({_int_ok(var)}):")
+            w.emit(depth + 1, "return MISS")
+        elif inner in simple:
             w.emit(depth, f"if type({var}) is not {simple[inner]} and {var} is not None:")
             w.emit(depth + 1, "return MISS")
         elif inner == codes["DEC"]:
-            w.emit(depth, f"if type({var}) is int:")
-            w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
-            finite = f"type({var}) is Decimal and {var}.is_finite()"
-            w.emit(depth, f"elif {var} is not None and not ({finite}):")
-            w.emit(depth + 1, "return MISS")
+            _emit_decimal(w, depth, var, optional=True)
         else:
             w.emit(depth, f"if {var} is not None:")
             _emit_value(w, depth + 1, var, arg, kind_of, reader_for, codes)
@@ -304,9 +310,9 @@ def _emit_value(
             w.emit(depth + 2, "return MISS")
             w.emit(depth + 1, f"{var} = tuple({t})")
         elif item_code in (codes["STR"], codes["INT"]):
-            name = "str" if item_code == codes["STR"] else "int"
+            ok = "type(x) is str" if item_code == codes["STR"] else _int_ok("x")
             w.emit(depth + 1, f"for x in {var}:")
-            w.emit(depth + 2, f"if type(x) is not {name}:")
+            w.emit(depth + 2, f"if not ({ok}):")
             w.emit(depth + 3, "return MISS")
             w.emit(depth + 1, f"{var} = tuple({var})")
         elif item_code == codes["DICT"]:
@@ -334,16 +340,13 @@ def _emit_value(
         w.emit(depth, f"if type({var}) is not str:")
         w.emit(depth + 1, "return MISS")
     elif code == codes["INT"]:
-        w.emit(depth, f"if type({var}) is not int:")
+        w.emit(depth, f"if not ({_int_ok(var)}):")
         w.emit(depth + 1, "return MISS")
     elif code == codes["BOOL"]:
         w.emit(depth, f"if type({var}) is not bool:")
         w.emit(depth + 1, "return MISS")
     elif code == codes["DEC"]:
-        w.emit(depth, f"if type({var}) is int:")
-        w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
-        w.emit(depth, f"elif type({var}) is not Decimal or not {var}.is_finite():")
-        w.emit(depth + 1, "return MISS")
+        _emit_decimal(w, depth, var, optional=False)
     elif code == codes["DT"]:
         w.emit(depth, f"if type({var}) is str:")
         w.emit(depth + 1, f"{var} = parse_ts({var})")
@@ -363,6 +366,24 @@ def _emit_value(
         w.emit(depth + 1, "return MISS")
     else:
         w.emit(depth, "return MISS")
+
+
+def _int_ok(var: str) -> str:
+    """An int (not a bool) of at most MAX_NUMBER_DIGITS digits, as the general reader accepts."""
+    return f"type({var}) is int and -INT_LIMIT < {var} < INT_LIMIT"
+
+
+def _emit_decimal(w: _Writer, depth: int, var: str, *, optional: bool) -> None:
+    """An int or a finite Decimal within ``check_number``'s bounds becomes a Decimal."""
+    w.emit(depth, f"if type({var}) is int:")
+    w.emit(depth + 1, f"if not -DEC_INT_LIMIT < {var} < DEC_INT_LIMIT:")
+    w.emit(depth + 2, "return MISS")
+    w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
+    # Zero may carry any exponent (check_number accepts 0E+99999); others stay within ±40.
+    bounded = f"(not {var} or -EXP_LIMIT < {var}.adjusted() < EXP_LIMIT)"
+    ok = f"type({var}) is Decimal and {var}.is_finite() and {bounded}"
+    w.emit(depth, f"elif {var} is not None and not ({ok}):" if optional else f"elif not ({ok}):")
+    w.emit(depth + 1, "return MISS")
 
 
 def _enum_table(tp: type[enum.Enum]) -> dict[Any, enum.Enum]:
@@ -422,7 +443,11 @@ def _timestamp_or_miss(parse: Callable[[str], datetime]) -> Callable[[str], Any]
 
 
 def _residual(
-    data: dict[Any, Any], known: frozenset[str], names: frozenset[str], verdicts: dict[Any, bool]
+    data: dict[Any, Any],
+    known: frozenset[str],
+    names: frozenset[str],
+    verdicts: dict[Any, bool],
+    norm: Callable[[str], str],
 ) -> Any:
     """The keys the straight-line code did not read, as ``extra``; MISS if one of them is a
     field in another spelling (the general reader decides which one wins). ``verdicts``
@@ -432,9 +457,7 @@ def _residual(
     for key in extra:
         verdict = verdicts.get(key)
         if verdict is None:
-            from .wire import _norm  # the one normaliser (wire imports this module)
-
-            verdict = type(key) is str and key != "_embedded" and _norm(key) not in names
+            verdict = type(key) is str and key != "_embedded" and norm(key) not in names
             if len(verdicts) < 1024:
                 verdicts[key] = verdict
         if not verdict:

@@ -1,242 +1,213 @@
-"""The `extensiv-connector` command line (see `extensiv-connector --help`)."""
+"""The `extensiv-connector` command line (see `extensiv-connector --help` and docs/cli.md).
+
+Subcommands are rows of :data:`COMMANDS` (name, help, how to add its arguments, how to run
+it), so a new one is one module and one row. Errors become one line on stderr and an exit code:
+
+    0 success; 1 finished, but some records failed, a check failed or nothing was found;
+    2 bad usage, configuration or input; 3 the warehouse API or the network failed;
+    4 another process runs this action (lease held); 130 interrupted (Ctrl-C, SIGTERM);
+    141 output pipe closed.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
+import os
+import signal
 import sys
-from collections.abc import Sequence
-from datetime import timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, TextIO
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
-from . import wire
+import attrs
+
+from . import _cli_commands as commands
+from ._cli_io import InputError, Output
+from ._cli_log import LEVELS, configure_logging
 from ._version import __version__
-from .errors import ExtensivError
+from ._worker_cli import WORKER
+from .errors import ConfigError, ExtensivError, TransportError
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "EXIT", "Command", "main"]
 
-SYNC_ACTIONS = {
-    "push-orders": "push_orders",
-    "receive-inventory-levels": "receive_inventory_levels",
-    "synchronize-inventory": "synchronize_inventory",
-    "receive-shipments": "receive_shipments",
-    "send-receipts": "send_receipts",
-    "receive-receipts": "receive_receipts",
-    "import-products": "import_products",
-    "export-products": "export_products",
+#: Exit codes (documented in docs/cli.md).
+EXIT = {
+    "ok": 0,
+    "failed_records": 1,
+    "usage": 2,
+    "remote": 3,
+    "lease_held": 4,
+    "interrupted": 130,
+    "broken_pipe": 141,
 }
-_NEEDS_INPUT = {"push-orders", "synchronize-inventory", "send-receipts", "export-products"}
 
 
-def _parser() -> argparse.ArgumentParser:
+@attrs.frozen
+class Command:
+    """One subcommand: ``configure`` adds its arguments, ``run(args, output)`` returns the
+    exit code."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Output], int]
+    add_help: bool = True
+
+
+COMMANDS: list[Command] = [
+    Command("demo", "run every sync action against the embedded sandbox", *commands.DEMO),
+    Command(
+        "sandbox",
+        "serve an Extensiv-compatible sandbox (see 'sandbox --help')",
+        *commands.SANDBOX,
+        add_help=False,
+    ),
+    Command("check", "the Health Check quick action", *commands.CHECK),
+    Command("sync", "run one sync action", *commands.SYNC),
+    Command("journal", "show the sync-actions journal, or add a log entry", *commands.JOURNAL),
+    Command("cancel", "withdraw an order the host canceled", *commands.CANCEL),
+    Command("backorders", "list shipments held as backordered", *commands.BACKORDERS),
+    Command("prune", "drop old journal entries and webhook bookkeeping", *commands.PRUNE),
+    Command("delete", "the Delete quick action: remove the channel's state", *commands.DELETE),
+    Command("rename", "change the connection name; the channel id stays", *commands.RENAME),
+    Command("worker", "run every channel's [sync.schedule], shared with other workers", *WORKER),
+]
+
+
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the subcommand (``--json sync ...`` or
+    ``sync ... --json``); only the top-level copy sets defaults."""
+    default = (lambda value: value) if defaults else (lambda value: argparse.SUPPRESS)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="JSON lines on stdout (snake_case; one object per record or row)",
+    )
+    common.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=default(False),
+        help="no progress and no notes on stderr",
+    )
+    common.add_argument(
+        "--log-level", choices=LEVELS, default=default("warning"), help="default: warning"
+    )
+    common.add_argument(
+        "--log-format", choices=("text", "json"), default=default("text"), help="default: text"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="extensiv-connector",
         description="Use the Extensiv 3PL Warehouse Manager as a fulfillment channel.",
+        parents=[_common_options(defaults=True)],
+        allow_abbrev=False,  # `journal --log` must not read as an abbreviated --log-level
+        epilog="exit codes: 0 ok; 1 some records failed or nothing found; 2 bad usage, config "
+        "or input; 3 API or network failure; 4 lease held elsewhere; 130 interrupted; "
+        "141 output closed. See docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = sub.add_parser("demo", help="run every sync action against the embedded sandbox")
-    demo.add_argument("--catalog-size", type=int, default=25, help="SKUs in the sandbox")
-
-    sub.add_parser(
-        "sandbox",
-        help="serve an Extensiv-compatible sandbox (see 'sandbox --help')",
-        add_help=False,
-    )
-
-    check = sub.add_parser("check", help="the Health Check quick action")
-    check.add_argument("--config", required=True, type=Path, help="channel TOML file")
-
-    sync = sub.add_parser("sync", help="run one sync action")
-    sync.add_argument("action", choices=sorted(SYNC_ACTIONS))
-    sync.add_argument("--config", required=True, type=Path, help="channel TOML file")
-    sync.add_argument(
-        "--input",
-        type=Path,
-        help="JSON file: orders, receipts or products (a list), or {sku: level} for "
-        "synchronize-inventory; '-' reads standard input",
-    )
-
-    journal = sub.add_parser("journal", help="show the sync-actions journal, or add a log entry")
-    journal.add_argument("--config", required=True, type=Path, help="channel TOML file")
-    journal.add_argument("--action", help="only runs of this action")
-    journal.add_argument("--reference", help="only entries touching this record reference")
-    journal.add_argument("--last", type=int, default=20, help="how many entries (default 20)")
-    journal.add_argument("--csv", action="store_true", help="write CSV rows instead of a table")
-    journal.add_argument("--log", metavar="MESSAGE", help="add a manual log entry")
-
-    cancel = sub.add_parser("cancel", help="withdraw an order the host canceled")
-    cancel.add_argument("order_number")
-    cancel.add_argument("--reason", required=True, help="cancel reason sent to the warehouse")
-    cancel.add_argument("--config", required=True, type=Path, help="channel TOML file")
-
-    held = sub.add_parser("backorders", help="list shipments held as backordered")
-    held.add_argument("--config", required=True, type=Path, help="channel TOML file")
-
-    prune = sub.add_parser("prune", help="drop old journal entries and webhook bookkeeping")
-    prune.add_argument("--config", required=True, type=Path, help="channel TOML file")
-    prune.add_argument("--keep-runs", type=int, default=5000, help="journal entries to keep")
-    prune.add_argument("--days", type=int, default=30, help="forget event marks older than this")
-
-    delete = sub.add_parser("delete", help="the Delete quick action: remove the channel's state")
-    delete.add_argument("--config", required=True, type=Path, help="channel TOML file")
-    delete.add_argument("--yes", action="store_true", help="confirm")
+    for command in COMMANDS:
+        child = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help,
+            add_help=command.add_help,
+            allow_abbrev=False,
+            parents=[] if not command.add_help else [_common_options(defaults=False)],
+        )
+        command.configure(child)
+        child.set_defaults(run=command.run)
     return parser
 
 
-_EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks"}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """Run the ``extensiv-connector`` command with ``argv`` (default: ``sys.argv[1:]``); return the
+    exit status."""
+    stdout, stderr = sys.stdout, sys.stderr
+    parser = build_parser()
+    # usage errors exit 2 with argparse's message; the sandbox parses its own options
+    args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if extra and args.command != "sandbox":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    output = Output(stdout, stderr, as_json=args.json, quiet=args.quiet)
+    started = time.monotonic()
+    previous = _sigterm_as_interrupt() if args.command != "sandbox" else None
     try:
-        if args_list[:1] == ["sandbox"]:
-            from .sandbox._cli import main as sandbox_main
-
-            return sandbox_main(args_list[1:])
-        return _dispatch(_parser().parse_args(args_list), sys.stdout)
-    except ExtensivError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ModuleNotFoundError as exc:
-        extra = _EXTRA_FOR.get((exc.name or "").split(".")[0])
-        if extra is None:
-            raise
-        print(
-            f"error: this command needs the {extra!r} extra: "
-            f"pip install 'extensiv-connector[{extra}]'",
-            file=sys.stderr,
-        )
-        return 2
+        with (
+            configure_logging(stderr, level=args.log_level, fmt=args.log_format),
+            output.whole_lines(),
+        ):
+            return int(args.run(args, output))
+    except BrokenPipeError:
+        # `| head` closed the pipe: stop quietly. Records not written were not acknowledged.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        return EXIT["broken_pipe"]
     except KeyboardInterrupt:
-        return 130
-
-
-def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
-    if args.command == "demo":
-        from ._demo import run_demo
-
-        return run_demo(out, catalog_size=args.catalog_size)
-    from .config import ChannelConfig
-    from .sync import Connector
-
-    config = ChannelConfig.from_toml(args.config)
-    if args.command == "journal":
-        return _journal(config, args, out)
-    with Connector(config) as connector:
-        if args.command == "check":
-            result = connector.check_connection()
-            for name, passed, detail in result.steps:
-                out.write(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}\n")
-            return 0 if result.ok else 1
-        if args.command == "cancel":
-            canceled = connector.cancel_order(args.order_number, args.reason)
-            for outcome in canceled.outcomes:
-                out.write(wire.dumps(wire.make_converter().unstructure(outcome)) + "\n")
-            return 0 if canceled.ok else 1
-        if args.command == "backorders":
-            for entry in connector.backorders():
-                row = {
-                    "order_number": entry.order_number,
-                    "shipment_seq": entry.order.shipment_seq,
-                    "held_since": entry.held_since,
-                    "reason": entry.reason,
-                }
-                out.write(wire.dumps(row) + "\n")
-            return 0
-        if args.command == "prune":
-            dropped = connector.prune(
-                keep_runs=args.keep_runs, forget_after=timedelta(days=args.days)
-            )
-            out.write(wire.dumps(dropped) + "\n")
-            return 0
-        if args.command == "delete":
-            if not args.yes:
-                out.write("refusing to delete without --yes\n")
-                return 2
-            connector.delete_channel()
-            out.write(f"deleted all state of channel {config.channel!r}\n")
-            return 0
-        return _sync(connector, args, out)
-
-
-def _read_input(path: Path | None, action: str) -> Any:
-    if path is None:
-        raise SystemExit(f"sync {action} needs --input")
-    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    return wire.loads(text)
-
-
-def _sync(connector: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .models import Product, Receipt, SalesOrder
-
-    action = args.action
-    method = getattr(connector, SYNC_ACTIONS[action])
-    converter = wire.make_converter()
-    if action in _NEEDS_INPUT:
-        data = _read_input(args.input, action)
-        if action == "synchronize-inventory":
-            result = method({str(k): Decimal(str(v)) for k, v in dict(data).items()})
-        else:
-            cls = {"push-orders": SalesOrder, "send-receipts": Receipt, "export-products": Product}
-            records: list[Any] = [converter.structure(item, cls[action]) for item in data]
-            result = method(records)
-    else:
-        result = method()
-    for row in _rows(result, converter):
-        out.write(wire.dumps(row) + "\n")
-    summary = {"action": result.action, "counts": result.counts, "errors": list(result.errors)}
-    print(wire.dumps(summary), file=sys.stderr)
-    return 0 if result.ok else 1
-
-
-def _rows(result: Any, converter: Any) -> list[Any]:
-    if hasattr(result, "outcomes"):
-        return [converter.unstructure(o) for o in result.outcomes]
-    if hasattr(result, "changes"):
-        return [converter.unstructure(c) for c in result.changes]
-    return [converter.unstructure(r) for r in getattr(result, "records", ())]
-
-
-def _journal(config: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .sync import Journal, SQLiteStore
-
-    store = SQLiteStore(config.sync.state_path)
-    try:
-        journal = Journal(store, config.channel)
-        if args.log:
-            journal.log(args.log, action=args.action or "", reference=args.reference or "")
-            out.write("logged\n")
-            return 0
-        if args.reference:
-            entries = journal.by_reference(args.reference, limit=args.last)
-        elif args.action:
-            entries = journal.by_action(args.action, limit=args.last)
-        else:
-            entries = journal.last(args.last)
-        if args.csv:
-            journal.write_csv(out, entries)
-            return 0
-        rows = journal.rows(entries)
-        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-        columns = [
-            "started_at",
-            "kind",
-            "action",
-            "status",
-            "duration_seconds",
-            "counts",
-            "message",
-        ]
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([row.get(c, "") if row.get(c) is not None else "" for c in columns])
-        return 0
+        _fail(stderr, "interrupted (records written so far are acknowledged; the rest come again)")
+        return EXIT["interrupted"]
+    except InputError as exc:
+        _fail(stderr, str(exc))
+        return EXIT["usage"]
+    except ModuleNotFoundError as exc:
+        extra_name = _EXTRA_FOR.get((exc.name or "").split(".")[0])
+        if extra_name is None:
+            raise
+        _fail(
+            stderr,
+            f"this command needs the {extra_name!r} extra: "
+            f"pip install 'extensiv-connector[{extra_name}]'",
+        )
+        return EXIT["usage"]
+    except ExtensivError as exc:
+        code, message = _classify(exc, args, time.monotonic() - started)
+        _fail(stderr, message)
+        return code
     finally:
-        store.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> signal.Handlers | Callable[..., object] | int | None:
+    """SIGTERM (cron, systemd, ``docker stop``) stops a command the way Ctrl-C does: whole
+    lines, acknowledged records, the action's lease released. Returns the handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+_EXTRA_FOR = {"werkzeug": "sandbox", "cryptography": "webhooks", "psycopg": "postgres"}
+
+
+def _classify(exc: ExtensivError, args: argparse.Namespace, waited: float) -> tuple[int, str]:
+    from .sync import LeaseHeldError, StateStoreError
+
+    if isinstance(exc, LeaseHeldError):
+        return EXIT["lease_held"], f"{exc} (another run is in progress; try again later)"
+    if isinstance(exc, (ConfigError, StateStoreError)):
+        return EXIT["usage"], str(exc)
+    if isinstance(exc, TransportError):
+        host = getattr(args, "_host", "") or "the warehouse API"
+        return EXIT["remote"], f"cannot reach {host} (gave up after {waited:.1f}s): {exc}"
+    return EXIT["remote"], str(exc)
+
+
+def _fail(stream: TextIO, message: str) -> None:
+    stream.write(f"error: {message}\n")
+    stream.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,8 +5,12 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
 
     ExtensivError
     ├── ConfigError                 a setting is wrong (carries its dotted path)
+    ├── ChannelNotEmptyError        delete_channel() would drop held orders (needs force=True)
+    ├── InputError                  a command-line input file is wrong (CLI exit code 2)
     ├── ValidationError             host data breaks rules (carries every violation)
+    │   └── UnitConversionError     a line's quantity has no whole number of warehouse units
     ├── WireFormatError             an API/webhook JSON document has the wrong shape (JSON path)
+    │   └── WebhookPayloadError     a verified webhook body is not an event notification
     ├── AuthenticationError         the token endpoint or a resource refused the credentials
     ├── ApiError                    the API answered with an error status
     │   ├── BadRequestError         400 not covered below
@@ -21,7 +25,23 @@ its boundary and know nothing else escapes. Subclasses say whose fault it is::
     ├── TransportError              no usable HTTP answer
     │   ├── ConnectionFailedError   connect/reset
     │   └── TimeoutError_           connect or read timeout
-    └── OutcomeUnknownError         a create may or may not have happened; resolve by reference
+    ├── OutcomeUnknownError         a create may or may not have happened; resolve by reference
+    ├── StateStoreError             the state store cannot do what was asked
+    │   ├── LeaseHeldError          another worker runs this action of this channel right now
+    │   └── LeaseLostError          a lease this worker held expired and was taken over
+    ├── WebhookSignatureError       a webhook request is unsigned or its signature does not verify
+    ├── WebhookKeyError             Extensiv's webhook public key could not be fetched or read
+    ├── WebhookContentTypeError     a signed webhook request is not declared as JSON (answered 415)
+    ├── WebhookOverloadedError      the webhook queue is full (answered 503; Extensiv retries)
+    ├── SandboxError                the sandbox cannot do what a test asked (also a ValueError)
+    │   └── RqlError                the sandbox cannot parse an RQL query (sandbox/_rql.py)
+    └── ApiFault                    inside the sandbox only: an error answer its server sends
+                                    (sandbox/_errors.py; caught by the sandbox's WSGI app)
+
+Every class above is defined here except the two sandbox-internal ones, which live next to the
+code that raises them. The old import paths (``extensiv_connector.sync``, ``.webhooks``,
+``.backorder``, ``.sandbox``) re-export the same class objects, so ``except`` clauses written
+against either path catch the same errors.
 
 Messages never contain secrets or personal data: bodies are kept on the exception as
 ``raw_body`` for the caller to inspect, and not interpolated into ``str(exc)``.
@@ -30,6 +50,7 @@ Messages never contain secrets or personal data: bodies are kept on the exceptio
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -38,22 +59,34 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "ChannelNotEmptyError",
     "ConfigError",
     "ConnectionFailedError",
     "DuplicateError",
     "ExtensivError",
     "ForbiddenError",
+    "InputError",
+    "LeaseHeldError",
+    "LeaseLostError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PreconditionError",
     "PreconditionFailedError",
     "PreconditionRequiredError",
     "RateLimitedError",
+    "SandboxError",
     "ServerError",
+    "StateStoreError",
     "TimeoutError_",
     "TransportError",
+    "UnitConversionError",
     "ValidationError",
     "Violation",
+    "WebhookContentTypeError",
+    "WebhookKeyError",
+    "WebhookOverloadedError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "WireFormatError",
 ]
 
@@ -71,6 +104,20 @@ class ConfigError(ExtensivError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class ChannelNotEmptyError(ExtensivError):
+    """Deleting the channel would drop shipments it still holds. ``held`` lists their keys
+    (``order_number#shipment_seq``: held orders and remainders of partial shipments)."""
+
+    def __init__(self, channel: str, held: Sequence[str]) -> None:
+        self.channel = channel
+        self.held = tuple(held)
+        shown = ", ".join(self.held[:10]) + (" ..." if len(self.held) > 10 else "")
+        super().__init__(
+            f"channel {channel!r} still holds {len(self.held)} backordered shipment(s): {shown};"
+            " delete with force=True (CLI: --yes) to drop them"
+        )
+
+
 @attrs.frozen
 class Violation:
     """One broken rule: where (a field path), what, and how bad."""
@@ -82,6 +129,10 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class InputError(ExtensivError):
+    """Bad command-line input (a file, its JSON or its shape): exit code 2, one clear line."""
 
 
 class ValidationError(ExtensivError):
@@ -225,3 +276,83 @@ class OutcomeUnknownError(ExtensivError):
         self.reference = reference
         self.cause = cause
         super().__init__(f"{method} {path}: outcome unknown for reference {reference!r}: {message}")
+
+
+class UnitConversionError(ValidationError):
+    """A line's unit has no conversion factor, or its quantity converts to a fraction of an
+    integral warehouse unit. ``subject`` names the order; each violation names the line."""
+
+    def __init__(self, order_number: str, index: int, sku: str, message: str) -> None:
+        self.order_number = order_number
+        self.line_index = index
+        self.sku = sku
+        super().__init__(
+            [Violation(f"lines[{index}]", f"{sku}: {message}", rule="units")],
+            subject=f"order {order_number}",
+        )
+
+
+class StateStoreError(ExtensivError):
+    """The state store cannot do what was asked (missing record, unknown schema, closed store)."""
+
+
+class LeaseHeldError(StateStoreError):
+    """Another worker holds the lease for this channel's action; try again later.
+
+    ``expires_at`` is when the holder's lease runs out unless it renews (``None`` if unknown).
+    """
+
+    def __init__(self, channel: str, action: str, expires_at: datetime | None = None) -> None:
+        self.channel = channel
+        self.action = action
+        self.expires_at = expires_at
+        until = f" until {expires_at.isoformat()}" if expires_at else ""
+        super().__init__(
+            f"channel {channel!r}: action {action!r} is already running elsewhere"
+            f" (lease held{until})"
+        )
+
+
+class LeaseLostError(StateStoreError):
+    """A lease this worker held expired and was taken by another worker (or released)."""
+
+    def __init__(self, channel: str, action: str) -> None:
+        self.channel = channel
+        self.action = action
+        super().__init__(f"channel {channel!r}: lease for action {action!r} was lost")
+
+
+class WebhookSignatureError(ExtensivError):
+    """A webhook request is unsigned, or its ``Signature`` does not verify against the key.
+
+    ``reason`` is one of ``"unsigned"``, ``"malformed"`` (not base64), ``"bad_key"`` (the public
+    key is unusable) or ``"mismatch"`` (forged, or signed with another key). The message never
+    contains the signature, the key or the body.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class WebhookKeyError(ExtensivError):
+    """Extensiv's webhook public key could not be fetched or read (the request is not processed)."""
+
+
+class WebhookContentTypeError(ExtensivError):
+    """A signed webhook request is not declared as JSON (``Content-Type``); answered 415."""
+
+
+class WebhookPayloadError(WireFormatError):
+    """A verified webhook body is not an event notification; ``json_path`` says where."""
+
+
+class WebhookOverloadedError(ExtensivError):
+    """The processing queue is full; the request is refused so that Extensiv retries it later."""
+
+
+class SandboxError(ExtensivError, ValueError):
+    """The sandbox cannot do what was asked (e.g. a warehouse-driver call without enough stock).
+
+    Also a ``ValueError``, as it was before it joined this tree, so existing handlers still match.
+    """

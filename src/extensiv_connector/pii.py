@@ -55,9 +55,15 @@ _PHONES = frozenset({"phone", "phone_number", "fax"})
 
 
 class PiiMode(enum.Enum):
+    """How much of the ship-to/sold-to leaves the host: everything, the minimum needed to ship, or
+    masked."""
+
     SEND_ALL = "send_all"
     MINIMISE = "minimise"
     MASK = "mask"
+
+
+_MAX_RETENTION_DAYS = 36_600  # a century
 
 
 @attrs.frozen(kw_only=True)
@@ -72,6 +78,8 @@ class PiiPolicy:
     def __attrs_post_init__(self) -> None:
         if self.retention_days < 0:
             raise ConfigError("pii.retention_days", "must not be negative")
+        if self.retention_days > _MAX_RETENTION_DAYS:  # timedelta(days=) overflows past ~2.7M
+            raise ConfigError("pii.retention_days", f"must be at most {_MAX_RETENTION_DAYS}")
         if not self.mask_text:
             raise ConfigError("pii.mask_text", "must not be empty")
 

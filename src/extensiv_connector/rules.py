@@ -42,16 +42,22 @@ __all__ = [
 
 
 class Severity(enum.Enum):
+    """Whether a broken rule blocks the record (``error``) or is only reported (``warning``)."""
+
     ERROR = "error"
     WARNING = "warning"
 
 
 class TooLong(enum.Enum):
+    """What to do with a value longer than its limit: reject the record or truncate the value."""
+
     REJECT = "reject"
     TRUNCATE = "truncate"
 
 
 class Normalise(enum.Enum):
+    """How a field is normalised before it is checked (country code, phone, upper case, strip)."""
+
     NONE = "none"
     COUNTRY = "country"
     PHONE = "phone"

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, Union
 import attrs
 import cattrs
 
-from . import _json_decode, _wire_codegen
+from . import _json_guard, _wire_codegen
 from ._wire_codegen import MISS, FieldSpec
 from .errors import WireFormatError
 from .models._fields import EMBEDDED_REL, WIRE_NAME
@@ -42,6 +42,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# Integers sent as strings: bounded like JSON integers (see _json_guard.MAX_NUMBER_DIGITS).
+_INT_TEXT = re.compile(rf"-?\d{{1,{_json_guard.MAX_NUMBER_DIGITS}}}")
+_INT_LIMIT = 10**_json_guard.MAX_NUMBER_DIGITS
 
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
@@ -88,6 +92,7 @@ def format_timestamp(value: datetime) -> str:
 
 
 def camel_case(name: str) -> str:
+    """``order_items`` -> ``orderItems``: the wire name of a snake_case attribute."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -367,11 +372,18 @@ class _Structurer:
             return self.attrs_instance(value, arg)
         if code == _INT:
             if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+                if -_INT_LIMIT < value < _INT_LIMIT:
+                    return value
+                raise _Shape("integer out of range")
+            if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
                 return int(value)
-            if isinstance(value, float | Decimal) and value == int(value):
-                return int(value)
+            if isinstance(value, float | Decimal):
+                # NaN, infinities and huge exponents first: int() on them raises or takes minutes
+                problem = _json_guard.check_number(value)
+                if problem:
+                    raise _Shape(problem)
+                if value == int(value):
+                    return int(value)
             raise _Shape(f"expected an integer, got {_kind(value)}")
         if code == _DEC:
             return _decimal(value)
@@ -407,9 +419,9 @@ class _Structurer:
         if code == _DICT:
             if isinstance(value, str):
                 try:
-                    value = json.loads(value) if value.strip() else {}
-                except ValueError:
-                    raise _Shape("expected an object or a JSON string") from None
+                    value = _json_guard.parse(value) if value.strip() else {}
+                except WireFormatError as exc:
+                    raise _Shape(f"expected an object or a JSON string ({exc})") from None
             if not isinstance(value, Mapping):
                 raise _Shape(f"expected an object, got {_kind(value)}")
             return dict(value)
@@ -433,13 +445,16 @@ def _decimal(value: Any) -> Decimal:
         elif isinstance(value, float):
             result = Decimal(repr(value))
         elif isinstance(value, int | str):
+            if isinstance(value, str) and len(value) > _json_guard.MAX_NUMBER_CHARS:
+                raise _Shape(f"number text longer than {_json_guard.MAX_NUMBER_CHARS} characters")
             result = Decimal(value)
         else:
             raise _Shape(f"expected a number, got {_kind(value)}")
     except InvalidOperation:
         raise _Shape(f"not a number: {str(value)[:40]!r}") from None
-    if not result.is_finite():
-        raise _Shape("expected a finite number")
+    problem = _json_guard.check_number(result)  # finite, and no exponent that costs CPU later
+    if problem:
+        raise _Shape(problem)
     return result
 
 
@@ -625,8 +640,10 @@ def dumps(document: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with exact numbers: non-integers become ``Decimal``, never float.
+    """Parse untrusted JSON with exact numbers: non-integers become ``Decimal``, never float.
 
-    msgspec parses when the ``speed`` extra is installed, the standard library otherwise
-    (same values either way; see ``_json_decode``)."""
-    return _json_decode.decode(text)
+    Hostile documents (nesting deeper than 64, ``NaN``/``Infinity``, oversized numbers, bytes
+    that are not UTF-8, invalid JSON) raise :class:`WireFormatError` naming the JSON path; see
+    ``_json_guard``.
+    """
+    return _json_guard.parse(text)

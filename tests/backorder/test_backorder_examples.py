@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import attrs
 import pytest
+from tests.factories import channel_config
 
-from extensiv_connector._settings_loader import load_section
 from extensiv_connector.backorder import (
     Action,
     AllocationOrder,
@@ -441,7 +441,7 @@ def test_policy_loads_from_config_data() -> None:
         "kits": {"GIFT": {"MUG": 1, "TEA": 3}},
         "customer_overrides": {"VIP": {"allow_partial": False}},
     }
-    policy = load_section(data, BackorderPolicy, "backorder", {})
+    policy = channel_config(environ={}, backorder=data).backorder
     expected = BackorderPolicy(
         allow_partial=True,
         partial_granularity=PartialGranularity.LINE,
@@ -456,7 +456,7 @@ def test_policy_loads_from_config_data() -> None:
 
 def test_config_loader_rejects_a_bad_fraction_with_its_path() -> None:
     with pytest.raises(ConfigError, match=r"backorder\.minimum_partial_fraction"):
-        load_section({"minimum_partial_fraction": 2}, BackorderPolicy, "backorder", {})
+        channel_config(environ={}, backorder={"minimum_partial_fraction": 2})
 
 
 # --- explanations and plumbing -------------------------------------------------------------

@@ -22,7 +22,7 @@ from extensiv_connector.backorder import (
     reevaluate,
 )
 from extensiv_connector.models import SalesOrder
-from extensiv_connector.testing._backorder_strategies import (
+from extensiv_connector.testing.strategies import (
     allocation_batches,
     backorder_policies,
     sales_orders,

@@ -120,10 +120,28 @@ def test_sync_push_orders_reads_json_and_prints_one_outcome_per_order(
     input_path.write_text(json.dumps(orders))
 
     code, out, err = run(
-        ["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys
+        [
+            "--json",
+            "sync",
+            "push-orders",
+            "--config",
+            str(channel_toml),
+            "--input",
+            str(input_path),
+        ],
+        capsys,
     )
     again, out2, _ = run(
-        ["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys
+        [
+            "sync",
+            "push_orders",
+            "--config",
+            str(channel_toml),
+            "--input",
+            str(input_path),
+            "--json",
+        ],
+        capsys,
     )
 
     assert (0, 0) == (code, again)
@@ -142,7 +160,7 @@ def test_sync_receive_inventory_levels_prints_json_lines(
     rows = [json.loads(line) for line in out.splitlines()]
     assert 0 == code
     assert rows
-    assert {"sku", "available", "onHand"} <= set(rows[0])
+    assert {"sku", "available", "on_hand"} <= set(rows[0])
 
 
 def test_journal_lists_runs_and_takes_manual_log_entries(
@@ -180,10 +198,13 @@ def test_delete_needs_confirmation_then_clears_the_channel(
     run(["check", "--config", str(channel_toml)], capsys)
 
     refused, _, _ = run(["delete", "--config", str(channel_toml)], capsys)
-    deleted, _, _ = run(["delete", "--config", str(channel_toml), "--yes"], capsys)
+    deleted, said, _ = run(["delete", "--config", str(channel_toml), "--yes"], capsys)
+    again, said_again, _ = run(["--json", "delete", "--config", str(channel_toml), "--yes"], capsys)
     _, table, _ = run(["journal", "--config", str(channel_toml)], capsys)
 
-    assert (2, 0) == (refused, deleted)
+    assert (2, 0, 1) == (refused, deleted, again)
+    assert "deleted all state of channel 'cli-test'" in said
+    assert {"channel": "cli-test", "found": False, "deleted": False} == json.loads(said_again)
     assert "check_connection" not in table
 
 
@@ -233,12 +254,13 @@ def test_backorders_lists_held_orders_and_cancel_withdraws_them(
     input_path.write_text(json.dumps([order]))
     run(["sync", "push-orders", "--config", str(channel_toml), "--input", str(input_path)], capsys)
 
-    _, held, _ = run(["backorders", "--config", str(channel_toml)], capsys)
+    _, held, _ = run(["--json", "backorders", "--config", str(channel_toml)], capsys)
+    cfg = str(channel_toml)
     code, canceled, _ = run(
-        ["cancel", "CLI-BIG", "--reason", "customer canceled", "--config", str(channel_toml)],
+        ["--json", "cancel", "CLI-BIG", "--reason", "customer canceled", "--config", cfg],
         capsys,
     )
-    _, after, _ = run(["backorders", "--config", str(channel_toml)], capsys)
+    _, after, _ = run(["backorders", "--json", "--config", str(channel_toml)], capsys)
 
     assert ["CLI-BIG"] == [json.loads(line)["order_number"] for line in held.splitlines()]
     assert (0, ["withdrawn"]) == (
@@ -246,3 +268,20 @@ def test_backorders_lists_held_orders_and_cancel_withdraws_them(
         [json.loads(line)["status"] for line in canceled.splitlines()],
     )
     assert "" == after
+
+
+def test_rename_changes_the_label_keeps_the_channel_and_rewrites_the_file(
+    channel_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["check", "--config", str(channel_toml)], capsys)
+
+    code, out, _ = run(["rename", "Acme West", "--config", str(channel_toml)], capsys)
+    _, table, _ = run(["journal", "--config", str(channel_toml)], capsys)
+    text = channel_toml.read_text()
+
+    assert 0 == code
+    assert "channel id 'cli-test' unchanged" in out
+    assert 'connection_name = "Acme West"' in text
+    assert 'channel_id = "cli-test"' in text
+    assert '{ env = "DEMO_SECRET" }' in text  # references stay references
+    assert "check_connection" in table  # the journal is still the channel's

@@ -86,6 +86,7 @@ def credentials(contract_mode: str) -> Iterator[dict[str, Any]]:
         except ImportError as exc:
             pytest.skip(f"--live-sandbox: extensiv_connector.sandbox is not importable ({exc})")
         with Sandbox() as sb:
+            sb.warehouse.add_alias("CT-ALIAS-1", "SKU-000001")  # a tenant's customer may have some
             creds = sb.credentials
             yield {
                 "base_url": sb.base_url,

@@ -1,4 +1,4 @@
-"""Write the contract cassettes from the documented shapes (reference §1-§6).
+"""Write the contract cassettes from the shapes in the public Extensiv API documentation.
 
 Run ``python -m tests.contract.make_cassettes`` from the project root after changing a test's
 requests. Every body below follows a documented example: HAL collections under
@@ -634,11 +634,14 @@ def cassettes() -> dict[str, list[dict[str, Any]]]:
 
 
 def main() -> None:
+    from .cassettes_round_two import round_two  # imports this module's helpers
+
     HERE.mkdir(exist_ok=True)
-    for name, interactions in cassettes().items():
+    every = {**cassettes(), **round_two()}
+    for name, interactions in every.items():
         text = yaml.safe_dump({"interactions": interactions, "version": 1}, sort_keys=False)
         (HERE / f"{name}.yaml").write_text(text, encoding="utf-8")
-    print(f"wrote {len(cassettes())} cassettes to {HERE}")
+    print(f"wrote {len(every)} cassettes to {HERE}")
 
 
 if __name__ == "__main__":

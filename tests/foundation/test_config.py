@@ -194,7 +194,8 @@ def test_saving_keeps_secrets_as_environment_references_and_reloads_equal(tmp_pa
     data = minimal(
         general={"connection_name": "Acme West"},
         backorder={"mode": "manage_in_oms", "allow_partial": True},
-        sync={"max_in_flight": 4, "inventory_mode": "delta"},
+        # absolute: a relative state_path is read back resolved beside the file
+        sync={"max_in_flight": 4, "inventory_mode": "delta", "state_path": str(tmp_path / "s.db")},
     )
     data["credentials"]["tpl"] = "env:EXTENSIV_TPL"
     config = ChannelConfig.from_dict(data, environ=ENV)
@@ -209,17 +210,18 @@ def test_saving_keeps_secrets_as_environment_references_and_reloads_equal(tmp_pa
     assert 'client_secret = { env = "EXTENSIV_CLIENT_SECRET" }' in text
 
 
-def test_an_inline_secret_is_saved_as_a_reference_to_the_default_variable(tmp_path: Path) -> None:
-    data = minimal()
+def test_an_inline_secret_is_saved_only_when_asked_to(tmp_path: Path) -> None:
+    data = minimal(sync={"state_path": str(tmp_path / "s.db")})  # absolute: see above
     data["credentials"]["client_secret"] = "inline-s3cr3t"
     config = ChannelConfig.from_dict(data, environ=ENV)
 
-    text = config.to_toml()
-    reloaded = ChannelConfig.from_toml(
-        _write(tmp_path, text), environ={"EXTENSIV_CLIENT_SECRET": "inline-s3cr3t"}
-    )
+    with pytest.raises(ConfigError) as refused:
+        config.to_toml()
+    text = config.to_toml(inline_secrets=True)
+    reloaded = ChannelConfig.from_toml(_write(tmp_path, text), environ={})
 
-    assert "inline-s3cr3t" not in text
+    assert "credentials.client_secret" == refused.value.path
+    assert "inline-s3cr3t" not in str(refused.value)
     assert config == reloaded
 
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extensiv_connector import _json_decode, wire
+from extensiv_connector import _json_decode, _json_guard, wire
 from extensiv_connector._wire_codegen import MISS
 from extensiv_connector.errors import WireFormatError
 from extensiv_connector.models import Order, StockSummary
@@ -157,6 +157,59 @@ def test_a_wrong_shape_still_names_its_json_path(document: Any, path: str) -> No
     assert path == caught.value.json_path
 
 
+HOSTILE_NUMBERS = [
+    Decimal("NaN"),
+    Decimal("-Infinity"),
+    float("nan"),
+    float("inf"),
+    Decimal("1E+1000000"),
+    Decimal("1E-1000000"),
+    Decimal("1E+41"),
+    Decimal("0E+99999"),  # zero: accepted whatever its exponent
+    10**40 - 1,
+    10**40,
+    -(10**41),
+    10**41 - 1,
+    10**50,
+]
+# Where each lands: an int field, a quantity, an optional int inside a nested object.
+NUMBER_SLOTS = [
+    (StockSummary, lambda n: {"available": n}, "$.available"),
+    (StockSummary, lambda n: {"facilityId": n}, "$.facilityId"),
+    (StockSummary, lambda n: {"itemIdentifier": {"sku": "A", "id": n}}, "$.itemIdentifier.id"),
+    (Order, lambda n: {"referenceNum": "R", "readOnly": {"orderId": n}}, "$.readOnly.orderId"),
+    (
+        Order,
+        lambda n: {"referenceNum": "R", "_embedded": {EMBED: [{"qty": n}]}},
+        f"$._embedded[{EMBED!r}][0].qty",
+    ),
+]
+
+
+@pytest.mark.parametrize("number", HOSTILE_NUMBERS, ids=repr)
+@pytest.mark.parametrize(("cls", "make", "path"), NUMBER_SLOTS, ids=lambda v: str(v)[-24:])
+def test_generated_reader_refuses_the_numbers_the_general_reader_refuses(
+    number: Any, cls: type[Any], make: Any, path: str
+) -> None:
+    document = make(number)
+
+    expected = outcome(GENERAL.structure, document, cls)
+    actual = outcome(CONVERTER.structure, document, cls)
+
+    assert expected == actual
+
+
+def test_oversized_and_non_finite_numbers_are_refused_with_their_path() -> None:
+    refused = [
+        outcome(CONVERTER.structure, make(number), cls)[:2]
+        for cls, make, path in NUMBER_SLOTS
+        for number in (Decimal("NaN"), Decimal("1E+1000000"), 10**50)
+    ]
+
+    expected = [("error", path) for _, _, path in NUMBER_SLOTS for _ in range(3)]
+    assert expected == refused
+
+
 def to_json(value: Any) -> str:
     """JSON text with each Decimal written as its exact literal (``json.dumps`` cannot)."""
     if isinstance(value, Decimal):
@@ -185,6 +238,18 @@ def test_the_accelerated_parser_reads_exactly_what_the_standard_library_reads(va
     text = to_json(value)
 
     assert repr(_json_decode.decode_pure(text)) == repr(_json_decode.decode(text))
+    # And through the guard (``wire.loads``): the same value, or the same refusal and path.
+    accelerated = loads_outcome(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_json_guard, "_ACCELERATED", None)
+        assert loads_outcome(text) == accelerated
+
+
+def loads_outcome(text: str) -> Any:
+    try:
+        return ("value", repr(wire.loads(text)))
+    except WireFormatError as exc:
+        return ("error", exc.json_path, exc.message)
 
 
 def test_threads_that_first_use_a_fresh_converter_at_once_all_get_their_orders() -> None:

@@ -1,10 +1,11 @@
-"""Fixtures for the connector's integration tests: a running sandbox and connectors on it."""
+"""Fixtures for the connector's integration tests: a running sandbox and connectors on it.
+
+Builders of orders and configs live in ``tests/factories.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -12,44 +13,21 @@ import pytest
 
 from extensiv_connector.backorder import BackorderPolicy
 from extensiv_connector.config import ChannelConfig
-from extensiv_connector.models import Address, OrderLine, SalesOrder
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, MemoryStore, StateStore
 
-SHIP_TO = Address(
-    name="Test Customer",
-    address1="1 Main St",
-    city="Dallas",
-    state="TX",
-    postal_code="75201",
-    country="US",
-)
-
-
-def sales_order(
-    number: str, *lines: tuple[str, int | Decimal], hour: int = 1, seq: int = 1
-) -> SalesOrder:
-    """A valid host order: one line per (sku, quantity), line references "1", "2", ..."""
-    return SalesOrder(
-        order_number=number,
-        lines=[
-            OrderLine(sku=sku, quantity=qty, line_reference=str(i + 1))
-            for i, (sku, qty) in enumerate(lines)
-        ],
-        ship_to=SHIP_TO,
-        ordered_at=datetime(2026, 1, 1, hour),
-        carrier="UPS",
-        service="03",
-        shipment_seq=seq,
-    )
+# Builders live in tests/factories.py; re-exported here for the tests that import them from
+# the integration conftest.
+from ..factories import SHIP_TO as SHIP_TO
+from ..factories import channel_config
+from ..factories import sales_order as sales_order
 
 
 def config_with(sb: Sandbox, **sections: Any) -> ChannelConfig:
-    """``sb.config`` plus extra TOML-like sections, through ``ChannelConfig.from_dict``."""
-    info = sb.connection_info()
-    return ChannelConfig.from_dict(
-        {"general": {"connection_name": "sandbox"}, "credentials": info, **sections}
-    )
+    """``sb``'s connection (or ``credentials=``) plus extra TOML-like sections, through
+    ``ChannelConfig.from_dict``."""
+    credentials = sections.pop("credentials", None) or sb.connection_info()
+    return channel_config(credentials, **sections)
 
 
 @pytest.fixture

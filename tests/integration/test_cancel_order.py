@@ -7,7 +7,8 @@ from extensiv_connector.backorder import BackorderMode, BackorderPolicy
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import PushStatus
 
-from .conftest import ConnectorFactory, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory
 
 SKU = "SKU-000001"  # 10 in stock in the fixture sandbox
 

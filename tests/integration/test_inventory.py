@@ -12,7 +12,8 @@ from extensiv_connector.models import InventoryLevel
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import PushStatus
 
-from .conftest import ConnectorFactory, config_with, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, config_with
 
 
 @pytest.fixture

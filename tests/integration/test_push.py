@@ -8,7 +8,8 @@ from extensiv_connector.backorder import BackorderMode, BackorderPolicy
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import LedgerKind, LedgerState, MemoryStore, PushStatus
 
-from .conftest import ConnectorFactory, config_with, reference_counts, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, config_with, reference_counts
 
 SKU = "SKU-000001"  # 10 in stock in the fixture sandbox
 

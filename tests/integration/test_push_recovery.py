@@ -10,7 +10,8 @@ from extensiv_connector.backorder import BackorderPolicy
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import MemoryStore, PushStatus
 
-from .conftest import ConnectorFactory, reference_counts, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, reference_counts
 
 
 class Killed(BaseException):

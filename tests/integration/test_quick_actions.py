@@ -10,7 +10,8 @@ from extensiv_connector.models import Address, Shipment
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import LeaseHeldError, LedgerKind, PushStatus, RunStatus
 
-from .conftest import ConnectorFactory, config_with, reference_counts, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory, config_with, reference_counts
 
 
 def test_check_connection_passes_with_good_credentials(
@@ -67,12 +68,13 @@ def test_delete_channel_forgets_all_state_and_the_next_push_starts_clean(
     assert 1 == len(connector.receive_shipments().records)
     other = make_connector(
         config=attrs.evolve(
-            sb.config, general=attrs.evolve(sb.config.general, connection_name="other")
+            sb.config,
+            general=attrs.evolve(sb.config.general, connection_name="other", channel_id="other"),
         )
     )
     other.push_orders([sales_order("SO-9", ("SKU-000003", 1))])
 
-    connector.delete_channel()
+    connector.delete_channel(force=True)  # SO-2 is held: dropping it must be asked for
 
     store, channel = connector.store, connector.channel
     assert [] == store.ledger_list(channel)
@@ -175,18 +177,18 @@ def test_prune_bounds_the_journal_and_forgets_old_delivery_marks(
 ) -> None:
     from datetime import timedelta
 
-    from .conftest import sales_order
-
     connector = make_connector()
     pushed = connector.push_orders([sales_order("SO-P", ("SKU-000001", 1))])
     order_id = pushed.outcomes[0].remote_id or 0
     sb.warehouse.ship_order(order_id)
-    connector.receive_shipments(order_ids=[order_id])  # a targeted pull leaves a delivery mark
+    connector.receive_shipments(order_ids=[order_id]).ack()  # a targeted pull leaves a mark
     connector.check_connection()
 
     kept = connector.prune(keep_runs=100, forget_after=timedelta(days=30))
     dropped = connector.prune(keep_runs=1, forget_after=timedelta(seconds=-60))
 
-    assert {"journal": 0, "events": 0} == kept
-    assert {"journal": 2, "events": 1} == dropped  # push, pull, check: keep the newest
+    assert {"journal": 0, "events": 0, "ledger": 0, "baselines": 0} == kept
+    # push, pull, check: keep the newest; the sent order's ledger entry stays (it may be
+    # pushed again), and so does its baseline
+    assert {"journal": 2, "events": 1, "ledger": 0, "baselines": 0} == dropped
     assert 1 == len(connector.journal.last(10))

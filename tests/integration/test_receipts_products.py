@@ -95,8 +95,11 @@ def test_import_products_brings_the_catalog_then_only_changes(
     sb: Sandbox, connector: Connector
 ) -> None:
     first = connector.import_products()
+    unacknowledged = connector.import_products()
+    first.ack()
 
     assert [f"SKU-{i:06d}" for i in range(1, 7)] == sorted(p.sku for p in first.records)
+    assert first.records == unacknowledged.records  # not acked yet: handed out again
     assert () == connector.import_products().records
 
     sb.warehouse.add_item("NEW-1", "brand new")
@@ -106,7 +109,9 @@ def test_import_products_brings_the_catalog_then_only_changes(
 def test_export_products_creates_updates_and_leaves_unchanged(
     sb: Sandbox, connector: Connector
 ) -> None:
-    catalog = {p.sku: p for p in connector.import_products().records}
+    pulled = connector.import_products()
+    pulled.ack()
+    catalog = {p.sku: p for p in pulled.records}
     new = Product(sku="NEW-1", description="Widget", upc="000111222333", cost=Decimal("2.50"))
     renamed = attrs.evolve(catalog["SKU-000001"], description="Renamed by the OMS")
     same = catalog["SKU-000002"]

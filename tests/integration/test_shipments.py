@@ -10,7 +10,8 @@ from extensiv_connector.models import Shipment, ShipmentChangeKind, ShipmentStat
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, LedgerKind, LedgerState, PushStatus
 
-from .conftest import ConnectorFactory, sales_order
+from ..factories import sales_order
+from .conftest import ConnectorFactory
 
 
 def _push(connector: Connector, *orders: str) -> dict[str, int]:
@@ -78,6 +79,7 @@ def test_second_pull_returns_nothing_new(sb: Sandbox, connector: Connector) -> N
     ids = _push(connector, "SO-1", "SO-2")
     sb.warehouse.ship_order(ids["SO-1"])
     first = connector.receive_shipments()
+    first.ack()
 
     second = connector.receive_shipments()
 
@@ -95,7 +97,9 @@ def test_order_modified_after_delivery_comes_again_with_a_new_dedupe_key(
 ) -> None:
     ids = _push(connector, "SO-1")
     sb.warehouse.ship_order(ids["SO-1"], tracking_number="1ZOLD")
-    [before] = connector.receive_shipments().records
+    pulled = connector.receive_shipments()
+    pulled.ack()
+    [before] = pulled.records
     wh = sb.warehouse
     with wh.lock:  # the warehouse corrects the tracking number on the closed order
         record = wh.orders[ids["SO-1"]]
@@ -104,7 +108,9 @@ def test_order_modified_after_delivery_comes_again_with_a_new_dedupe_key(
             package["trackingNumber"] = "1ZNEW"
         wh._touch(record)
 
-    [after] = connector.receive_shipments().records
+    again = connector.receive_shipments()
+    again.ack()
+    [after] = again.records
 
     assert before.order_id == after.order_id
     assert before.dedupe_key != after.dedupe_key
@@ -120,6 +126,7 @@ def test_targeted_pull_returns_just_those_orders_and_keeps_the_cursor(
         sb.warehouse.ship_order(ids[number])
 
     targeted = connector.receive_shipments(order_ids=[ids["SO-2"], ids["SO-3"], 999_999])
+    targeted.ack()
 
     assert ["SO-2"] == [s.order_number for s in targeted.records]  # SO-3 open, 999999 missing
     assert None is connector.store.cursor_get(connector.channel, "receive_shipments").watermark

@@ -4,15 +4,19 @@
     python -m tests.reliability._workload ship  '<json settings>'
 
 Settings: ``info`` (sandbox connection info), ``state`` (SQLite path), ``orders`` (how many),
-``die_after`` (ship: exit abruptly inside the handler after this many records), ``log`` (ship:
-file the handler appends dedupe keys to, flushed and synced before returning).
+``die_after`` (ship: exit abruptly inside the handler after this many records; push: SIGKILL
+itself right after the warehouse answered this many creates, before the ledger records the
+last one), ``log`` (ship: file the handler appends dedupe keys to, flushed and synced before
+returning), ``lease`` (lease seconds, default 1).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -25,12 +29,12 @@ _SHIP_TO = Address(name="K", address1="1 Main St", city="Dallas", postal_code="7
 DIED = 37
 
 
-def config(info: dict[str, Any]) -> ChannelConfig:
+def config(info: dict[str, Any], *, lease_seconds: float = 1) -> ChannelConfig:
     return ChannelConfig.from_dict(
         {
             "general": {"connection_name": "killed"},
             "credentials": info,
-            "sync": {"max_in_flight": 8, "lease_seconds": 1},
+            "sync": {"max_in_flight": 8, "lease_seconds": lease_seconds},
             "client": {"backoff_initial": 0.001, "backoff_max": 0.005},
         }
     )
@@ -58,11 +62,34 @@ def record_to(path: str) -> Any:
     return handler
 
 
+def _die_after_creates(connector: Connector, count: int) -> None:
+    """SIGKILL this process right after the warehouse answered the ``count``-th create: that
+    order exists remotely while the ledger still says PENDING (the worst moment to die)."""
+    create = connector.client.orders.create
+    lock = threading.Lock()
+    answered = 0
+
+    def dying_create(payload: Any) -> Any:
+        nonlocal answered
+        result = create(payload)
+        with lock:
+            answered += 1
+            if answered >= count:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    connector.client.orders.create = dying_create
+
+
 def main(argv: list[str]) -> int:
     command, settings = argv[0], json.loads(argv[1])
     store = SQLiteStore(settings["state"])
-    with Connector(config(settings["info"]), store=store) as connector:
+    lease = settings.get("lease", 1)
+    with Connector(config(settings["info"], lease_seconds=lease), store=store) as connector:
         if command == "push":
+            kill_after = settings.get("die_after")
+            if kill_after:
+                _die_after_creates(connector, kill_after)
             connector.push_orders(orders(settings["orders"]))
         elif command == "ship":
             record = record_to(settings["log"])

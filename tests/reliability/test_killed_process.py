@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from extensiv_connector.sync import (
     RunStatus,
     SQLiteStore,
 )
+from extensiv_connector.sync.store import utc_now
 
 from . import _workload
 
@@ -48,50 +49,44 @@ def _references(sb: Sandbox) -> collections.Counter[str]:
     )
 
 
-def _resume(action: Any) -> Any:
-    """Run ``action`` once the dead child's lease (1 s) has run out; before that it is refused."""
-    with pytest.raises(LeaseHeldError):
-        action()
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            return action()
-        except LeaseHeldError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def _later(seconds: float) -> Any:
+    """A store clock running ``seconds`` ahead: the dead child's lease has run out by then,
+    without this test sleeping for it."""
+    return lambda: utc_now() + timedelta(seconds=seconds)
 
 
 def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> None:
-    total = 300
+    total, die_after, lease = 300, 75, 60
     state = tmp_path / "state.sqlite3"
     with Sandbox(catalog_size=10, initial_stock=1000) as sb:
-        sb.faults.configure(latency_ms=10)  # slow enough to be killed half way
-        child = _child("push", {"info": sb.connection_info(), "state": str(state), "orders": total})
-        deadline = time.monotonic() + 30
-        while sum(_references(sb).values()) < total // 4 and time.monotonic() < deadline:
-            time.sleep(0.002)
-        child.send_signal(signal.SIGKILL)
-        assert -signal.SIGKILL == child.wait(timeout=10)
+        info = sb.connection_info()
+        settings = {"info": info, "state": str(state), "orders": total, "lease": lease}
+        child = _child("push", {**settings, "die_after": die_after})
+        assert -signal.SIGKILL == child.wait(timeout=60)
         at_kill = sum(_references(sb).values())
-        assert total // 4 <= at_kill < total, at_kill
-        sb.faults.clear()
 
+        # The dead child's lease is still live: the action is refused, not run twice.
         store = SQLiteStore(state)
-        with Connector(_workload.config(sb.connection_info()), store=store) as connector:
-            pending = [
-                e
-                for e in store.ledger_list(connector.channel, LedgerKind.ORDER)
-                if e.state is LedgerState.PENDING
-            ]
+        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+            with pytest.raises(LeaseHeldError):
+                connector.push_orders(_workload.orders(total))
+            pending = store.ledger_list(
+                connector.channel, LedgerKind.ORDER, states=[LedgerState.PENDING]
+            )
             [crashed] = connector.journal.by_action("push_orders")
-            result = _resume(lambda: connector.push_orders(_workload.orders(total)))
+        store.close()
+
+        # Once it has expired, the next run resumes: every order exactly once.
+        store = SQLiteStore(state, clock=_later(lease + 1))
+        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+            result = connector.push_orders(_workload.orders(total))
             again = connector.push_orders(_workload.orders(total))
         store.close()
         references = _references(sb)
 
+    assert die_after <= at_kill < total, at_kill
     assert RunStatus.RUNNING == crashed.status  # the killed run stays visible as running
-    assert pending, "the kill should leave requests whose outcome is unknown"
+    assert pending, "the kill comes after a create was answered and before it was recorded"
     statuses = collections.Counter(o.status for o in result.outcomes)
     assert total == statuses[PushStatus.SENT_FULL] + statuses[PushStatus.ALREADY_PRESENT]
     assert statuses[PushStatus.ALREADY_PRESENT] >= at_kill - len(pending)
@@ -100,7 +95,9 @@ def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> Non
     assert {1} == set(references.values())  # nothing lost, nothing twice
 
 
-def test_shipments_killed_in_the_handler_are_redelivered_at_most_once(tmp_path: Path) -> None:
+def test_shipments_killed_in_the_handler_are_redelivered_with_the_same_keys(
+    tmp_path: Path,
+) -> None:
     total, die_after = 30, 10
     state, log = tmp_path / "state.sqlite3", tmp_path / "host.log"
     with Sandbox(catalog_size=10, initial_stock=100) as sb:
@@ -113,17 +110,31 @@ def test_shipments_killed_in_the_handler_are_redelivered_at_most_once(tmp_path: 
             assert outcome.remote_id is not None
             sb.warehouse.ship_order(outcome.remote_id)
 
+        lease = 60
         child = _child(
             "ship",
-            {"info": info, "state": str(state), "log": str(log), "die_after": die_after},
+            {
+                "info": info,
+                "state": str(state),
+                "log": str(log),
+                "die_after": die_after,
+                "lease": lease,
+            },
         )
         assert _workload.DIED == child.wait(timeout=30)
         before = log.read_text().split()
 
+        record = _workload.record_to(str(log))
         store = SQLiteStore(state)
-        with Connector(_workload.config(info), store=store) as connector:
-            record = _workload.record_to(str(log))
-            resumed = _resume(lambda: connector.receive_shipments(handler=record))
+        with (
+            Connector(_workload.config(info, lease_seconds=lease), store=store) as connector,
+            pytest.raises(LeaseHeldError),  # the dead child's lease is still live
+        ):
+            connector.receive_shipments(handler=record)
+        store.close()
+        store = SQLiteStore(state, clock=_later(lease + 1))  # ... and has run out by now
+        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+            resumed = connector.receive_shipments(handler=record)
             after_all = connector.receive_shipments(handler=record)
         store.close()
     delivered = log.read_text().split()
@@ -132,7 +143,8 @@ def test_shipments_killed_in_the_handler_are_redelivered_at_most_once(tmp_path: 
     # every shipment reached the host (keys are shipment:<order id>:<lastModifiedDate>)
     assert {str(o.remote_id) for o in pushed.outcomes} == {k.split(":")[1] for k in delivered}
     duplicates = [k for k, n in collections.Counter(delivered).items() if n > 1]
-    # only the record whose handler ran when the process died comes again, with the same key
-    assert [before[-1]] == duplicates
-    assert total - die_after + 1 == len(resumed.records)
+    # Acknowledgements are committed a batch at a time (COMMIT_EVERY), so what the killed
+    # process handled since its last commit comes again, with the same keys, and nothing else.
+    assert sorted(before) == sorted(duplicates)
+    assert total == len(resumed.records)
     assert () == after_all.records

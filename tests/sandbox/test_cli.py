@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
+import pytest
 import requests
 
 
@@ -64,6 +66,35 @@ def test_cli_prints_connection_json_first_and_serves_until_terminated() -> None:
 
 
 def test_cli_rejects_bad_settings() -> None:
+    from extensiv_connector.cli import main
+
+    assert 2 == main(["sandbox", "--error-rate", "3"])
+
+
+def test_cli_refuses_a_port_outside_0_to_65535_instead_of_serving_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from extensiv_connector.sandbox._cli import main
 
-    assert 2 == main(["--error-rate", "3"])
+    for port in ("99999", "-1", "65536"):
+        with pytest.raises(SystemExit) as exited:  # argparse refuses it as a usage error
+            main(["--port", port, "--catalog-size", "0"])
+        captured = capsys.readouterr()
+        assert 2 == exited.value.code
+        assert "" == captured.out  # no connection line: nothing was served
+        assert "--port: expected 0-65535" in captured.err
+
+
+def test_cli_reports_an_address_it_cannot_listen_on_as_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from extensiv_connector.sandbox._cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert 2 == main(["--port", str(port), "--catalog-size", "0"])
+    assert "sandbox: cannot listen on 127.0.0.1:" in capsys.readouterr().err
+    assert 2 == main(["--host", "0.0.0.0.0", "--catalog-size", "0"])
+    assert "sandbox: cannot listen on 0.0.0.0.0:" in capsys.readouterr().err

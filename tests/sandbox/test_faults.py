@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-import time
+import threading
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -20,15 +21,20 @@ def statuses(api: Api, n: int) -> list[int | str]:
     return result
 
 
-def test_latency_is_added_and_changeable_while_running(api: Api) -> None:
+def test_latency_is_added_and_changeable_while_running(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app's injected sleep records the delay it was asked for: no wall clock involved.
+    slept: list[float] = []
+    monkeypatch.setattr(api.sb.app, "_sleep", slept.append)
+
     api.sb.faults.configure(latency_ms=80)
-    started = time.perf_counter()
-    api.get("/customers")
-    slow = time.perf_counter() - started
+    slow = api.get("/customers")
     api.sb.faults.configure(latency_ms=0)
-    started = time.perf_counter()
-    api.get("/customers")
-    assert slow >= 0.08 > time.perf_counter() - started
+    fast = api.get("/customers")
+
+    assert (200, 200) == (slow.status_code, fast.status_code)
+    assert [0.08] == slept
 
 
 def test_error_rate_uses_the_configured_statuses_with_plain_text(api: Api) -> None:
@@ -130,23 +136,30 @@ def test_invalid_fault_settings_are_rejected() -> None:
         Faults().enqueue("explode")
 
 
-def test_concurrent_paging_with_latency(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_paging_with_latency_serves_the_pages_in_parallel(
+    extensiv_sandbox_factory: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    sb: Sandbox = extensiv_sandbox_factory(catalog_size=2000, faults=FaultConfig(latency_ms=50))
+    sb = extensiv_sandbox_factory(catalog_size=2000, faults=FaultConfig(latency_ms=50))
     api = Api(sb)
-    with ThreadPoolExecutor(8) as pool:
-        pages = list(
-            pool.map(
-                lambda n: requests.get(
-                    sb.base_url + "/inventory/stocksummaries",
-                    params={"pgsiz": 250, "pgnum": n},
-                    headers={"Authorization": f"Bearer {api.token}"},
-                    timeout=10,
-                ).json()["Summaries"],
-                range(1, 9),
-            )
+    # Each request's latency waits until all 8 are inside theirs at once; served one at a time,
+    # the barrier would time out and the requests would fail with 500.
+    everyone_waiting = threading.Barrier(8, timeout=20)
+    monkeypatch.setattr(sb.app, "_sleep", lambda _seconds: everyone_waiting.wait())
+
+    def page(number: int) -> requests.Response:
+        return requests.get(
+            sb.base_url + "/inventory/stocksummaries",
+            params={"pgsiz": 250, "pgnum": number},
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=30,
         )
-    assert 2000 == len({r["ItemIdentifier"]["Sku"] for page in pages for r in page})
-    # No wall-clock assertion (a shared machine makes it flaky): bench/pull_inventory.py
-    # measures parallel serving; here the pages must all arrive, whole and distinct.
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(page, range(1, 9)))
+
+    assert [200] * 8 == [response.status_code for response in responses]
+    skus = {row["ItemIdentifier"]["Sku"] for r in responses for row in r.json()["Summaries"]}
+    assert 2000 == len(skus)
+    assert not everyone_waiting.broken

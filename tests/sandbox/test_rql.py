@@ -87,3 +87,42 @@ def test_prefix_wildcard_matches_exactly_the_prefixes(value: str, cut: int) -> N
     assert matches(f"sku=={prefix}*", {"sku": value})
     assert matches(f"sku=={value.upper()}", {"sku": value})
     assert not matches(f"sku!={value}", {"sku": value})
+
+
+def test_deeply_nested_rql_and_request_bodies_are_400s_not_500s() -> None:
+    import requests
+
+    from extensiv_connector.sandbox import Sandbox
+
+    with Sandbox(catalog_size=1) as sb:
+        token = requests.post(
+            sb.token_url,
+            auth=(sb.credentials.client_id, sb.credentials.client_secret),
+            json={"grant_type": "client_credentials"},
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        deep_rql = "(" * 5000 + "referenceNum==a" + ")" * 5000
+        answers = [
+            requests.get(
+                f"{sb.base_url}/orders", params={"rql": deep_rql}, headers=headers, timeout=10
+            ),
+            requests.post(f"{sb.base_url}/orders", data="[" * 100_000, headers=headers, timeout=10),
+            requests.post(
+                f"{sb.base_url}/orders",
+                data='{"a":' * 900 + "1" + "}" * 900,
+                headers=headers,
+                timeout=10,
+            ),
+            requests.post(
+                sb.token_url,
+                auth=(sb.credentials.client_id, sb.credentials.client_secret),
+                data="[" * 100_000,
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            ),
+        ]
+    assert [400, 400, 400, 400] == [answer.status_code for answer in answers]
+    with pytest.raises(rql.RqlError, match="nested deeper than 64"):
+        rql.parse("(" * 65 + "a==1" + ")" * 65)
+    assert matches("(" * 64 + "referenceNum==SO-100%2CA" + ")" * 64)

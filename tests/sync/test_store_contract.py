@@ -244,3 +244,79 @@ def test_lease_expiry_uses_real_time_by_default(tmp_path: Path) -> None:
         assert not store.acquire_lease("main", "a", "w2", 0.05)
         time.sleep(0.06)
         assert store.acquire_lease("main", "a", "w2", 0.05)
+
+
+_RESOLVER = """
+import os, sys, time
+from extensiv_connector.sync import LedgerKind, LedgerState, SQLiteStore
+path, go, name = sys.argv[1:4]
+resolve = {LedgerState.HELD, LedgerState.REJECTED, LedgerState.PENDING}
+store = SQLiteStore(path)
+fence = store.take_lease("main", name, name, 60).fence
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.002)
+claimed = [
+    n for n in range(40)
+    if store.ledger_begin(
+        "main", LedgerKind.ORDER, f"SO-{n}", retry_states=resolve, fence=fence
+    ).claimed
+]
+store.close()
+print(",".join(map(str, claimed)) or "-", flush=True)
+"""
+
+
+def test_two_processes_resolving_pending_claims_take_each_reference_once(
+    tmp_path: Path,
+) -> None:
+    """Both may resolve PENDING entries (as a push and a backorder release would), each under
+    its own live lease: an entry one of them claimed is never claimed by the other."""
+    path, go = tmp_path / "state.db", tmp_path / "go"
+    SQLiteStore(path).close()
+    procs = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and inline script
+            [sys.executable, "-c", _RESOLVER, str(path), str(go), f"lease-{i}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert "ready" == proc.stdout.readline().strip()
+    go.touch()
+    outputs = [proc.communicate(timeout=60)[0].strip() for proc in procs]
+
+    claimed = [int(n) for out in outputs if out != "-" for n in out.split(",")]
+    assert list(range(40)) == sorted(claimed)
+
+
+def test_opening_a_version_2_file_adds_fencing_and_keeps_pending_claims_unowned(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert 2 == migrate(conn, target=2)
+    conn.execute(
+        "INSERT INTO ledger (channel, kind, reference, state, created_at, updated_at)"
+        " VALUES ('main', 'order', 'SO-1', 'pending', '2024-01-01T00:00:00+00:00',"
+        " '2024-01-01T00:00:00+00:00')"
+    )
+    conn.close()
+
+    with SQLiteStore(path) as store:
+        entry = store.ledger_get("main", ORDER, "SO-1")
+        lease = store.take_lease("main", "push_orders", "w1", 60)
+
+        assert SCHEMA_VERSION == store.schema_version
+        assert entry is not None
+        assert (LedgerState.PENDING, None) == (entry.state, entry.claim)
+        assert lease is not None
+        assert 1 == lease.token
+        # an unowned claim from before the upgrade is resolved by the lease holder only
+        resolve = {LedgerState.PENDING}
+        assert not store.ledger_begin("main", ORDER, "SO-1", retry_states=resolve).claimed
+        assert store.ledger_begin(
+            "main", ORDER, "SO-1", retry_states=resolve, fence=lease.fence
+        ).claimed

@@ -14,6 +14,7 @@ from extensiv_connector.models import (
     Order,
     ShipmentChangeKind,
     ShipmentLine,
+    ShipmentLot,
     ShipmentStatus,
 )
 from extensiv_connector.translate import order_to_shipment, sales_order_to_order, translate_shipment
@@ -62,6 +63,7 @@ def test_the_documented_closed_order_becomes_a_shipment() -> None:
             line_reference="L1",
             lot_numbers=("L9",),
             serial_numbers=("SN-1",),
+            lots=(ShipmentLot(lot_number="L9", quantity=2, serial_numbers=("SN-1",)),),
         ),
         ShipmentLine(sku="LOT-SKU", shipped_quantity=1, ordered_quantity=1, line_reference="L2"),
     ) == shipment.lines

@@ -95,7 +95,7 @@ class FakeConnector:
         self._record("import_products", skus)
 
 
-#: The sandbox-captured payload of extensiv-api.md §7 (body shortened to what matters here).
+#: A captured Extensiv event payload (body shortened to what matters here).
 CAPTURED_ORDER_EVENT: dict[str, Any] = {
     "tplId": 9104,
     "wmsEventId": 187450321,

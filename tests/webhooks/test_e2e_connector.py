@@ -23,12 +23,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.serving import make_server
 
-from extensiv_connector.config import ChannelConfig
 from extensiv_connector.errors import ConfigError
 from extensiv_connector.models import (
-    Address,
     InventoryLevel,
-    OrderLine,
     Product,
     Receipt,
     ReceiptLine,
@@ -40,27 +37,13 @@ from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import Connector, MemoryStore, hold_lease, targeted_lease_name
 from extensiv_connector.webhooks import WebhookReceiver
 
-TOKEN = "Xq3v-path-token-9Lm"
+from .. import factories
 
-_SHIP_TO = Address(
-    name="Test Customer",
-    address1="1 Main St",
-    city="Dallas",
-    state="TX",
-    postal_code="75201",
-    country="US",
-)
+TOKEN = "Xq3v-path-token-9Lm"
 
 
 def sales_order(number: str, sku: str = "SKU-000001", qty: int = 2) -> SalesOrder:
-    return SalesOrder(
-        order_number=number,
-        lines=[OrderLine(sku=sku, quantity=qty, line_reference="1")],
-        ship_to=_SHIP_TO,
-        ordered_at=datetime(2026, 3, 1, 9),
-        carrier="UPS",
-        service="03",
-    )
+    return factories.sales_order(number, (sku, qty), ordered_at=datetime(2026, 3, 1, 9))
 
 
 class Loop:
@@ -68,14 +51,11 @@ class Loop:
 
     def __init__(self, sb: Sandbox, settings: dict[str, Any], **receiver_options: Any) -> None:
         self.sb = sb
-        config = ChannelConfig.from_dict(
-            {
-                "general": {"connection_name": "e2e"},
-                "credentials": sb.connection_info(),
-                "webhooks": {"enabled": True, "path_token": TOKEN},
-                **settings,
-            },
+        config = factories.channel_config(
+            sb.connection_info(),
+            connection_name="e2e",
             environ={},
+            **{"webhooks": {"enabled": True, "path_token": TOKEN}, **settings},
         )
         self.connector = Connector(config, store=MemoryStore())
         self.shipments: list[Shipment] = []
@@ -309,17 +289,51 @@ def test_unsigned_and_altered_deliveries_are_refused_and_not_processed(loop: Loo
         b'{"eventType": "OrderConfirm", "wmsEventId": 2, "eventDatetimeUtc": "yesterday"}',
         b'{"eventType": "OrderConfirm", "wmsEventId": 3, "data": "{not json"}',
         '{"eventType": "OrderConfirm", "wmsEventId": 4, "tags": "\u00e9"}'.encode("latin-1"),
+        b"[" * 1500 + b"]" * 1500,
+        b'{"eventType": "OrderConfirm", "wmsEventId": NaN}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 1e400}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 5, "data": {"OrderId": 1E+1000000}}',
     ],
-    ids=["not-json", "array", "no-event-type", "bad-time", "bad-data", "not-utf8"],
+    ids=[
+        "not-json",
+        "array",
+        "no-event-type",
+        "bad-time",
+        "bad-data",
+        "not-utf8",
+        "nested-1500",
+        "nan-id",
+        "1e400-id",
+        "huge-exponent",
+    ],
 )
 def test_signed_malformed_payload_is_refused_and_not_processed(loop: Loop, body: bytes) -> None:
-    response = requests.post(
-        loop.url, data=body, headers={"Signature": loop.sb.webhooks.sign(body)}, timeout=5
-    )
+    headers = {"Signature": loop.sb.webhooks.sign(body), "Content-Type": "application/json"}
+    response = requests.post(loop.url, data=body, headers=headers, timeout=5)
     loop.settle()
 
     assert 400 == response.status_code
     assert {"rejected_malformed": 1} == loop.receiver.stats()
+
+
+def test_genuine_delivery_with_a_wrong_content_type_is_refused_415_and_not_processed(
+    loop: Loop,
+) -> None:
+    (order_id,) = loop.push(sales_order("SO-203"))
+    loop.settle()
+    loop.sb.webhooks.hold()
+    loop.sb.warehouse.ship_order(order_id)
+    genuine = loop.sb.webhooks.payloads[loop.event_id("OrderConfirm")]
+    headers = {"Signature": loop.sb.webhooks.sign(genuine), "Content-Type": "text/plain"}
+
+    response = requests.post(loop.url, data=genuine, headers=headers, timeout=5)
+    loop.settle()
+
+    assert (415, [], 1) == (
+        response.status_code,
+        loop.shipments,
+        loop.receiver.stats()["rejected_media_type"],
+    )
 
 
 def test_wrong_path_token_is_not_found(loop: Loop) -> None:
@@ -466,3 +480,48 @@ def test_channel_with_webhooks_disabled_gets_no_receiver() -> None:
             connector.webhook_receiver()
 
     assert "webhooks.enabled" == raised.value.path
+
+
+def test_concurrent_genuine_and_hostile_deliveries_each_genuine_shipment_arrives_once(
+    loop: Loop,
+) -> None:
+    ids = loop.push(*(sales_order(f"SO-3{i:02d}") for i in range(4)))
+    loop.settle()
+    loop.sb.webhooks.hold()
+    for order_id in ids:
+        loop.sb.warehouse.ship_order(order_id)
+    genuine = [
+        loop.sb.webhooks.payloads[e["wmsEventId"]]
+        for e in loop.sb.webhooks.events
+        if e["eventType"] == "OrderConfirm"
+    ]
+    hostile = [
+        b"[" * 1500 + b"]" * 1500,
+        b'{"eventType": "OrderConfirm", "wmsEventId": NaN}',
+        b'{"eventType": "OrderConfirm", "wmsEventId": 1E+1000000}',
+    ]
+    # well-formed, so acknowledged; its id is no id, which must not crash the worker
+    unresolvable = b'{"eventType": "OrderConfirm", "wmsEventId": 9, "data": {"OrderId": "'
+    unresolvable += b"9" * 5000 + b'"}}'
+    # every genuine payload twice (Extensiv redelivers), every other one three times
+    bodies = [*(genuine * 2), *(hostile * 3), *([unresolvable] * 3)]
+    answers: dict[bytes, list[int]] = {body: [] for body in bodies}
+    lock = threading.Lock()
+
+    def deliver(body: bytes) -> None:
+        headers = {"Signature": loop.sb.webhooks.sign(body), "Content-Type": "application/json"}
+        status = requests.post(loop.url, data=body, headers=headers, timeout=10).status_code
+        with lock:
+            answers[body].append(status)
+
+    threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    loop.settle()
+
+    assert {body: [200, 200] for body in genuine} == {body: answers[body] for body in genuine}
+    assert {body: [400, 400, 400] for body in hostile} == {body: answers[body] for body in hostile}
+    assert [200, 200, 200] == answers[unresolvable]
+    assert (sorted(ids), []) == (sorted(s.order_id for s in loop.shipments), loop.failures)

@@ -16,8 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.serving import make_server
 
-from extensiv_connector.sandbox._warehouse import Notification
-from extensiv_connector.sandbox._webhooks import WebhookSender
+from extensiv_connector.sandbox import Notification, WebhookSender
 from extensiv_connector.webhooks import WebhookReceiver
 
 from ._support import FakeConnector

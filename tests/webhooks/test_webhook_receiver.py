@@ -3,15 +3,13 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from werkzeug.test import Client
 
-from extensiv_connector._secret import Secret
-from extensiv_connector.config import WebhookSettings
+from extensiv_connector.config import Secret, WebhookSettings
 from extensiv_connector.models import WebhookEvent
 from extensiv_connector.webhooks import EventOutcome, WebhookReceiver, parse_event
 
@@ -296,13 +294,12 @@ def test_acknowledges_before_processing_finishes(
         release.wait(5)
 
     connector.before_call = block
-    started = time.monotonic()
+    # The action blocks until released, so an answer that waited for it could not arrive here
+    # with no call made; how long the answer took is a benchmark's business, not this test's.
     response = harness.post(make_event("OrderConfirm", 1, data={"OrderId": 3}))
-    elapsed = time.monotonic() - started
     assert (200, [], False) == (response.status_code, connector.calls, harness.receiver.join(0.05))
     release.set()
     harness.settle()
-    assert elapsed < 3
     assert [("receive_shipments", (3,))] == connector.calls
 
 
@@ -424,6 +421,7 @@ def test_chunked_body_without_length_is_read_up_to_the_limit(
     response = harness.client.post(
         "/hook",
         input_stream=io.BytesIO(body),
+        content_type="application/json",
         headers={"Signature": signer.sign(body), "Transfer-Encoding": "chunked"},
         environ_overrides=environ_overrides,
     )

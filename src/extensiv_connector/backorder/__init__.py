@@ -5,6 +5,7 @@
 section of a channel's configuration. See docs/backorders.md.
 """
 
+from ..errors import UnitConversionError
 from ._allocate import Allocation, allocate, reevaluate
 from ._decide import Action, Decision, decide
 from ._policy import (
@@ -15,7 +16,6 @@ from ._policy import (
     PartialGranularity,
     PolicyOverride,
 )
-from ._units import UnitConversionError
 
 __all__ = [
     "Action",

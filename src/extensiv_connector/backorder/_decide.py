@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import attrs
 
-from ..errors import ValidationError, Violation
+from ..errors import UnitConversionError, ValidationError, Violation
 from ..models import SalesOrder
 from ._policy import (
     BackorderMode,
@@ -18,7 +18,6 @@ from ._policy import (
     _apply,
     _Compiled,
 )
-from ._units import UnitConversionError
 
 __all__ = ["Action", "Decision", "decide"]
 

@@ -21,9 +21,11 @@ __all__ = [
     "AllocationOrder",
     "BackorderMode",
     "BackorderPolicy",
+    "CompiledPolicy",
     "EffectiveRules",
     "PartialGranularity",
     "PolicyOverride",
+    "apply_override",
 ]
 
 _ZERO = Decimal(0)
@@ -232,8 +234,8 @@ class BackorderPolicy:
                 )
 
     @functools.cached_property
-    def _compiled(self) -> _Compiled:
-        return _Compiled(self)
+    def _compiled(self) -> CompiledPolicy:
+        return CompiledPolicy(self)
 
 
 def _flatten_kit(
@@ -265,7 +267,8 @@ class EffectiveRules:
     overridden: bool = False
 
 
-def _apply(base: EffectiveRules, override: PolicyOverride) -> EffectiveRules:
+def apply_override(base: EffectiveRules, override: PolicyOverride) -> EffectiveRules:
+    """``base`` with every setting ``override`` names replaced (``overridden`` is then true)."""
     mode = base.mode if override.mode is None else override.mode
     granularity_by_line = (
         base.by_line
@@ -289,7 +292,7 @@ def _apply(base: EffectiveRules, override: PolicyOverride) -> EffectiveRules:
     )
 
 
-class _Compiled:
+class CompiledPolicy:
     """Lookup tables derived once from a policy (the policy is immutable)."""
 
     __slots__ = (
@@ -316,7 +319,7 @@ class _Compiled:
             mode=policy.mode,
         )
         self.customer_rules = {
-            c: _apply(self.base, o) for c, o in policy.customer_overrides.items()
+            c: apply_override(self.base, o) for c, o in policy.customer_overrides.items()
         }
         self.order_overrides = dict(policy.order_overrides)
         self.buffers = dict(policy.safety_buffer)
@@ -334,9 +337,14 @@ class _Compiled:
     def rules_for(self, order_number: str, customer: str) -> EffectiveRules:
         rules = self.customer_rules.get(customer, self.base) if customer else self.base
         override = self.order_overrides.get(order_number)
-        return rules if override is None else _apply(rules, override)
+        return rules if override is None else apply_override(rules, override)
 
     def usable(self, sku: str, stock: Mapping[str, Decimal]) -> Decimal:
         """Stock of ``sku`` that may be promised: available minus buffer, never below zero."""
         have = stock.get(sku, _ZERO) - self.buffers.get(sku, self.default_buffer)
         return have if have > 0 else _ZERO
+
+
+# The old private names, until _decide.py (edited in parallel) imports the new ones.
+_apply = apply_override
+_Compiled = CompiledPolicy

@@ -9,6 +9,7 @@ from ._auth import DEFAULT_TOKEN_MARGIN, TokenCache, token_is_fresh, token_reque
 from ._client import ClientOptions, ExtensivClient
 from ._concurrency import Versioned, update_with_retry
 from ._errors import error_from_response, parse_retry_after
+from ._links import expand_link
 from ._pagination import PAGE_CAPS, FetchedPage, iterate_records, page_is_last
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
@@ -29,6 +30,7 @@ __all__ = [
     "TokenCache",
     "Versioned",
     "error_from_response",
+    "expand_link",
     "iterate_records",
     "page_is_last",
     "parse_retry_after",

@@ -23,7 +23,7 @@ __all__ = [
     "token_request_body",
 ]
 
-#: Seconds before ``expires_in`` at which a token is considered stale (reference §1).
+#: Seconds before ``expires_in`` at which a token is considered stale.
 DEFAULT_TOKEN_MARGIN = 300.0
 
 

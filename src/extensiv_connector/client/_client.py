@@ -49,6 +49,7 @@ class ClientOptions:
     page_window: int | None = None  # pages in flight/in memory; default 2 * page_concurrency
     page_sizes: Mapping[str, int] = attrs.field(factory=dict)  # per-resource, capped anyway
     user_agent: str = USER_AGENT
+    verify: bool | str = True  # TLS: system CAs, a CA-bundle path, or False (tests only)
     # Injection points for tests and embedding hosts:
     session: requests.Session | None = None
     clock: Callable[[], float] = time.monotonic
@@ -127,6 +128,7 @@ class ExtensivClient:
             rate_limit=opts.rate_limit,
             rate_burst=opts.rate_burst,
             token_margin=opts.token_margin,
+            verify=opts.verify,
             retry=RetryPolicy(
                 max_attempts=opts.max_attempts,
                 base_delay=opts.base_delay,
@@ -184,6 +186,8 @@ class ExtensivClient:
             for name, value in from_settings.items():
                 if value is not None:
                     options.setdefault(name, value)
+            ca_file = getattr(settings, "ca_file", "")
+            options.setdefault("verify", ca_file or getattr(settings, "verify", True))
         user_login = getattr(creds, "user_login", None)
         if user_login and "user_login" not in options and not getattr(creds, "user_login_id", None):
             options["user_login"] = user_login
@@ -229,6 +233,11 @@ class ExtensivClient:
     def request_count(self) -> int:
         """HTTP requests sent so far, retries and token requests included (diagnostics)."""
         return self._transport.request_count
+
+    @property
+    def retry_listeners(self) -> list[Callable[[str, str, float], None]]:
+        """Callables told ``(method, path, delay_seconds)`` before each retry (metrics)."""
+        return self._transport.retry_listeners
 
     def close(self) -> None:
         self._transport.close()

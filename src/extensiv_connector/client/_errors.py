@@ -1,6 +1,6 @@
 """Map an HTTP error answer to the exception tree: one pure function, no I/O, no clock.
 
-The Extensiv API answers errors in several shapes (reference §1 and §5):
+The Extensiv API answers errors in several shapes (token endpoint and resources alike):
 
 * typed Newtonsoft bodies ``{"$type": "...ModelValidationException, ...", "ErrorCode": ...,
   "Hint": ..., "Properties": [...]}`` (any key case);
@@ -14,12 +14,12 @@ Messages are short and never contain the body: the raw body stays on the excepti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from .. import wire
 from ..errors import (
     ApiError,
     AuthenticationError,
@@ -32,6 +32,7 @@ from ..errors import (
     PreconditionRequiredError,
     RateLimitedError,
     ServerError,
+    WireFormatError,
 )
 
 __all__ = ["error_from_response", "parse_retry_after"]
@@ -96,8 +97,8 @@ def _parse_json(body_text: str, content_type: str) -> Any:
     if not looks_json or not body_text.strip():
         return None
     try:
-        return json.loads(body_text)
-    except ValueError:
+        return wire.loads(body_text)
+    except WireFormatError:  # hostile or broken: summarised as a non-JSON body, kept in raw_body
         return None
 
 

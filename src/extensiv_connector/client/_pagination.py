@@ -1,6 +1,6 @@
 """Lists as iterators of records, paged by ``pgnum``/``pgsiz`` behind the scenes.
 
-Stop rule (reference §6, "combine"): an empty page; ``pgnum * pgsiz >= totalResults``; a page
+Stop rule (all documented signals): an empty page; ``pgnum * pgsiz >= totalResults``; a page
 that has ``_links`` but no ``next``; and, only when neither a total nor links are present, a
 short page. Stock summaries may carry no links at all, so the total decides there.
 
@@ -23,7 +23,7 @@ __all__ = ["PAGE_CAPS", "FetchedPage", "iterate_records", "page_is_last", "page_
 
 T = TypeVar("T")
 
-#: Documented maximum ``pgsiz`` per collection; more is an error on the server (§6).
+#: Documented maximum ``pgsiz`` per collection; more is an error on the server.
 #: ``facilities`` is not documented [U]; 100 is the conservative guess.
 PAGE_CAPS: dict[str, int] = {
     "orders": 1000,
@@ -33,6 +33,11 @@ PAGE_CAPS: dict[str, int] = {
     "items": 100,
     "customers": 100,
     "facilities": 100,
+    "inventory": 1000,
+    "orders/summaries": 1000,
+    "receiverdigests": 1000,
+    "itemaliases": 100,  # [U] not documented; the items cap
+    "locations": 1000,  # [U] not documented
 }
 
 

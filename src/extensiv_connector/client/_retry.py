@@ -1,6 +1,6 @@
 """The retry decision: pure, no clock, no sleeping, randomness injected.
 
-Which requests may be repeated (reference §4/§5):
+Which requests may be repeated (from the API's concurrency and error rules):
 
 * ``GET``/``HEAD``/``OPTIONS`` always;
 * ``PUT``/``DELETE``/``POST`` carrying ``If-Match`` (a repeat of an applied write fails with 412
@@ -38,6 +38,9 @@ class Failure(enum.Enum):
 
 @attrs.frozen
 class RetryDecision:
+    """What :class:`RetryPolicy` decided for one failed attempt: retry or not, after how long, and
+    why."""
+
     retry: bool
     delay: float = 0.0
     #: True when a create may have been applied and must be resolved by reference.

@@ -71,6 +71,8 @@ class TransportSettings:
     rate_burst: float | None = None
     token_margin: float = DEFAULT_TOKEN_MARGIN
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    # TLS: True = system CAs, a path = that CA bundle (e.g. the sandbox's ca_file), False = off
+    verify: bool | str = True
 
 
 @attrs.frozen
@@ -93,8 +95,9 @@ class ApiResponse:
             return None
         try:
             return wire.loads(self.text)
-        except ValueError as exc:
-            raise WireFormatError("$", f"{self.method} {self.path}: body is not JSON") from exc
+        except WireFormatError as exc:
+            where = f"{self.method} {self.path}: " if self.method or self.path else ""
+            raise WireFormatError(exc.json_path, f"{where}{exc.message}") from None
 
 
 def _classify(exc: requests.RequestException) -> tuple[Failure, type[TransportError]]:
@@ -137,6 +140,7 @@ class Transport:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            session.verify = settings.verify
             _settle_environment(session, self._base)
         self._session = session
         self._limiter = (
@@ -147,6 +151,8 @@ class Transport:
         self.tokens = TokenCache(self._fetch_token, clock=clock, margin=settings.token_margin)
         self._converter = wire.make_converter()
         self.request_count = 0
+        #: Called as ``listener(method, path, delay_seconds)`` before each retry's wait.
+        self.retry_listeners: list[Callable[[str, str, float], None]] = []
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self._base!r}, pool_size={self.settings.pool_size})"
@@ -329,6 +335,9 @@ class Transport:
                 cause=error,
             ) from (cause or error)
         if decision.retry:
+            log.info("retrying %s %s in %.1fs: %s", method, log_path, decision.delay, error)
+            for listener in list(self.retry_listeners):
+                listener(method, log_path, decision.delay)
             self._sleep(decision.delay)
             return
         raise error from cause

@@ -15,7 +15,7 @@ Operators: ``==``, ``!=``, ``>`` (``=gt=``), ``>=`` (``=ge=``), ``<`` (``=lt=``)
 :meth:`Field.ends_with`, :meth:`Field.contains`. AND binds tighter than OR; an OR inside an AND
 is parenthesised automatically.
 
-Escaping (reference §6): the server URL-decodes the query string and then decodes each RQL value
+Escaping (Rels/rql): the server URL-decodes the query string and then decodes each RQL value
 once more. So every character of a value outside ``A-Z a-z 0-9 - _ . ~ :`` is percent-encoded in
 the RQL text (``%`` itself becomes ``%25``); the HTTP layer then encodes the whole parameter as
 usual. A literal ``*`` in a value is ``%2A``; only the wildcard methods emit a bare ``*``.
@@ -113,6 +113,8 @@ class _Combinable:
 
 @attrs.frozen
 class Comparison(_Combinable):
+    """One RQL comparison: ``selector``, operator (``==``, ``=gt=``...) and its values."""
+
     selector: str
     op: str
     values: tuple[Value, ...]
@@ -132,6 +134,8 @@ class Comparison(_Combinable):
 
 @attrs.frozen
 class And(_Combinable):
+    """Terms that must all hold (``;`` in RQL)."""
+
     terms: tuple[Expr, ...]
 
     __str__ = _Combinable.__str__
@@ -139,6 +143,8 @@ class And(_Combinable):
 
 @attrs.frozen
 class Or(_Combinable):
+    """Terms of which one must hold (``,`` in RQL)."""
+
     terms: tuple[Expr, ...]
 
     __str__ = _Combinable.__str__

@@ -25,6 +25,8 @@ __all__ = [
 
 
 class ReferenceLevel(enum.Enum):
+    """Whether a host reference belongs to the order or to each line."""
+
     ORDER = "order"
     LINE = "line"
 

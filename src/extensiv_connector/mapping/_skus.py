@@ -42,6 +42,9 @@ CSV_COLUMNS = ("host_sku", "channel_sku", "aliases", "pack_factor")
 
 
 class UnmappedSku(enum.Enum):
+    """What to do with a host SKU no entry maps: identity while there are no entries (``auto``),
+    hold the order, or pass it through."""
+
     AUTO = "auto"
     HOLD = "hold"
     PASS_THROUGH = "pass_through"  # noqa: S105 - a policy name, not a password
@@ -220,6 +223,75 @@ class SkuMapping:
             mapping=mapping,
             added=tuple(added),
             updated=tuple(updated),
+            unchanged=tuple(unchanged),
+            violations=tuple(violations),
+            dry_run=dry_run,
+        )
+
+    def with_aliases(
+        self, aliases: Iterable[tuple[str, str, Decimal]], *, dry_run: bool = False
+    ) -> SkuImportResult:
+        """Seed the mapping from warehouse item aliases ``(alias, channel_sku, qty)``.
+
+        The alias is the host's name for the item: it becomes the entry ``alias → channel_sku``
+        (with pack factor ``qty``, e.g. a case of 12), or, when a one-unit entry for
+        ``channel_sku`` already exists, one more alias of that entry. An alias already used by
+        another entry is skipped with a warning. Under ``unmapped = "auto"`` a mapping with
+        entries holds SKUs it does not list: the result warns when seeding creates the first.
+        """
+        merged = list(self.entries)
+        taken = {_key(e.host_sku) for e in merged} | {_key(a) for e in merged for a in e.aliases}
+        added: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        violations: list[Violation] = []
+        for index, (alias, channel_sku, qty) in enumerate(aliases):
+            path = f"aliases[{index}]"
+            if not alias.strip() or not channel_sku.strip() or not qty.is_finite() or qty <= 0:
+                violations.append(Violation(path, "alias, SKU and a positive qty are required"))
+                continue
+            matches = [i for i, e in enumerate(merged) if _key(e.channel_sku) == _key(channel_sku)]
+            target: int | None = None
+            if qty == 1:
+                target = next((i for i in matches if merged[i].pack_factor == 1), None)
+                if target is not None and _key(alias) in {
+                    _key(a) for a in (merged[target].host_sku, *merged[target].aliases)
+                }:
+                    unchanged.append(alias)
+                    continue
+            if _key(alias) in taken:
+                violations.append(
+                    Violation(path, f"alias {alias!r} is already mapped", "warning", "sku.alias")
+                )
+                continue
+            taken.add(_key(alias))
+            if qty != 1:
+                merged.append(
+                    SkuMappingEntry(host_sku=alias, channel_sku=channel_sku, pack_factor=qty)
+                )
+                added.append(alias)
+            elif target is None:
+                merged.append(SkuMappingEntry(host_sku=alias, channel_sku=channel_sku))
+                added.append(alias)
+            else:
+                entry = merged[target]
+                merged[target] = attrs.evolve(entry, aliases=(*entry.aliases, alias))
+                updated.append(entry.host_sku)
+        if not self.entries and merged and self.unmapped is UnmappedSku.AUTO:
+            violations.append(
+                Violation(
+                    "sku_mappings.unmapped",
+                    "the mapping now has entries: SKUs it does not list will be held "
+                    "(set unmapped = 'pass_through' to keep identity for them)",
+                    "warning",
+                    "sku.auto",
+                )
+            )
+        mapping = self if dry_run else attrs.evolve(self, entries=tuple(merged))
+        return SkuImportResult(
+            mapping=mapping,
+            added=tuple(added),
+            updated=tuple(dict.fromkeys(updated)),
             unchanged=tuple(unchanged),
             violations=tuple(violations),
             dry_run=dry_run,

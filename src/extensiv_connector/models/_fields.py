@@ -1,7 +1,5 @@
 """Field helpers shared by the model modules: wire-name overrides and tuple coercion."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any

@@ -28,6 +28,7 @@ __all__ = [
     "ShipmentChange",
     "ShipmentChangeKind",
     "ShipmentLine",
+    "ShipmentLot",
     "ShipmentPackage",
     "ShipmentStatus",
 ]
@@ -88,6 +89,8 @@ class SalesOrder:
 
 @attrs.frozen(kw_only=True)
 class KitComponent:
+    """One component of a host kit product and its quantity per kit."""
+
     sku: str
     quantity: Decimal = attrs.field(converter=to_decimal)
 
@@ -125,9 +128,14 @@ class InventoryLevel:
     allocated: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     on_hold: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     facility_id: int | None = None
+    # Set on lot-level levels (``receive_inventory_levels(detail="lots")``) only.
+    lot_number: str = ""
+    expiration_date: datetime | None = None
 
 
 class ShipmentStatus(enum.Enum):
+    """How a warehouse order ended: shipped or canceled."""
+
     SHIPPED = "shipped"
     CANCELED = "canceled"
 
@@ -151,6 +159,9 @@ class ShipmentChangeKind(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class ShipmentChange:
+    """One difference between what was sent and what shipped; ``accepted`` says if the host can take
+    it."""
+
     kind: ShipmentChangeKind
     detail: str = ""
     sku: str = ""
@@ -161,17 +172,32 @@ class ShipmentChange:
 
 
 @attrs.frozen(kw_only=True)
+class ShipmentLot:
+    """What of a shipment line came from one lot (host units)."""
+
+    lot_number: str
+    quantity: Decimal = attrs.field(converter=to_decimal)
+    expiration_date: datetime | None = None
+    serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+
+
+@attrs.frozen(kw_only=True)
 class ShipmentLine:
+    """What shipped of one line: SKU, shipped and ordered quantities, lots and serial numbers."""
+
     sku: str
     shipped_quantity: Decimal = attrs.field(converter=to_decimal)
     ordered_quantity: Decimal = attrs.field(default=Decimal(0), converter=to_decimal)
     line_reference: str = ""
     lot_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
     serial_numbers: tuple[str, ...] = attrs.field(factory=tuple, converter=to_tuple)
+    lots: tuple[ShipmentLot, ...] = attrs.field(factory=tuple, converter=to_tuple)
 
 
 @attrs.frozen(kw_only=True)
 class ShipmentPackage:
+    """One package of a shipment: tracking number, dimensions, weight and contents."""
+
     tracking_number: str = ""
     weight: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     length: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
@@ -211,6 +237,8 @@ class Shipment:
 
 
 class ReceiptStatus(enum.Enum):
+    """Where a receipt stands: open, received or canceled."""
+
     OPEN = "open"
     RECEIVED = "received"
     CANCELED = "canceled"
@@ -218,12 +246,15 @@ class ReceiptStatus(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class ReceiptLine:
+    """One line of a receipt: SKU, expected and (once received) received quantity."""
+
     sku: str
     expected_quantity: Decimal = attrs.field(converter=to_decimal)
     received_quantity: Decimal | None = attrs.field(default=None, converter=to_optional_decimal)
     line_reference: str = ""
     lot_number: str = ""
     expiration_date: datetime | None = None
+    serial_number: str = ""
 
     @property
     def variance(self) -> Decimal | None:

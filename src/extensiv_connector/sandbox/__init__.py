@@ -12,6 +12,15 @@ Needs the ``sandbox`` extra (werkzeug, cryptography). See docs/sandbox.md.
 
 from __future__ import annotations
 
+try:
+    import werkzeug  # noqa: F401 - probed here so a missing extra fails with a clear message
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ModuleNotFoundError(
+        "extensiv_connector.sandbox needs the 'sandbox' extra: "
+        "pip install 'extensiv-connector[sandbox]'",
+        name=exc.name,
+    ) from exc
+
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, Credentials
 from ._errors import SandboxError

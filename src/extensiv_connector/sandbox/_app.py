@@ -1,7 +1,7 @@
 """The WSGI application: routing, request parsing, auth, faults and both response forms.
 
-Every rule is from docs/sandbox.md ("Reference facts implemented"), which cites
-shared/reference/extensiv-api.md sections.
+Every rule is listed in docs/sandbox.md ("Extensiv API behaviour implemented"), taken from the
+public Extensiv API documentation.
 """
 
 from __future__ import annotations
@@ -80,6 +80,47 @@ _CUSTOMER_PROPS = {"readonly", "companyinfo", "externalid", "primarycontact", "f
 _FACILITY_PROPS = {"facilityid", "name", "code", "deactivated", "timezonename", "id"}
 
 
+def _more_rules() -> list[Rule]:
+    """Round-two endpoints (docs/sandbox.md), handled at the class end. Fresh rules per map:
+    werkzeug binds a rule to one map."""
+    return [
+        Rule("/inventory", endpoint="inventory", methods=["GET"]),
+        Rule("/inventory/facilities/<int:fid>/locations", endpoint="locations", methods=["GET"]),
+        Rule("/properties/facilities/<int:fid>/locations", endpoint="locations", methods=["GET"]),
+        Rule("/inventory/stocksummariesfororder", endpoint="order_stock", methods=["GET"]),
+        Rule("/orders/<int:oid>", endpoint="order", methods=["PUT"]),
+        Rule("/orders/<int:oid>/allocator", endpoint="order_allocate", methods=["PUT"]),
+        Rule("/orders/<int:oid>/deallocator", endpoint="order_deallocate", methods=["PUT"]),
+        Rule("/orders/summaries", endpoint="order_summaries", methods=["GET"]),
+        Rule("/orders/canceler", endpoint="orders_cancel", methods=["POST"]),
+        Rule("/inventory/receivers/<int:rid>", endpoint="receiver", methods=["PUT"]),
+        Rule(
+            "/inventory/receivers/<int:rid>/canceler", endpoint="receiver_cancel", methods=["POST"]
+        ),
+        Rule("/inventory/receiverdigests", endpoint="digests", methods=["GET"]),
+        Rule("/customers/<int:cid>/itemaliases", endpoint="aliases", methods=["GET"]),
+        Rule("/customers/<int:cid>/items/<int:iid>", endpoint="item", methods=["DELETE"]),
+    ]
+
+
+_INVENTORY_PROPS = {
+    "receiveitemid", "receiverid", "receiveddate", "itemidentifier", "qualifier", "receivedqty",
+    "onhandqty", "availableqty", "onholdqty", "lotnumber", "serialnumber", "expirationdate",
+    "cost", "locationidentifier", "palletidentifier", "referencenum", "ponum",
+    "customeridentifier", "facilityidentifier", "inventoryagedays",
+}  # fmt: skip
+_LOCATION_PROPS = {"locationid", "name", "locationidentifier", "locationtype", "onhand"}
+_ORDER_SUMMARY_PROPS = {
+    "orderid", "referencenum", "ponum", "fullyallocated", "customeridentifier",
+    "facilityidentifier", "creationdate", "isclosed", "status",
+}  # fmt: skip
+_DIGEST_PROPS = {
+    "receiverid", "referencenum", "ponum", "status", "arrivaldate", "creationdate",
+    "customeridentifier", "facilityidentifier",
+}  # fmt: skip
+_ALIAS_PROPS = {"aliasidentifier", "active", "description"}
+
+
 class _Args:
     """Query parameters, names case-insensitive (first value wins)."""
 
@@ -91,6 +132,14 @@ class _Args:
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
+
+    @staticmethod
+    def without(args: _Args, name: str) -> _Args:
+        """A copy of ``args`` lacking ``name``."""
+        copy = object.__new__(_Args)
+        copy.pairs = [(k, v) for k, v in args.pairs if k.lower() != name]
+        copy.values = {k: v for k, v in args.values.items() if k != name}
+        return copy
 
 
 class SandboxApp:
@@ -153,6 +202,7 @@ class SandboxApp:
                 Rule("/properties/facilities", endpoint="facilities", methods=["GET"]),
                 Rule("/properties/carriers", endpoint="carriers", methods=["GET"]),
                 Rule("/properties/unitofmeasuretypes", endpoint="uoms", methods=["GET"]),
+                *_more_rules(),
             ],
             strict_slashes=False,
         )
@@ -241,7 +291,7 @@ class SandboxApp:
         elif raw.strip():
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return _json(400, {"Message": "invalid_request: body is not JSON"})
             if isinstance(parsed, dict):
                 body = parsed
@@ -280,11 +330,14 @@ class SandboxApp:
         raw = request.get_data(cache=True)
         try:
             parsed = json.loads(raw, parse_float=Decimal) if raw.strip() else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise err.model_validation("ValueNotSupported", "Request body is not JSON") from exc
         if not isinstance(parsed, dict):
             raise err.model_validation("Required", "Request body must be a JSON object")
-        result: Doc = canonical_body(parsed)
+        try:
+            result: Doc = canonical_body(parsed)
+        except RecursionError as exc:
+            raise err.model_validation("ValueNotSupported", "Request body nests too deep") from exc
         return result
 
     def _render_one(self, is_hal: bool, doc: Doc, links: dict[str, str] | None) -> Doc:
@@ -389,14 +442,16 @@ class SandboxApp:
         oid = doc["readOnly"]["orderId"]
         links = {
             "self": f"/orders/{oid}",
-            "orders/items": f"/orders/{oid}/items",
+            "orders/items": f"/orders/{oid}/items{{?detail}}",
             "orders/packages": f"/orders/{oid}/packages",
             "inventory/stocksummariesfororder": f"/inventory/stocksummariesfororder?orderid={oid}",
         }
         if doc["readOnly"]["status"] == 0:
-            links["edit"] = f"/orders/{oid}"
+            links["edit"] = f"/orders/{oid}{{?detail,itemdetail}}"
             links["orders/ordercancel"] = f"/orders/{oid}/canceler"
             links["orders/orderconfirm"] = f"/orders/{oid}/confirmer"
+            links["orders/orderallocate"] = f"/orders/{oid}/allocator"
+            links["orders/orderdeallocate"] = f"/orders/{oid}/deallocator"
         return links
 
     @staticmethod
@@ -405,7 +460,7 @@ class SandboxApp:
         if not (everything or "orderitems" in detail):
             doc.pop("orderItems", None)
         if not (everything or "packages" in detail):
-            doc["readOnly"].pop("packages", None)
+            doc["readOnly"]["packages"] = []  # always present, filled only on request
         return doc
 
     def _orders_post(self, request: Request, args: _Args, is_hal: bool) -> Response:
@@ -600,8 +655,9 @@ class SandboxApp:
         rid = doc["readOnly"]["receiverId"]
         links = {"self": f"/inventory/receivers/{rid}"}
         if doc["readOnly"]["status"] == 0:
-            links["edit"] = f"/inventory/receivers/{rid}"
+            links["edit"] = f"/inventory/receivers/{rid}{{?detail}}"
             links["inventory/receiverconfirm"] = f"/inventory/receivers/{rid}/confirmer"
+            links["inventory/receivercancel"] = f"/inventory/receivers/{rid}/canceler"
         return links
 
     @staticmethod
@@ -809,6 +865,193 @@ class SandboxApp:
         )
         return self._respond(200, is_hal, body)
 
+    # ------------------------------------------------------------------ round two
+    def _page_of(
+        self,
+        request: Request,
+        args: _Args,
+        is_hal: bool,
+        rel: str,
+        docs: list[Doc],
+        known: set[str],
+        cap: int,
+        default_size: int,
+        default_sort: tuple[str, ...],
+        item_links: Callable[[Doc], dict[str, str]] | None = None,
+    ) -> Response:
+        page, total, size, number = self._select(docs, args, known, cap, default_size, default_sort)
+        rows = copy_doc(page)
+        body = collection(
+            is_hal=is_hal,
+            rel=rel,
+            records=rows,
+            total=total,
+            links=self._links(request, args, size, number, total),
+            item_links=[item_links(r) for r in rows] if item_links else None,
+        )
+        return self._respond(200, is_hal, body)
+
+    def _inventory_get(self, request: Request, args: _Args, is_hal: bool) -> Response:
+        with self.warehouse.lock:
+            rows = self.warehouse.inventory_rows()
+            return self._page_of(
+                request, args, is_hal, "item", rows, _INVENTORY_PROPS, 1000, 100,
+                ("receiveitemid",),
+            )  # fmt: skip
+
+    def _locations_get(self, request: Request, args: _Args, is_hal: bool, fid: int) -> Response:
+        with self.warehouse.lock:
+            rows = self.warehouse.location_rows(fid)
+            return self._page_of(
+                request, args, is_hal, "properties/location", rows, _LOCATION_PROPS, 1000, 100,
+                ("locationid",),
+            )  # fmt: skip
+
+    def _order_stock_get(self, request: Request, args: _Args, is_hal: bool) -> Response:
+        raw = args.get("orderid")
+        if not raw:
+            raise err.query_parameter("Required", "orderid is required", ["orderid"])
+        try:
+            oid = int(raw)
+        except ValueError:
+            raise err.query_parameter(
+                "NotParsable", "orderid must be an integer", ["orderid"]
+            ) from None
+        with self.warehouse.lock:
+            rows = self.warehouse.summaries_for_order(oid)
+        body: dict[str, Any] = (
+            {"totalResults": len(rows), "summaries": rows}
+            if is_hal
+            else {"TotalResults": len(rows), "Summaries": pascal(rows)}
+        )
+        return self._respond(200, is_hal, body)
+
+    def _order_put(self, request: Request, args: _Args, is_hal: bool, oid: int) -> Response:
+        if_match = request.headers.get("If-Match")
+        with self.warehouse.lock:
+            self.warehouse.get_order(oid)  # 404 before 428
+            self.warehouse.check_if_match(self.warehouse.orders[oid].etag, if_match)
+            self.warehouse.update_order(oid, self._body(request), if_match)
+            detail = self._detail(args, "detail", "OrderItems")
+            itemdetail = self._detail(args, "itemdetail")
+            allocations = bool(itemdetail & {"allocations", "all", "allocationswithdetail"})
+            doc, etag = self.warehouse.get_order(oid, allocations=allocations)
+        doc = self._order_shape(doc, detail)
+        return self._respond(
+            200, is_hal, self._render_one(is_hal, doc, self._order_links(doc)), etag
+        )
+
+    def _order_allocate_put(
+        self, request: Request, args: _Args, is_hal: bool, oid: int
+    ) -> Response:
+        self.warehouse.allocate_operator(oid, request.headers.get("If-Match"))
+        return Response(status=204)
+
+    def _order_deallocate_put(
+        self, request: Request, args: _Args, is_hal: bool, oid: int
+    ) -> Response:
+        self.warehouse.deallocate_operator(oid, request.headers.get("If-Match"))
+        return Response(status=204)
+
+    def _order_summaries_get(self, request: Request, args: _Args, is_hal: bool) -> Response:
+        contains = (args.get("orderidcontains") or "").strip()
+        with self.warehouse.lock:
+            rows = self.warehouse.order_summaries()
+            if contains:
+                rows = [r for r in rows if contains in str(r["orderId"])]
+            return self._page_of(
+                request, args, is_hal, "item", rows, _ORDER_SUMMARY_PROPS, 1000, 100,
+                ("orderid",),
+            )  # fmt: skip
+
+    def _orders_cancel_post(self, request: Request, args: _Args, is_hal: bool) -> Response:
+        body = self._body(request)
+        idents = body.get("orderIdentifiers")
+        if not isinstance(idents, list) or not idents:
+            raise err.model_validation(
+                "Required",
+                "OrderIdentifiers is required",
+                [("OrderIdentifiers", None)],
+                "OrdersCancel",
+            )
+        ids = [i.get("id") if isinstance(i, dict) else None for i in idents]
+        reason = body.get("reason")
+        faults = self.warehouse.cancel_orders(ids, reason if isinstance(reason, str) else None)
+        if faults:
+            return _json(
+                400,
+                {
+                    "$type": "WMS.V2.Generic.Models.Exceptions.ListException, "
+                    "WMS.V2.Generic.Models",
+                    "Faults": faults,
+                },
+            )
+        return Response(status=204)
+
+    def _receiver_put(self, request: Request, args: _Args, is_hal: bool, rid: int) -> Response:
+        if_match = request.headers.get("If-Match")
+        with self.warehouse.lock:
+            self.warehouse.get_receiver(rid)  # 404 before 428
+            self.warehouse.check_if_match(self.warehouse.receivers[rid].etag, if_match)
+            doc, etag = self.warehouse.update_receiver(rid, self._body(request), if_match)
+        doc = self._receiver_shape(doc, self._detail(args, "detail", "ReceiveItems"))
+        return self._respond(
+            200, is_hal, self._render_one(is_hal, doc, self._receiver_links(doc)), etag
+        )
+
+    def _receiver_cancel_post(
+        self, request: Request, args: _Args, is_hal: bool, rid: int
+    ) -> Response:
+        if_match = request.headers.get("If-Match")
+        with self.warehouse.lock:
+            self.warehouse.get_receiver(rid)  # 404 before 428
+            self.warehouse.check_if_match(self.warehouse.receivers[rid].etag, if_match)
+            body = self._body(request) if request.get_data(cache=True).strip() else {}
+            self.warehouse.cancel_receiver(rid, body.get("reason"), if_match)
+        return Response(status=204)
+
+    def _digests_get(self, request: Request, args: _Args, is_hal: bool) -> Response:
+        skulist = {s.strip().lower() for s in (args.get("skulist") or "").split(",") if s.strip()}
+        contains = (args.get("skucontains") or "").lower()
+        with self.warehouse.lock:
+            rows = self.warehouse.receiver_digests()
+        if skulist or contains:
+            rows = [
+                r
+                for r in rows
+                if any(
+                    i["itemIdentifier"]["sku"].lower() in skulist
+                    or (contains and contains in i["itemIdentifier"]["sku"].lower())
+                    for i in r["itemInfos"]
+                )
+            ]
+        if args.get("pgnum") == "0":  # documented: pgnum=0 answers only the total
+            node = self._query(args, _DIGEST_PROPS)
+            total = len([r for r in rows if node is None or rql.evaluate(node, r)])
+            self._paging(_Args.without(args, "pgnum"), 1000, 100)
+            key = "totalResults" if is_hal else "TotalResults"
+            return self._respond(200, is_hal, {key: total})
+        return self._page_of(
+            request, args, is_hal, "inventory/receiverdigest", rows, _DIGEST_PROPS, 1000, 100,
+            ("receiverid",),
+        )  # fmt: skip
+
+    def _aliases_get(self, request: Request, args: _Args, is_hal: bool, cid: int) -> Response:
+        self._check_customer(cid)
+        return self._page_of(
+            request, args, is_hal, "customers/itemalias", self.warehouse.alias_docs(),
+            _ALIAS_PROPS, 100, 10, ("aliasidentifier", "id"),
+        )  # fmt: skip
+
+    def _item_delete(
+        self, request: Request, args: _Args, is_hal: bool, cid: int, iid: int
+    ) -> Response:
+        self._check_customer(cid)
+        with self.warehouse.lock:
+            self.warehouse.item_record(iid)  # 404 before 428
+            self.warehouse.delete_item(iid, request.headers.get("If-Match"))
+        return Response(status=204)
+
     # ------------------------------------------------------------------ webhooks
     def render_notification(self, note: Notification) -> Doc:
         """HAL body for a webhook ``resource.body``."""
@@ -852,6 +1095,32 @@ def _fault_response(decision: FaultDecision) -> Response:
     if status == 429:
         headers["Retry-After"] = str(decision.retry_after_s or 1)
         return _text(429, "Too many requests.", headers)
+    # The bodies the real service sends for these statuses (nothing names the sandbox).
     if status == 500:
         return _text(500, "An error has occurred.")
-    return _text(status, f"Sandbox injected fault {status}.")
+    if status == 401:
+        return _json(
+            401,
+            {"Message": "Missing Authorization header with proper bearer token"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if status in (400, 403, 404, 412, 428):
+        fault = {
+            400: err.model_validation("ValueNotSupported", "The request is invalid."),
+            403: err.authorization("The credential is not allowed to do this."),
+            404: err.not_found("Resource"),
+            412: err.precondition_failed(),
+            428: err.precondition_required(),
+        }[status]
+        if fault.body is not None:
+            return _json(fault.status, fault.body, fault.headers)
+        return _text(fault.status, fault.text or "", fault.headers)
+    return _text(status, _REASONS.get(status, "An error has occurred."))
+
+
+_REASONS = {
+    502: "Bad Gateway",
+    503: "The service is unavailable.",
+    504: "Gateway Timeout",
+    408: "Request Timeout",
+}

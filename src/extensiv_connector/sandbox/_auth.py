@@ -1,4 +1,4 @@
-"""The token endpoint and bearer checks (reference §1).
+"""The token endpoint and bearer checks, as the public Extensiv API documentation describes them.
 
 ``POST /AuthServer/api/Token`` with ``Authorization: Basic base64(client_id:client_secret)`` and a
 JSON or form body (``grant_type=client_credentials``, ``user_login_id`` or ``user_login``, ``tpl``

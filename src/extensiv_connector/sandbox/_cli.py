@@ -2,13 +2,16 @@
 
 The first stdout line is one JSON object with ``base_url``, ``client_id``, ``client_secret``,
 ``tpl``, ``user_login_id``, ``customer_id`` and ``facility_id`` (flushed), so a script can read it
-and connect.
+and connect; with ``--tls`` also ``ca_file``, the PEM of the run's self-signed CA.
+``--write-config PATH`` also writes a ready channel TOML there (secrets as
+environment references) and prints the ``export`` lines that set them, on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -17,11 +20,21 @@ from types import FrameType
 __all__ = ["build_parser", "main"]
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 0-65535 (0: a free one), got {port}")
+    return port
+
+
 def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Serve an Extensiv-compatible sandbox on loopback."
     )
-    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -40,13 +53,57 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds")
     parser.add_argument("--webhook-url", default=None, help="POST event notifications here")
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a fresh self-signed CA (its PEM path is printed as ca_file)",
+    )
+    parser.add_argument(
         "--no-keep-alive",
         action="store_true",
         help="close the connection after every response (default: HTTP/1.1 keep-alive)",
     )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
+    parser.add_argument(
+        "--write-config",
+        metavar="PATH",
+        default=None,
+        help="write a channel TOML for this sandbox to PATH (secrets as env references)",
+    )
     return parser
+
+
+def write_config(path: str, info: dict[str, object]) -> list[str]:
+    """Write the channel TOML for ``info`` to ``path``; returns the ``export`` lines (the
+    secrets go in the environment, never in the file)."""
+    from ..config import DEFAULT_SECRET_ENV, ChannelConfig
+
+    secret_env, tpl_env = DEFAULT_SECRET_ENV["client_secret"], DEFAULT_SECRET_ENV["tpl"]
+    credentials = dict(info)
+    ca_file = credentials.pop("ca_file", None)  # --tls: the CA is a client setting
+    config = ChannelConfig.from_dict(
+        {
+            "general": {"connection_name": "sandbox"},
+            "credentials": {
+                **credentials,
+                "client_secret": {"env": secret_env},
+                "tpl": {"env": tpl_env},
+            },
+            **({"client": {"ca_file": str(ca_file)}} if ca_file else {}),
+        },
+        environ={secret_env: str(info["client_secret"]), tpl_env: str(info["tpl"])},
+    )
+    header = (
+        "# A channel for the local Extensiv-compatible sandbox (extensiv-connector sandbox).\n"
+        "# Secrets come from the environment; state_path is relative to this file's folder.\n"
+    )
+    text = config.to_toml()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(header + text)
+    return [
+        f"export {secret_env}={shlex.quote(str(info['client_secret']))}",
+        f"export {tpl_env}={shlex.quote(str(info['tpl']))}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,10 +131,11 @@ def main(argv: list[str] | None = None) -> int:
             webhook_url=args.webhook_url,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            tls=args.tls,
             keep_alive=not args.no_keep_alive,
         )
     except (ValueError, ImportError) as exc:
-        print(f"sandbox: {exc}", file=sys.stderr)
+        print(f"error: sandbox: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -86,9 +144,26 @@ def main(argv: list[str] | None = None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     with sandbox:
-        sys.stdout.write(json.dumps(sandbox.connection_info()) + "\n")
+        info = sandbox.connection_info()
+        exports: list[str] = []
+        if args.write_config:  # first: a sandbox whose config cannot be written is not served
+            try:
+                exports = write_config(args.write_config, info)
+            except OSError as exc:
+                print(f"error: cannot write {args.write_config}: {exc.strerror}", file=sys.stderr)
+                return 2
+        sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
+        if args.write_config:
+            lines = [f"wrote {args.write_config}; set its secrets with:", *exports]
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.stderr.flush()
         try:
             while not stop.wait(0.2):
                 pass

@@ -1,4 +1,4 @@
-"""Error answers in the real API's shapes (reference §5, Rels/exceptions).
+"""Error answers in the real API's shapes (Rels/exceptions in the public API docs).
 
 Typed 400/403 bodies are Newtonsoft ``TypeNameHandling.Objects`` PascalCase with ``$type``,
 ``ErrorCode`` and ``Hint``; 500s are plain text; token and bearer failures carry ``Message``.
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ExtensivError, SandboxError
+
 __all__ = [
     "ApiFault",
     "SandboxError",
+    "authorization",
     "model_validation",
     "not_found",
     "operation",
@@ -22,12 +25,12 @@ __all__ = [
 _NS = "WMS.V2.Generic.Models.Exceptions.{}, WMS.V2.Generic.Models"
 
 
-class SandboxError(ValueError):
-    """A warehouse-driver call that the simulated warehouse cannot do (e.g. not enough stock)."""
+class ApiFault(ExtensivError):  # noqa: N818 - an HTTP answer to send, not a sandbox failure
+    """An HTTP error answer: ``body`` is a JSON document, or ``text`` a plain body.
 
-
-class ApiFault(Exception):  # noqa: N818 - an HTTP answer to send, not a sandbox failure
-    """An HTTP error answer: ``body`` is a JSON document, or ``text`` a plain body."""
+    Raised by the sandbox's REST handlers and turned into the response by its WSGI app; it never
+    reaches a client. (``SandboxError`` is defined in :mod:`extensiv_connector.errors`.)
+    """
 
     def __init__(
         self,
@@ -100,3 +103,14 @@ def precondition_failed() -> ApiFault:
 
 def not_found(what: str) -> ApiFault:
     return ApiFault(404, text=f"{what} not found")
+
+
+def authorization(hint: str) -> ApiFault:
+    return ApiFault(
+        403,
+        {
+            "$type": _NS.format("AuthorizationException"),
+            "ErrorCode": "NotAuthorized",
+            "Hint": hint,
+        },
+    )

@@ -33,6 +33,8 @@ _SCRIPTED = {"reset", "lost", "429", "expire_token", "latency"}
 
 @attrs.frozen(kw_only=True)
 class FaultConfig:
+    """The faults the sandbox injects: latency, error/reset/lost-response/rate-limit rates, seed."""
+
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
     error_rate: float = 0.0

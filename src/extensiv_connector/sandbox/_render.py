@@ -1,4 +1,4 @@
-"""Canonical (camelCase, lines inline) documents → the two wire forms (reference §0.1, §2.2).
+"""Canonical (camelCase, lines inline) documents → the two wire forms (HAL and plain JSON).
 
 HAL (``application/hal+json``): camelCase, child lists under ``_embedded`` rel keys
 ``http://api.3plCentral.com/rels/...`` (capital C), ``_links`` keys ``http://api.3plcentral.com/
@@ -129,12 +129,17 @@ def hal(doc: dict[str, Any], links: dict[str, str] | None = None) -> dict[str, A
             out[key] = value
     if links:
         out["_links"] = {
-            name if name in ("self", "edit") else LINK_REL + name: {"href": href}
+            name if name in ("self", "edit") else LINK_REL + name: _link(href)
             for name, href in links.items()
         }
     if embedded:
         out["_embedded"] = embedded
     return out
+
+
+def _link(href: str) -> dict[str, Any]:
+    """A HAL link; an RFC 6570 template (``/orders/1{?detail}``) is marked ``templated``."""
+    return {"href": href, "templated": True} if "{" in href else {"href": href}
 
 
 def collection(

@@ -1,4 +1,4 @@
-"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (reference §6).
+"""RQL (FIQL) evaluator for the sandbox, as documented at Rels/rql (public API docs).
 
 ``;`` is AND, ``,`` is OR (AND binds tighter), parentheses group; operators ``==``, ``!=``,
 ``=gt=``, ``=ge=``, ``=lt=``, ``=le=``, ``=in=(a,b)``, ``=out=(a,b)``, ``=hv=true|false``;
@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import attrs
+
+from ..errors import SandboxError
 
 __all__ = [
     "And",
@@ -44,8 +46,11 @@ _DATE_RE = re.compile(
 )
 
 
-class RqlError(ValueError):
-    """The query does not parse; ``hint`` is what the server puts in the error body."""
+class RqlError(SandboxError):
+    """The query does not parse; ``hint`` is what the server puts in the error body.
+
+    A :class:`~extensiv_connector.errors.SandboxError`, hence still a ``ValueError``.
+    """
 
     def __init__(self, hint: str) -> None:
         super().__init__(hint)
@@ -142,7 +147,24 @@ def parse(text: str) -> Node:
     """Parse an RQL string (already URL-decoded once, as by the HTTP framework)."""
     if not text.strip():
         raise RqlError("Empty rql")
+    if _nesting(text) > MAX_NESTING:  # the parser and the matcher recurse per level
+        raise RqlError(f"Expression nested deeper than {MAX_NESTING} levels")
     return _Parser(text.strip()).parse()
+
+
+#: Deepest parenthesis nesting an RQL filter may have (deeper is a 400, not a 500).
+MAX_NESTING = 64
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def lookup(record: Mapping[str, Any], path: Sequence[str]) -> tuple[bool, Any]:

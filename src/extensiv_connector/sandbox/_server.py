@@ -9,12 +9,14 @@ import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, Credentials, TokenStore
 from ._faults import FaultConfig, Faults
 from ._http import KeepAliveHandler, QuietHandler, close_connections
+from ._tls import TlsMaterial
 from ._warehouse import Warehouse, WarehouseOptions
 from ._webhooks import WebhookSender
 
@@ -50,6 +52,7 @@ class Sandbox:
         token_lifetime_s: float = 3600.0,
         faults: FaultConfig | None = None,
         options: WarehouseOptions | None = None,
+        allocation: str | None = None,
         auth: AuthSettings | None = None,
         settings: AppSettings | None = None,
         webhook_url: str | None = None,
@@ -61,13 +64,20 @@ class Sandbox:
         client_id: str | None = None,
         client_secret: str | None = None,
         clock: Any = None,
+        tls: bool = False,
         keep_alive: bool = True,
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
+        if not 0 <= port <= 65535:  # the socket layer would wrap 99999 to 34463
+            raise ValueError(f"port must be between 0 and 65535, got {port}")
+        if allocation is not None:  # shorthand for options=WarehouseOptions(allocation=...)
+            options = attrs.evolve(options or WarehouseOptions(), allocation=allocation)
         self._host = host
         self._port = port
         self._keep_alive = keep_alive
+        self.tls = tls  # HTTPS with a fresh self-signed CA (``ca_file``), made on start
+        self._tls: TlsMaterial | None = None
         self.credentials = Credentials(
             client_id=client_id or f"sandbox-{uuid.UUID(int=seed + 1).hex[-8:]}",
             client_secret=client_secret or secrets.token_urlsafe(24),
@@ -117,13 +127,22 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        server = make_server(
-            self._host,
-            self._port,
-            self.app,
-            threaded=True,
-            request_handler=KeepAliveHandler if self._keep_alive else QuietHandler,
-        )
+        if self.tls and self._tls is None:
+            self._tls = TlsMaterial(self._host)
+        try:
+            server = make_server(
+                self._host,
+                self._port,
+                self.app,
+                threaded=True,
+                request_handler=KeepAliveHandler if self._keep_alive else QuietHandler,
+                ssl_context=self._tls.server_context() if self._tls else None,
+            )
+        except SystemExit:  # werkzeug prints why it cannot bind, then exits: raise instead
+            if self._tls is not None:
+                self._tls.remove()
+                self._tls = None
+            raise OSError(f"cannot listen on {self._host}:{self._port}") from None
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -141,6 +160,9 @@ class Sandbox:
             self._thread.join(timeout=5)
             self._thread = None
         self.webhooks.close()
+        if self._tls is not None:
+            self._tls.remove()
+            self._tls = None
 
     def serve_forever(self) -> None:
         """Block until :meth:`stop` is called from another thread (or the process ends)."""
@@ -170,7 +192,7 @@ class Sandbox:
     @property
     def base_url(self) -> str:
         host = self._host if ":" not in self._host else f"[{self._host}]"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def token_url(self) -> str:
@@ -187,7 +209,13 @@ class Sandbox:
             "user_login_id": c.user_login_id,
             "customer_id": c.customer_id,
             "facility_id": c.facility_id,
+            **({"ca_file": self.ca_file} if self.tls else {}),
         }
+
+    @property
+    def ca_file(self) -> str | None:
+        """With ``tls=True``, the PEM file of this run's CA (trust it to talk HTTPS)."""
+        return self._tls.ca_file if self._tls is not None else None
 
     @property
     def config(self) -> ChannelConfig:
@@ -195,9 +223,11 @@ class Sandbox:
         from ..config import ChannelConfig
 
         info = self.connection_info()
-        return ChannelConfig.from_dict(
-            {"general": {"connection_name": "sandbox"}, "credentials": info}
-        )
+        ca_file = info.pop("ca_file", None)
+        data: dict[str, Any] = {"general": {"connection_name": "sandbox"}, "credentials": info}
+        if ca_file:
+            data["client"] = {"ca_file": ca_file}
+        return ChannelConfig.from_dict(data)
 
     def expire_tokens(self) -> None:
         """Every issued token stops working now (early expiry)."""

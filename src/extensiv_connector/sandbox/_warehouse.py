@@ -7,7 +7,7 @@ and aggregated per SKU (``/inventory/stocksummaries`` rows):
 - ``totalReceived``: everything ever received;
 - ``onHand``: physically in the warehouse (received + adjustments − shipped);
 - ``available``: sellable = on hand, not held, not allocated to an open order;
-- ``allocated``: allocated to orders **including what has already been shipped** (reference §3.8);
+- ``allocated``: allocated to orders **including what has already been shipped** (as the API does);
 - ``onHold``: held stock (not allocatable).
 
 So ``onHand == available + onHold + (allocated − shipped)``. Every change stamps
@@ -18,13 +18,15 @@ ETag. All public methods take one re-entrant lock, so the state is safe for a th
 from __future__ import annotations
 
 from ._wh_catalog import Catalog
+from ._wh_edits import Edits
 from ._wh_model import EACH, Doc, Notification, WarehouseOptions, copy_doc, dec
 from ._wh_orders import OrderDesk
 from ._wh_receiving import ReceivingDock
+from ._wh_views import Views
 
 __all__ = ["EACH", "Doc", "Notification", "Warehouse", "WarehouseOptions", "copy_doc", "dec"]
 
 
-class Warehouse(OrderDesk, ReceivingDock, Catalog):
+class Warehouse(OrderDesk, ReceivingDock, Catalog, Edits, Views):
     """The state and every operation on it. REST handlers raise :class:`ApiFault`; driver
     methods (for tests and the CLI) raise :class:`SandboxError` when the warehouse can't comply."""

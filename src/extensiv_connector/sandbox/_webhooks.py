@@ -1,4 +1,4 @@
-"""Event notifications in Extensiv's payload shape (reference §7), signed like the real ones.
+"""Event notifications in Extensiv's documented payload shape, signed like the real ones.
 
 Payload: ``tplId``, ``wmsEventId``, ``dateTime``, ``eventDatetimeUtc``,
 ``warehouseTransactionEventId``, ``createDatetimeUtc`` (7 fractional digits), ``eventType``,
@@ -59,6 +59,8 @@ class Delivery:
 
 
 class WebhookSender:
+    """Sends signed event notifications in Extensiv's payload shape to ``destination``."""
+
     def __init__(
         self,
         *,

@@ -20,6 +20,13 @@ from ._wh_model import (
 )
 
 
+def format_stamp(value: datetime) -> str:
+    """``2024-05-01T10:00:00.47``: offset-less, up to 2 fractional digits, zeros trimmed."""
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    hundredths = value.microsecond // 10_000
+    return text + (f".{hundredths:02d}".rstrip("0") if hundredths else "")
+
+
 class WarehouseCore:
     """State, clock, ids, ETags and the stock-lot primitives the order, receiving and catalog
     areas build on. All public methods of the areas take ``lock`` (re-entrant)."""
@@ -85,6 +92,7 @@ class WarehouseCore:
         self._lots_by_item: dict[int, list[int]] = {}
         self.summaries: dict[int, Doc] = {}
         self.summary_order: list[int] = []
+        self.aliases: dict[int, Doc] = {}  # aliasId -> item alias document
         # shared, never mutated in place (views are copied before rendering)
         self._location: Doc = {
             "nameKey": {"facilityIdentifier": self.facility_identifier, "name": "A-01-01"},
@@ -93,11 +101,14 @@ class WarehouseCore:
 
     # ------------------------------------------------------------------ basics
     def _stamp(self) -> str:
+        # The real API stamps with centisecond precision and trims trailing zeros
+        # ("…:27.47", "…:27.4", "…:27"); stamps stay strictly increasing, one tick apart.
         now = self._clock()
+        now = now.replace(microsecond=now.microsecond // 10_000 * 10_000)
         if now <= self._last_stamp:
-            now = self._last_stamp + timedelta(microseconds=1)
+            now = self._last_stamp + timedelta(microseconds=10_000)
         self._last_stamp = now
-        return now.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return format_stamp(now)
 
     def _etag(self) -> str:
         self._rowversion += 1
@@ -118,6 +129,42 @@ class WarehouseCore:
     @property
     def customer_identifier(self) -> Doc:
         return {"externalId": "SBX-CUST", "name": "Sandbox Customer", "id": self.customer_id}
+
+    @property
+    def api_user(self) -> Doc:
+        """``createdByIdentifier``/``lastModifiedByIdentifier`` of REST writes."""
+        return {"name": "API User", "id": 4242}
+
+    def order_read_only_defaults(self) -> Doc:
+        """The ``readOnly`` fields a real order always carries, in their initial state."""
+        return {
+            "asnCandidate": 0,
+            "routeCandidate": 0,
+            "importModuleId": 0,
+            "exportModuleIds": "",
+            "pickDoneDate": None,
+            "pickTicketPrintDate": None,
+            "packDoneDate": None,
+            "labelsExported": False,
+            "invoiceExportedDate": None,
+            "invoiceDeliveredDate": None,
+            "loadOutDoneDate": None,
+            "reallocatedAfterPickTicketDate": None,
+            "routeSent": False,
+            "asnSentDate": None,
+            "asnSent": False,
+            "pkgsExported": False,
+            "batchIdentifier": None,
+            "smallParcelShipDate": None,
+            "packages": [],
+            "shippingPallets": [],
+            "outboundSerialNumbers": [],
+            "parcelLabelType": 0,
+            "importChannelIdentifier": None,
+            "createdByIdentifier": self.api_user,
+            "lastModifiedByIdentifier": self.api_user,
+            "chargesPending": False,
+        }
 
     @property
     def facility_identifier(self) -> Doc:
@@ -271,7 +318,7 @@ class WarehouseCore:
             if left <= 0:
                 break
             lot = self.lots[lot_id]
-            if lot["isOnHold"] or lot["available"] <= 0:
+            if lot["isOnHold"] or lot["quarantined"] or lot["available"] <= 0:
                 continue
             part = min(lot["available"], left)
             lot["available"] -= part
@@ -285,16 +332,21 @@ class WarehouseCore:
     def _release(self, item_id: int, allocations: list[list[Any]], qty: Decimal) -> None:
         """Give back ``qty`` of the allocations (newest lots first)."""
         left = qty
+        held = Decimal(0)  # returned to a lot held since: on hold, not sellable
         for entry in reversed(allocations):
             if left <= 0:
                 break
             part = min(entry[1], left)
             entry[1] -= part
-            self.lots[entry[0]]["available"] += part
+            lot = self.lots[entry[0]]
+            lot["available"] += part
+            if lot["isOnHold"] or lot["quarantined"]:
+                held += part
             left -= part
         allocations[:] = [e for e in allocations if e[1] > 0]
         row = self._summary(item_id)
-        row["available"] += qty
+        row["available"] += qty - held
+        row["onHold"] += held
         row["allocated"] -= qty
 
     def _header_doc(self, body: Mapping[str, Any]) -> Doc:

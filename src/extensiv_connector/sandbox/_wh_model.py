@@ -6,7 +6,7 @@ and aggregated per SKU (``/inventory/stocksummaries`` rows):
 - ``totalReceived``: everything ever received;
 - ``onHand``: physically in the warehouse (received + adjustments − shipped);
 - ``available``: sellable = on hand, not held, not allocated to an open order;
-- ``allocated``: allocated to orders **including what has already been shipped** (reference §3.8);
+- ``allocated``: allocated to orders **including what has already been shipped** (as the API does);
 - ``onHold``: held stock (not allocatable).
 
 So ``onHand == available + onHold + (allocated − shipped)``. Every change stamps
@@ -27,6 +27,9 @@ from . import _errors as err
 __all__ = ["EACH", "Doc", "Notification", "WarehouseOptions", "copy_doc", "dec"]
 
 Doc = dict[str, Any]
+
+#: ``WarehouseOptions.allocation`` values: when the simulated warehouse reserves stock.
+ALLOCATION_TIMINGS = ("full", "immediate", "partial", "late", "none")
 EACH = {"name": "Each", "id": 1}
 
 
@@ -34,21 +37,24 @@ EACH = {"name": "Each", "id": 1}
 class WarehouseOptions:
     """[U] behaviours of the simulated warehouse, each set to the documented/most common choice.
 
-    - ``allocation``: ``"full"`` allocates an order on create only if every line can be fully
-      allocated (the usual warehouse setting), ``"partial"`` allocates what it can, ``"none"``
-      leaves allocation to :meth:`Warehouse.allocate_order`.
+    - ``allocation`` (when the warehouse reserves stock for an order): ``"full"`` (alias
+      ``"immediate"``) allocates an order on create only if every line can be fully allocated
+      (the usual setting), ``"partial"`` allocates what it can on create, ``"late"`` allocates
+      nothing on create but fully allocates open orders when stock changes or on
+      :meth:`Warehouse.allocate_open_orders`, ``"none"`` never allocates by itself (only
+      :meth:`Warehouse.allocate_order` / ``allocate_open_orders``, or shipping, take stock).
     - ``reallocate_on_stock_change``: open orders are allocated again when stock rises.
-    - ``canceled_is_closed``: canceled orders also carry ``readOnly.isClosed == true`` (§3.4, U).
-    - ``canceled_blocks_reference``: a canceled order still blocks its ``referenceNum`` (§4, U).
-    - ``require_ship_to``: order create needs ``shipTo`` (S's required list, U).
+    - ``canceled_is_closed``: canceled orders also carry ``readOnly.isClosed == true`` (unverified).
+    - ``canceled_blocks_reference``: a canceled order still blocks its ``referenceNum`` (unsure).
+    - ``require_ship_to``: order create needs ``shipTo`` (a documented required field; unverified).
     - ``record_expected_qty``: on receiver confirm, ``readOnly.expectedQty`` keeps the planned qty
-      (so variance = qty − expectedQty, §3.11 U).
+      (so variance = qty − expectedQty; unverified).
     - ``receipt_event_prefix``: webhook names for receivers, ``"Receiver"`` → ``ReceiverConfirm``
-      (or ``"Receipt"``; wire name U, §7).
+      (or ``"Receipt"``; the wire name is unverified).
     - ``order_create_events``: also send ``OrderCreate`` notifications.
     - ``enforce_unique_references``: a second order or receiver with a customer's existing
-      ``referenceNum`` is refused with ``Duplicate`` (§4); off models a 3PL that disabled the
-      check (U), where only the client's ledger and lookups keep creates exactly-once.
+      ``referenceNum`` is refused with ``Duplicate``; off models a 3PL that disabled the
+      check (unverified), where only the client's ledger and lookups keep creates exactly-once.
     """
 
     allocation: str = "full"
@@ -62,8 +68,12 @@ class WarehouseOptions:
     enforce_unique_references: bool = True
 
     def __attrs_post_init__(self) -> None:
-        if self.allocation not in ("full", "partial", "none"):
-            raise ValueError("allocation must be 'full', 'partial' or 'none'")
+        if self.allocation not in ALLOCATION_TIMINGS:
+            raise ValueError(f"allocation must be one of {', '.join(ALLOCATION_TIMINGS)}")
+
+    @property
+    def allocates_on_create(self) -> bool:
+        return self.allocation in ("full", "immediate", "partial")
 
 
 @attrs.frozen(kw_only=True)

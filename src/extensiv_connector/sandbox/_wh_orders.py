@@ -103,13 +103,14 @@ class OrderDesk(WarehouseCore):
                 "pickStarted": False,
                 "packStarted": False,
                 "loadedState": 0,
+                **self.order_read_only_defaults(),
             }
             record = _Record(doc, self._etag())
             self.orders[order_id] = record
             self._order_refs[self._order_ref_key(ref)] = order_id
             if self.options.order_create_events:
                 notes.append(self._order_note("OrderCreate", record))
-            if self.options.allocation != "none":
+            if self.options.allocates_on_create:
                 changed = self._allocate(record, partial=self.options.allocation == "partial")
                 if changed:
                     self._touch(record)
@@ -328,18 +329,19 @@ class OrderDesk(WarehouseCore):
                 tracking = _ci_get(spec, "trackingNumber") or self._tracking(package_id, record)
                 package_contents = []
                 for line_id, qty in contents.items():
-                    lots = line_lots.get(line_id) or [[None, qty]]
-                    package_contents.append(
-                        {
-                            "packageContentId": self._new_id("packageContent"),
-                            "packageId": package_id,
-                            "orderItemId": line_id,
-                            "receiveItemId": lots[0][0],
-                            "qty": qty,
-                            "createDate": stamp,
-                            "serialNumbers": [],
-                        }
-                    )
+                    # one content row per lot the quantity came from (what a packer scans)
+                    for lot_id, part in _take_lots(line_lots.setdefault(line_id, []), qty):
+                        package_contents.append(
+                            {
+                                "packageContentId": self._new_id("packageContent"),
+                                "packageId": package_id,
+                                "orderItemId": line_id,
+                                "receiveItemId": lot_id,
+                                "qty": part,
+                                **self._lot_traits(lot_id),
+                                "createDate": stamp,
+                            }
+                        )
                 built.append(
                     {
                         "packageId": package_id,
@@ -355,6 +357,7 @@ class OrderDesk(WarehouseCore):
                     }
                 )
             ro["packages"] = built
+            ro["outboundSerialNumbers"] = self._outbound_serials(record, built)
             routing = record.doc.setdefault("routingInfo", {})
             if not isinstance(routing, dict):
                 routing = record.doc["routingInfo"] = {}
@@ -386,6 +389,37 @@ class OrderDesk(WarehouseCore):
         self._notify(notes)
         return result
 
+    def _lot_traits(self, lot_id: int | None) -> Doc:
+        lot = self.lots.get(lot_id) if lot_id is not None else None
+        serial = lot.get("serialNumber") if lot else None
+        return {
+            "lotNumber": lot.get("lotNumber") if lot else None,
+            "serialNumber": serial,
+            "expirationDate": lot.get("expirationDate") if lot else None,
+            "serialNumbers": [serial] if serial else [],
+        }
+
+    def _outbound_serials(self, record: _Record, packages: list[Doc]) -> list[Doc]:
+        """``readOnly.outboundSerialNumbers``: the shipped serials per item and qualifier."""
+        by_line = {line["readOnly"]["orderItemId"]: line for line in record.doc["orderItems"]}
+        grouped: dict[tuple[int, str], Doc] = {}
+        for package in packages:
+            for content in package["packageContents"]:
+                if not content["serialNumbers"]:
+                    continue
+                line = by_line[content["orderItemId"]]
+                key = (line["itemIdentifier"]["id"], line.get("qualifier") or "")
+                entry = grouped.setdefault(
+                    key,
+                    {
+                        "itemIdentifier": copy_doc(line["itemIdentifier"]),
+                        "qualifier": key[1],
+                        "serialNumbers": [],
+                    },
+                )
+                entry["serialNumbers"].extend(content["serialNumbers"])
+        return list(grouped.values())
+
     def _tracking(self, package_id: int, record: _Record) -> str:
         routing = record.doc.get("routingInfo") or {}
         carrier = str(_ci_get(routing, "carrier") or "UPS").upper()
@@ -394,3 +428,21 @@ class OrderDesk(WarehouseCore):
         if carrier.startswith("FEDEX"):
             return f"7{package_id:011d}"
         return f"9400{package_id:018d}"
+
+
+def _take_lots(queue: list[list[Any]], qty: Decimal) -> list[tuple[int | None, Decimal]]:
+    """Consume ``qty`` from a line's ``[[lotId, qty], ...]`` (in allocation order)."""
+    taken: list[tuple[int | None, Decimal]] = []
+    left = qty
+    while left > 0 and queue:
+        lot_id, have = queue[0]
+        part = min(have, left)
+        taken.append((lot_id, part))
+        left -= part
+        if part >= have:
+            queue.pop(0)
+        else:
+            queue[0] = [lot_id, have - part]
+    if left > 0:  # not from a tracked lot (defensive: packages never exceed what shipped)
+        taken.append((None, left))
+    return taken

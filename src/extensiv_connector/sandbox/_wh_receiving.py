@@ -82,6 +82,10 @@ class ReceivingDock(WarehouseCore):
                 "transactionEntryType": body.get("transactionEntryType", 4),
                 "creationDate": stamp,
                 "lastModifiedDate": stamp,
+                "createdByIdentifier": self.api_user,
+                "lastModifiedByIdentifier": self.api_user,
+                "deferNotification": False,
+                "chargesPending": False,
             }
             record = _Record(doc, self._etag())
             self.receivers[receiver_id] = record
@@ -239,6 +243,8 @@ class ReceivingDock(WarehouseCore):
                 left = -amount
                 for lot_id in lot_ids:
                     lot = self.lots[lot_id]
+                    if lot["isOnHold"] or lot["quarantined"]:
+                        continue  # held stock is not what "available" counts
                     part = min(max(lot["available"], Decimal(0)), left)
                     lot["available"] -= part
                     lot["onHand"] -= part

@@ -4,12 +4,15 @@ from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
 from ._journal import ActionSummary, Journal, RunRecorder
+from ._plan import PlannedPush
+from ._pull import ProgressCallback
 from ._records import (
     DEFAULT_RETRY_STATES,
     BackorderEntry,
     Clock,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -27,6 +30,7 @@ from ._results import (
     CheckResult,
     InventorySyncResult,
     LevelChange,
+    MappingFinding,
     ProductOutcome,
     ProductResult,
     PullResult,
@@ -35,12 +39,15 @@ from ._results import (
     PushStatus,
 )
 from ._scope import targeted_lease_name
+from ._telemetry import ConnectorEvent, EventHook, EventKind
 from .store import (
     LeaseHandle,
     MemoryStore,
+    PostgresStore,
     SQLiteStore,
     StateStore,
     hold_lease,
+    open_store,
 )
 
 __all__ = [
@@ -54,8 +61,12 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Connector",
+    "ConnectorEvent",
     "Cursor",
     "EntryKind",
+    "EventHook",
+    "EventKind",
+    "Fence",
     "InventorySyncResult",
     "Journal",
     "JournalEntry",
@@ -69,9 +80,13 @@ __all__ = [
     "LedgerState",
     "LevelChange",
     "LogLevel",
+    "MappingFinding",
     "MemoryStore",
+    "PlannedPush",
+    "PostgresStore",
     "ProductOutcome",
     "ProductResult",
+    "ProgressCallback",
     "PullResult",
     "PushOutcome",
     "PushResult",
@@ -84,6 +99,7 @@ __all__ = [
     "available_to_promise",
     "hold_lease",
     "level_changes",
+    "open_store",
     "payload_fingerprint",
     "targeted_lease_name",
 ]

@@ -26,24 +26,51 @@ from ..errors import (
     ServerError,
     TransportError,
 )
-from ._records import DEFAULT_RETRY_STATES, LedgerKind, LedgerState, payload_fingerprint
-from .store import StateStore
+from ._errors import LeaseLostError
+from ._records import (
+    DEFAULT_RETRY_STATES,
+    Fence,
+    LedgerEntry,
+    LedgerKind,
+    LedgerState,
+    payload_fingerprint,
+)
+from .store import LeaseHandle, StateStore
 
-__all__ = ["CreateJob", "CreateOutcome", "PushEngine"]
+__all__ = ["CreateJob", "CreateOutcome", "PushEngine", "claim_is_live"]
 
 log = logging.getLogger("extensiv_connector.sync")
 
 _RESOLVE_STATES = frozenset({*DEFAULT_RETRY_STATES, LedgerState.PENDING})
 
+#: The visible outcome when another live worker owns the claim of a reference.
+CLAIMED_ELSEWHERE = "being sent by another worker right now (its claim is live)"
+
+
+def claim_is_live(store: StateStore, channel: str, entry: LedgerEntry) -> bool:
+    """Whether a ``PENDING`` entry's claimant may still be sending it: its lease is live and
+    still carries the claim's token. An unowned claim counts as expired to a lease holder."""
+    if entry.state is not LedgerState.PENDING or entry.claim is None:
+        return False
+    lease = store.lease_info(channel, entry.claim.action)
+    return lease is not None and lease.token == entry.claim.token
+
 
 @attrs.frozen(kw_only=True)
 class CreateJob:
-    """One record to create: its ledger reference, the payload, and what it sends per line."""
+    """One record to create: its ledger reference, the payload, and what it sends per line.
+
+    ``metadata`` is written with the claim (the comparison baseline); ``release`` is the
+    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions, so
+    a sent record costs two store writes: claim and settle.
+    """
 
     reference: str
     payload: dict[str, Any]
     sent_lines: Mapping[str, Decimal] = attrs.field(factory=dict)
     host_key: str = ""
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    release: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -53,6 +80,7 @@ class CreateOutcome:
     remote_id: int | None = None
     adopted: bool = False  # the warehouse already had it (found by reference)
     reason: str = ""
+    released: bool = False  # the job's backorder entry was dropped with the SENT settle
 
 
 class PushEngine:
@@ -60,6 +88,10 @@ class PushEngine:
 
     ``create`` sends one payload and returns the new remote id; ``lookup`` finds a record by
     reference and returns its remote id or ``None``. Both are thin client calls.
+
+    With a ``lease``, every ledger write carries its fence (the store refuses it once another
+    worker took the lease over) and every request is preceded by ``lease.check()``, so a
+    worker that lost its lease stops before its next request or write (``LeaseLostError``).
     """
 
     def __init__(
@@ -74,6 +106,7 @@ class PushEngine:
         max_attempts: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         rate_limit_wait_cap: float = 30.0,
+        lease: LeaseHandle | None = None,
     ) -> None:
         self._store = store
         self._channel = channel
@@ -84,13 +117,27 @@ class PushEngine:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._rate_limit_wait_cap = rate_limit_wait_cap
+        self._lease = lease
+        self._fence: Fence | None = lease.fence if lease is not None else None
+
+    def _check(self) -> None:
+        if self._lease is not None:
+            self._lease.check()
 
     def resolve_pending(self, reference: str) -> CreateOutcome | None:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
 
         Returns ``None`` when the lookup proves it absent (the caller may send it again), or a
-        PENDING outcome when the lookup itself failed (try again later).
+        PENDING outcome when the lookup itself failed (try again later) or another live
+        worker owns the claim (nothing is looked up or written then).
         """
+        entry = self._store.ledger_get(self._channel, self._kind, reference)
+        live = entry is not None and claim_is_live(self._store, self._channel, entry)
+        if live and entry is not None and entry.claim != self._fence:
+            return CreateOutcome(
+                reference=reference, state=LedgerState.PENDING, reason=CLAIMED_ELSEWHERE
+            )
+        self._check()
         try:
             remote_id = self._lookup(reference)
         except ExtensivError as exc:
@@ -102,7 +149,12 @@ class PushEngine:
         if remote_id is None:
             return None
         self._store.ledger_update(
-            self._channel, self._kind, reference, state=LedgerState.SENT, remote_id=remote_id
+            self._channel,
+            self._kind,
+            reference,
+            state=LedgerState.SENT,
+            remote_id=remote_id,
+            fence=self._fence,
         )
         return CreateOutcome(
             reference=reference, state=LedgerState.SENT, remote_id=remote_id, adopted=True
@@ -120,6 +172,7 @@ class PushEngine:
         return outcomes
 
     def _send_one(self, job: CreateJob) -> CreateOutcome:
+        self._check()
         claim = self._store.ledger_begin(
             self._channel,
             self._kind,
@@ -128,25 +181,43 @@ class PushEngine:
             sent_lines=job.sent_lines,
             host_key=job.host_key,
             retry_states=_RESOLVE_STATES,
+            fence=self._fence,
+            metadata=job.metadata,
         )
         if not claim.claimed:
             entry = claim.entry
+            pending = entry.state is LedgerState.PENDING
             return CreateOutcome(
                 reference=job.reference,
                 state=entry.state,
                 remote_id=entry.remote_id,
                 adopted=entry.state is LedgerState.SENT,
-                reason="already recorded by another push",
+                reason=CLAIMED_ELSEWHERE if pending else "already recorded by another push",
             )
+        if claim.previous is LedgerState.PENDING:
+            # Taken over from an expired claim: its owner may have sent it before it stopped.
+            try:
+                found = self._adopt(job)
+            except LeaseLostError:
+                raise
+            except ExtensivError as exc:
+                return CreateOutcome(
+                    reference=job.reference,
+                    state=LedgerState.PENDING,
+                    reason=f"outcome still unknown: {_short(exc)}",
+                )
+            if found is not None:
+                return found
         return self._attempt(job)
 
     def _attempt(self, job: CreateJob) -> CreateOutcome:
         last_reason = ""
         for _attempt in range(self._max_attempts):
+            self._check()  # a worker that lost its lease sends nothing more
             try:
                 remote_id = self._create(job.payload)
             except DuplicateError:
-                found = self._adopt(job.reference)
+                found = self._adopt(job)
                 if found is not None:
                     return found
                 last_reason = "warehouse reported a duplicate reference that lookup cannot find"
@@ -159,7 +230,9 @@ class PushEngine:
             except (OutcomeUnknownError, ServerError, TransportError) as exc:
                 last_reason = f"outcome unknown: {_short(exc)}"
                 try:
-                    found = self._adopt(job.reference)
+                    found = self._adopt(job)
+                except LeaseLostError:
+                    raise
                 except ExtensivError as lookup_exc:
                     # Leave it PENDING: the next run resolves it by reference first.
                     return CreateOutcome(
@@ -174,18 +247,19 @@ class PushEngine:
                 return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
             except ApiError as exc:
                 return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
-            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id)
+            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
         return CreateOutcome(
             reference=job.reference,
             state=LedgerState.PENDING,
             reason=last_reason or "gave up after retries",
         )
 
-    def _adopt(self, reference: str) -> CreateOutcome | None:
-        remote_id = self._lookup(reference)
+    def _adopt(self, job: CreateJob) -> CreateOutcome | None:
+        self._check()
+        remote_id = self._lookup(job.reference)
         if remote_id is None:
             return None
-        outcome = self._mark(reference, LedgerState.SENT, remote_id=remote_id)
+        outcome = self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
         return attrs.evolve(outcome, adopted=True)
 
     def _mark(
@@ -195,7 +269,9 @@ class PushEngine:
         *,
         remote_id: int | None = None,
         reason: str = "",
+        job: CreateJob | None = None,
     ) -> CreateOutcome:
+        release = job.release if job is not None and state is LedgerState.SENT else None
         self._store.ledger_update(
             self._channel,
             self._kind,
@@ -203,8 +279,16 @@ class PushEngine:
             state=state,
             remote_id=remote_id,
             reasons=(reason,) if reason else (),
+            fence=self._fence,
+            release=release,
         )
-        return CreateOutcome(reference=reference, state=state, remote_id=remote_id, reason=reason)
+        return CreateOutcome(
+            reference=reference,
+            state=state,
+            remote_id=remote_id,
+            reason=reason,
+            released=release is not None,
+        )
 
 
 def _short(exc: BaseException) -> str:

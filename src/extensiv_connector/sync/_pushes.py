@@ -17,9 +17,12 @@ import cattrs
 from .. import translate, wire
 from ..backorder import Action, BackorderMode, Decision, allocate
 from ..client import ExtensivClient
+from ..client.rql import field
 from ..config import ChannelConfig
-from ..errors import ValidationError
+from ..errors import ValidationError, Violation
 from ..models import InventoryLevel, Receipt, SalesOrder
+from ._baseline import sent_baseline
+from ._inventory import promisable, unreserved_quantities, warehouse_available, warehouse_key
 from ._journal import RunRecorder
 from ._outcomes import (
     keys_in_order,
@@ -31,22 +34,54 @@ from ._outcomes import (
     remainder_from_sent,
 )
 from ._push import CreateJob, CreateOutcome, PushEngine
-from ._records import LedgerKind, LedgerState
+from ._records import Fence, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
-from .store import StateStore
+from ._stock import allocation_inputs, warehouse_skus
+from .store import LeaseHandle, StateStore
 
-__all__ = ["SENT_PREFIX", "OrderPush", "ReceiptPush", "available_by_sku", "stock_snapshot"]
+__all__ = [
+    "SENT_PREFIX",
+    "OrderPush",
+    "ReceiptPush",
+    "available_by_sku",
+    "stock_snapshot",
+    "unreserved_sent",
+]
 
-#: Store key-value prefix holding the payload sent under a reference (the baseline that
-#: inbound shipments and receipts are compared with).
+#: Store key-value prefix holding the comparison baseline of the payload sent under a
+#: reference (see ``_baseline``: lines, quantities, carrier; never addresses or notes).
 SENT_PREFIX = "sent:"
 
 
-def stock_snapshot(client: ExtensivClient, config: ChannelConfig) -> dict[str, Decimal]:
-    """Available stock per host SKU, from one pass over stock summaries."""
-    return available_by_sku(
-        translate.stock_summaries_to_inventory(client.inventory.stock_summaries(), config).levels
+def stock_snapshot(
+    client: ExtensivClient, config: ChannelConfig, store: StateStore
+) -> dict[str, Decimal]:
+    """What pushes may promise, per warehouse SKU (``warehouse_key``) in primary units: the
+    warehouse's available stock minus what this channel sent that it has not reserved yet."""
+    available = warehouse_available(client.inventory.stock_summaries())
+    return promisable(available, unreserved_sent(client, config, store))
+
+
+def unreserved_sent(
+    client: ExtensivClient, config: ChannelConfig, store: StateStore
+) -> dict[str, Decimal]:
+    """Per warehouse SKU: units in this channel's open orders not allocated yet (the ledger
+    says which orders are ours; the warehouse says what it reserved)."""
+    ours = {
+        e.reference
+        for e in store.ledger_list(
+            config.channel, LedgerKind.ORDER, states=[LedgerState.SENT, LedgerState.PENDING]
+        )
+    }
+    if not ours:
+        return {}
+    query = (
+        (field("readOnly.customerIdentifier.id") == config.credentials.customer_id)
+        & (field("readOnly.isClosed") == False)  # noqa: E712 - RQL, not a Python comparison
+        & (field("readOnly.fullyAllocated") == False)  # noqa: E712
     )
+    orders = client.orders.list(query, detail="OrderItems", itemdetail="Allocations")
+    return unreserved_quantities(orders, ours)
 
 
 def available_by_sku(levels: Iterable[InventoryLevel]) -> dict[str, Decimal]:
@@ -82,6 +117,7 @@ class _Context:
         kind: LedgerKind,
         create: Callable[[dict[str, Any]], int | None],
         lookup: Callable[[str], int | None],
+        lease: LeaseHandle | None,
     ) -> PushEngine:
         return PushEngine(
             self.store,
@@ -91,10 +127,13 @@ class _Context:
             lookup=lookup,
             max_in_flight=self.config.sync.max_in_flight,
             sleep=self.sleep,
+            lease=lease,
         )
 
-    def remember_sent(self, job: CreateJob) -> None:
-        self.store.kv_set(self.channel, SENT_PREFIX + job.reference, wire.dumps(job.payload))
+    @staticmethod
+    def baseline(reference: str, payload: Mapping[str, Any]) -> dict[str, str]:
+        """The ``sent:`` entry a job's claim writes (in the claim's own transaction)."""
+        return {SENT_PREFIX + reference: wire.dumps(sent_baseline(payload))}
 
 
 @attrs.define
@@ -115,27 +154,45 @@ class OrderPush(_Context):
         include_backorders: bool,
         run: RunRecorder,
         stock: Mapping[str, Decimal] | None = None,
+        lease: LeaseHandle | None = None,
     ) -> list[PushOutcome]:
-        """``stock`` is a snapshot the caller already holds; otherwise one is read if needed."""
-        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup)
-        screened = self._screen_all(orders, engine)
+        """``stock`` is a snapshot the caller already holds; otherwise one is read if needed.
+
+        ``lease`` is the channel's orders lease (see ``ORDERS_LEASE``): every ledger and
+        backorder write carries its fence, so a worker that lost it writes nothing more."""
+        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease)
+        fence = lease.fence if lease is not None else None
+        screened = self._screen_all(orders, engine, fence)
         if include_backorders:
             known = {order_key(o) for o in orders}
             for entry in self.store.backorder_list(self.channel):
                 if entry.key not in known:
                     known.add(entry.key)
+                    if self._in_ledger(entry.order):  # a crash came after sending, before dequeuing
+                        verdict = self._screen(entry.order, engine, fence)
+                        if isinstance(verdict, PushOutcome):
+                            screened.outcomes[entry.key] = verdict
+                            continue
                     screened.candidates.append(entry.order)
         outcomes = screened.outcomes
-        decided = self._decide(screened, stock)
+        decided = self._decide(screened, stock, fence)
         results = engine.run([job for _, _, job in decided if job is not None])
         for order, decision, job in decided:
-            outcomes[order_key(order)] = self._finish(order, decision, job, results)
+            outcomes[order_key(order)] = self._finish(order, decision, job, results, fence)
         ordered = [outcomes[k] for k in keys_in_order(orders, outcomes)]
         _record_outcomes(ordered, run)
         return ordered
 
     def _create(self, payload: dict[str, Any]) -> int | None:
         return self.client.orders.create(payload).value.order_id
+
+    def _in_ledger(self, order: SalesOrder) -> bool:
+        try:
+            reference = self.reference(order)
+        except ValidationError:
+            return False
+        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        return entry is not None and entry.state in (LedgerState.SENT, LedgerState.PENDING)
 
     def _lookup(self, reference: str) -> int | None:
         found = self.client.orders.find_by_reference(reference)
@@ -146,13 +203,15 @@ class OrderPush(_Context):
             order.order_number, order.shipment_seq, self.channel
         )
 
-    def _screen_all(self, orders: list[SalesOrder], engine: PushEngine) -> _Screened:
+    def _screen_all(
+        self, orders: list[SalesOrder], engine: PushEngine, fence: Fence | None
+    ) -> _Screened:
         screened = _Screened()
         for order in orders:
             key = order_key(order)
             if key in screened.outcomes or key in screened.translations:
                 continue  # the same shipment twice in one batch is one shipment
-            verdict = self._screen(order, engine)
+            verdict = self._screen(order, engine, fence)
             if isinstance(verdict, PushOutcome):
                 screened.outcomes[key] = verdict
             else:
@@ -161,7 +220,7 @@ class OrderPush(_Context):
         return screened
 
     def _screen(
-        self, order: SalesOrder, engine: PushEngine
+        self, order: SalesOrder, engine: PushEngine, fence: Fence | None
     ) -> PushOutcome | translate.OrderTranslation:
         """Ledger and validation checks before allocation; a translation means "allocate it"
         (it is the full order's payload, reused when the whole order is sent)."""
@@ -175,11 +234,13 @@ class OrderPush(_Context):
             resolved = engine.resolve_pending(reference)
             if resolved is not None:
                 if resolved.state is LedgerState.SENT:
-                    self._restore_remainder(order, entry.sent_lines)
+                    self.store.backorder_remove(self.channel, order_key(order), fence=fence)
+                    self._restore_remainder(order, entry.sent_lines, fence)
                 quantities = tuple(line.quantity for line in order.lines)
                 return outcome_from_create(order.order_number, resolved, quantities)
         elif entry is not None and state is LedgerState.SENT:
-            self._restore_remainder(order, entry.sent_lines)
+            self.store.backorder_remove(self.channel, order_key(order), fence=fence)  # sent
+            self._restore_remainder(order, entry.sent_lines, fence)
             return PushOutcome(
                 order_number=order.order_number,
                 status=PushStatus.ALREADY_PRESENT,
@@ -200,7 +261,7 @@ class OrderPush(_Context):
             # Translation applies the validation rules and the mappings: one pass finds all.
             return translate.sales_order_to_order(order, self.config, converter=self.converter)
         except ValidationError as exc:
-            self._record_rejection(reference, order, exc)
+            self._record_rejection(reference, order, exc, fence)
             return rejected(order.order_number, reference, exc)
 
     def _needs_stock(self) -> bool:
@@ -211,14 +272,21 @@ class OrderPush(_Context):
         return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
 
     def _decide(
-        self, screened: _Screened, stock: Mapping[str, Decimal] | None
+        self, screened: _Screened, stock: Mapping[str, Decimal] | None, fence: Fence | None
     ) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
         candidates = screened.candidates
         if not candidates:
             return []
         if stock is None:
-            stock = stock_snapshot(self.client, self.config) if self._needs_stock() else {}
-        allocation = allocate(candidates, stock, self.config.backorder)
+            stock = (
+                stock_snapshot(self.client, self.config, self.store) if self._needs_stock() else {}
+            )
+        if stock or self._needs_stock():
+            candidates = self._reject_unknown(screened, stock, fence)
+        inputs = allocation_inputs(
+            candidates, stock, self.config.backorder, self.config.sku_mappings
+        )
+        allocation = allocate(candidates, inputs.stock, inputs.policy)
         decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
         for order, decision in zip(candidates, allocation.decisions, strict=True):
             if decision.action is Action.HOLD:
@@ -241,10 +309,55 @@ class OrderPush(_Context):
                     line_key(order, i): q for i, q in enumerate(decision.line_quantities) if q
                 },
                 host_key=order.order_number,
+                metadata=self.baseline(translation.reference, translation.payload),
+                release=order_key(order),
             )
-            self.remember_sent(job)
             decided.append((order, decision, job))
         return decided
+
+    def _reject_unknown(
+        self, screened: _Screened, stock: Mapping[str, Decimal], fence: Fence | None
+    ) -> list[SalesOrder]:
+        """Orders naming an item the warehouse does not have are rejected, not held: no
+        receipt can ever cover them. Held ones leave the queue with that reason."""
+        names = warehouse_skus(screened.candidates, self.config.backorder, self.config.sku_mappings)
+        missing = {
+            name: sku
+            for name, sku in names.items()
+            if warehouse_key(sku) not in stock and not self._in_catalog(sku)
+        }
+        if not missing:
+            return screened.candidates
+        kept: list[SalesOrder] = []
+        for order in screened.candidates:
+            violations = [
+                Violation(
+                    f"lines[{i}].sku",
+                    f"the warehouse has no item {missing[line.sku]!r} (Item does not exist)",
+                    rule="sku.unknown",
+                )
+                for i, line in enumerate(order.lines)
+                if line.sku in missing
+            ]
+            if not violations:
+                kept.append(order)
+                continue
+            key = order_key(order)
+            exc = ValidationError(violations, f"order {order.order_number}")
+            try:
+                reference = self.reference(order)
+            except ValidationError:
+                reference = ""
+            self.store.backorder_remove(self.channel, key, fence=fence)
+            if reference:
+                self._record_rejection(reference, order, exc, fence)
+            screened.outcomes[key] = rejected(order.order_number, reference, exc)
+        return kept
+
+    def _in_catalog(self, sku: str) -> bool:
+        wanted = warehouse_key(sku)
+        items = self.client.items.list(field("sku") == sku, concurrency=1)
+        return any(warehouse_key(item.sku or "") == wanted for item in items)
 
     def _finish(
         self,
@@ -252,32 +365,41 @@ class OrderPush(_Context):
         decision: Decision,
         job: CreateJob | None,
         results: Mapping[str, CreateOutcome],
+        fence: Fence | None,
     ) -> PushOutcome:
         key = order_key(order)
         if job is None:
-            self.store.backorder_put(self.channel, order, key=key, reason=decision.reason)
+            self.store.backorder_put(
+                self.channel, order, key=key, reason=decision.reason, fence=fence
+            )
             return PushOutcome(
                 order_number=order.order_number,
                 status=PushStatus.HELD,
                 reason=decision.reason,
                 line_quantities=decision.line_quantities,
             )
-        outcome = outcome_from_create(
-            order.order_number, results[job.reference], decision.line_quantities
-        )
+        result = results[job.reference]
+        outcome = outcome_from_create(order.order_number, result, decision.line_quantities)
         if outcome.status not in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
             return outcome
-        self.store.backorder_remove(self.channel, key)
+        if not result.released:  # recorded SENT by an earlier run: drop the entry here
+            self.store.backorder_remove(self.channel, key, fence=fence)
         if decision.action is not Action.SEND_PARTIAL:
             return outcome
         remainder = remainder_after(order, decision)
         if remainder is not None:
             self.store.backorder_put(
-                self.channel, remainder, key=order_key(remainder), reason=decision.reason
+                self.channel,
+                remainder,
+                key=order_key(remainder),
+                reason=decision.reason,
+                fence=fence,
             )
         return attrs.evolve(outcome, status=PushStatus.SENT_PARTIAL, reason=decision.reason)
 
-    def _restore_remainder(self, order: SalesOrder, sent_lines: Mapping[str, Decimal]) -> None:
+    def _restore_remainder(
+        self, order: SalesOrder, sent_lines: Mapping[str, Decimal], fence: Fence | None
+    ) -> None:
         """Queue what a partial send left over, if a crash came between the send and queueing
         it: the ledger knows what went out, and neither the queue nor the ledger knows the next
         shipment yet."""
@@ -294,12 +416,14 @@ class OrderPush(_Context):
         if self.store.ledger_get(self.channel, LedgerKind.ORDER, next_reference) is not None:
             return
         self.store.backorder_put(
-            self.channel, remainder, key=key, reason="remainder of a partial shipment"
+            self.channel, remainder, key=key, reason="remainder of a partial shipment", fence=fence
         )
 
-    def _record_rejection(self, reference: str, order: SalesOrder, exc: ValidationError) -> None:
+    def _record_rejection(
+        self, reference: str, order: SalesOrder, exc: ValidationError, fence: Fence | None
+    ) -> None:
         claim = self.store.ledger_begin(
-            self.channel, LedgerKind.ORDER, reference, host_key=order.order_number
+            self.channel, LedgerKind.ORDER, reference, host_key=order.order_number, fence=fence
         )
         if claim.claimed:
             self.store.ledger_update(
@@ -308,14 +432,17 @@ class OrderPush(_Context):
                 reference,
                 state=LedgerState.REJECTED,
                 reasons=tuple(str(v) for v in exc.violations),
+                fence=fence,
             )
 
 
 class ReceiptPush(_Context):
     """Send receipts (ASNs) as receivers, exactly once per reference."""
 
-    def push(self, receipts: list[Receipt], run: RunRecorder) -> list[PushOutcome]:
-        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup)
+    def push(
+        self, receipts: list[Receipt], run: RunRecorder, lease: LeaseHandle | None = None
+    ) -> list[PushOutcome]:
+        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease)
         outcomes: dict[str, PushOutcome] = {}
         jobs: list[tuple[Receipt, CreateJob]] = []
         seen: set[str] = set()
@@ -327,7 +454,6 @@ class ReceiptPush(_Context):
             if isinstance(verdict, PushOutcome):
                 outcomes[receipt.reference] = verdict
             else:
-                self.remember_sent(verdict)
                 jobs.append((receipt, verdict))
         results = engine.run([job for _, job in jobs])
         for receipt, job in jobs:
@@ -375,4 +501,5 @@ class ReceiptPush(_Context):
                 line.line_reference or line.sku: line.expected_quantity for line in receipt.lines
             },
             host_key=receipt.reference,
+            metadata=self.baseline(reference, translation.payload),
         )

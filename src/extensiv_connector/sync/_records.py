@@ -25,6 +25,7 @@ __all__ = [
     "Clock",
     "Cursor",
     "EntryKind",
+    "Fence",
     "JournalEntry",
     "Lease",
     "LedgerClaim",
@@ -93,6 +94,18 @@ class LedgerState(str, enum.Enum):
 DEFAULT_RETRY_STATES: frozenset[LedgerState] = frozenset({LedgerState.HELD, LedgerState.REJECTED})
 
 
+@attrs.frozen
+class Fence:
+    """Proof of holding a lease: the lease's ``action`` name and its fencing ``token``.
+
+    Tokens grow with every acquisition of one (channel, lease), so a write carrying an old
+    token is recognised (and refused) once another worker took the lease over.
+    """
+
+    action: str
+    token: int
+
+
 @attrs.frozen(kw_only=True)
 class LedgerEntry:
     """One reference in the push ledger of a channel.
@@ -100,6 +113,8 @@ class LedgerEntry:
     ``sent_lines`` maps a line key (line reference or SKU, the connector's choice) to the
     quantity actually sent, so a partial send and its later remainder can be told apart.
     ``fingerprint`` is a hash of the payload sent (see :func:`payload_fingerprint`).
+    ``claim`` is the fence of the lease the last claim was made under (``None``: made without
+    one); while the entry is ``PENDING`` it says who may still be sending it.
     """
 
     channel: str
@@ -114,6 +129,7 @@ class LedgerEntry:
     reasons: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     attempts: int = 0
     host_key: str = ""
+    claim: Fence | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -127,11 +143,56 @@ class LedgerClaim:
 
     entry: LedgerEntry
     claimed: bool
+    #: The state the entry was in before this call (``None``: there was no entry). A claim
+    #: taken over from ``PENDING`` must look the reference up before sending again.
+    previous: LedgerState | None = None
 
 
-def may_claim(existing: LedgerEntry | None, retry_states: Collection[LedgerState]) -> bool:
-    """Whether a new attempt may start over ``existing``."""
-    return existing is None or existing.state in retry_states
+def claim_expired(entry: LedgerEntry, claim_lease: Lease | None, now: datetime) -> bool:
+    """Whether the owner of a ``PENDING`` claim provably stopped: the lease it was made under
+    is released, expired, or now carries another token. An unowned claim (no fence) proves
+    nothing, so it never expires by itself (see :func:`may_claim`)."""
+    claim = entry.claim
+    if claim is None:
+        return False
+    if claim_lease is None or not claim_lease.live(now):
+        return True
+    return claim_lease.token != claim.token
+
+
+def may_claim(
+    existing: LedgerEntry | None,
+    retry_states: Collection[LedgerState],
+    *,
+    fence: Fence | None = None,
+    claim_lease: Lease | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a new attempt may start over ``existing``.
+
+    ``PENDING`` is claimable only when it is in ``retry_states`` *and* its claim expired
+    (``claim_lease`` is the current lease named by ``existing.claim``). An unowned PENDING
+    entry may be taken over only by a fenced caller: every writer of this library holds the
+    channel's lease, so the unowned claim was left by a crashed older run or a direct caller.
+    """
+    if existing is None:
+        return True
+    if existing.state not in retry_states:
+        return False
+    if existing.state is not LedgerState.PENDING:
+        return True
+    if existing.claim is None:
+        return fence is not None
+    if existing.claim == fence:
+        return False  # our own claim, still in flight
+    return claim_expired(existing, claim_lease, now if now is not None else existing.updated_at)
+
+
+def fence_holds(fence: Fence, current: Lease | None) -> bool:
+    """Whether a write carrying ``fence`` may go ahead: the lease still carries its token
+    (not released, not taken over). Expiry alone does not matter: until someone else takes
+    the lease, nobody else can have written under it."""
+    return current is not None and current.token == fence.token
 
 
 def claimed_entry(
@@ -144,6 +205,7 @@ def claimed_entry(
     fingerprint: str,
     sent_lines: Mapping[str, Decimal] | None,
     host_key: str,
+    fence: Fence | None = None,
 ) -> LedgerEntry:
     """The PENDING entry recorded when a claim succeeds."""
     return LedgerEntry(
@@ -159,6 +221,7 @@ def claimed_entry(
         reasons=(),
         attempts=(existing.attempts if existing else 0) + 1,
         host_key=host_key or (existing.host_key if existing else ""),
+        claim=fence,
     )
 
 
@@ -376,11 +439,42 @@ class Lease:
     owner: str
     acquired_at: datetime
     expires_at: datetime
+    #: The fencing token: grows with every acquisition of this (channel, action); kept by
+    #: renewals and by re-acquisition by the same live owner.
+    token: int = 0
 
     def live(self, now: datetime) -> bool:
         return now < self.expires_at
+
+    @property
+    def fence(self) -> Fence:
+        return Fence(self.action, self.token)
 
 
 def may_take_lease(existing: Lease | None, owner: str, now: datetime) -> bool:
     """A lease is free when absent, expired, or already ours (re-acquiring renews it)."""
     return existing is None or existing.owner == owner or not existing.live(now)
+
+
+def taken_lease(
+    existing: Lease | None,
+    *,
+    channel: str,
+    action: str,
+    owner: str,
+    now: datetime,
+    ttl_seconds: float,
+    next_token: int,
+) -> Lease:
+    """The lease after ``owner`` takes it (call only when :func:`may_take_lease`): a live
+    lease of the same owner keeps its start and token, anything else starts afresh with
+    ``next_token``."""
+    keep = existing is not None and existing.owner == owner and existing.live(now)
+    return Lease(
+        channel=channel,
+        action=action,
+        owner=owner,
+        acquired_at=existing.acquired_at if keep and existing else now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        token=existing.token if keep and existing else next_token,
+    )

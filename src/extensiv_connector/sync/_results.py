@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -98,19 +99,38 @@ class PushResult(ActionResult):
         return [o.as_row() for o in self.outcomes]
 
 
+def _nothing_to_ack() -> int:
+    return 0
+
+
 @attrs.frozen(kw_only=True)
 class PullResult(ActionResult, Generic[T]):
-    """Records handed to the host, in warehouse order. ``skipped`` were already delivered."""
+    """Records handed to the host, in warehouse order. ``skipped`` were already delivered.
+
+    Pulled without a handler, the records are **not yet acknowledged**: call :meth:`ack` once
+    they are safely used or stored, and the next pull moves on; otherwise it returns them again
+    (at least once). With a handler they were acknowledged as each handler call returned, and
+    ``ack()`` does nothing. ``received`` counts records even when they were not kept.
+    """
 
     records: tuple[T, ...] = ()
     skipped: int = 0
     rejected: tuple[str, ...] = ()
     pushed: PushResult | None = None  # backorders released by this pull, if any
+    received: int | None = None  # None: len(records)
+    _acknowledge: Callable[[], int] = attrs.field(
+        default=_nothing_to_ack, eq=False, repr=False, alias="acknowledge"
+    )
+
+    def ack(self) -> int:
+        """Acknowledge every record of this result; returns how many acknowledgements this
+        call wrote (0 when called again). A late ``ack()`` never moves the cursor backwards."""
+        return self._acknowledge()
 
     @property
     def counts(self) -> dict[str, int]:
         return {
-            "received": len(self.records),
+            "received": len(self.records) if self.received is None else self.received,
             "skipped": self.skipped,
             "rejected": len(self.rejected),
         }
@@ -187,11 +207,23 @@ class InventorySyncResult(ActionResult):
         }
 
 
+@attrs.frozen
+class MappingFinding:
+    """A mapping row the warehouse cannot honour: ``path`` is the row's setting
+    (``carrier_mappings.entries[2]``), ``kind`` one of ``carrier``, ``service``, ``sku``."""
+
+    path: str
+    message: str
+    kind: str
+
+
 @attrs.frozen(kw_only=True)
 class CheckResult(ActionResult):
-    """The Health Check quick action: each step, and whether it passed."""
+    """The Health Check quick action: each step, and whether it passed. ``findings`` lists
+    every mapping row the warehouse cannot honour (each also fails its step)."""
 
     steps: tuple[tuple[str, bool, str], ...] = ()
+    findings: tuple[MappingFinding, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

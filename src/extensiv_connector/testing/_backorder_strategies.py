@@ -17,8 +17,6 @@ compete for stock and ties in time and priority happen: that is where the intere
 are. Every strategy takes the SKUs to use, so a host can feed its own catalogue.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal

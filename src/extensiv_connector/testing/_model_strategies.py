@@ -42,6 +42,7 @@ def wire_text(max_size: int = 20) -> st.SearchStrategy[str]:
 def decimals(
     min_value: int = -1_000_000, max_value: int = 1_000_000, places: int = 4
 ) -> st.SearchStrategy[Decimal]:
+    """Finite decimals in ``[min_value, max_value]`` with up to ``places`` decimal places."""
     return st.decimals(
         min_value=min_value,
         max_value=max_value,
@@ -52,10 +53,12 @@ def decimals(
 
 
 def timestamps() -> st.SearchStrategy[datetime]:
+    """Naive datetimes between 1990 and 2100."""
     return st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1))
 
 
 def json_values(max_leaves: int = 5) -> st.SearchStrategy[Any]:
+    """JSON-compatible values (scalars, lists, objects) with at most ``max_leaves`` leaves."""
     scalars = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | wire_text(10)
     return st.recursive(
         scalars,

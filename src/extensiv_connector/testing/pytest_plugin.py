@@ -43,6 +43,8 @@ def _sandbox_class() -> type[Sandbox]:
 
 @pytest.fixture
 def extensiv_sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
+    """A function that starts a sandbox with the given keyword arguments; every one it started is
+    stopped after the test."""
     started: list[Sandbox] = []
     cls = _sandbox_class()
 
@@ -62,6 +64,8 @@ def extensiv_sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 def extensiv_sandbox(
     request: pytest.FixtureRequest, extensiv_sandbox_factory: Callable[..., Sandbox]
 ) -> Sandbox:
+    """A started :class:`~extensiv_connector.sandbox.Sandbox`, stopped after the test. Its keyword
+    arguments come from ``@pytest.mark.extensiv_sandbox(...)``."""
     marker = request.node.get_closest_marker("extensiv_sandbox")
     kwargs = dict(marker.kwargs) if marker else {}
     return extensiv_sandbox_factory(**kwargs)

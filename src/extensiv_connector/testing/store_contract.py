@@ -24,6 +24,7 @@ Needs ``pytest`` and ``hypothesis`` (the ``testing`` extra).
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -37,8 +38,11 @@ from hypothesis import strategies as st
 from ..errors import ExtensivError
 from ..models import Address, OrderLine, SalesOrder
 from ..sync import (
+    Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
+    Lease,
     LeaseHeldError,
     LeaseLostError,
     LedgerKind,
@@ -55,6 +59,8 @@ __all__ = ["FakeClock", "StoreContract", "StoreFactory"]
 ORDER = LedgerKind.ORDER
 RECEIPT = LedgerKind.RECEIPT
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+#: What a push asks for when it may also resolve an unfinished claim.
+RESOLVE = frozenset({LedgerState.HELD, LedgerState.REJECTED, LedgerState.PENDING})
 API_T0 = datetime(2024, 3, 1, 8, 0)  # the API's offset-less lastModifiedDate style
 
 
@@ -101,6 +107,11 @@ def _order(number: str = "SO-1", *, quantity: str = "2.50") -> SalesOrder:
         priority=3,
         references={"channel": "web"},
     )
+
+
+def _fence(lease: Lease | None) -> Fence:
+    assert lease is not None, "the lease should have been free"
+    return lease.fence
 
 
 def _run(channel: str, action: str, status: RunStatus, refs: tuple[str, ...] = ()) -> JournalEntry:
@@ -301,6 +312,229 @@ class StoreContract:
         assert entry is not None
         assert 1 == entry.attempts
 
+    # ------------------------------------------------------------------ exclusive claims
+
+    def test_a_live_pending_claim_is_never_claimed_again(self, store: StateStore) -> None:
+        """Even a caller that asks to resolve PENDING entries cannot take a claim whose owner
+        may still be sending it: without a fence nobody can prove the owner is gone."""
+        first = store.ledger_begin("main", ORDER, "SO-1-1", retry_states=RESOLVE)
+        second = store.ledger_begin("main", ORDER, "SO-1-1", retry_states=RESOLVE)
+
+        assert (True, False) == (first.claimed, second.claimed)
+        assert first.entry == second.entry
+
+    def test_concurrent_resolving_claims_have_exactly_one_winner(self, store: StateStore) -> None:
+        workers = 8
+        barrier = threading.Barrier(workers)
+        claims: list[bool] = []
+
+        def race() -> None:
+            barrier.wait()
+            claim = store.ledger_begin("main", ORDER, "SO-RACE", retry_states=RESOLVE)
+            claims.append(claim.claimed)
+
+        threads = [threading.Thread(target=race) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        entry = store.ledger_get("main", ORDER, "SO-RACE")
+        assert (1, workers) == (claims.count(True), len(claims))
+        assert entry is not None
+        assert 1 == entry.attempts
+
+    def test_a_claim_under_a_live_lease_is_not_taken_by_another_fence(
+        self, store: StateStore
+    ) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 60))
+        other = _fence(store.take_lease("main", "release", "w2", 60))
+        store.ledger_begin("main", ORDER, "SO-1", fence=w1)
+
+        claim = store.ledger_begin("main", ORDER, "SO-1", retry_states=RESOLVE, fence=other)
+
+        assert not claim.claimed
+        assert w1 == claim.entry.claim
+
+    def test_a_claim_whose_lease_expired_is_taken_over_by_the_next_holder(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 30))
+        store.ledger_begin("main", ORDER, "SO-1", fence=w1, host_key="H1")
+        clock.advance(31)
+        w2 = _fence(store.take_lease("main", "push_orders", "w2", 30))
+
+        claim = store.ledger_begin("main", ORDER, "SO-1", retry_states=RESOLVE, fence=w2)
+
+        assert claim.claimed
+        assert (LedgerState.PENDING, 2, w2) == (
+            claim.previous,
+            claim.entry.attempts,
+            claim.entry.claim,
+        )
+
+    def test_a_released_leases_claims_are_expired(self, store: StateStore) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 60))
+        store.ledger_begin("main", ORDER, "SO-1", fence=w1)
+        store.release_lease("main", "push_orders", "w1")
+        w2 = _fence(store.take_lease("main", "push_orders", "w2", 60))
+
+        assert store.ledger_begin("main", ORDER, "SO-1", retry_states=RESOLVE, fence=w2).claimed
+
+    def test_an_unowned_pending_claim_is_taken_over_only_by_a_fenced_caller(
+        self, store: StateStore
+    ) -> None:
+        """A PENDING entry without a fence was written by a direct caller or an older version;
+        only a caller holding a lease (hence the one writer) may resolve it."""
+        store.ledger_begin("main", ORDER, "SO-1")
+        fence = _fence(store.take_lease("main", "push_orders", "w1", 60))
+
+        unfenced = store.ledger_begin("main", ORDER, "SO-1", retry_states=RESOLVE)
+        fenced = store.ledger_begin("main", ORDER, "SO-1", retry_states=RESOLVE, fence=fence)
+
+        assert (False, True) == (unfenced.claimed, fenced.claimed)
+
+    def test_lease_tokens_increase_with_every_acquisition_and_survive_release(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        first = _fence(store.take_lease("main", "a", "w1", 30))
+        again = _fence(store.take_lease("main", "a", "w1", 30))  # re-entrant: same token
+        store.release_lease("main", "a", "w1")
+        second = _fence(store.take_lease("main", "a", "w2", 30))
+        clock.advance(31)
+        third = _fence(store.take_lease("main", "a", "w3", 30))
+        assert store.renew_lease("main", "a", "w3", 30)
+        info = store.lease_info("main", "a")
+
+        assert first == again
+        assert first.token < second.token < third.token
+        assert info is not None
+        assert third.token == info.token
+        assert store.take_lease("main", "a", "w4", 30) is None
+
+    def test_a_write_with_a_stale_fence_is_refused_and_changes_nothing(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 30))
+        store.ledger_begin("main", ORDER, "SO-1", fence=w1)
+        clock.advance(31)
+        w2 = _fence(store.take_lease("main", "push_orders", "w2", 30))
+        before = store.ledger_get("main", ORDER, "SO-1")
+
+        for write in (
+            lambda: store.ledger_update(
+                "main", ORDER, "SO-1", state=LedgerState.SENT, remote_id=9, fence=w1
+            ),
+            lambda: store.ledger_begin("main", ORDER, "SO-2", fence=w1),
+            lambda: store.backorder_put("main", _order(), fence=w1),
+            lambda: store.backorder_remove("main", "SO-1", fence=w1),
+        ):
+            with pytest.raises(LeaseLostError):
+                write()
+
+        assert before == store.ledger_get("main", ORDER, "SO-1")
+        assert store.ledger_get("main", ORDER, "SO-2") is None
+        assert [] == store.backorder_list("main")
+        assert store.ledger_update("main", ORDER, "SO-1", state=LedgerState.SENT, fence=w2)
+
+    def test_a_fenced_write_after_release_is_refused(self, store: StateStore) -> None:
+        fence = _fence(store.take_lease("main", "push_orders", "w1", 60))
+        store.release_lease("main", "push_orders", "w1")
+
+        with pytest.raises(LeaseLostError):
+            store.ledger_begin("main", ORDER, "SO-1", fence=fence)
+
+    def test_concurrent_fenced_claims_across_lease_holders_have_one_winner(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        """Holders come and go (each takes the lease after the previous one expired) while
+        every one of them races to resolve the same references: each reference is claimed
+        by exactly one live holder at a time, so it has exactly one claim per holder that
+        found the previous claim expired."""
+        references = [f"SO-{i}" for i in range(20)]
+        won: list[tuple[int, str]] = []
+        lock = threading.Lock()
+        for holder in range(3):
+            fence = _fence(store.take_lease("main", "push_orders", f"w{holder}", 30))
+            barrier = threading.Barrier(4)
+
+            def race(fence: Fence = fence, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                for ref in references:
+                    claim = store.ledger_begin(
+                        "main", ORDER, ref, retry_states=RESOLVE, fence=fence
+                    )
+                    if claim.claimed:
+                        with lock:
+                            won.append((fence.token, ref))
+
+            threads = [threading.Thread(target=race) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            clock.advance(31)
+
+        per_holder = collections.Counter(token for token, _ in won)
+        assert [len(references)] * 3 == sorted(per_holder.values())
+        assert len(won) == len(set(won))
+
+    def test_ledger_prune_drops_old_settled_entries_and_never_pending_ones(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        for ref, state in (("OLD-R", LedgerState.REJECTED), ("OLD-S", LedgerState.SENT)):
+            store.ledger_begin("main", ORDER, ref)
+            store.ledger_update("main", ORDER, ref, state=state)
+        store.ledger_begin("main", ORDER, "OLD-P")
+        clock.advance(10)
+        cutoff = clock.now
+        store.ledger_begin("main", ORDER, "NEW-R")
+        store.ledger_update("main", ORDER, "NEW-R", state=LedgerState.REJECTED)
+        store.ledger_begin("other", ORDER, "OLD-R")
+        store.ledger_update("other", ORDER, "OLD-R", state=LedgerState.REJECTED)
+
+        dropped = store.ledger_prune(
+            "main",
+            states=[LedgerState.REJECTED, LedgerState.PENDING],
+            updated_before=cutoff,
+        )
+
+        assert 1 == dropped
+        assert ["OLD-P", "OLD-S", "NEW-R"] == [e.reference for e in store.ledger_list("main")]
+        assert store.ledger_get("other", ORDER, "OLD-R") is not None
+
+    def test_kv_delete_removes_many_keys_of_one_channel(self, store: StateStore) -> None:
+        for key in ("sent:A", "sent:B", "sent:C"):
+            store.kv_set("main", key, "{}")
+        store.kv_set("other", "sent:A", "{}")
+
+        assert 2 == store.kv_delete("main", ["sent:A", "sent:B", "sent:missing"])
+        assert (None, None, "{}", "{}") == (
+            store.kv_get("main", "sent:A"),
+            store.kv_get("main", "sent:B"),
+            store.kv_get("main", "sent:C"),
+            store.kv_get("other", "sent:A"),
+        )
+
+    def test_a_claim_writes_its_metadata_only_when_it_succeeds(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "first"})
+        store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "second"})  # refused
+
+        assert "first" == store.kv_get("main", "sent:SO-1")
+
+    def test_settling_can_release_a_held_order_in_the_same_step(self, store: StateStore) -> None:
+        store.backorder_put("main", _order(), key="SO-1#1")
+        store.backorder_put("main", _order("SO-2"), key="SO-2#1")
+        store.ledger_begin("main", ORDER, "SO-1-1")
+
+        store.ledger_update(
+            "main", ORDER, "SO-1-1", state=LedgerState.SENT, remote_id=5, release="SO-1#1"
+        )
+        with pytest.raises(StateStoreError):
+            store.ledger_update("main", ORDER, "SO-404", state=LedgerState.SENT, release="SO-2#1")
+
+        assert ["SO-2#1"] == [e.key for e in store.backorder_list("main")]
+
     # ------------------------------------------------------------------ backorders
 
     def test_backorder_round_trips_the_sales_order(
@@ -406,6 +640,33 @@ class StoreContract:
         )
 
         assert {"k7", "k8", "k9"} == set(store.cursor_get("main", "a").seen) == set(cursor.seen)
+
+    def test_cursor_commit_returns_the_watermark_and_matches_cursor_advanced(
+        self, store: StateStore
+    ) -> None:
+        overlap = timedelta(minutes=10)
+        batches = [
+            {"a": API_T0, "b": API_T0 + timedelta(minutes=3)},
+            {"c": API_T0 + timedelta(minutes=12), "a": API_T0 + timedelta(minutes=13)},
+            {"late": API_T0 + timedelta(minutes=1)},
+            {},
+        ]
+        expected = Cursor(channel="main", action="a")
+        marks = []
+        for batch in batches:
+            expected = expected.advanced(batch, overlap=overlap, now=API_T0, max_keys=2)
+            marks.append(store.cursor_commit("main", "a", batch, overlap=overlap, max_keys=2))
+
+        actual = store.cursor_get("main", "a")
+        assert [API_T0 + timedelta(minutes=m) for m in (3, 13, 13, 13)] == marks
+        assert (expected.watermark, expected.seen) == (actual.watermark, actual.seen)
+
+    def test_cursor_reset_forgets_remembered_keys(self, store: StateStore) -> None:
+        store.cursor_commit("main", "a", {"k": API_T0}, overlap=timedelta(hours=1))
+
+        store.cursor_reset("main", "a")
+
+        assert {} == store.cursor_get("main", "a").seen
 
     @_PROPERTY
     @given(

@@ -22,7 +22,11 @@ from ._common import (
     TranslationConfig,
     unit_factor,
 )
-from ._inventory import stock_summaries_to_inventory, stock_summary_to_inventory
+from ._inventory import (
+    stock_details_to_lot_levels,
+    stock_summaries_to_inventory,
+    stock_summary_to_inventory,
+)
 from ._items import item_to_product, product_to_item
 from ._orders import sales_order_to_order
 from ._receipts import receipt_to_receiver, receiver_to_receipt
@@ -45,6 +49,7 @@ __all__ = [
     "receipt_to_receiver",
     "receiver_to_receipt",
     "sales_order_to_order",
+    "stock_details_to_lot_levels",
     "stock_summaries_to_inventory",
     "stock_summary_to_inventory",
     "translate_shipment",

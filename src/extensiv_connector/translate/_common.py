@@ -30,6 +30,28 @@ from ..pii import PiiPolicy
 from ..rules import ValidationRules
 from ..wire import make_converter
 
+__all__ = [
+    "ENTRY_TYPE_API",
+    "STATUS_CANCELED",
+    "STATUS_CLOSED",
+    "STATUS_OPEN",
+    "BackorderDecisionLike",
+    "InventoryTranslation",
+    "OrderTranslation",
+    "ReceiverTranslation",
+    "ShipmentTranslation",
+    "TranslationConfig",
+    "channel_name",
+    "check_payload",
+    "contact_info",
+    "has_errors",
+    "join_lines",
+    "normalise_text",
+    "render_reference",
+    "saved_elements",
+    "unit_factor",
+]
+
 #: Extensiv transaction status values (orders and receivers).
 STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
 #: ``transactionEntryType`` automated processes should send ("Api").
@@ -46,6 +68,8 @@ class _Credentials(Protocol):
 class _General(Protocol):
     @property
     def connection_name(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
 
 
 class _LineUnits(Protocol):
@@ -103,6 +127,9 @@ class OrderTranslation:
 
 @attrs.frozen(kw_only=True)
 class ShipmentTranslation:
+    """A warehouse order translated back into a host :class:`~extensiv_connector.models.Shipment`,
+    with every violation found."""
+
     shipment: Shipment
     violations: tuple[Violation, ...] = ()
 
@@ -113,6 +140,9 @@ class ShipmentTranslation:
 
 @attrs.frozen(kw_only=True)
 class ReceiverTranslation:
+    """A host receipt translated into a warehouse receiver: the model, the JSON payload, the
+    reference, and any violations."""
+
     receiver: Receiver
     payload: dict[str, Any]
     reference: str
@@ -128,16 +158,20 @@ class InventoryTranslation:
     violations: tuple[Violation, ...] = ()
 
 
-def _errors(violations: Iterable[Violation]) -> bool:
+def has_errors(violations: Iterable[Violation]) -> bool:
+    """True when any violation is an error (warnings alone do not block)."""
     return any(v.severity == "error" for v in violations)
 
 
-def _join(*parts: str | None) -> str | None:
+def join_lines(*parts: str | None) -> str | None:
+    """The non-empty parts joined by newlines, or ``None`` when all are empty."""
     text = "\n".join(p for p in parts if p)
     return text or None
 
 
-def _contact(address: Address) -> ContactInfo:
+def contact_info(address: Address) -> ContactInfo:
+    """A host address as an Extensiv contact (empty strings become ``None``)."""
+
     def val(text: str) -> str | None:
         return text or None
 
@@ -155,7 +189,8 @@ def _contact(address: Address) -> ContactInfo:
     )
 
 
-def _saved(pairs: Sequence[tuple[str, str]]) -> tuple[SavedElement, ...] | None:
+def saved_elements(pairs: Sequence[tuple[str, str]]) -> tuple[SavedElement, ...] | None:
+    """``(name, value)`` pairs as custom fields, or ``None`` when there are none."""
     return tuple(SavedElement(name=n, value=v) for n, v in pairs) or None
 
 
@@ -170,13 +205,16 @@ def unit_factor(config: TranslationConfig, sku: str, unit: str) -> Decimal | Non
     return factor if factor is not None else policy.default_unit_factors.get(unit)
 
 
-def _channel_name(config: TranslationConfig) -> str:
-    return config.general.connection_name
+def channel_name(config: TranslationConfig) -> str:
+    """The channel as reference templates see it: the stable id, not the editable label, so a
+    rename never changes a reference."""
+    return config.general.channel_id
 
 
-def _render(
+def render_reference(
     template_settings: Any, number: str, seq: int, channel: str, out: list[Violation]
 ) -> str:
+    """Render a reference template; on failure add its violations to ``out`` and return ``""``."""
     try:
         return str(template_settings.render(number, seq, channel))
     except ValidationError as exc:
@@ -184,7 +222,7 @@ def _render(
         return ""
 
 
-def _check_payload(
+def check_payload(
     config: TranslationConfig,
     resource: str,
     model: Any,
@@ -192,6 +230,8 @@ def _check_payload(
     out: list[Violation],
     converter: cattrs.Converter | None,
 ) -> tuple[Any, dict[str, Any]]:
+    """Apply the validation rules to ``model``'s JSON; add violations to ``out``; return the
+    (possibly normalised) model and its payload."""
     converter = converter or make_converter()
     raw = converter.unstructure(model)
     result = config.validation.apply(resource, raw)
@@ -204,5 +244,17 @@ def _check_payload(
     return converter.structure(result.payload, cls), result.payload
 
 
-def _norm(text: str | None) -> str:
+def normalise_text(text: str | None) -> str:
+    """Whitespace-collapsed, case-folded text, for comparing what was sent with what came back."""
     return " ".join((text or "").split()).casefold()
+
+
+# The old private names, until the modules edited in parallel (_shipments, _receipts) switch.
+_errors = has_errors
+_join = join_lines
+_contact = contact_info
+_saved = saved_elements
+_channel_name = channel_name
+_render = render_reference
+_check_payload = check_payload
+_norm = normalise_text

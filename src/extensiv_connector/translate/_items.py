@@ -25,9 +25,14 @@ from ..models import (
 )
 from ._common import (
     TranslationConfig,
-    _check_payload,
-    _errors,
+    check_payload,
+    has_errors,
 )
+
+__all__ = [
+    "item_to_product",
+    "product_to_item",
+]
 
 
 def item_to_product(item: Item, config: TranslationConfig) -> Product:
@@ -150,7 +155,7 @@ def product_to_item(
             )
         ),
     )
-    checked, _payload = _check_payload(config, "item", model, Item, violations, converter)
-    if _errors(violations):
+    checked, _payload = check_payload(config, "item", model, Item, violations, converter)
+    if has_errors(violations):
         raise ValidationError(violations, f"product {product.sku}")
     return checked  # type: ignore[no-any-return]

@@ -23,15 +23,19 @@ from ._common import (
     BackorderDecisionLike,
     OrderTranslation,
     TranslationConfig,
-    _channel_name,
-    _check_payload,
-    _contact,
-    _errors,
-    _join,
-    _render,
-    _saved,
+    channel_name,
+    check_payload,
+    contact_info,
+    has_errors,
+    join_lines,
+    render_reference,
+    saved_elements,
     unit_factor,
 )
+
+__all__ = [
+    "sales_order_to_order",
+]
 
 
 def sales_order_to_order(
@@ -63,11 +67,11 @@ def sales_order_to_order(
             )
         else:
             quantities = list(decision.line_quantities)
-    reference = _render(
+    reference = render_reference(
         config.references.order,
         order.order_number,
         order.shipment_seq,
-        _channel_name(config),
+        channel_name(config),
         violations,
     )
     carrier = config.carrier_mappings.resolve(order.carrier, order.service)
@@ -113,11 +117,11 @@ def sales_order_to_order(
                 item_identifier=ItemIdentifier(sku=sku.sku),
                 qty=primary,
                 external_id=line_refs.fields.get("externalId") or line.line_reference or None,
-                notes=_join(line.notes, line_refs.fields.get("notes")),
+                notes=join_lines(line.notes, line_refs.fields.get("notes")),
                 qualifier=line_refs.fields.get("qualifier"),
                 lot_number=line_refs.fields.get("lotNumber"),
                 serial_number=line_refs.fields.get("serialNumber"),
-                saved_elements=_saved(line_refs.saved_elements),
+                saved_elements=saved_elements(line_refs.saved_elements),
             )
         )
         indexes.append(index)
@@ -142,17 +146,17 @@ def sales_order_to_order(
         po_num=order.po_number or fields.get("poNum") or None,
         external_id=fields.get("externalId") or order.order_number,
         description=fields.get("description"),
-        notes=_join(order.notes, fields.get("notes")),
-        shipping_notes=_join(order.shipping_notes, fields.get("shippingNotes")),
+        notes=join_lines(order.notes, fields.get("notes")),
+        shipping_notes=join_lines(order.shipping_notes, fields.get("shippingNotes")),
         billing_code=carrier.billing_code or None,
         routing_info=routing,
-        ship_to=_contact(config.pii.apply(order.ship_to)),
-        sold_to=None if order.sold_to is None else _contact(config.pii.apply(order.sold_to)),
-        saved_elements=_saved(routed.saved_elements),
+        ship_to=contact_info(config.pii.apply(order.ship_to)),
+        sold_to=None if order.sold_to is None else contact_info(config.pii.apply(order.sold_to)),
+        saved_elements=saved_elements(routed.saved_elements),
         order_items=tuple(items),
     )
-    checked, payload = _check_payload(config, "order", model, Order, violations, converter)
-    if _errors(violations):
+    checked, payload = check_payload(config, "order", model, Order, violations, converter)
+    if has_errors(violations):
         raise ValidationError(violations, f"order {order.order_number}")
     return OrderTranslation(
         order=checked,

@@ -55,6 +55,7 @@ def receipt_to_receiver(
                 qty=line.expected_quantity * sku.pack_factor,
                 external_id=line.line_reference or None,
                 lot_number=line.lot_number or None,
+                serial_number=line.serial_number or None,
                 expiration_date=line.expiration_date,
             )
         )
@@ -135,6 +136,7 @@ def receiver_to_receipt(
                 line_reference=item.external_id or "",
                 lot_number=item.lot_number or "",
                 expiration_date=item.expiration_date,
+                serial_number=item.serial_number or "",
             )
         )
     if _errors(violations):

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import cattrs
@@ -24,6 +25,7 @@ from ..models import (
     ShipmentChange,
     ShipmentChangeKind,
     ShipmentLine,
+    ShipmentLot,
     ShipmentPackage,
     ShipmentStatus,
 )
@@ -266,6 +268,8 @@ def translate_shipment(
     packed: dict[int, Decimal] = defaultdict(Decimal)
     lots: dict[int, list[str]] = defaultdict(list)
     serials: dict[int, list[str]] = defaultdict(list)
+    # per line: (lot, expiry) -> [primary qty, serials], in package order
+    lot_parts: dict[int, dict[tuple[str, datetime | None], list[Any]]] = defaultdict(dict)
     any_contents = False
     for package in packages:
         for content in package.package_contents:
@@ -275,9 +279,26 @@ def translate_shipment(
             packed[content.order_item_id] += content.qty or Decimal(0)
             if content.lot_number and content.lot_number not in lots[content.order_item_id]:
                 lots[content.order_item_id].append(content.lot_number)
-            for serial in (content.serial_number, *content.serial_numbers):
-                if serial and serial not in serials[content.order_item_id]:
+            content_serials = [s for s in (content.serial_number, *content.serial_numbers) if s]
+            for serial in content_serials:
+                if serial not in serials[content.order_item_id]:
                     serials[content.order_item_id].append(serial)
+            if content.lot_number or content.expiration_date:  # expiry without a lot counts
+                part = lot_parts[content.order_item_id].setdefault(
+                    (content.lot_number or "", content.expiration_date), [Decimal(0), []]
+                )
+                part[0] += content.qty or Decimal(0)
+                part[1].extend(s for s in content_serials if s not in part[1])
+    for outbound in read_only.outbound_serial_numbers if read_only is not None else ():
+        # serials reported per item (not per package line): credit the lines of that item
+        for item in order.order_items:
+            item_id = item.read_only.order_item_id if item.read_only else None
+            if item_id is None or item.item_identifier.sku != outbound.item_identifier.sku:
+                continue
+            for serial in outbound.serial_numbers:
+                if serial not in serials[item_id]:
+                    serials[item_id].append(serial)
+            break
 
     lines: list[ShipmentLine] = []
     shipped_primary: dict[int, Decimal] = {}
@@ -318,6 +339,17 @@ def translate_shipment(
                 line_reference=item.external_id or "",
                 lot_numbers=tuple(lots.get(item_id, ())) if item_id is not None else (),
                 serial_numbers=tuple(serials.get(item_id, ())) if item_id is not None else (),
+                lots=tuple(
+                    ShipmentLot(
+                        lot_number=lot,
+                        quantity=Decimal(0) if canceled else qty / factor,
+                        expiration_date=expiry,
+                        serial_numbers=tuple(lot_serials),
+                    )
+                    for (lot, expiry), (qty, lot_serials) in lot_parts.get(
+                        item_id if item_id is not None else -1, {}
+                    ).items()
+                ),
             )
         )
 
@@ -335,8 +367,25 @@ def translate_shipment(
                     / factor_by_item_id.get(content.order_item_id or -1, Decimal(1)),
                     lot_numbers=(content.lot_number,) if content.lot_number else (),
                     serial_numbers=tuple(
-                        s for s in (content.serial_number, *content.serial_numbers) if s
+                        dict.fromkeys(
+                            s for s in (content.serial_number, *content.serial_numbers) if s
+                        )
                     ),
+                    lots=(
+                        ShipmentLot(
+                            lot_number=content.lot_number or "",
+                            quantity=(content.qty or Decimal(0))
+                            / factor_by_item_id.get(content.order_item_id or -1, Decimal(1)),
+                            expiration_date=content.expiration_date,
+                            serial_numbers=tuple(
+                                dict.fromkeys(
+                                    s for s in (content.serial_number, *content.serial_numbers) if s
+                                )
+                            ),
+                        ),
+                    )
+                    if content.lot_number or content.expiration_date
+                    else (),
                 )
                 for content in package.package_contents
             ),

@@ -18,10 +18,16 @@ from ._dispatch import (
     ResourceFetcher,
     plan_action,
 )
-from ._errors import WebhookKeyError, WebhookPayloadError, WebhookSignatureError
+from ._errors import (
+    WebhookContentTypeError,
+    WebhookKeyError,
+    WebhookOverloadedError,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
 from ._events import event_time, parse_event
 from ._keys import KEY_PATH, PublicKeyCache, fetch_key_document
-from ._receiver import EventOutcome, WebhookOverloadedError, WebhookReceiver
+from ._receiver import EventOutcome, WebhookReceiver
 from ._signature import verify_signature
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "EventStore",
     "PublicKeyCache",
     "ResourceFetcher",
+    "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
     "WebhookPayloadError",

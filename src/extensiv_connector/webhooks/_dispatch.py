@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..errors import LeaseHeldError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
-from ..sync import LeaseHeldError
 from ._dedupe import EventStore
 from ._events import order_id_of, receiver_id_of, sku_of
 
@@ -116,6 +116,8 @@ class ConnectorLike(Protocol):
 
 
 class ActionKind(enum.Enum):
+    """The targeted pull an event triggers: shipments, receipts, inventory levels or products."""
+
     SHIPMENTS = "shipments"  # receive_shipments(order_ids=[id]); cancellations come this way too
     RECEIPTS = "receipts"  # receive_receipts(receiver_ids=[id])
     INVENTORY = "inventory"  # receive_inventory_levels(skus=[sku])
@@ -128,7 +130,7 @@ def normalise_event_type(event_type: str) -> str:
 
 
 #: Built-in actions by normalised event type. Receipt and inventory wire names are uncertain
-#: (extensiv-api.md §10 item 8), so the plausible spellings are all listed.
+#: (an open question in the public documentation), so the plausible spellings are all listed.
 DEFAULT_ACTIONS: Mapping[str, ActionKind] = {
     "orderconfirm": ActionKind.SHIPMENTS,
     "ordercancel": ActionKind.SHIPMENTS,

@@ -1,28 +1,19 @@
-"""The webhook errors: who sent what, and why it was refused."""
+"""The webhook errors, defined in :mod:`extensiv_connector.errors` and re-exported here."""
 
 from __future__ import annotations
 
-from ..errors import ExtensivError, WireFormatError
+from ..errors import (
+    WebhookContentTypeError,
+    WebhookKeyError,
+    WebhookOverloadedError,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
 
-__all__ = ["WebhookKeyError", "WebhookPayloadError", "WebhookSignatureError"]
-
-
-class WebhookSignatureError(ExtensivError):
-    """A webhook request is unsigned, or its ``Signature`` does not verify against the key.
-
-    ``reason`` is one of ``"unsigned"``, ``"malformed"`` (not base64), ``"bad_key"`` (the public
-    key is unusable) or ``"mismatch"`` (forged, or signed with another key). The message never
-    contains the signature, the key or the body.
-    """
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        self.reason = reason
-        super().__init__(message)
-
-
-class WebhookKeyError(ExtensivError):
-    """Extensiv's webhook public key could not be fetched or read (the request is not processed)."""
-
-
-class WebhookPayloadError(WireFormatError):
-    """A verified webhook body is not an event notification; ``json_path`` says where."""
+__all__ = [
+    "WebhookContentTypeError",
+    "WebhookKeyError",
+    "WebhookOverloadedError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+]

@@ -1,6 +1,6 @@
 """Event notifications as Extensiv sends them -> :class:`~extensiv_connector.models.WebhookEvent`.
 
-Tolerated variants (extensiv-api.md §7): camelCase or PascalCase keys and ``eventDatetimeUtc``
+Tolerated variants (docs and captures differ): camelCase or PascalCase keys and ``eventDatetimeUtc``
 vs ``eventDateTimeUtc``; ``resource.body`` as an object, a JSON string, or absent; ``links`` and
 ``data`` as JSON strings or objects; ``tags`` comma-delimited or an array. Event timestamps are
 UTC without an offset and are returned timezone-aware. Pure: no I/O, no clock.
@@ -8,7 +8,6 @@ UTC without an offset and are returned timezone-aware. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ import cattrs
 
 from ..errors import WireFormatError
 from ..models import WebhookEvent, WebhookResource
-from ..wire import make_converter
+from ..wire import loads, make_converter
 from ._errors import WebhookPayloadError
 
 __all__ = [
@@ -43,16 +42,11 @@ def parse_event(
 ) -> WebhookEvent:
     """Parse one notification body; raise :class:`WebhookPayloadError` naming the bad JSON path."""
     document: Any = payload
-    if isinstance(payload, bytes | bytearray):
+    if isinstance(payload, bytes | bytearray | str):
         try:
-            document = bytes(payload).decode("utf-8")
-        except UnicodeDecodeError:
-            raise WebhookPayloadError("$", "body is not UTF-8 text") from None
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            raise WebhookPayloadError("$", "body is not JSON") from None
+            document = loads(payload)
+        except WireFormatError as exc:
+            raise WebhookPayloadError(exc.json_path, exc.message) from None
     if not isinstance(document, Mapping):
         raise WebhookPayloadError("$", "expected an event object")
     conv = converter if converter is not None else make_converter()
@@ -90,20 +84,25 @@ def find_key(mapping: Any, *path: str) -> Any:
     return current
 
 
+_MAX_ID = 2**63
+
+
 def _as_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value > 0:
+    if isinstance(value, int) and 0 < value < _MAX_ID:
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value) and int(value) > 0:
-        return int(value)
+    # ASCII digits, bounded: int() of 5,000 digits raises, and no id is over 64 bits
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,19}\s*", value):
+        number = int(value)
+        return number if 0 < number < _MAX_ID else None
     return None
 
 
 def _href_id(resource: WebhookResource | None, pattern: str) -> int | None:
     if resource is None or not resource.href:
         return None
-    match = re.search(rf"(?:^|/){pattern}/(\d+)(?:[/?#]|$)", resource.href, re.IGNORECASE)
+    match = re.search(rf"(?:^|/){pattern}/([0-9]+)(?:[/?#]|$)", resource.href, re.IGNORECASE)
     return _as_id(match.group(1)) if match else None
 
 

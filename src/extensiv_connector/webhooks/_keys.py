@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import wire
+from ..errors import WireFormatError
 from ._errors import WebhookKeyError, WebhookSignatureError
 from ._signature import verify_signature
 
@@ -32,8 +34,8 @@ def fetch_key_document(url: str, timeout: float = 2.0) -> Any:
     if response.status_code != 200:
         raise WebhookKeyError(f"webhook key endpoint {url} answered HTTP {response.status_code}")
     try:
-        return response.json()
-    except ValueError:
+        return wire.loads(response.content)
+    except WireFormatError:
         raise WebhookKeyError(f"webhook key endpoint {url} did not answer JSON") from None
 
 

@@ -13,13 +13,14 @@ import json
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, ExtensivError
+from ..errors import ConfigError, WebhookOverloadedError, WireFormatError
 from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
 from ..wire import make_converter
 from ._dedupe import first_sighting, is_stale, record_processed
@@ -31,7 +32,7 @@ from ._dispatch import (
     ResourceFetcher,
     _Unresolved,
 )
-from ._errors import WebhookKeyError, WebhookPayloadError, WebhookSignatureError
+from ._errors import WebhookContentTypeError, WebhookKeyError, WebhookSignatureError
 from ._events import parse_event
 from ._keys import KeyFetcher, PublicKeyCache
 
@@ -51,15 +52,44 @@ _REASONS = {
     405: "Method Not Allowed",
     411: "Length Required",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
     503: "Service Unavailable",
 }
 
 
-class WebhookOverloadedError(ExtensivError):
-    """The processing queue is full; the request is refused so that Extensiv retries it later."""
+_LENGTH = re.compile(r"[0-9]{1,18}")
+_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9.+-]+\+)?json", re.IGNORECASE)
+
+
+def _content_type_problem(value: str | None) -> str:
+    """Why a ``Content-Type`` is refused ("" when accepted).
+
+    Extensiv posts ``application/json``; ``application/*+json`` is accepted too, with no charset
+    or ``charset=utf-8`` (JSON is UTF-8 by RFC 8259).
+    """
+    if not value or not value.strip():
+        return "Content-Type required (application/json)"
+    media, _, params = value.partition(";")
+    if not _MEDIA_TYPE.fullmatch(media.strip()):
+        return "unsupported Content-Type (expected application/json)"
+    for param in params.split(";"):
+        name, _, raw = param.partition("=")
+        if name.strip().lower() == "charset" and raw.strip().strip('"').lower() not in (
+            "utf-8",
+            "utf8",
+        ):
+            return "unsupported charset (expected utf-8)"
+    return ""
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """Paths and messages can quote keys of a hostile body: keep logs and answers short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class EventOutcome(enum.Enum):
+    """What happened to one event: processed, duplicate, stale, unhandled, unresolved or failed."""
+
     PROCESSED = "processed"  # the built-in action and/or host handlers ran
     DUPLICATE = "duplicate"  # wmsEventId already seen
     STALE = "stale"  # older than the last processed event for the same resource
@@ -120,7 +150,9 @@ class WebhookReceiver:
         lease_wait_seconds: float = 10.0,
     ) -> None:
         self._connector = connector
-        self.channel: str = connector.config.general.connection_name
+        general = connector.config.general
+        # The channel's state is keyed by its stable id (older configs: the name).
+        self.channel: str = getattr(general, "channel_id", None) or general.connection_name
         settings = getattr(connector.config, "webhooks", None)
         if getattr(settings, "enabled", True) is False:
             raise ConfigError(
@@ -184,13 +216,22 @@ class WebhookReceiver:
         """Fetch the public key now instead of on the first request."""
         self.keys.current()
 
-    def accept(self, body: bytes, signature: str | None) -> WebhookEvent:
+    def accept(
+        self, body: bytes, signature: str | None, *, content_type: str | None = None
+    ) -> WebhookEvent:
         """Verify and parse one delivery and queue it; for hosts that are not WSGI (e.g. ASGI).
 
-        Raises :class:`WebhookSignatureError`, :class:`WebhookKeyError`,
+        ``content_type`` (the request's header; ``""`` when absent) is checked after the
+        signature: ``application/json`` or ``application/*+json``, charset UTF-8 if any.
+        ``None`` skips the check. Raises :class:`WebhookSignatureError`,
+        :class:`WebhookKeyError`, :class:`WebhookContentTypeError`,
         :class:`WebhookPayloadError` or :class:`WebhookOverloadedError`; nothing is processed then.
         """
         self.keys.verify(body, signature or "")
+        if content_type is not None:
+            problem = _content_type_problem(content_type)
+            if problem:
+                raise WebhookContentTypeError(problem)
         event = parse_event(body, self._converter)
         self._enqueue(event)
         return event
@@ -252,20 +293,26 @@ class WebhookReceiver:
             self._count("rejected_body")
             return status, {"error": message}, []
         try:
-            event = self.accept(body, environ.get("HTTP_SIGNATURE"))
+            event = self.accept(
+                body, environ.get("HTTP_SIGNATURE"), content_type=environ.get("CONTENT_TYPE") or ""
+            )
         except WebhookSignatureError as exc:
             unsigned = exc.reason == "unsigned"
             self._count("rejected_unsigned" if unsigned else "rejected_signature")
             logger.warning("webhook refused: %s", exc)
             return (401 if unsigned else 403), {"error": str(exc)}, []
+        except WebhookContentTypeError as exc:
+            self._count("rejected_media_type")
+            return 415, {"error": str(exc)}, [("Accept-Post", "application/json")]
         except WebhookKeyError as exc:
             self._count("rejected_key_unavailable")
             logger.error("webhook refused, key unavailable: %s", exc)
             return 503, {"error": "signature key unavailable, retry later"}, [("Retry-After", "30")]
-        except WebhookPayloadError as exc:
+        except WireFormatError as exc:  # WebhookPayloadError: hostile or malformed body
             self._count("rejected_malformed")
-            logger.warning("webhook refused, malformed payload at %s", exc.json_path)
-            return 400, {"error": str(exc)}, []
+            where = _clip(exc.json_path)
+            logger.warning("webhook refused, malformed payload at %s", where)
+            return 400, {"error": f"{where}: {_clip(exc.message)}"}, []
         except WebhookOverloadedError as exc:
             self._count("rejected_busy")
             return 503, {"error": str(exc)}, [("Retry-After", "30")]
@@ -283,24 +330,33 @@ class WebhookReceiver:
         stream = environ["wsgi.input"]
         raw_length = environ.get("CONTENT_LENGTH") or ""
         if raw_length.strip():
-            try:
-                length = int(raw_length)
-            except ValueError:
+            # ASCII digits only: int() would also take "١٢" or "1_000" (and refuse 5,000 digits)
+            if not _LENGTH.fullmatch(raw_length.strip()):
                 return None, (400, "invalid Content-Length")
-            if length < 0:
-                return None, (400, "invalid Content-Length")
+            length = int(raw_length)
             if length > self.max_body_bytes:
                 return None, (413, f"body larger than {self.max_body_bytes} bytes")
-            body = stream.read(length) if length else b""
-            if len(body) != length:
+            body = self._read(stream, length) if length else b""
+            if body is None or len(body) != length:
                 return None, (400, "body shorter than Content-Length")
             return body, (200, "")
         if environ.get("wsgi.input_terminated"):
-            body = stream.read(self.max_body_bytes + 1)
+            body = self._read(stream, self.max_body_bytes + 1)
+            if body is None:
+                return None, (400, "body could not be read")
             if len(body) > self.max_body_bytes:
                 return None, (413, f"body larger than {self.max_body_bytes} bytes")
             return body, (200, "")
         return None, (411, "Content-Length required")
+
+    @staticmethod
+    def _read(stream: Any, size: int) -> bytes | None:
+        """Up to ``size`` bytes; None when the client went away mid-body (a 400, not a 500)."""
+        try:
+            data = stream.read(size)
+        except (OSError, ValueError):
+            return None
+        return bytes(data) if isinstance(data, bytes | bytearray) else None
 
     # -- worker -----------------------------------------------------------------------------
 

@@ -1,16 +1,20 @@
-"""``/inventory``: stock summaries and stock details, as record iterators."""
+"""``/inventory``: stock summaries and details, receive items (lots), locations and the stock of
+one order, as record iterators."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...models import StockDetail, StockSummary
+from ... import wire
+from ...models import InventoryRecord, Location, StockDetail, StockSummary
 from ._base import ResourceContext, Rql, rql_param
 
 __all__ = ["Inventory"]
 
 
 class Inventory:
+    """The ``/inventory`` resources: stock summaries and stock details."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
@@ -70,3 +74,56 @@ class Inventory:
             page_size=page_size,
             concurrency=concurrency,
         )
+
+    def receive_items(
+        self,
+        rql: Rql = None,
+        *,
+        sort: str | None = None,
+        page_size: int | None = None,
+        concurrency: int | None = None,
+    ) -> Iterator[InventoryRecord]:
+        """``GET /inventory``: one row per receive item (lot) with received, on-hand,
+        available and on-hold quantities, lot/serial/expiry and location (pages ≤ 1000).
+
+        Peers filter with ``CustomerIdentifier.Id==12;FacilityIdentifier.Id==3;ReceivedDate=ge=…``
+        and ``sort="ReceivedDate"``.
+        """
+        return self._ctx.paged(
+            "inventory",
+            "/inventory",
+            "item",
+            InventoryRecord,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=concurrency,
+        )
+
+    def locations(
+        self,
+        facility_id: int | None = None,
+        *,
+        rql: Rql = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Location]:
+        """``GET /properties/facilities/{id}/locations`` (the configured facility by default):
+        locations with the item traits they hold and their on-hand quantity."""
+        fid = self._ctx.require_facility(facility_id)
+        return self._ctx.paged(
+            "locations",
+            f"/properties/facilities/{int(fid)}/locations",
+            "properties/location",
+            Location,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=1,
+        )
+
+    def stock_summaries_for_order(self, order_id: int) -> tuple[StockSummary, ...]:
+        """``GET /inventory/stocksummariesfororder?orderid=``: stock of the order's items."""
+        response = self._ctx.transport.request(
+            "GET", "/inventory/stocksummariesfororder", params={"orderid": int(order_id)}
+        )
+        read = self._ctx.reader(StockSummary)
+        return tuple(read(r) for r in wire.parse_collection(response.json() or {}).records)

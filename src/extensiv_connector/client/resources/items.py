@@ -1,11 +1,12 @@
-"""``/customers/{customerId}/items``: list, get, find by SKU, create, update."""
+"""``/customers/{customerId}/items``: list, get, find by SKU, create, update, delete; aliases."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ...models import Item
+from ...errors import PreconditionFailedError
+from ...models import Item, ItemAlias
 from .._concurrency import Versioned, update_with_retry
 from ..rql import field
 from ._base import ResourceContext, Rql, get_key, rql_param
@@ -101,4 +102,53 @@ class Items:
             lambda item, etag: self.put(item_id, item, etag, customer_id=customer_id),
             change,
             attempts=attempts,
+        )
+
+    def delete(
+        self,
+        item_id: int,
+        *,
+        etag: str | None = None,
+        customer_id: int | None = None,
+        attempts: int = 3,
+    ) -> None:
+        """``DELETE /customers/{id}/items/{itemId}`` with ``If-Match`` (read first unless
+        ``etag`` is given). An item with stock or transactions is refused (403 ``InUse``)."""
+        path = f"{self._base(customer_id)}/{int(item_id)}"
+
+        def write(_item: Item, tag: str | None) -> None:
+            self._ctx.transport.request("DELETE", path, if_match=tag)
+
+        if etag is not None:
+            try:
+                write(Item(), etag)
+                return
+            except PreconditionFailedError:
+                if attempts <= 1:
+                    raise
+                attempts -= 1
+        update_with_retry(
+            lambda: self.get(item_id, customer_id=customer_id),
+            write,
+            lambda i: i,
+            attempts=attempts,
+        )
+
+    def aliases(
+        self,
+        rql: Rql = None,
+        *,
+        sort: str | None = None,
+        customer_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ItemAlias]:
+        """``GET /customers/{id}/itemaliases``: other SKUs the customer uses for its items."""
+        return self._ctx.paged(
+            "itemaliases",
+            f"/customers/{self._ctx.require_customer(customer_id)}/itemaliases",
+            "customers/itemalias",
+            ItemAlias,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=1,
         )

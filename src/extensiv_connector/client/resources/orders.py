@@ -1,13 +1,15 @@
-"""``/orders``: create, get, list, find by reference, cancel, update, items, packages."""
+"""``/orders``: create, get, list, find by reference, update (PUT), operators (allocate,
+deallocate, cancel, bulk cancel), summaries, items, packages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ...errors import PreconditionFailedError
-from ...models import Order, OrderItem, Package
+from ...errors import PreconditionFailedError, ValidationError, Violation
+from ...models import Order, OrderItem, OrderSummary, Package
 from .._concurrency import Versioned, update_with_retry
+from .._links import expand_link
 from ._base import Detail, ResourceContext, Rql, find_by_reference, get_key, join_detail, rql_param
 
 __all__ = ["Orders"]
@@ -95,21 +97,123 @@ class Orders:
 
     def update(
         self,
+        order: Order | Versioned[Order] | Mapping[str, Any],
+        etag: str | None,
+        *,
+        detail: Detail = "OrderItems",
+        itemdetail: Detail = None,
+    ) -> Versioned[Order]:
+        """``PUT /orders/{id}`` with ``If-Match: etag``: the whole order as read (by
+        :meth:`get` with ``detail="OrderItems"``; an order without lines raises
+        ``ValidationError``) with your edits — header, ship-to, notes, lines (lines keep their
+        ``readOnly.orderItemId``; a line without one is added, an omitted line removed).
+
+        The order's templated ``edit`` link is expanded when present (``{?detail,itemdetail}``),
+        else ``/orders/{id}`` is used. A stale ``etag`` raises ``PreconditionFailedError``;
+        use :meth:`edit` for read-change-write with retries.
+        """
+        if isinstance(order, Versioned):  # as returned by get(): its model
+            order = order.value
+        model = order if isinstance(order, Order) else self._ctx.structure(order, Order)
+        order_id = model.order_id
+        if order_id is None:
+            raise ValidationError(
+                [Violation("readOnly.orderId", "missing: update an order read by get()")],
+                "orders.update",
+            )
+        if not model.order_items:  # omitted lines are removed: never PUT an order without them
+            raise ValidationError(
+                [
+                    Violation(
+                        "orderItems",
+                        "missing: read the order with get(id, detail='OrderItems') to update it",
+                    )
+                ],
+                "orders.update",
+            )
+        template = model.link("edit") or f"/orders/{int(order_id)}{{?detail,itemdetail}}"
+        path = expand_link(
+            template, {"detail": join_detail(detail), "itemdetail": join_detail(itemdetail)}
+        )
+        response = self._ctx.transport.request(
+            "PUT", path, body=self._ctx.unstructure(model), if_match=etag
+        )
+        if not response.text.strip():
+            return self.get(order_id, detail=detail, itemdetail=itemdetail)
+        return self._ctx.versioned(response, Order)
+
+    def edit(
+        self,
         order_id: int,
         change: Callable[[Order], Order],
         *,
         attempts: int = 3,
     ) -> Versioned[Order]:
-        """Read the order, apply ``change``, ``PUT`` it with ``If-Match``; on 412 re-read and
-        re-apply (up to ``attempts`` times)."""
+        """Read the order (with its lines), apply ``change``, :meth:`update` it; on 412 re-read
+        and re-apply (up to ``attempts`` times)."""
+        return update_with_retry(
+            lambda: self.get(order_id, detail="OrderItems"),
+            lambda order, etag: self.update(order, etag),
+            change,
+            attempts=attempts,
+        )
 
-        def write(order: Order, etag: str | None) -> Versioned[Order]:
-            response = self._ctx.transport.request(
-                "PUT", f"/orders/{int(order_id)}", body=self._ctx.unstructure(order), if_match=etag
+    def _operator(
+        self, order_id: int, method: str, name: str, body: Any, etag: str | None, attempts: int
+    ) -> None:
+        """An ``If-Match`` operator (``allocator``, ``canceler``...): with ``etag`` sent as
+        is (a 412 re-reads and retries), else read first."""
+
+        def write(_order: Order, tag: str | None) -> None:
+            self._ctx.transport.request(
+                method, f"/orders/{int(order_id)}/{name}", body=body, if_match=tag
             )
-            return self._ctx.versioned(response, Order)
 
-        return update_with_retry(lambda: self.get(order_id), write, change, attempts=attempts)
+        if etag is not None:
+            try:
+                write(Order(), etag)
+                return
+            except PreconditionFailedError:
+                if attempts <= 1:
+                    raise
+                attempts -= 1
+        update_with_retry(lambda: self.get(order_id), write, lambda o: o, attempts=attempts)
+
+    def allocate(self, order_id: int, *, etag: str | None = None, attempts: int = 3) -> None:
+        """``PUT /orders/{id}/allocator``: allocate what available stock allows."""
+        self._operator(order_id, "PUT", "allocator", {}, etag, attempts)
+
+    def deallocate(self, order_id: int, *, etag: str | None = None, attempts: int = 3) -> None:
+        """``PUT /orders/{id}/deallocator``: release the order's allocation."""
+        self._operator(order_id, "PUT", "deallocator", {}, etag, attempts)
+
+    def cancel_many(self, order_ids: Iterable[int], reason: str | None = None) -> None:
+        """``POST /orders/canceler`` (bulk; no ``If-Match``). Orders that cannot be canceled
+        raise :class:`~extensiv_connector.errors.BadRequestError` carrying the ``ListException``
+        faults (``error.faults``); the others are canceled."""
+        body: dict[str, Any] = {"orderIdentifiers": [{"id": int(i)} for i in order_ids]}
+        if reason is not None:
+            body["reason"] = reason
+        self._ctx.transport.request("POST", "/orders/canceler", body=body)
+
+    def summaries(
+        self,
+        rql: Rql = None,
+        *,
+        sort: str | None = None,
+        page_size: int | None = None,
+        concurrency: int | None = None,
+    ) -> Iterator[OrderSummary]:
+        """``GET /orders/summaries`` (id, reference, allocation, closed): cheap reconciliation."""
+        return self._ctx.paged(
+            "orders/summaries",
+            "/orders/summaries",
+            "item",
+            OrderSummary,
+            {"rql": rql_param(rql), "sort": sort},
+            page_size=page_size,
+            concurrency=concurrency,
+        )
 
     def cancel(
         self,
@@ -124,30 +228,17 @@ class Orders:
         body: dict[str, Any] = {"reason": reason}
         if charge is not None:
             body["charge"] = charge
+        self._operator(order_id, "POST", "canceler", body, etag, attempts)
 
-        def write(_order: Order, tag: str | None) -> None:
-            self._ctx.transport.request(
-                "POST", f"/orders/{int(order_id)}/canceler", body=body, if_match=tag
-            )
-
-        if etag is not None:
-            try:
-                write(Order(), etag)
-                return
-            except PreconditionFailedError:
-                if attempts <= 1:
-                    raise
-                attempts -= 1
-        update_with_retry(lambda: self.get(order_id), write, lambda o: o, attempts=attempts)
-
-    def items(self, order_id: int, *, detail: Detail = None) -> tuple[OrderItem, ...]:
-        """``GET /orders/{id}/items`` → the order's lines."""
-        return self._ctx.get_collection(
-            f"/orders/{int(order_id)}/items",
-            "orders/item",
-            OrderItem,
-            {"detail": join_detail(detail)},
-        )
+    def items(self, order: int | Order, *, detail: Detail = None) -> tuple[OrderItem, ...]:
+        """``GET /orders/{id}/items`` → the order's lines (an :class:`Order` given: its
+        templated ``orders/items`` link, expanded with ``detail``)."""
+        if isinstance(order, Order):
+            template = order.link("orders/items") or f"/orders/{order.order_id}/items{{?detail}}"
+        else:
+            template = f"/orders/{int(order)}/items{{?detail}}"
+        path = expand_link(template, {"detail": join_detail(detail)})
+        return self._ctx.get_collection(path, "orders/item", OrderItem)
 
     def packages(self, order_id: int) -> tuple[Package, ...]:
         """``GET /orders/{id}/packages`` → packages with their contents."""

@@ -33,6 +33,8 @@ def _customer(ctx: ResourceContext, doc: Any) -> Customer:
 
 
 class Customers:
+    """The ``/customers`` resource: list and get customers."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
@@ -66,6 +68,8 @@ class Customers:
 
 
 class Facilities:
+    """The ``/properties/facilities`` resource: list and get facilities."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
@@ -92,6 +96,8 @@ class Facilities:
 
 
 class Carriers:
+    """The ``/properties/carriers`` resource."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 
@@ -104,6 +110,8 @@ class Carriers:
 
 
 class UnitOfMeasureTypes:
+    """The ``/properties/unitofmeasuretypes`` resource."""
+
     def __init__(self, ctx: ResourceContext) -> None:
         self._ctx = ctx
 

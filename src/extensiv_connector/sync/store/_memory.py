@@ -10,7 +10,7 @@ from decimal import Decimal
 import attrs
 
 from ...models import SalesOrder
-from .._errors import StateStoreError
+from .._errors import LeaseLostError, StateStoreError
 from .._records import (
     DEFAULT_RETRY_STATES,
     DEFAULT_SEEN_KEYS_LIMIT,
@@ -18,6 +18,7 @@ from .._records import (
     Clock,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -26,21 +27,40 @@ from .._records import (
     LedgerState,
     RunStatus,
     claimed_entry,
+    fence_holds,
     held_entry,
     may_claim,
     may_take_lease,
+    taken_lease,
     updated_entry,
 )
 from ._clock import utc_now
+from ._window import SeenWindow
 
 __all__ = ["MemoryStore"]
+
+
+@attrs.define
+class _CursorState:
+    watermark: datetime | None = None
+    updated_at: datetime | None = None
+    seen: SeenWindow = attrs.field(factory=SeenWindow)
+
+    def snapshot(self, channel: str, action: str) -> Cursor:
+        return Cursor(
+            channel=channel,
+            action=action,
+            watermark=self.watermark,
+            seen=self.seen.times,
+            updated_at=self.updated_at,
+        )
 
 
 @attrs.define
 class _Channel:
     ledger: dict[tuple[LedgerKind, str], LedgerEntry] = attrs.field(factory=dict)
     backorders: dict[str, BackorderEntry] = attrs.field(factory=dict)
-    cursors: dict[str, Cursor] = attrs.field(factory=dict)
+    cursors: dict[str, _CursorState] = attrs.field(factory=dict)
     journal: dict[int, JournalEntry] = attrs.field(factory=dict)
     events: dict[str, datetime] = attrs.field(factory=dict)
     versions: dict[str, datetime] = attrs.field(factory=dict)
@@ -70,6 +90,8 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._channels: dict[str, _Channel] = {}
         self._next_entry_id = 1
+        # Fencing tokens outlive releases and channel deletion: a token is never reused.
+        self._lease_tokens: dict[tuple[str, str], int] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -89,6 +111,11 @@ class MemoryStore:
             found = self._channels[channel] = _Channel()
         return found
 
+    def _check_fence(self, channel: str, fence: Fence | None) -> None:
+        """Refuse a write whose lease was released or taken over (call under the lock)."""
+        if fence is not None and not fence_holds(fence, self._ch(channel).leases.get(fence.action)):
+            raise LeaseLostError(channel, fence.action)
+
     # ------------------------------------------------------------------ push ledger
 
     def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
@@ -105,25 +132,37 @@ class MemoryStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         with self._lock:
-            ledger = self._ch(channel).ledger
-            existing = ledger.get((kind, reference))
-            if not may_claim(existing, retry_states):
+            self._check_fence(channel, fence)
+            state = self._ch(channel)
+            existing = state.ledger.get((kind, reference))
+            claim_lease = (
+                state.leases.get(existing.claim.action)
+                if existing is not None and existing.claim is not None
+                else None
+            )
+            now = self._clock()
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
                 assert existing is not None
-                return LedgerClaim(entry=existing, claimed=False)
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
             entry = claimed_entry(
                 existing,
                 channel=channel,
                 kind=kind,
                 reference=reference,
-                now=self._clock(),
+                now=now,
                 fingerprint=fingerprint,
                 sent_lines=sent_lines,
                 host_key=host_key,
+                fence=fence,
             )
-            ledger[(kind, reference)] = entry
-            return LedgerClaim(entry=entry, claimed=True)
+            state.ledger[(kind, reference)] = entry
+            state.kv.update(metadata or {})
+            previous = existing.state if existing is not None else None
+            return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
     def ledger_update(
         self,
@@ -136,8 +175,11 @@ class MemoryStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
+        fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         with self._lock:
+            self._check_fence(channel, fence)
             ledger = self._ch(channel).ledger
             existing = ledger.get((kind, reference))
             if existing is None:
@@ -154,6 +196,8 @@ class MemoryStore:
                 fingerprint=fingerprint,
             )
             ledger[(kind, reference)] = entry
+            if release is not None:
+                self._ch(channel).backorders.pop(release, None)
             return entry
 
     def ledger_list(
@@ -175,13 +219,36 @@ class MemoryStore:
         with self._lock:
             return self._ch(channel).ledger.pop((kind, reference), None) is not None
 
+    def ledger_prune(
+        self, channel: str, *, states: Collection[LedgerState], updated_before: datetime
+    ) -> int:
+        with self._lock:
+            ledger = self._ch(channel).ledger
+            doomed = [
+                k
+                for k, e in ledger.items()
+                if e.state in states
+                and e.state is not LedgerState.PENDING
+                and e.updated_at < updated_before
+            ]
+            for key in doomed:
+                del ledger[key]
+            return len(doomed)
+
     # ------------------------------------------------------------------ backorder queue
 
     def backorder_put(
-        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+        self,
+        channel: str,
+        order: SalesOrder,
+        *,
+        key: str | None = None,
+        reason: str = "",
+        fence: Fence | None = None,
     ) -> BackorderEntry:
         key = order.order_number if key is None else key
         with self._lock:
+            self._check_fence(channel, fence)
             held = self._ch(channel).backorders
             entry = held_entry(
                 held.get(key),
@@ -203,8 +270,9 @@ class MemoryStore:
             entries = list(self._ch(channel).backorders.values())
         return sorted(entries, key=lambda e: (e.held_since, e.key))
 
-    def backorder_remove(self, channel: str, key: str) -> bool:
+    def backorder_remove(self, channel: str, key: str, *, fence: Fence | None = None) -> bool:
         with self._lock:
+            self._check_fence(channel, fence)
             return self._ch(channel).backorders.pop(key, None) is not None
 
     # ------------------------------------------------------------------ cursors
@@ -212,7 +280,29 @@ class MemoryStore:
     def cursor_get(self, channel: str, action: str) -> Cursor:
         with self._lock:
             found = self._ch(channel).cursors.get(action)
-        return found if found is not None else Cursor(channel=channel, action=action)
+            if found is None:
+                return Cursor(channel=channel, action=action)
+            return found.snapshot(channel, action)
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        with self._lock:
+            state = self._ch(channel).cursors.setdefault(action, _CursorState())
+            candidates = [t for t in (state.watermark, watermark) if t is not None]
+            candidates.extend(delivered.values())
+            state.watermark = max(candidates) if candidates else None
+            floor = None if state.watermark is None else state.watermark - overlap
+            state.seen.add(delivered, floor=floor, max_keys=max_keys)
+            state.updated_at = self._clock()
+            return state.watermark
 
     def cursor_advance(
         self,
@@ -225,17 +315,10 @@ class MemoryStore:
         max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
     ) -> Cursor:
         with self._lock:
-            cursors = self._ch(channel).cursors
-            current = cursors.get(action) or Cursor(channel=channel, action=action)
-            cursor = current.advanced(
-                delivered,
-                overlap=overlap,
-                now=self._clock(),
-                watermark=watermark,
-                max_keys=max_keys,
+            self.cursor_commit(
+                channel, action, delivered, overlap=overlap, watermark=watermark, max_keys=max_keys
             )
-            cursors[action] = cursor
-            return cursor
+            return self.cursor_get(channel, action)
 
     def cursor_reset(self, channel: str, action: str) -> None:
         with self._lock:
@@ -328,21 +411,29 @@ class MemoryStore:
     # ------------------------------------------------------------------ leases
 
     def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        return self.take_lease(channel, action, owner, ttl_seconds) is not None
+
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Lease | None:
         with self._lock:
             leases = self._ch(channel).leases
             now = self._clock()
             existing = leases.get(action)
             if not may_take_lease(existing, owner, now):
-                return False
-            keep = existing is not None and existing.owner == owner and existing.live(now)
-            leases[action] = Lease(
+                return None
+            next_token = self._lease_tokens.get((channel, action), 0) + 1
+            lease = taken_lease(
+                existing,
                 channel=channel,
                 action=action,
                 owner=owner,
-                acquired_at=existing.acquired_at if keep and existing else now,
-                expires_at=now + timedelta(seconds=ttl_seconds),
+                now=now,
+                ttl_seconds=ttl_seconds,
+                next_token=next_token,
             )
-            return True
+            if lease.token == next_token:
+                self._lease_tokens[(channel, action)] = next_token
+            leases[action] = lease
+            return lease
 
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
         with self._lock:
@@ -381,6 +472,11 @@ class MemoryStore:
                 kv.pop(key, None)
             else:
                 kv[key] = value
+
+    def kv_delete(self, channel: str, keys: Collection[str]) -> int:
+        with self._lock:
+            kv = self._ch(channel).kv
+            return sum(kv.pop(key, None) is not None for key in set(keys))
 
     # ------------------------------------------------------------------ channels
 

@@ -6,12 +6,30 @@ running :class:`extensiv_connector.testing.store_contract.StoreContract` against
 Rules every implementation follows (the contract tests check them):
 
 * every method is atomic; ``ledger_begin``, ``ledger_update``, ``backorder_put``,
-  ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and the lease methods
-  are read-modify-write and must be serialised against concurrent callers (threads and, for
-  shared backends, processes);
+  ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and
+  the lease methods are read-modify-write and must be serialised against concurrent callers
+  (threads and, for shared backends, processes);
 * timestamps written by the store come from its injectable clock;
 * records returned are immutable snapshots (frozen attrs);
-* a channel's state never leaks into another channel, and ``delete_channel`` removes all of it.
+* a channel's state never leaks into another channel, and ``delete_channel`` removes all of it
+  (except the last fencing token handed out per lease, which must never be handed out again).
+
+Exclusive claims and fencing (schema version 3 of the SQLite store):
+
+* every lease carries a fencing ``token`` (:attr:`Lease.token`). Taking a lease that is free,
+  expired or another owner's hands out a token greater than every token handed out before for
+  that (channel, action), also across ``release_lease`` and ``delete_channel``; renewing, and
+  re-taking one's own live lease, keep the token. A store may use one counter for all leases.
+* a write that carries a ``fence`` (:class:`Fence`: lease action + token) is refused with
+  ``LeaseLostError``, and changes nothing, unless that lease still carries that token (it was
+  not released and nobody took it over). The check and the write are one atomic step.
+* ``ledger_begin(..., fence=f)`` records ``f`` as the entry's ``claim``. A ``PENDING`` entry
+  is claimed again only if ``PENDING`` is in ``retry_states`` **and** its claim provably
+  expired: the lease named by ``entry.claim`` is released, expired or carries another token.
+  A ``PENDING`` entry without a claim fence is taken over only by a fenced caller, and a
+  caller never re-claims its own fence's claim. Of concurrent callers exactly one wins.
+* ``LedgerClaim.previous`` is the state before the call; a take-over from ``PENDING`` must be
+  resolved by lookup before anything is sent again.
 """
 
 from __future__ import annotations
@@ -28,6 +46,7 @@ from .._records import (
     BackorderEntry,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -60,12 +79,18 @@ class StateStore(Protocol):
         sent_lines: Mapping[str, Decimal] | None = None,
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
-        """Record ``PENDING`` before sending, if no entry exists or it is in ``retry_states``.
+        """Record ``PENDING`` before sending, if no entry exists or it is in ``retry_states``
+        (a ``PENDING`` entry only once its claim expired: see the module docstring).
 
         Atomic: of concurrent callers for one reference exactly one gets ``claimed=True``.
         Otherwise nothing is written and the existing entry is returned with ``claimed=False``.
-        A successful claim increments ``attempts`` and keeps ``created_at``.
+        A successful claim increments ``attempts``, keeps ``created_at`` and records ``fence``
+        as ``entry.claim``; ``previous`` is the state before the call. ``LeaseLostError`` if
+        ``fence`` no longer holds. ``metadata`` (key-value pairs, as ``kv_set``) is written in
+        the same transaction, only when the claim succeeds.
         """
         ...
 
@@ -80,9 +105,13 @@ class StateStore(Protocol):
         sent_lines: Mapping[str, Decimal] | None = None,
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
+        fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         """Move an existing entry to ``state``; ``None`` arguments keep the stored values and
-        ``reasons`` is replaced. Raises ``StateStoreError`` if the entry does not exist."""
+        ``reasons`` is replaced. ``release`` names a backorder key to stop holding in the same
+        transaction. Raises ``StateStoreError`` if the entry does not exist (nothing is
+        changed then) and ``LeaseLostError`` if ``fence`` no longer holds."""
         ...
 
     def ledger_list(
@@ -99,13 +128,29 @@ class StateStore(Protocol):
         """Remove one entry (True if it existed), e.g. after the host deleted the order."""
         ...
 
+    def ledger_prune(
+        self, channel: str, *, states: Collection[LedgerState], updated_before: datetime
+    ) -> int:
+        """Delete the entries in ``states`` last updated before ``updated_before``; returns
+        how many. ``PENDING`` entries are never deleted (their outcome is unknown). Deleted
+        data must not stay readable in the backend's files (SQLite: ``secure_delete`` and a
+        WAL checkpoint)."""
+        ...
+
     # ------------------------------------------------------------------ backorder queue
 
     def backorder_put(
-        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+        self,
+        channel: str,
+        order: SalesOrder,
+        *,
+        key: str | None = None,
+        reason: str = "",
+        fence: Fence | None = None,
     ) -> BackorderEntry:
         """Hold ``order`` under ``key`` (default: its order number). Re-putting keeps the first
-        ``held_since`` and counts one more evaluation."""
+        ``held_since`` and counts one more evaluation. ``LeaseLostError`` if ``fence`` no
+        longer holds."""
         ...
 
     def backorder_get(self, channel: str, key: str) -> BackorderEntry | None: ...
@@ -114,14 +159,33 @@ class StateStore(Protocol):
         """Held orders, oldest ``held_since`` first (ties by key)."""
         ...
 
-    def backorder_remove(self, channel: str, key: str) -> bool:
-        """Stop holding ``key`` (True if it was held)."""
+    def backorder_remove(self, channel: str, key: str, *, fence: Fence | None = None) -> bool:
+        """Stop holding ``key`` (True if it was held). ``LeaseLostError`` if ``fence`` no
+        longer holds."""
         ...
 
     # ------------------------------------------------------------------ cursors
 
     def cursor_get(self, channel: str, action: str) -> Cursor:
         """The cursor of ``action`` (an empty cursor if the action never advanced)."""
+        ...
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        """Apply the :meth:`Cursor.advanced` rule to the stored cursor in one transaction and
+        return the new watermark, without reading the remembered keys back.
+
+        Pulls call this once per batch of acknowledged records, so its cost must follow the
+        batch, not the window: keep the keys in an indexed table (or equivalent), not a blob.
+        """
         ...
 
     def cursor_advance(
@@ -200,8 +264,14 @@ class StateStore(Protocol):
         """Take the lease if free, expired or already ``owner``'s (then it is renewed)."""
         ...
 
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Lease | None:
+        """Like :meth:`acquire_lease`, returning the lease with its fencing token (``None``
+        if another owner holds it live). A new holder gets a token greater than any before."""
+        ...
+
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
-        """Extend ``owner``'s lease; False if another owner holds it or it was released."""
+        """Extend ``owner``'s lease, keeping its token; False if another owner holds it or it
+        was released."""
         ...
 
     def release_lease(self, channel: str, action: str, owner: str) -> bool:
@@ -218,6 +288,10 @@ class StateStore(Protocol):
 
     def kv_set(self, channel: str, key: str, value: str | None) -> None:
         """Set a small string value; ``None`` deletes it."""
+        ...
+
+    def kv_delete(self, channel: str, keys: Collection[str]) -> int:
+        """Delete many keys at once (absent keys are ignored); returns how many existed."""
         ...
 
     # ------------------------------------------------------------------ channels

@@ -22,7 +22,7 @@ import attrs
 
 from ...models import SalesOrder
 from ...wire import dumps, loads, make_converter
-from .._errors import StateStoreError
+from .._errors import LeaseLostError, StateStoreError
 from .._records import (
     DEFAULT_RETRY_STATES,
     DEFAULT_SEEN_KEYS_LIMIT,
@@ -30,6 +30,7 @@ from .._records import (
     Clock,
     Cursor,
     EntryKind,
+    Fence,
     JournalEntry,
     Lease,
     LedgerClaim,
@@ -39,9 +40,11 @@ from .._records import (
     LogLevel,
     RunStatus,
     claimed_entry,
+    fence_holds,
     held_entry,
     may_claim,
     may_take_lease,
+    taken_lease,
     updated_entry,
 )
 from ._clock import utc_now
@@ -123,6 +126,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        3,
+        "lease fencing tokens, ledger claim owner",
+        (
+            "ALTER TABLE leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0",
+            # claim_action '' = a claim made without a fence (or before version 3)
+            "ALTER TABLE ledger ADD COLUMN claim_action TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE ledger ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0",
+            # The last token handed out per lease; kept across release and delete_channel so
+            # a token is never handed out twice.
+            """CREATE TABLE lease_tokens (
+                channel TEXT NOT NULL, action TEXT NOT NULL, token INTEGER NOT NULL,
+                PRIMARY KEY (channel, action)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    Migration(
+        4,
+        "cursor dedupe keys in an indexed table (was a JSON blob rewritten per record)",
+        (
+            # ``modified`` is isoformat(timespec="microseconds"): fixed width, so text order is
+            # time order and the index answers "older than the floor" and "oldest first".
+            """CREATE TABLE cursor_seen (
+                channel TEXT NOT NULL, action TEXT NOT NULL, key TEXT NOT NULL,
+                modified TEXT NOT NULL,
+                PRIMARY KEY (channel, action, key)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX cursor_seen_by_time ON cursor_seen (channel, action, modified, key)",
+            "ALTER TABLE cursors ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0",
+            # Old blobs hold plain isoformat(): pad whole seconds to the fixed width.
+            """INSERT INTO cursor_seen (channel, action, key, modified)
+                SELECT c.channel, c.action, j.key,
+                    CASE WHEN length(j.value) IN (19, 25)
+                        THEN substr(j.value, 1, 19) || '.000000' || substr(j.value, 20)
+                        ELSE j.value END
+                FROM cursors AS c, json_each(c.seen) AS j""",
+            """UPDATE cursors SET seen = '{}', seen_count = (
+                SELECT COUNT(*) FROM cursor_seen AS s
+                WHERE s.channel = cursors.channel AND s.action = cursors.action)""",
+        ),
+    ),
 )
 
 #: The schema version this code writes.
@@ -133,6 +177,7 @@ _CHANNEL_TABLES = (
     "ledger",
     "backorders",
     "cursors",
+    "cursor_seen",
     "journal",
     "journal_refs",
     "events",
@@ -192,6 +237,11 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _fixed_ts(value: datetime) -> str:
+    """Fixed-width text (always microseconds), so SQL text order is time order."""
+    return value.isoformat(timespec="microseconds")
+
+
 def _opt_dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
@@ -205,7 +255,7 @@ class SQLiteStore:
 
     >>> store = SQLiteStore(":memory:")  # or a file path, e.g. "var/extensiv-state.db"
     >>> store.schema_version
-    2
+    3
     >>> store.close()
 
     ``busy_timeout`` (seconds) is how long a writer waits for another process's transaction.
@@ -235,6 +285,9 @@ class SQLiteStore:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows (released backorders, pruned baselines) are overwritten, not left
+            # readable in free pages: the file holds personal data only while it is needed.
+            conn.execute("PRAGMA secure_delete=ON")
             self._version = migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
@@ -291,7 +344,7 @@ class SQLiteStore:
 
     _LEDGER_COLS = (
         "channel, kind, reference, state, remote_id, fingerprint, sent_lines, reasons,"
-        " attempts, host_key, created_at, updated_at"
+        " attempts, host_key, created_at, updated_at, claim_action, claim_token"
     )
 
     @staticmethod
@@ -303,12 +356,13 @@ class SQLiteStore:
             state=LedgerState(row[3]),
             remote_id=row[4],
             fingerprint=row[5],
-            sent_lines={k: Decimal(v) for k, v in json.loads(row[6]).items()},
-            reasons=tuple(json.loads(row[7])),
+            sent_lines={k: Decimal(v) for k, v in loads(row[6]).items()},
+            reasons=tuple(loads(row[7])),
             attempts=row[8],
             host_key=row[9],
             created_at=_dt(row[10]),
             updated_at=_dt(row[11]),
+            claim=Fence(row[12], row[13]) if row[12] else None,
         )
 
     def _ledger_fetch(
@@ -325,8 +379,8 @@ class SQLiteStore:
     def _ledger_save(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
-            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
+            " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.channel,
                 entry.kind.value,
@@ -340,8 +394,18 @@ class SQLiteStore:
                 entry.host_key,
                 entry.created_at.isoformat(),
                 entry.updated_at.isoformat(),
+                entry.claim.action if entry.claim else "",
+                entry.claim.token if entry.claim else 0,
             ),
         )
+
+    def _check_fence(self, conn: sqlite3.Connection, channel: str, fence: Fence | None) -> None:
+        """Refuse a write whose lease was released or taken over (inside the write's own
+        transaction, so the check and the write are one atomic step)."""
+        if fence is not None and not fence_holds(
+            fence, self._lease_fetch(conn, channel, fence.action)
+        ):
+            raise LeaseLostError(channel, fence.action)
 
     def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
         with self._tx(write=False) as conn:
@@ -357,24 +421,40 @@ class SQLiteStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         host_key: str = "",
         retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._ledger_fetch(conn, channel, kind, reference)
-            if not may_claim(existing, retry_states):
+            claim_lease = (
+                self._lease_fetch(conn, channel, existing.claim.action)
+                if existing is not None and existing.claim is not None
+                else None
+            )
+            now = self._clock()
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
                 assert existing is not None
-                return LedgerClaim(entry=existing, claimed=False)
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
             entry = claimed_entry(
                 existing,
                 channel=channel,
                 kind=kind,
                 reference=reference,
-                now=self._clock(),
+                now=now,
                 fingerprint=fingerprint,
                 sent_lines=sent_lines,
                 host_key=host_key,
+                fence=fence,
             )
             self._ledger_save(conn, entry)
-            return LedgerClaim(entry=entry, claimed=True)
+            if metadata:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                    [(channel, k, v) for k, v in metadata.items()],
+                )
+            previous = existing.state if existing is not None else None
+            return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
     def ledger_update(
         self,
@@ -387,8 +467,11 @@ class SQLiteStore:
         sent_lines: Mapping[str, Decimal] | None = None,
         reasons: Collection[str] = (),
         fingerprint: str | None = None,
+        fence: Fence | None = None,
+        release: str | None = None,
     ) -> LedgerEntry:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._ledger_fetch(conn, channel, kind, reference)
             if existing is None:
                 raise StateStoreError(
@@ -404,6 +487,10 @@ class SQLiteStore:
                 fingerprint=fingerprint,
             )
             self._ledger_save(conn, entry)
+            if release is not None:
+                conn.execute(
+                    "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release)
+                )
             return entry
 
     def ledger_list(
@@ -433,6 +520,37 @@ class SQLiteStore:
             )
             return cur.rowcount > 0
 
+    def ledger_prune(
+        self, channel: str, *, states: Collection[LedgerState], updated_before: datetime
+    ) -> int:
+        doomed = [s.value for s in states if s is not LedgerState.PENDING]
+        marks = ",".join("?" * len(doomed))
+        removed = 0
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"SELECT kind, reference, updated_at FROM ledger"  # noqa: S608 - only "?" marks
+                f" WHERE channel = ? AND state IN ({marks})",
+                (channel, *doomed),
+            ).fetchall()
+            # Compared as datetimes: the text may carry different offsets, and SQLite's own
+            # date functions keep only milliseconds.
+            for kind, reference, updated_at in rows:
+                if _dt(updated_at) < updated_before:
+                    conn.execute(
+                        "DELETE FROM ledger WHERE channel = ? AND kind = ? AND reference = ?",
+                        (channel, kind, reference),
+                    )
+                    removed += 1
+        self._checkpoint()  # prune is the maintenance call: leave no old page images behind
+        return removed
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL into the file and truncate it, so deleted rows do not linger in old
+        page images there (best effort: a reader in another process may keep it)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # ------------------------------------------------------------------ backorder queue
 
     def _backorder_row(self, row: Sequence[Any]) -> BackorderEntry:
@@ -459,11 +577,18 @@ class SQLiteStore:
         return None if row is None else self._backorder_row(row)
 
     def backorder_put(
-        self, channel: str, order: SalesOrder, *, key: str | None = None, reason: str = ""
+        self,
+        channel: str,
+        order: SalesOrder,
+        *,
+        key: str | None = None,
+        reason: str = "",
+        fence: Fence | None = None,
     ) -> BackorderEntry:
         key = order.order_number if key is None else key
         document = dumps(self._converter.unstructure(order))
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             existing = self._backorder_fetch(conn, channel, key)
             entry = held_entry(
                 existing, channel=channel, key=key, order=order, reason=reason, now=self._clock()
@@ -497,8 +622,9 @@ class SQLiteStore:
             ).fetchall()
         return [self._backorder_row(r) for r in rows]
 
-    def backorder_remove(self, channel: str, key: str) -> bool:
+    def backorder_remove(self, channel: str, key: str, *, fence: Fence | None = None) -> bool:
         with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
             cur = conn.execute(
                 "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, key)
             )
@@ -509,22 +635,95 @@ class SQLiteStore:
     @staticmethod
     def _cursor_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Cursor:
         row = conn.execute(
-            "SELECT watermark, seen, updated_at FROM cursors WHERE channel = ? AND action = ?",
+            "SELECT watermark, updated_at FROM cursors WHERE channel = ? AND action = ?",
             (channel, action),
         ).fetchone()
         if row is None:
             return Cursor(channel=channel, action=action)
+        seen = conn.execute(
+            "SELECT key, modified FROM cursor_seen WHERE channel = ? AND action = ?",
+            (channel, action),
+        )
         return Cursor(
             channel=channel,
             action=action,
             watermark=_opt_dt(row[0]),
-            seen={k: _dt(v) for k, v in json.loads(row[1]).items()},
-            updated_at=_opt_dt(row[2]),
+            seen={k: _dt(v) for k, v in seen},
+            updated_at=_opt_dt(row[1]),
         )
 
     def cursor_get(self, channel: str, action: str) -> Cursor:
         with self._tx(write=False) as conn:
             return self._cursor_fetch(conn, channel, action)
+
+    def cursor_commit(
+        self,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        *,
+        overlap: timedelta,
+        watermark: datetime | None = None,
+        max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
+    ) -> datetime | None:
+        with self._tx() as conn:
+            return self._commit(conn, channel, action, delivered, overlap, watermark, max_keys)
+
+    def _commit(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        action: str,
+        delivered: Mapping[str, datetime],
+        overlap: timedelta,
+        watermark: datetime | None,
+        max_keys: int,
+    ) -> datetime | None:
+        # Work proportional to the batch: upsert its keys, drop keys below the floor through
+        # the time index, and count exactly only when the running count may exceed the cap.
+        rows = [(channel, action, k, _fixed_ts(t)) for k, t in delivered.items()]
+        scope = (channel, action)
+        row = conn.execute(
+            "SELECT watermark, seen_count FROM cursors WHERE channel = ? AND action = ?",
+            scope,
+        ).fetchone()
+        old_mark, count = (_opt_dt(row[0]), int(row[1])) if row else (None, 0)
+        candidates = [t for t in (old_mark, watermark) if t is not None]
+        candidates.extend(delivered.values())
+        new_mark = max(candidates) if candidates else None
+        if rows:
+            conn.executemany(
+                "INSERT INTO cursor_seen (channel, action, key, modified) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, action, key) DO UPDATE SET modified = excluded.modified",
+                rows,
+            )
+            count += len(rows)  # an upper bound: re-delivered keys were updated in place
+        if new_mark is not None:
+            dropped = conn.execute(
+                "DELETE FROM cursor_seen WHERE channel = ? AND action = ? AND modified < ?",
+                (*scope, _fixed_ts(new_mark - overlap)),
+            )
+            count -= dropped.rowcount
+        if count > max_keys:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM cursor_seen WHERE channel = ? AND action = ?", scope
+            ).fetchone()
+            if count > max_keys:
+                conn.execute(
+                    "DELETE FROM cursor_seen WHERE channel = ? AND action = ? AND key IN ("
+                    " SELECT key FROM cursor_seen WHERE channel = ? AND action = ?"
+                    " ORDER BY modified, key LIMIT ?)",
+                    (*scope, *scope, count - max_keys),
+                )
+                count = max_keys
+        conn.execute(
+            "INSERT INTO cursors (channel, action, watermark, seen, updated_at, seen_count)"
+            " VALUES (?, ?, ?, '{}', ?, ?) ON CONFLICT (channel, action) DO UPDATE SET"
+            " watermark = excluded.watermark, updated_at = excluded.updated_at,"
+            " seen_count = excluded.seen_count",
+            (*scope, _ts(new_mark), _ts(self._clock()), max(count, 0)),
+        )
+        return new_mark
 
     def cursor_advance(
         self,
@@ -537,29 +736,16 @@ class SQLiteStore:
         max_keys: int = DEFAULT_SEEN_KEYS_LIMIT,
     ) -> Cursor:
         with self._tx() as conn:
-            cursor = self._cursor_fetch(conn, channel, action).advanced(
-                delivered,
-                overlap=overlap,
-                now=self._clock(),
-                watermark=watermark,
-                max_keys=max_keys,
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO cursors (channel, action, watermark, seen, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    channel,
-                    action,
-                    _ts(cursor.watermark),
-                    _json({k: t.isoformat() for k, t in cursor.seen.items()}),
-                    _ts(cursor.updated_at),
-                ),
-            )
-            return cursor
+            self._commit(conn, channel, action, delivered, overlap, watermark, max_keys)
+            return self._cursor_fetch(conn, channel, action)
 
     def cursor_reset(self, channel: str, action: str) -> None:
         with self._tx() as conn:
-            conn.execute("DELETE FROM cursors WHERE channel = ? AND action = ?", (channel, action))
+            for table in ("cursors", "cursor_seen"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE channel = ? AND action = ?",  # noqa: S608 - constant
+                    (channel, action),
+                )
 
     # ------------------------------------------------------------------ journal
 
@@ -670,8 +856,8 @@ class SQLiteStore:
                 status=RunStatus(r[6]) if r[6] else None,
                 level=LogLevel(r[7]) if r[7] else None,
                 message=r[8],
-                counts=json.loads(r[9]),
-                errors=tuple(json.loads(r[10])),
+                counts=loads(r[9]),
+                errors=tuple(loads(r[10])),
                 references=tuple(refs.get(r[0], ())),
             )
             for r in rows
@@ -743,7 +929,8 @@ class SQLiteStore:
     @staticmethod
     def _lease_fetch(conn: sqlite3.Connection, channel: str, action: str) -> Lease | None:
         row = conn.execute(
-            "SELECT owner, acquired_at, expires_at FROM leases WHERE channel = ? AND action = ?",
+            "SELECT owner, acquired_at, expires_at, token FROM leases"
+            " WHERE channel = ? AND action = ?",
             (channel, action),
         ).fetchone()
         if row is None:
@@ -754,40 +941,55 @@ class SQLiteStore:
             owner=row[0],
             acquired_at=_dt(row[1]),
             expires_at=_dt(row[2]),
+            token=row[3],
         )
 
     @staticmethod
     def _lease_save(conn: sqlite3.Connection, lease: Lease) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO leases (channel, action, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO leases (channel, action, owner, acquired_at, expires_at,"
+            " token) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 lease.channel,
                 lease.action,
                 lease.owner,
                 lease.acquired_at.isoformat(),
                 lease.expires_at.isoformat(),
+                lease.token,
             ),
         )
 
     def acquire_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        return self.take_lease(channel, action, owner, ttl_seconds) is not None
+
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Lease | None:
         with self._tx() as conn:
             now = self._clock()
             existing = self._lease_fetch(conn, channel, action)
             if not may_take_lease(existing, owner, now):
-                return False
-            keep = existing is not None and existing.owner == owner and existing.live(now)
-            self._lease_save(
-                conn,
-                Lease(
-                    channel=channel,
-                    action=action,
-                    owner=owner,
-                    acquired_at=existing.acquired_at if keep and existing else now,
-                    expires_at=now + timedelta(seconds=ttl_seconds),
-                ),
+                return None
+            row = conn.execute(
+                "SELECT token FROM lease_tokens WHERE channel = ? AND action = ?",
+                (channel, action),
+            ).fetchone()
+            # A pre-fencing file may hold a live lease with token 0: start above it.
+            last = max(row[0] if row else 0, existing.token if existing else 0)
+            lease = taken_lease(
+                existing,
+                channel=channel,
+                action=action,
+                owner=owner,
+                now=now,
+                ttl_seconds=ttl_seconds,
+                next_token=last + 1,
             )
-            return True
+            if lease.token == last + 1:
+                conn.execute(
+                    "INSERT OR REPLACE INTO lease_tokens (channel, action, token) VALUES (?, ?, ?)",
+                    (channel, action, lease.token),
+                )
+            self._lease_save(conn, lease)
+            return lease
 
     def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
         with self._tx() as conn:
@@ -829,6 +1031,22 @@ class SQLiteStore:
                     "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
                     (channel, key, value),
                 )
+
+    def kv_delete(self, channel: str, keys: Collection[str]) -> int:
+        wanted = sorted(set(keys))
+        removed = 0
+        with self._tx() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                cur = conn.execute(
+                    f"DELETE FROM kv WHERE channel = ? AND key IN ({marks})",  # noqa: S608 - only "?" marks
+                    (channel, *chunk),
+                )
+                removed += cur.rowcount
+        if removed:
+            self._checkpoint()
+        return removed
 
     # ------------------------------------------------------------------ channels
 

@@ -1,0 +1,240 @@
+"""Parse untrusted JSON (API answers, error bodies, webhook bodies, stored state) safely.
+
+``json.loads`` alone lets hostile bytes escape as non-library errors or burn CPU: deep nesting
+raises ``RecursionError``, ``NaN``/``Infinity`` parse and later break ``int()``, a 55-byte
+``1E+1000000`` costs minutes once something calls ``int()`` on it, and a lone ``\\ud800`` escape
+parses but cannot be encoded again (SQLite, logs). :func:`parse` refuses all of these up front,
+each as a :class:`~extensiv_connector.errors.WireFormatError` naming the JSON path.
+
+The success path adds two ``bytes.translate`` pre-scans to the C parser (about 0.6 ms per
+155 kB page, ``bench/json_guard.py``); the integer hook runs only when the text has a long run
+of digits, the surrogate check only when it has ``\\u`` escapes. Paths are found only once a
+document is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from . import _json_decode
+from .errors import WireFormatError
+
+__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_NUMBER_DIGITS", "check_number", "parse"]
+
+#: Deepest nesting accepted. Extensiv documents are under 10 levels; 64 leaves room for host
+#: data in ``extra`` while keeping every recursive walk far from Python's recursion limit.
+MAX_DEPTH = 64
+#: Longest number literal accepted, in characters (``0.000123`` style prices need ~20).
+MAX_NUMBER_CHARS = 100
+#: Largest magnitude accepted: integers of at most this many digits, and decimals whose
+#: exponent stays within ±this (ids are 64-bit: 20 digits).
+MAX_NUMBER_DIGITS = 40
+
+# Both pre-scans work on bytes with one ``bytes.translate`` each (C speed; a regex over the
+# whole text would cost as much as the parse itself).
+# Depth: keep only brackets (one kind: the parser checks that they match) and quotes.
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}"')
+# Integers: every digit becomes "0"; a run of MAX_NUMBER_DIGITS + 1 zeros may be an integer
+# too long to accept (or digits in a string: then merely the slower, checking decoder).
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+# A high surrogate escape not followed by a low one, or a low one not preceded by a high one.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+class _Refused(Exception):  # noqa: N818 - internal signal, becomes a WireFormatError with a path
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _int(text: str) -> int:
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_NUMBER_DIGITS:
+        raise _Refused(f"integer with {digits} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(text)
+
+
+def _decimal(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"number literal of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+    value = Decimal(text)
+    problem = check_number(value)
+    if problem:
+        raise _Refused(problem)
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def check_number(value: Decimal | float) -> str:
+    """Why ``value`` is not an acceptable number ("" when it is): finite, bounded magnitude."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "expected a finite number"
+        value = Decimal(repr(value))
+    if not value.is_finite():
+        return "expected a finite number"
+    if value and abs(value.adjusted()) > MAX_NUMBER_DIGITS:
+        return f"number magnitude out of range (exponent {value.adjusted()})"
+    return ""
+
+
+# Non-integers always go through the checking hook (they are few); integers only when the text
+# could hold a long one, otherwise C-speed int parsing is kept.
+_STRICT = json.JSONDecoder(parse_float=_decimal, parse_int=_int, parse_constant=_constant)
+_FAST = json.JSONDecoder(parse_float=_decimal, parse_constant=_constant)
+_LONG_RUN = b"0" * (MAX_NUMBER_DIGITS + 1)
+# msgspec (the ``speed`` extra), same checking hook for non-integers. It only ever accepts: any
+# refusal (its own, or the hook's) re-parses with the standard library, whose errors and paths
+# are the contract. Documents with a long digit run skip it (it has no integer hook).
+_ACCELERATED = _json_decode.accelerated(_decimal)
+_REFUSED = object()
+
+
+def _accelerated(raw: bytes) -> Any:
+    """msgspec's parse, or ``_REFUSED`` for anything it (or the number hook) will not accept."""
+    assert _ACCELERATED is not None
+    try:
+        return _ACCELERATED(raw)
+    except Exception:  # msgspec.DecodeError, _Refused, ...: the stdlib path names the problem
+        return _REFUSED
+
+
+def _long_digit_run(raw: bytes) -> bool:
+    return _LONG_RUN in raw.translate(_DIGITS)
+
+
+def _too_deep(text: str, raw: bytes, limit: int) -> bool:
+    """True when brackets outside strings nest deeper than ``limit``; linear-time, no recursion."""
+    if "\\" in text:  # drop escaped backslashes, then escaped quotes: every quote left delimits
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = raw.translate(_BRACKETS, _NOT_BRACKETS)
+    if len(brackets) <= 2 * limit:  # quotes included: too few characters to nest that deep
+        return False
+    # A string without brackets is now '""'; if no quote survives removing those, no string held
+    # a bracket (its opening quote would be left over). Otherwise cut the strings out exactly.
+    without = brackets.replace(b'""', b"")
+    brackets = without if b'"' not in without else b"".join(brackets.split(b'"')[::2])
+    for _ in range(limit):  # each pass peels exactly the innermost level
+        inner = brackets.replace(b"[]", b"")
+        if not inner or inner == brackets:
+            return False  # balanced within the limit, or malformed: the parser says where
+        brackets = inner
+    return True
+
+
+def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON with exact numbers (non-integers as ``Decimal``); refuse hostile documents.
+
+    Raises :class:`WireFormatError` for: bytes that are not UTF-8, invalid JSON (with line and
+    column), nesting deeper than ``max_depth``, ``NaN``/``Infinity``, numbers too long or too
+    large (see :data:`MAX_NUMBER_DIGITS`), and lone UTF-16 surrogate escapes.
+    """
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError("$", f"not UTF-8 text (byte {exc.start})") from None
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    raw = text.encode("utf-8", "surrogatepass")
+    if _too_deep(text, raw, max_depth):
+        raise WireFormatError("$", f"nested deeper than {max_depth} levels")
+    long_run = _long_digit_run(raw)
+    if _ACCELERATED is not None and not long_run:
+        document = _accelerated(raw)
+        if document is not _REFUSED and ("\\u" not in text or not _LONE_SURROGATE.search(text)):
+            return document
+    decoder = _STRICT if long_run else _FAST
+    try:
+        document = decoder.decode(text)
+    except _Refused as refused:
+        raise WireFormatError(_locate_number(text), refused.message) from None
+    except json.JSONDecodeError as exc:
+        raise WireFormatError(
+            "$", f"not JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        ) from None
+    except RecursionError:  # only when the caller's own stack is already nearly exhausted
+        raise WireFormatError("$", "nested too deeply for the current stack") from None
+    if "\\u" in text and _LONE_SURROGATE.search(text):
+        where = _find(document, _has_surrogate, "$")
+        if where is not None:  # the regex also matches an escaped backslash before "u"
+            raise WireFormatError(where, "lone UTF-16 surrogate escape in a string")
+    return document
+
+
+# -- error path only: find where the refused value sits -------------------------------------
+
+
+class _Marker:
+    pass
+
+
+_MARK = _Marker()
+
+
+def _mark_number(text: str) -> Any:
+    try:
+        _decimal(text) if any(c in text for c in ".eE") else _int(text)
+    except _Refused:
+        return _MARK
+    return 0
+
+
+def _is_mark(value: Any) -> bool:
+    return value is _MARK
+
+
+def _has_surrogate(value: Any) -> bool:
+    return isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+def _locate_number(text: str) -> str:
+    """The JSON path of the first refused number, re-parsing leniently (depth already checked)."""
+    lenient = json.JSONDecoder(
+        parse_float=_mark_number, parse_int=_mark_number, parse_constant=lambda _: _MARK
+    )
+    try:
+        document = lenient.decode(text)
+    except ValueError:  # the refused number came before a syntax error: no path to name
+        return "$"
+    found = _find(document, _is_mark, "$")
+    return found if found is not None else "$"
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,39}$")
+
+
+def _segment(key: str) -> str:
+    """A path segment that is safe to print: hostile keys are clipped and escaped."""
+    if _PLAIN_KEY.match(key):
+        return f".{key}"
+    return f"[{key[:40]!a}]"
+
+
+def _find(value: Any, hit: Callable[[Any], bool], path: str) -> str | None:
+    if hit(value):
+        return path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if hit(key):
+                return f"{path}{_segment(key)}"
+            found = _find(item, hit, path + _segment(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _find(item, hit, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None

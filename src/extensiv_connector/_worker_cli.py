@@ -1,0 +1,113 @@
+"""The ``worker`` subcommand and ``--state`` for the channel commands (hooked into cli.py and
+_cli_commands.py). Heavy imports stay inside the functions: building the parser must be cheap."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from ._cli_io import Output
+    from .config import ChannelConfig
+
+__all__ = ["WORKER", "add_state_option", "run_worker_command", "with_state"]
+
+_STATE_HELP = "state store URL (sqlite:///path, postgresql://..., memory:); overrides the config"
+
+
+def add_state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", metavar="URL", help=_STATE_HELP)
+
+
+def with_state(config: ChannelConfig, state: str | None) -> ChannelConfig:
+    """``config`` with ``--state`` applied (unchanged when it was not given)."""
+    if not state:
+        return config
+    return attrs.evolve(config, sync=attrs.evolve(config.sync, state_url=state))
+
+
+def _worker_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", required=True, action="append", type=Path, help="channel TOML (repeatable)"
+    )
+    add_state_option(parser)
+    parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    parser.add_argument(
+        "--lease-seconds", type=float, default=30.0, help="job lease TTL, renewed while running"
+    )
+    parser.add_argument(
+        "--poll-seconds", type=float, default=5.0, help="longest idle wait between checks"
+    )
+
+
+def _store_url(configs: list[ChannelConfig], state: str | None) -> str:
+    if state:
+        return state
+    urls = {c.sync.store_url for c in configs}
+    if len(urls) != 1:
+        raise ConfigError(
+            "sync.state_url", "the channels name different state stores; pass --state URL"
+        )
+    return urls.pop()
+
+
+def run_worker_command(args: argparse.Namespace, output: Output) -> int:
+    """``extensiv-connector worker``: exit 0 when stopped by SIGTERM/SIGINT (or, with
+    ``--once``, when every due job ran cleanly), 1 if a job failed under ``--once``. Pulled
+    records are JSON lines on stdout; with ``--once`` each job's outcome is a JSON line on
+    stderr."""
+    from . import wire
+    from .config import ChannelConfig
+    from .sync import open_store
+    from .worker import Worker
+
+    configs = [ChannelConfig.from_toml(path) for path in args.config]
+    store = open_store(_store_url(configs, args.state))
+    lock = threading.Lock()
+    converter = wire.make_converter()
+
+    def printer(config: ChannelConfig, record: Any) -> None:
+        with lock:
+            output.line({"channel": config.channel, "record": converter.unstructure(record)})
+
+    handlers = dict.fromkeys(
+        ("receive_shipments", "receive_receipts", "import_products", "receive_inventory_levels"),
+        printer,
+    )
+    stop = threading.Event()
+    try:
+        with Worker(
+            configs,
+            store,
+            handlers=handlers,
+            lease_seconds=args.lease_seconds,
+            poll_seconds=args.poll_seconds,
+        ) as worker:
+            if args.once:
+                outcomes = worker.run_once(stop)
+                for outcome in outcomes:
+                    output.note(wire.dumps(attrs.asdict(outcome)))
+                return 1 if any(o.status == "failed" for o in outcomes) else 0
+            previous = {
+                sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                worker.run(stop)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            return 0
+    finally:
+        store.close()
+
+
+#: (configure, run) for the ``worker`` row of ``cli.COMMANDS``.
+WORKER = (_worker_args, run_worker_command)

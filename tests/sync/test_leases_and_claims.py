@@ -1,0 +1,279 @@
+"""Leases renew in the background and fence writes; claims are exclusive through the Connector.
+
+Time is a ``FakeClock`` on the store: "the lease expired" is a clock step, never a sleep.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extensiv_connector.sandbox import Sandbox, WarehouseOptions
+from extensiv_connector.sync import (
+    Connector,
+    Fence,
+    LeaseLostError,
+    LedgerKind,
+    LedgerState,
+    MemoryStore,
+    PushStatus,
+    RunStatus,
+    hold_lease,
+)
+from extensiv_connector.sync._push import CreateJob, PushEngine
+from extensiv_connector.sync._records import Lease, LedgerEntry, may_claim
+from extensiv_connector.testing.store_contract import T0, FakeClock
+
+from ..integration.conftest import config_with, sales_order
+
+ORDER = LedgerKind.ORDER
+
+
+def _wait(predicate: Any, what: str) -> None:
+    """Poll until ``predicate()``: a bounded loop on a condition, not a timing assertion."""
+    done = threading.Event()
+    for _ in range(2000):
+        if predicate():
+            return
+        done.wait(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+# ---------------------------------------------------------------------- background renewal
+
+
+def _expires_in(store: MemoryStore, clock: FakeClock) -> timedelta:
+    info = store.lease_info("main", "push_orders")
+    return timedelta(0) if info is None else info.expires_at - clock.now
+
+
+def test_a_held_lease_renews_itself_while_the_block_runs() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    with hold_lease(store, "main", "push_orders", owner="w1", ttl_seconds=10, renew_every=0.005):
+        for _ in range(5):  # 45 s of store time in steps shorter than the TTL
+            clock.advance(9)
+            _wait(lambda: _expires_in(store, clock) > timedelta(seconds=5), "a renewal")
+        assert not store.acquire_lease("main", "push_orders", "w2", 10)
+
+    assert store.lease_info("main", "push_orders") is None  # released, renewal stopped
+
+
+def test_a_lease_taken_over_is_noticed_by_the_renewal_and_stops_the_holder() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    with hold_lease(store, "main", "a", owner="w1", ttl_seconds=10, renew_every=0.005) as lease:
+        clock.advance(11)  # the process stalled past its TTL ...
+        assert store.acquire_lease("main", "a", "w2", 10)  # ... and another worker took over
+        _wait(lambda: lease.lost, "the renewal noticing the loss")
+        with pytest.raises(LeaseLostError):
+            lease.check()
+        with pytest.raises(LeaseLostError):
+            store.ledger_begin("main", ORDER, "SO-1", fence=lease.fence)
+
+    info = store.lease_info("main", "a")
+    assert info is not None
+    assert "w2" == info.owner  # the loser's exit did not release the winner's lease
+
+
+# ---------------------------------------------------------------------- the push engine
+
+
+def _engine(store: MemoryStore, lease: Any, created: list[str], **kw: Any) -> PushEngine:
+    def create(payload: dict[str, Any]) -> int:
+        created.append(payload["referenceNum"])
+        hook = kw.get("on_create")
+        if hook is not None:
+            hook()
+        return len(created)
+
+    return PushEngine(
+        store,
+        "main",
+        ORDER,
+        create=create,
+        lookup=kw.get("lookup", lambda ref: None),
+        max_in_flight=1,
+        lease=lease,
+    )
+
+
+def _jobs(n: int) -> list[CreateJob]:
+    return [CreateJob(reference=f"SO-{i}", payload={"referenceNum": f"SO-{i}"}) for i in range(n)]
+
+
+def test_a_push_that_loses_its_lease_stops_before_its_next_write_and_request() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    created: list[str] = []
+
+    def stolen() -> None:  # the worker stalls past its TTL mid-request; another takes over
+        clock.advance(61)
+        assert store.acquire_lease("main", "push_orders", "thief", 60)
+
+    with hold_lease(store, "main", "push_orders", ttl_seconds=60, renew_every=0) as lease:
+        engine = _engine(store, lease, created, on_create=stolen)
+        with pytest.raises(LeaseLostError):
+            engine.run(_jobs(3))
+
+    entry = store.ledger_get("main", ORDER, "SO-0")
+    assert ["SO-0"] == created  # nothing was sent after the lease was lost
+    assert entry is not None
+    assert LedgerState.PENDING == entry.state  # the fenced SENT write was refused
+    assert store.ledger_get("main", ORDER, "SO-1") is None
+
+
+def test_the_next_holder_resolves_an_expired_claim_by_lookup_before_sending() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    with hold_lease(
+        store, "main", "push_orders", owner="w1", ttl_seconds=60, renew_every=0
+    ) as first:
+        store.ledger_begin("main", ORDER, "SO-0", fence=first.fence)
+        clock.advance(61)  # w1 stalls; its lease expires with the claim still PENDING
+        created: list[str] = []
+        looked_up: list[str] = []
+
+        def lookup(reference: str) -> int:
+            looked_up.append(reference)
+            return 4242  # w1's request did reach the warehouse
+
+        with hold_lease(store, "main", "push_orders", owner="w2", renew_every=0) as second:
+            outcomes = _engine(store, second, created, lookup=lookup).run(_jobs(1))
+
+    assert ([], ["SO-0"]) == (created, looked_up)
+    assert (LedgerState.SENT, 4242, True) == (
+        outcomes["SO-0"].state,
+        outcomes["SO-0"].remote_id,
+        outcomes["SO-0"].adopted,
+    )
+
+
+def test_a_live_claim_of_another_worker_is_a_visible_failed_outcome_not_a_second_send() -> None:
+    store = MemoryStore()
+    other = store.take_lease("main", "elsewhere", "w9", 60)
+    assert other is not None
+    store.ledger_begin("main", ORDER, "SO-0", fence=other.fence)
+    created: list[str] = []
+    with hold_lease(store, "main", "push_orders", renew_every=0) as lease:
+        outcome = _engine(store, lease, created).run(_jobs(1))["SO-0"]
+
+    assert ([], LedgerState.PENDING) == (created, outcome.state)
+    assert "another worker" in outcome.reason
+
+
+# ---------------------------------------------------------------------- through the Connector
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    options = WarehouseOptions(enforce_unique_references=False)
+    with Sandbox(catalog_size=3, initial_stock=0, options=options) as sandbox:
+        yield sandbox
+
+
+def test_inventory_release_waits_for_a_running_push_and_is_deferred_visibly(sb: Sandbox) -> None:
+    connector = Connector(config_with(sb), store=MemoryStore())
+    connector.orders_lease_wait = 0.05
+    held = connector.push_orders([sales_order("SO-1", ("SKU-000001", 1))])
+    sb.warehouse.adjust_stock("SKU-000001", 5)
+    with hold_lease(connector.store, connector.channel, "push_orders", renew_every=0):
+        deferred = connector.receive_inventory_levels()
+    released = connector.receive_inventory_levels()
+    [run, _] = connector.journal.by_action("receive_inventory_levels")[:2]
+
+    assert PushStatus.HELD == held.outcomes[0].status
+    assert deferred.pushed is None
+    assert (
+        1 == connector.journal.by_action("receive_inventory_levels")[1].counts["release_deferred"]
+    )
+    assert released.pushed is not None
+    assert [PushStatus.SENT_FULL] == [o.status for o in released.pushed.outcomes]
+    assert RunStatus.SUCCESS == run.status
+
+
+def test_cancel_waits_for_the_orders_lease_and_withdraws_what_is_held(sb: Sandbox) -> None:
+    connector = Connector(config_with(sb), store=MemoryStore())
+    connector.push_orders([sales_order("SO-1", ("SKU-000001", 1))])
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold_then_release() -> None:
+        with hold_lease(connector.store, connector.channel, "push_orders", renew_every=0):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_then_release)
+    holder.start()
+    holding.wait(10)
+    results: list[Any] = []
+    canceler = threading.Thread(target=lambda: results.append(connector.cancel_order("SO-1", "x")))
+    canceler.start()
+    canceler.join(0.2)
+    assert canceler.is_alive()  # waiting for the push's lease (up to orders_lease_wait)
+    release.set()
+    holder.join()
+    canceler.join()
+
+    assert ["withdrawn"] == [o.status for o in results[0].outcomes]
+    assert [] == connector.backorders()
+
+
+# ---------------------------------------------------------------------- the pure claim rule
+
+
+_states = st.sampled_from(list(LedgerState))
+_fences = st.none() | st.builds(Fence, st.sampled_from(["a", "b"]), st.integers(1, 3))
+
+
+@given(
+    state=_states,
+    claim=_fences,
+    fence=_fences,
+    lease_token=st.none() | st.integers(1, 3),
+    lease_live=st.booleans(),
+)
+def test_a_pending_claim_is_taken_only_when_its_lease_no_longer_carries_it(
+    state: LedgerState,
+    claim: Fence | None,
+    fence: Fence | None,
+    lease_token: int | None,
+    lease_live: bool,
+) -> None:
+    resolve = {LedgerState.HELD, LedgerState.REJECTED, LedgerState.PENDING}
+    entry = LedgerEntry(
+        channel="main",
+        kind=ORDER,
+        reference="R",
+        state=state,
+        created_at=T0,
+        updated_at=T0,
+        claim=claim,
+    )
+    lease = None
+    if claim is not None and lease_token is not None:
+        expires = T0 + timedelta(seconds=10 if lease_live else -1)
+        lease = Lease(
+            channel="main",
+            action=claim.action,
+            owner="o",
+            acquired_at=T0,
+            expires_at=expires,
+            token=lease_token,
+        )
+
+    allowed = may_claim(entry, resolve, fence=fence, claim_lease=lease, now=T0)
+
+    if state is not LedgerState.PENDING:
+        assert (state in resolve) == allowed
+    elif claim is None:
+        assert (fence is not None) == allowed
+    else:
+        owner_live = lease is not None and lease_live and lease.token == claim.token
+        assert (not owner_live and claim != fence) == allowed
