@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from extensiv_connector.sandbox import _rql as rql
 
 from .conftest import Api
@@ -51,3 +54,42 @@ def test_paging_with_writes_between_pages_matches_a_fresh_filter_and_sort(api: A
 def test_a_different_query_or_sort_is_not_served_from_the_cached_view(api: Api) -> None:
     for query, sort in ((None, "sku"), (None, "-sku"), ("sku=le=SKU-000005", "sku")):
         assert fresh_page(api, query, sort, 4, 1) == served_page(api, query, sort, 4, 1)
+
+
+_ops = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("page"),
+            st.sampled_from(["sku", "-sku", "itemId", "-itemId"]),
+            st.integers(1, 4),
+            st.integers(1, 5),
+        ),
+        st.tuples(st.just("create"), st.integers(0, 999)),
+        st.tuples(st.just("delete"), st.integers(0, 999)),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=_ops)
+def test_any_mix_of_pages_and_writes_serves_what_a_fresh_filter_and_sort_would(
+    api: Api, ops: list[tuple[Any, ...]]
+) -> None:
+    wh = api.sb.warehouse
+    for op in ops:
+        if op[0] == "page":
+            _, sort, size, page = op
+            assert fresh_page(api, None, sort, size, page) == served_page(
+                api, None, sort, size, page
+            )
+        elif op[0] == "create":
+            sku = f"HYP-{op[1]:03d}"
+            if wh.find_item_id(sku) is None:
+                assert 201 == api.post(PATH, json={"sku": sku}).status_code
+        else:
+            item_id = wh.find_item_id(f"HYP-{op[1]:03d}")
+            if item_id is not None:
+                wh.delete_item(item_id, wh.items[item_id].etag)
