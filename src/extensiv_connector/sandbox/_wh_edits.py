@@ -329,6 +329,7 @@ class Edits(WarehouseCore):
                 raise err.operation("InUse", "Item has inventory or transactions", "Delete")
             sku = record.doc["sku"]
             del self.items[item_id]
+            self.generation += 1  # a delete mints no ETag but changes every item listing
             self._sku_index.pop(sku, None)
             self._sku_index_ci.pop(sku.lower(), None)
             for alias_id in [a for a, doc in self.aliases.items() if _alias_item(doc) == item_id]:
