@@ -286,5 +286,15 @@ class Journal:
         rows = self.rows(entries)
         writer = csv.DictWriter(stream, fieldnames=self.ROW_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
         return len(rows)
+
+
+# OWASP CSV injection: spreadsheets run cells starting with these as formulas.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
