@@ -22,7 +22,7 @@ from extensiv_connector.sync import (
     SQLiteStore,
     StateStore,
 )
-from extensiv_connector.sync._journal import MAX_ERROR_LENGTH, MAX_ERRORS
+from extensiv_connector.sync._journal import MAX_ERROR_LENGTH, MAX_ERRORS, MAX_REFERENCES
 from extensiv_connector.testing.store_contract import FakeClock
 
 
@@ -64,6 +64,21 @@ def test_a_clean_run_is_a_success_with_counts_duration_and_references(
         entry.references,
     )
     assert timedelta(seconds=1.5) == entry.duration
+
+
+def test_a_long_run_lists_the_first_references_and_counts_the_rest(journal: Journal) -> None:
+    with journal.run("import_products") as run:
+        for n in range(MAX_REFERENCES + 25):
+            run.touch(f"item:{n}")
+        run.touch("item:0")  # already listed: neither listed again nor counted
+
+    (entry,) = journal.last()
+    assert (MAX_REFERENCES, "item:0", f"item:{MAX_REFERENCES - 1}") == (
+        len(entry.references),
+        entry.references[0],
+        entry.references[-1],
+    )
+    assert {"references_not_listed": 25} == dict(entry.counts)
 
 
 def test_a_run_is_visible_as_running_while_it_runs(journal: Journal) -> None:

@@ -167,6 +167,7 @@ class SandboxApp:
         self.settings = settings or AppSettings()
         self._sleep = sleep
         self.request_count = 0
+        self._items_view: tuple[tuple[str | None, str | None, int], list[Doc]] | None = None
         self.url_map = Map(
             [
                 Rule("/authserver/api/token", endpoint="token", methods=["POST"]),
@@ -767,13 +768,21 @@ class SandboxApp:
             size, page = self._paging(args, 100, 10)
             node = self._query(args, _ITEM_PROPS)
             sku = rql.equality_value(node, ("sku",)) if node is not None else None
-            records = wh.item_for_sku(sku) if sku is not None else list(wh.items.values())
-            docs = [r.doc for r in records]
-            if node is not None:
-                docs = [d for d in docs if rql.evaluate(node, d)]
             sort = args.get("sort")
-            if sort:
-                docs = rql.sort_records(docs, rql.parse_sort(sort))
+            # Paging a stable catalog re-filters and re-sorts nothing: the filtered, sorted
+            # list is kept per (query, sort, generation); any write bumps the generation.
+            key = (args.get("rql"), sort, wh.generation)
+            cached = self._items_view
+            if cached is not None and cached[0] == key:
+                docs = cached[1]
+            else:
+                records = wh.item_for_sku(sku) if sku is not None else list(wh.items.values())
+                docs = [r.doc for r in records]
+                if node is not None:
+                    docs = [d for d in docs if rql.evaluate(node, d)]
+                if sort:
+                    docs = rql.sort_records(docs, rql.parse_sort(sort))
+                self._items_view = (key, docs)
             total = len(docs)
             start = (page - 1) * size
             chosen = copy_doc(docs[start : start + size])

@@ -45,6 +45,8 @@ class WarehouseCore:
         self._emit = emit
         self.lock = threading.RLock()
         self._rowversion = 0
+        # Bumped by every write (each write mints an ETag); read views cache on it.
+        self.generation = 0
         self._last_stamp = datetime.min
         self._next_id: dict[str, int] = {
             "order": 1000,
@@ -112,6 +114,7 @@ class WarehouseCore:
 
     def _etag(self) -> str:
         self._rowversion += 1
+        self.generation += 1
         return '"' + base64.b64encode(self._rowversion.to_bytes(8, "big")).decode() + '"'
 
     def _new_id(self, kind: str) -> int:

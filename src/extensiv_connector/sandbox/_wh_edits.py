@@ -329,6 +329,7 @@ class Edits(WarehouseCore):
                 raise err.operation("InUse", "Item has inventory or transactions", "Delete")
             sku = record.doc["sku"]
             del self.items[item_id]
+            self.generation += 1  # a delete mints no ETag but changes every item listing
             self._sku_index.pop(sku, None)
             self._sku_index_ci.pop(sku.lower(), None)
             for alias_id in [a for a, doc in self.aliases.items() if _alias_item(doc) == item_id]:
@@ -340,6 +341,14 @@ class Edits(WarehouseCore):
             item_id = self.find_item_id(sku)
             if item_id is None:
                 raise err.SandboxError(f"unknown SKU {sku!r}")
+            try:
+                amount = Decimal(str(qty))
+            except ArithmeticError:
+                raise err.SandboxError(f"alias {alias_sku!r}: qty {qty!r} is not numeric") from None
+            if not amount.is_finite() or amount <= 0:
+                raise err.SandboxError(f"alias {alias_sku!r}: qty must be positive, got {qty!r}")
+            if any(a["aliasIdentifier"]["sku"] == alias_sku for a in self.aliases.values()):
+                raise err.SandboxError(f"alias SKU {alias_sku!r} already exists")
             alias_id = self._new_id("item")
             self.aliases[alias_id] = {
                 "aliasIdentifier": {"sku": alias_sku, "id": alias_id},
@@ -348,7 +357,7 @@ class Edits(WarehouseCore):
                 "details": [
                     {
                         "itemIdentifier": {"sku": self.items[item_id].doc["sku"], "id": item_id},
-                        "qty": Decimal(str(qty)),
+                        "qty": amount,
                     }
                 ],
             }

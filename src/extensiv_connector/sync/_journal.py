@@ -26,12 +26,22 @@ from ._records import Clock, EntryKind, JournalEntry, LogLevel, RunStatus
 from .store._clock import utc_now
 from .store._protocol import StateStore
 
-__all__ = ["MAX_ERRORS", "MAX_ERROR_LENGTH", "ActionSummary", "Journal", "RunRecorder"]
+__all__ = [
+    "MAX_ERRORS",
+    "MAX_ERROR_LENGTH",
+    "MAX_REFERENCES",
+    "ActionSummary",
+    "Journal",
+    "RunRecorder",
+]
 
 #: Longest error string kept (longer ones are cut and end with "…").
 MAX_ERROR_LENGTH = 300
 #: Most error strings kept per run; the rest are counted in one closing line.
 MAX_ERRORS = 100
+#: References one run records; a pull of 100,000 records would otherwise hold (and write) every
+#: dedupe key, so its memory would grow with the run. The rest are counted, not listed.
+MAX_REFERENCES = 10_000
 
 
 def _short(message: str) -> str:
@@ -77,7 +87,10 @@ class RunRecorder:
     def touch(self, *references: str) -> None:
         """Record references of records this run handled (order numbers, receipt references)."""
         for reference in references:
-            self.references[reference] = None
+            if len(self.references) < MAX_REFERENCES or reference in self.references:
+                self.references[reference] = None
+            else:
+                self.count("references_not_listed")
 
     def finish(self, status: RunStatus | None = None) -> JournalEntry:
         """Write the finished run and return it (called by :meth:`Journal.run`)."""
@@ -273,5 +286,15 @@ class Journal:
         rows = self.rows(entries)
         writer = csv.DictWriter(stream, fieldnames=self.ROW_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
         return len(rows)
+
+
+# OWASP CSV injection: spreadsheets run cells starting with these as formulas.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
