@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 from base64 import b64encode
 from concurrent.futures import ThreadPoolExecutor
@@ -99,3 +100,33 @@ def test_concurrent_client_pages_over_kept_alive_connections_match_sequential_on
 
     assert [sequential] * 3 == runs
     assert 1200 == len(sequential)
+
+
+def test_tls_sandbox_keeps_its_connections_alive_too() -> None:
+    with Sandbox(catalog_size=3, tls=True) as sb:
+        assert sb.ca_file is not None
+        context = ssl.create_default_context(cafile=sb.ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", sb.port, timeout=10, context=context)
+        body, headers = _token_request(sb)
+        conn.request("POST", "/AuthServer/api/Token", body=body, headers=headers)
+        first = conn.getresponse()
+        token = json.loads(first.read())["access_token"]
+        sock = conn.sock
+        conn.request(
+            "GET",
+            "/inventory/stocksummaries",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/hal+json"},
+        )
+        second = conn.getresponse()
+        total = json.loads(second.read())["totalResults"]
+        last_sock = conn.sock
+        conn.close()
+
+    assert (200, "keep-alive", 200, 3) == (
+        first.status,
+        first.getheader("Connection"),
+        second.status,
+        total,
+    )
+    assert sock is not None
+    assert sock is last_sock  # one TLS connection (one handshake) carried both requests
