@@ -32,6 +32,7 @@ def test_order_number_with_control_character_is_rejected_and_never_sent(
     assert "order_number" in outcome.reason
     assert number not in outcome.reason  # the raw text is not echoed into messages/logs
     assert all(number not in e for e in connector.journal.last(1)[0].errors)
+    assert [f"{number[0]}\\u{ord(number[1]):04x}R: {outcome.reason}"] == list(result.errors)
 
 
 def test_sku_and_line_reference_with_control_characters_are_rejected_naming_the_field(
