@@ -22,7 +22,12 @@ from extensiv_connector.sync import (
     SQLiteStore,
     StateStore,
 )
-from extensiv_connector.sync._journal import MAX_ERROR_LENGTH, MAX_ERRORS, MAX_REFERENCES
+from extensiv_connector.sync._journal import (
+    MAX_ERROR_LENGTH,
+    MAX_ERRORS,
+    MAX_REFERENCE_LENGTH,
+    MAX_REFERENCES,
+)
 from extensiv_connector.testing.store_contract import FakeClock
 
 
@@ -244,3 +249,31 @@ def test_summaries_report_the_latest_run_and_success_per_action(
         successes = [e for e in mine if e.status is RunStatus.SUCCESS]
         assert mine[-1] == summary.last_run
         assert (successes[-1] if successes else None) == summary.last_success
+
+
+def test_long_references_are_stored_cut_and_still_found_by_the_full_reference(
+    journal: Journal,
+) -> None:
+    huge = "Q" * 100_000
+    with journal.run("push_orders") as run:
+        run.touch(huge, "SO-1")
+    journal.record_run("pull_shipments", status=RunStatus.SUCCESS, references=[huge])
+    journal.log("note", reference=huge)
+
+    stored = [e.references for e in journal.last()]
+    cut = "Q" * (MAX_REFERENCE_LENGTH - 1) + "…"
+    assert [(cut,), (cut,), (cut, "SO-1")] == stored
+    assert 3 == len(journal.by_reference(huge))
+
+
+def test_control_characters_are_escaped_in_journal_errors_and_references(
+    journal: Journal,
+) -> None:
+    with journal.run("push_orders") as run:
+        run.touch("Q\u0000R", "Q\ud800R")
+        run.error("Q\u0000R: rejected")
+
+    entry = journal.last()[0]
+    assert ("Q\\u0000R", "Q\\ud800R") == entry.references
+    assert ("Q\\u0000R: rejected",) == entry.errors
+    assert [entry] == journal.by_reference("Q\ud800R")

@@ -229,3 +229,36 @@ def test_a_real_partial_backorder_decision_drives_the_quantities() -> None:
 
 def test_the_translation_repr_shows_no_personal_data() -> None:
     assert "Jane" not in repr(sales_order_to_order(ORDER, make_config()))
+
+
+@pytest.mark.parametrize(
+    "bad", ["\u0000", "\u0007", "\u001b", "\u007f", "\u0085", "\ud800", "\u2028"]
+)
+def test_control_characters_in_order_identifiers_are_refused_naming_each_field(bad: str) -> None:
+    order = attrs.evolve(
+        ORDER,
+        order_number=f"SO{bad}1",
+        lines=(
+            OrderLine(sku=f"WID{bad}GET", quantity=2, line_reference="L1"),
+            OrderLine(sku="WIDGET", quantity=1, line_reference=f"L{bad}2"),
+        ),
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        sales_order_to_order(order, make_config())
+
+    code = f"U+{ord(bad):04X}"
+    assert [
+        ("order_number", f"contains control character {code} at position 2"),
+        ("lines[0].sku", f"contains control character {code} at position 3"),
+        ("lines[1].line_reference", f"contains control character {code} at position 1"),
+    ] == [(v.path, v.message) for v in caught.value.violations if v.rule == "text.control"]
+    assert bad not in str(caught.value)
+
+
+def test_printable_unicode_in_order_identifiers_is_accepted() -> None:
+    order = attrs.evolve(ORDER, order_number="SO-Ünïcödé-日本")
+
+    result = sales_order_to_order(order, make_config())
+
+    assert "SO-Ünïcödé-日本" == result.order.external_id

@@ -235,3 +235,24 @@ def test_product_to_item_to_product_is_the_identity_in_extensiv_units(
     )
 
     assert product == item_to_product(product_to_item(product, make_config()), make_config())
+
+
+def test_a_receipt_with_control_characters_in_identifiers_is_refused_naming_each_field() -> None:
+    receipt = attrs.evolve(
+        RECEIPT,
+        reference="ASN\u0000-1",
+        lines=(
+            ReceiptLine(sku="WID\u001bGET", expected_quantity=1),
+            ReceiptLine(sku="WIDGET", expected_quantity=1, line_reference="R\ud8002"),
+        ),
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        receipt_to_receiver(receipt, make_config())
+
+    assert [
+        ("reference", "contains control character U+0000 at position 3"),
+        ("lines[0].sku", "contains control character U+001B at position 3"),
+        ("lines[1].line_reference", "contains control character U+D800 at position 1"),
+    ] == [(v.path, v.message) for v in caught.value.violations if v.rule == "text.control"]
+    assert "\u0000" not in str(caught.value)

@@ -18,6 +18,7 @@ import string
 
 import attrs
 
+from .._text import check_plain_text, display_text
 from ..errors import ConfigError, ValidationError, Violation
 
 __all__ = [
@@ -126,6 +127,7 @@ class ReferenceTemplate:
         problems: list[Violation] = []
         if not order_number:
             problems.append(Violation(self.field, "order number is empty", rule="reference.empty"))
+        check_plain_text("order_number", order_number, problems)
         if shipment_seq < 1:
             problems.append(
                 Violation(self.field, "shipment sequence must be at least 1", rule="reference.seq")
@@ -150,7 +152,7 @@ class ReferenceTemplate:
             problems.append(
                 Violation(
                     self.field,
-                    f"reference {reference!r} is {len(reference)} characters,"
+                    f"reference {display_text(reference, 40)!r} is {len(reference)} characters,"
                     f" limit {self.max_length}",
                     rule="reference.max_length",
                 )

@@ -68,6 +68,11 @@ class Edits(WarehouseCore):
                     [("ReferenceNum", ref)],
                     model,
                 )
+            # The body replaces the writable part, so the result must pass create's checks.
+            if self.options.require_ship_to and not isinstance(body.get("shipTo"), Mapping):
+                raise err.model_validation(
+                    "Required", "ShipTo is required", [("ShipTo", None)], model
+                )
             new_lines = self._order_lines_for_put(record, body.get("orderItems"), model)
             changed: set[int] = set()
             if new_lines is not None:
@@ -123,14 +128,27 @@ class Edits(WarehouseCore):
             where = f"OrderItems[{index}]"
             if not isinstance(raw, Mapping):
                 raise err.model_validation("Required", f"{where} must be an object")
+            sent_ro = raw.get("readOnly")
+            line_id = sent_ro.get("orderItemId") if isinstance(sent_ro, Mapping) else None
+            # A line names an existing line by id or none (a new line); any other id is refused,
+            # not silently added as a new line.
+            if line_id is not None and (isinstance(line_id, bool) or line_id not in existing):
+                raise err.model_validation(
+                    "DoesNotExist",
+                    f"{where}: order item {line_id!r} is not on this order",
+                    [(f"{where}.OrderItemId", line_id)],
+                    model,
+                )
             item = self._resolve_item(raw.get("itemIdentifier"), where, model)
+            if raw.get("qty") is None:
+                raise err.model_validation(
+                    "Required", f"{where}.Qty is required", [(f"{where}.Qty", None)], model
+                )
             qty = dec(raw.get("qty"), f"{where}.Qty")
             if qty <= 0:
                 raise err.model_validation(
                     "ValueNotSupported", f"{where}.Qty must be positive", [(where, str(qty))], model
                 )
-            sent_ro = raw.get("readOnly")
-            line_id = sent_ro.get("orderItemId") if isinstance(sent_ro, Mapping) else None
             old = existing.get(line_id) if isinstance(line_id, int) else None
             if old is not None and old["itemIdentifier"]["id"] != item.doc["itemId"]:
                 raise err.model_validation(

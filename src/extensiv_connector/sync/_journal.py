@@ -21,6 +21,7 @@ from typing import IO
 
 import attrs
 
+from .._text import display_text
 from ..errors import ExtensivError
 from ._records import Clock, EntryKind, JournalEntry, LogLevel, RunStatus
 from .store._clock import utc_now
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_ERRORS",
     "MAX_ERROR_LENGTH",
     "MAX_REFERENCES",
+    "MAX_REFERENCE_LENGTH",
     "ActionSummary",
     "Journal",
     "RunRecorder",
@@ -42,11 +44,20 @@ MAX_ERRORS = 100
 #: References one run records; a pull of 100,000 records would otherwise hold (and write) every
 #: dedupe key, so its memory would grow with the run. The rest are counted, not listed.
 MAX_REFERENCES = 10_000
+#: Longest reference kept (longer ones are cut and end with "…"): a rejected 100,000-character
+#: order number would otherwise be stored in full, one ~100 KB row per run.
+MAX_REFERENCE_LENGTH = 200
 
 
 def _short(message: str) -> str:
-    message = " ".join(message.split())
-    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
+    # Control characters (e.g. from a rejected order number) are escaped: journal lines end up
+    # on terminals and in CSV files.
+    return display_text(" ".join(message.split()), MAX_ERROR_LENGTH)
+
+
+def _reference(reference: str) -> str:
+    # Escaped like error text: a lone surrogate cannot be stored by a UTF-8 database at all.
+    return display_text(reference, MAX_REFERENCE_LENGTH)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -86,7 +97,7 @@ class RunRecorder:
 
     def touch(self, *references: str) -> None:
         """Record references of records this run handled (order numbers, receipt references)."""
-        for reference in references:
+        for reference in map(_reference, references):
             if len(self.references) < MAX_REFERENCES or reference in self.references:
                 self.references[reference] = None
             else:
@@ -216,7 +227,7 @@ class Journal:
                 status=status,
                 counts=dict(counts or {}),
                 errors=tuple(_short(e) for e in errors),
-                references=tuple(dict.fromkeys(references)),
+                references=tuple(dict.fromkeys(map(_reference, references))),
             )
         )
 
@@ -239,7 +250,7 @@ class Journal:
                 finished_at=now,
                 level=level,
                 message=_short(message),
-                references=(reference,) if reference else (),
+                references=(_reference(reference),) if reference else (),
             )
         )
 
@@ -254,8 +265,9 @@ class Journal:
         return self.store.journal_query(self.channel, action=action, limit=limit)
 
     def by_reference(self, reference: str, limit: int | None = None) -> list[JournalEntry]:
-        """Entries that touched one record reference, newest first."""
-        return self.store.journal_query(self.channel, reference=reference, limit=limit)
+        """Entries that touched one record reference, newest first (a reference longer than
+        :data:`MAX_REFERENCE_LENGTH` is looked up as stored: cut)."""
+        return self.store.journal_query(self.channel, reference=_reference(reference), limit=limit)
 
     def summary(self, action: str) -> ActionSummary:
         """Last run, last success, and through them duration, counts and errors."""

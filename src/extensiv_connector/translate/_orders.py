@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import cattrs
 
+from .._text import check_plain_text, display_text
 from ..errors import ValidationError, Violation
 from ..mapping import (
     ReferenceLevel,
@@ -54,6 +55,10 @@ def sales_order_to_order(
     reuse one across calls; a new one is made otherwise.
     """
     violations: list[Violation] = []
+    check_plain_text("order_number", order.order_number, violations)
+    for index, line in enumerate(order.lines):
+        check_plain_text(f"lines[{index}].sku", line.sku, violations)
+        check_plain_text(f"lines[{index}].line_reference", line.line_reference, violations)
     quantities = [line.quantity for line in order.lines]
     if decision is not None:
         if len(decision.line_quantities) != len(order.lines):
@@ -67,12 +72,17 @@ def sales_order_to_order(
             )
         else:
             quantities = list(decision.line_quantities)
-    reference = render_reference(
-        config.references.order,
-        order.order_number,
-        order.shipment_seq,
-        channel_name(config),
-        violations,
+    # An order number already refused is not rendered (and reported) a second time.
+    reference = (
+        ""
+        if any(v.path == "order_number" for v in violations)
+        else render_reference(
+            config.references.order,
+            order.order_number,
+            order.shipment_seq,
+            channel_name(config),
+            violations,
+        )
     )
     carrier = config.carrier_mappings.resolve(order.carrier, order.service)
     violations.extend(carrier.violations)
@@ -157,7 +167,7 @@ def sales_order_to_order(
     )
     checked, payload = check_payload(config, "order", model, Order, violations, converter)
     if has_errors(violations):
-        raise ValidationError(violations, f"order {order.order_number}")
+        raise ValidationError(violations, f"order {display_text(order.order_number)}")
     return OrderTranslation(
         order=checked,
         payload=payload,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import cattrs
 
+from .._text import check_plain_text, display_text
 from ..errors import ValidationError, Violation
 from ..models import (
     CustomerIdentifier,
@@ -37,9 +38,17 @@ def receipt_to_receiver(
 ) -> ReceiverTranslation:
     """The ``POST /inventory/receivers`` body for a host receipt (ASN)."""
     violations: list[Violation] = []
-    reference = _render(
-        config.references.receipt, receipt.reference, 1, _channel_name(config), violations
+    check_plain_text("reference", receipt.reference, violations)
+    reference = (  # a reference already refused is not rendered (and reported) twice
+        ""
+        if violations
+        else _render(
+            config.references.receipt, receipt.reference, 1, _channel_name(config), violations
+        )
     )
+    for index, line in enumerate(receipt.lines):
+        check_plain_text(f"lines[{index}].sku", line.sku, violations)
+        check_plain_text(f"lines[{index}].line_reference", line.line_reference, violations)
     items: list[ReceiveItem] = []
     for index, line in enumerate(receipt.lines):
         path = f"lines[{index}]"
@@ -75,7 +84,7 @@ def receipt_to_receiver(
     )
     checked, payload = _check_payload(config, "receiver", model, Receiver, violations, converter)
     if _errors(violations):
-        raise ValidationError(violations, f"receipt {receipt.reference}")
+        raise ValidationError(violations, f"receipt {display_text(receipt.reference)}")
     return ReceiverTranslation(
         receiver=checked, payload=payload, reference=reference, violations=tuple(violations)
     )
