@@ -11,22 +11,14 @@ from __future__ import annotations
 import re
 import zlib
 
-import attrs
-
 from .._errors import StateStoreError
+from ._migration import Migration
 
-__all__ = ["PG_MIGRATIONS", "PG_SCHEMA_VERSION", "PgMigration", "lock_key", "quote_schema"]
-
-
-@attrs.frozen
-class PgMigration:
-    version: int
-    description: str
-    statements: tuple[str, ...]
+__all__ = ["PG_MIGRATIONS", "PG_SCHEMA_VERSION", "lock_key", "quote_schema"]
 
 
-PG_MIGRATIONS: tuple[PgMigration, ...] = (
-    PgMigration(
+PG_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
         1,
         "ledger, backorders, cursors, journal, events, resource versions, leases, kv",
         (
@@ -80,7 +72,7 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
                 PRIMARY KEY (channel, key))""",
         ),
     ),
-    PgMigration(
+    Migration(
         2,
         "lease fencing tokens, ledger claim owner",
         (
@@ -93,7 +85,7 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
             "CREATE SEQUENCE {s}.lease_tokens",
         ),
     ),
-    PgMigration(
+    Migration(
         3,
         "cursor dedupe keys in an indexed table (was one JSON value rewritten per commit)",
         (

@@ -48,17 +48,9 @@ from .._records import (
     updated_entry,
 )
 from ._clock import utc_now
+from ._migration import Migration
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "SQLiteStore", "migrate"]
-
-
-@attrs.frozen
-class Migration:
-    """One schema step: applied once, in order, inside one transaction."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
