@@ -110,6 +110,12 @@ def _accelerated(raw: bytes) -> Any:
         return _REFUSED
 
 
+def _maybe_surrogate(text: str) -> bool:
+    """A lone surrogate escape may be present (the regex also matches after an escaped
+    backslash). A single-character search first: it is memchr, ``"\\u" in`` is not."""
+    return "\\" in text and "\\u" in text and _LONE_SURROGATE.search(text) is not None
+
+
 def _long_digit_run(raw: bytes) -> bool:
     return _LONG_RUN in raw.translate(_DIGITS)
 
@@ -123,8 +129,10 @@ def _too_deep(text: str, raw: bytes, limit: int) -> bool:
         return False
     # A string without brackets is now '""'; if no quote survives removing those, no string held
     # a bracket (its opening quote would be left over). Otherwise cut the strings out exactly.
+    # Removing adjacent quote pairs keeps every other quote's parity, so the strings left are cut
+    # out of ``without`` (few quotes) rather than of ``brackets`` (one pair per string).
     without = brackets.replace(b'""', b"")
-    brackets = without if b'"' not in without else b"".join(brackets.split(b'"')[::2])
+    brackets = without if b'"' not in without else b"".join(without.split(b'"')[::2])
     for _ in range(limit):  # each pass peels exactly the innermost level
         inner = brackets.replace(b"[]", b"")
         if not inner or inner == brackets:
@@ -153,7 +161,7 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     long_run = _long_digit_run(raw)
     if _ACCELERATED is not None and not long_run:
         document = _accelerated(raw)
-        if document is not _REFUSED and ("\\u" not in text or not _LONE_SURROGATE.search(text)):
+        if document is not _REFUSED and not _maybe_surrogate(text):
             return document
     decoder = _STRICT if long_run else _FAST
     try:
@@ -166,7 +174,7 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
         ) from None
     except RecursionError:  # only when the caller's own stack is already nearly exhausted
         raise WireFormatError("$", "nested too deeply for the current stack") from None
-    if "\\u" in text and _LONE_SURROGATE.search(text):
+    if _maybe_surrogate(text):
         where = _find(document, _has_surrogate, "$")
         if where is not None:  # the regex also matches an escaped backslash before "u"
             raise WireFormatError(where, "lone UTF-16 surrogate escape in a string")
