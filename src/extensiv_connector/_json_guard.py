@@ -23,7 +23,15 @@ from typing import Any
 from . import _json_decode
 from .errors import WireFormatError
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_NUMBER_DIGITS", "check_number", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NUMBER_CHARS",
+    "MAX_NUMBER_DIGITS",
+    "check_number",
+    "checked_decimal",
+    "parse",
+    "plain",
+]
 
 #: Deepest nesting accepted. Extensiv documents are under 10 levels; 64 leaves room for host
 #: data in ``extra`` while keeping every recursive walk far from Python's recursion limit.
@@ -47,6 +55,8 @@ _LONE_SURROGATE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
+
+_LONE_SURROGATE_BYTES = re.compile(_LONE_SURROGATE.pattern.encode())
 
 
 class _Refused(Exception):  # noqa: N818 - internal signal, becomes a WireFormatError with a path
@@ -120,9 +130,9 @@ def _long_digit_run(raw: bytes) -> bool:
     return _LONG_RUN in raw.translate(_DIGITS)
 
 
-def _too_deep(text: str, raw: bytes, limit: int) -> bool:
+def _too_deep(raw: bytes, limit: int) -> bool:
     """True when brackets outside strings nest deeper than ``limit``; linear-time, no recursion."""
-    if "\\" in text:  # drop escaped backslashes, then escaped quotes: every quote left delimits
+    if b"\\" in raw:  # drop escaped backslashes, then escaped quotes: every quote left delimits
         raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = raw.translate(_BRACKETS, _NOT_BRACKETS)
     if len(brackets) <= 2 * limit:  # quotes included: too few characters to nest that deep
@@ -156,7 +166,7 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     elif text.startswith("\ufeff"):
         text = text[1:]
     raw = text.encode("utf-8", "surrogatepass")
-    if _too_deep(text, raw, max_depth):
+    if _too_deep(raw, max_depth):
         raise WireFormatError("$", f"nested deeper than {max_depth} levels")
     long_run = _long_digit_run(raw)
     if _ACCELERATED is not None and not long_run:
@@ -179,6 +189,21 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
         if where is not None:  # the regex also matches an escaped backslash before "u"
             raise WireFormatError(where, "lone UTF-16 surrogate escape in a string")
     return document
+
+
+def plain(raw: bytes) -> bool:
+    """No byte-order mark and no lone surrogate escape: what msgspec reads of ``raw`` is then
+    what :func:`parse` reads, but for the limits a typed reader must check itself: depth,
+    integer size (and non-integers, through :func:`checked_decimal`)."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return False
+    return not (b"\\" in raw and b"\\u" in raw and _LONE_SURROGATE_BYTES.search(raw))
+
+
+def checked_decimal(text: str) -> Decimal:
+    """The number hook of :func:`parse`: a non-integer literal as an exact, bounded Decimal;
+    raises (a non-library exception, to be turned into a re-parse) otherwise."""
+    return _decimal(text)
 
 
 # -- error path only: find where the refused value sits -------------------------------------
