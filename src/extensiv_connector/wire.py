@@ -708,7 +708,8 @@ def read_collection(
     from those, without a dict per object. Any page it is not sure of is read the general way.
     """
     reader = read if read is not None else _DEFAULT.reader(cls)
-    typed = _TYPED
+    # The typed path needs msgspec; turning the guard's accelerator off turns it off too.
+    typed = _TYPED if _json_guard._ACCELERATED is not None else None
     learn = False
     if typed is not None:
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
