@@ -10,7 +10,6 @@ error, before and after the typed path has learned a class's unknown keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 from extensiv_connector import _json_guard, _wire_typed, wire
 from extensiv_connector.errors import WireFormatError
 from extensiv_connector.models import Order, StockSummary
-from extensiv_connector.testing.strategies import ALL_MODELS, json_values, models
+from extensiv_connector.testing.strategies import ALL_MODELS, models
 from extensiv_connector.wire import _Structurer
 
 from .test_wire_reader import mutate, pascal
@@ -46,12 +45,12 @@ def new_typed_reader() -> _wire_typed.TypedReader:
 
 
 @pytest.fixture
-def fresh_typed_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[_wire_typed.TypedReader]:
+def fresh_typed_reader(monkeypatch: pytest.MonkeyPatch) -> _wire_typed.TypedReader:
     if wire._TYPED is None:
         pytest.skip("msgspec is not installed")
     reader = new_typed_reader()
     monkeypatch.setattr(wire, "_TYPED", reader)
-    yield reader
+    return reader
 
 
 def general(body: bytes, cls: type[Any], rel: str | None) -> Any:
