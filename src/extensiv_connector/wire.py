@@ -57,12 +57,24 @@ _TIMESTAMP = re.compile(
 
 def parse_timestamp(text: str) -> datetime:
     """Parse the API's timestamps: offset-less, up to 7 fractional digits (the 7th is dropped)."""
-    if len(text) == 26 and text[10] == "T" and text[19] == "." and text[20:].isdigit():
-        # The common form, YYYY-MM-DDTHH:MM:SS.ffffff: the C parser, same result.
+    if (
+        21 <= len(text) <= 27
+        and text[10] == "T"
+        and text[19] == "."
+        and text[4] + text[7] + text[13] + text[16] == "--::"
+        and text[11:13] != "24"  # newer Pythons read 24:00 as midnight; datetime() does not
+        and text[20:].isdigit()
+    ):
+        # The common form, YYYY-MM-DDTHH:MM:SS.f (1 to 7 digits): the C parser on the fraction
+        # cut or padded to 6 digits, as below; any other text takes the general parser.
         try:
-            return datetime.fromisoformat(text)
+            return datetime.fromisoformat(text[:26].ljust(26, "0"))
         except ValueError:
             pass  # the general parser words the error
+    return _parse_timestamp_general(text)
+
+
+def _parse_timestamp_general(text: str) -> datetime:
     match = _TIMESTAMP.match(text.strip())
     if not match:
         raise ValueError(f"not a timestamp: {text!r}")

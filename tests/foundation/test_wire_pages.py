@@ -270,3 +270,23 @@ def test_without_msgspec_read_collection_is_the_general_path(
     body = b'{"summaries": [{"onHand": 1.50, "x-new": [1]}], "totalResults": 1}'
 
     assert general(body, StockSummary, None) == typed(body, StockSummary, None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,8}\Z"),
+        st.from_regex(
+            r"\A[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]\.[0-9]{1,7}\Z"
+        ),
+        st.text(alphabet="0123456789-:T. Z+", min_size=19, max_size=28),
+    )
+)
+def test_the_timestamp_fast_path_reads_what_the_general_parser_reads(text: str) -> None:
+    def outcome(parse: Any) -> Any:
+        try:
+            return parse(text)
+        except ValueError:
+            return "refused"
+
+    assert outcome(wire._parse_timestamp_general) == outcome(wire.parse_timestamp)
