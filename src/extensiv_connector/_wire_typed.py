@@ -34,7 +34,16 @@ import attrs
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
 from ._wire_codegen import FieldSpec
 
-__all__ = ["ABSENT", "CHECKED", "VALUE_DEPTH", "TypedReader", "bounded"]
+__all__ = [
+    "ABSENT",
+    "CHECKED",
+    "PLACEHOLDER",
+    "VALUE_DEPTH",
+    "Layout",
+    "TypedReader",
+    "bounded",
+    "layout_of",
+]
 
 Kind = tuple[int, Any]
 
@@ -84,6 +93,36 @@ class _Decimals(dict[int, Decimal]):
         if len(self) < self.limit:
             self[value] = found
         return found
+
+
+#: (the envelope's keys in order, the key holding the records, the key under it when that is
+#: ``_embedded``): the shape of a collection response, see :func:`layout_of`.
+Layout = tuple[tuple[str, ...], str, str | None]
+_MAX_PAGE_LAYOUTS = 256
+
+
+class _Placeholder(list):  # type: ignore[type-arg]
+    """Where the records were: an (empty) list to ``parse_collection``, checked by identity."""
+
+
+PLACEHOLDER = _Placeholder()
+
+
+def layout_of(doc: dict[str, Any], records: Any) -> Layout | None:
+    """The layout of ``doc`` if ``records`` is one of its values (or the one value of its
+    ``_embedded``), and its keys differ in more than case: ``parse_collection`` then reads the
+    same page whatever the order of the keys, so a typed envelope may rebuild it."""
+    keys = tuple(doc)
+    if len({k.lower() for k in keys}) != len(keys):
+        return None
+    for key, value in doc.items():
+        if value is records:
+            return keys, key, None
+        if type(value) is dict and len(value) == 1:
+            ((inner, only),) = value.items()
+            if only is records:
+                return keys, key, inner
+    return None
 
 
 class _Decline(Exception):  # noqa: N818 - internal signal: "read this page the general way"
@@ -142,7 +181,10 @@ class TypedReader:
         self._learned: dict[type, tuple[str, ...]] = {}
         # (decoder, build) per class; None = the class is not read here. Replaced, never
         # mutated, when a key is learned, so readers need no lock.
-        self._compiled: dict[type, tuple[Callable[[Any], Any], Callable[[Any], Any]] | None] = {}
+        self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
+        # Page decoders by (class, layout, id of the class's compiled mirror): a new mirror
+        # (a key learned) makes new ones; the old ones are dropped when the cache is full.
+        self._pages: dict[tuple[type, Layout, int], Callable[[Any], Any]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -155,13 +197,80 @@ class TypedReader:
             compiled = self._compile_top(cls)
         if compiled is None:
             return False
-        decode, build = compiled
+        decode, build, _ = compiled
         try:
             return [build(r) for r in decode(raw)]
         except self._msgspec.ValidationError as exc:
             return "unknown field" in str(exc)
         except Exception:  # DecodeError, the number hook, _Decline, a timestamp, ...
             return False
+
+    def page(self, raw: Any, cls: type, layout: Layout) -> tuple[dict[str, Any], list[Any]] | None:
+        """A whole page in one pass, when it is laid out as ``layout`` (its keys, and where the
+        records are; see :func:`layout_of`): (the envelope without the records, the models),
+        or ``None`` (another layout, or declined: try the general ways)."""
+        compiled = self._compiled.get(cls, ABSENT)
+        if compiled is ABSENT:
+            compiled = self._compile_top(cls)
+        if compiled is None:
+            return None
+        decode = self._pages.get((cls, layout, id(compiled)))
+        if decode is None:
+            decode = self._compile_page(cls, layout, compiled)
+        _, build, _ = compiled
+        keys, records_key, inner_key = layout
+        try:
+            values = self._msgspec.structs.astuple(decode(raw))
+            doc: dict[str, Any] = {}
+            models: list[Any] = []
+            for key, value in zip(keys, values, strict=True):
+                if key == records_key:
+                    records = value if inner_key is None else value.records
+                    models = [build(r) for r in records]
+                    doc[key] = PLACEHOLDER if inner_key is None else {inner_key: PLACEHOLDER}
+                elif value is not ABSENT:
+                    if type(value) in CHECKED and not bounded(value):
+                        return None
+                    doc[key] = value
+        except Exception:  # another layout, the number hook, _Decline, ...
+            return None
+        return doc, models
+
+    def _compile_page(
+        self, cls: type, layout: Layout, compiled: tuple[Any, Any, Any]
+    ) -> Callable[[Any], Any]:
+        keys, records_key, inner_key = layout
+        mirror = compiled[2]
+        records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
+        if inner_key is not None:
+            records = self._msgspec.defstruct(
+                "_PageEmbedded",
+                [("records", records)],
+                rename={"records": inner_key},
+                forbid_unknown_fields=True,
+                gc=False,
+            )
+        fields: list[tuple[Any, ...]] = []
+        for index, key in enumerate(keys):
+            fields.append(
+                (f"k{index}", records) if key == records_key else (f"k{index}", Any, ABSENT)
+            )
+        page = self._msgspec.defstruct(
+            "_Page",
+            fields,
+            kw_only=True,
+            rename={f"k{index}": key for index, key in enumerate(keys)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        decode: Callable[[Any], Any] = self._msgspec.json.Decoder(
+            page, float_hook=self._float_hook
+        ).decode
+        with self._lock:
+            if len(self._pages) >= _MAX_PAGE_LAYOUTS:
+                self._pages.clear()
+            self._pages[(cls, layout, id(compiled))] = decode
+        return decode
 
     def learn(self, models: Iterable[Any]) -> None:
         """Add the ``extra`` keys of ``models`` (and of the models inside them) to their
@@ -183,7 +292,7 @@ class TypedReader:
 
     # -- compiling -----------------------------------------------------------------------------
 
-    def _compile_top(self, cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
+    def _compile_top(self, cls: type) -> tuple[Any, Callable[[Any], Any], Any] | None:
         with self._lock:
             found = self._compiled.get(cls, ABSENT)
             if found is not ABSENT:
@@ -195,9 +304,10 @@ class TypedReader:
                     raise _Unsupported(f"{cls.__name__} nests too deep")
                 records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
                 decoder = self._msgspec.json.Decoder(records, float_hook=self._float_hook)
-                result: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = (
+                result: tuple[Any, Callable[[Any], Any], Any] | None = (
                     decoder.decode,
                     build,
+                    mirror,
                 )
             except _Unsupported:
                 result = None

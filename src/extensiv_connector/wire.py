@@ -692,6 +692,10 @@ if _json_guard._ACCELERATED is not None:
     )
 
 
+#: The layout of the last page read the typed way, per (class, rel).
+_LAYOUTS: dict[tuple[type, str | None], _wire_typed.Layout] = {}
+
+
 class _Unread(list):  # type: ignore[type-arg]
     """An array of the envelope left as raw bytes: a list (empty) to ``parse_collection``,
     decoded only if it holds the records."""
@@ -767,7 +771,20 @@ def _unread_or_value(value: Any) -> Any:
 def _typed_page(
     typed: _wire_typed.TypedReader, raw: bytes, cls: type[Any], rel: str | None
 ) -> Page | bool:
-    """The page read the typed way, or whether the general way's models are worth learning."""
+    """The page read the typed way, or whether the general way's models are worth learning.
+
+    A page laid out as the last one of its kind is decoded in one pass; any other (or the first)
+    has its envelope read with the arrays left unread, then the records array typed."""
+    layout = _LAYOUTS.get((cls, rel))
+    if layout is not None:
+        found = typed.page(raw, cls, layout)
+        if found is not None:
+            try:
+                page = parse_collection(found[0], rel)
+            except WireFormatError:
+                return False  # the general path raises it, with the caller's wording
+            if page.records is _wire_typed.PLACEHOLDER:
+                return attrs.evolve(page, records=found[1])
     doc = _envelope(raw)
     if doc is None:
         return False
@@ -786,6 +803,9 @@ def _typed_page(
                 return False
     if isinstance(models, bool):
         return models
+    found_layout = _wire_typed.layout_of(doc, records)
+    if found_layout is not None and len(_LAYOUTS) < 1024:
+        _LAYOUTS[(cls, rel)] = found_layout  # a plain dict: a racing write is as good
     return attrs.evolve(page, records=models)
 
 
