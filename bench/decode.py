@@ -5,7 +5,8 @@
 Two pages taken from the sandbox as the client receives them (HAL): 500 stock summaries, and
 100 orders with ``detail=All`` (3 lines each). Per round, each contender decodes the same bytes
 ``--repeat`` times and its process CPU time is taken (CPU, not wall: the machine is shared);
-contenders are interleaved and each ratio is taken within its round.
+contenders are interleaved (in a rotating order, each after a full collection, the garbage
+collector on as usual) and each ratio is taken within its round.
 
 - ``json.loads``: the standard library's parse to dicts and floats (the baseline);
 - ``read_collection``: ``wire.read_collection(body, Model, rel)``, as the client reads every
@@ -161,9 +162,14 @@ def main() -> None:
         for fn in contenders.values():
             fn(body)  # warm-up: compiles the readers
         rounds = Rounds()
-        for _ in range(args.rounds):
-            gc.collect()
-            for name, fn in contenders.items():
+        order = list(contenders.items())
+        for number in range(args.rounds):
+            # Each round starts from a collected heap (the collector runs as usual inside it,
+            # for every contender alike) and in another order, so no contender always runs
+            # first or right after the heaviest one.
+            shift = number % len(order)
+            for name, fn in order[shift:] + order[:shift]:
+                gc.collect()
                 rounds.add(name, cpu(fn, body, args.repeat))
         print(f"{label}: {len(body):,} bytes, {args.rounds} rounds x {args.repeat}, CPU time")
         print(f"  json.loads            : {fmt_seconds(rounds['json.loads'])}  (min/median/max)")
