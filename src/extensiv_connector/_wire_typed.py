@@ -179,12 +179,12 @@ class TypedReader:
         self._float_hook = float_hook
         self._lock = threading.Lock()
         self._learned: dict[type, tuple[str, ...]] = {}
-        # (decoder, build) per class; None = the class is not read here. Replaced, never
+        # (decode, build, mirror) per class; None = not read here. Replaced, never
         # mutated, when a key is learned, so readers need no lock.
         self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
-        # Page decoders by (class, layout, id of the class's compiled mirror): a new mirror
-        # (a key learned) makes new ones; the old ones are dropped when the cache is full.
-        self._pages: dict[tuple[type, Layout, int], Callable[[Any], Any]] = {}
+        # Page decoders by (class, layout), with the compiled mirror they were made for: a new
+        # mirror (a key learned) makes a new one.
+        self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -214,8 +214,10 @@ class TypedReader:
             compiled = self._compile_top(cls)
         if compiled is None:
             return None
-        decode = self._pages.get((cls, layout, id(compiled)))
-        if decode is None:
+        cached = self._pages.get((cls, layout))
+        if cached is not None and cached[0] is compiled:
+            decode = cached[1]
+        else:
             decode = self._compile_page(cls, layout, compiled)
         _, build, _ = compiled
         keys, records_key, inner_key = layout
@@ -269,7 +271,7 @@ class TypedReader:
         with self._lock:
             if len(self._pages) >= _MAX_PAGE_LAYOUTS:
                 self._pages.clear()
-            self._pages[(cls, layout, id(compiled))] = decode
+            self._pages[(cls, layout)] = (compiled, decode)
         return decode
 
     def learn(self, models: Iterable[Any]) -> None:

@@ -722,6 +722,10 @@ def read_collection(
     the fast way when msgspec is installed: a page in the exact form the API sends (HAL,
     camelCase) is decoded by msgspec straight into per-model Structs and the models are built
     from those, without a dict per object. Any page it is not sure of is read the general way.
+
+    ``parse`` and ``read`` serve that general way only (the client passes its response's
+    ``json`` to keep the request in error messages): ``read`` must structure as
+    ``make_converter()`` does, since a page read the fast way never calls it.
     """
     reader = read if read is not None else _DEFAULT.reader(cls)
     # The typed path needs msgspec; turning the guard's accelerator off turns it off too.
