@@ -70,8 +70,12 @@ def bounded(value: Any, budget: int = VALUE_DEPTH) -> bool:
     if budget <= 0:
         return False
     budget -= 1
-    for item in items:  # noqa: SIM110 - all() over a generator costs twice as much (hot path)
-        if type(item) in CHECKED and not bounded(item, budget):
+    for item in items:
+        kind = type(item)
+        if kind is int:  # inline: most values kept are scalars
+            if not -_INT_LIMIT < item < _INT_LIMIT:
+                return False
+        elif (kind is dict or kind is list) and not bounded(item, budget):
             return False
     return True
 

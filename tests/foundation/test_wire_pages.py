@@ -10,6 +10,9 @@ error, before and after the typed path has learned a class's unknown keys.
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -290,3 +293,31 @@ def test_the_timestamp_fast_path_reads_what_the_general_parser_reads(text: str) 
             return "refused"
 
     assert outcome(wire._parse_timestamp_general) == outcome(wire.parse_timestamp)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "rel"),
+    [
+        ("orders_hal.json", Order, "orders"),
+        ("orders_plain.json", Order, "orders"),
+        ("stock_summaries.json", StockSummary, None),
+    ],
+)
+def test_threads_that_read_pages_at_once_while_keys_are_learned_all_get_the_same_models(
+    name: str, cls: type[Any], rel: str | None, fresh_typed_reader: _wire_typed.TypedReader
+) -> None:
+    body = (FIXTURES / name).read_bytes()
+    expected = general(body, cls, rel)
+    barrier = threading.Barrier(16)
+
+    def read(_: int) -> Any:
+        barrier.wait()
+        return [typed(body, cls, rel) for _ in range(3)]
+
+    with ThreadPoolExecutor(16) as pool:
+        actual = [outcome for outcomes in pool.map(read, range(16)) for outcome in outcomes]
+
+    assert [expected] * 48 == actual
