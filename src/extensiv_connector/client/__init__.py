@@ -13,13 +13,14 @@ from ._links import expand_link
 from ._pagination import PAGE_CAPS, FetchedPage, iterate_records, page_is_last
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
-from ._transport import USER_AGENT, ApiResponse
+from ._transport import USER_AGENT, ApiResponse, AttemptHooks, attempt_hooks
 
 __all__ = [
     "DEFAULT_TOKEN_MARGIN",
     "PAGE_CAPS",
     "USER_AGENT",
     "ApiResponse",
+    "AttemptHooks",
     "ClientOptions",
     "ExtensivClient",
     "Failure",
@@ -29,6 +30,7 @@ __all__ = [
     "TokenBucket",
     "TokenCache",
     "Versioned",
+    "attempt_hooks",
     "error_from_response",
     "expand_link",
     "iterate_records",
