@@ -366,7 +366,8 @@ class Transport:
                 log.info("%s %s: outcome unknown (%s), looking it up", method, log_path, error)
                 resolve(create_reference)  # returns only when the record is proven absent
                 decision = operation.proven_absent(self._rand)
-            self._retry_or_raise(decision, error, method, log_path, create_reference, cause)
+            delay = self._retry_or_raise(decision, error, method, log_path, create_reference, cause)
+            self._sleep(delay)
 
     def _send(
         self, call: _Call, *, is_token: bool, before_attempt: Callable[[], None] | None
@@ -407,8 +408,8 @@ class Transport:
         log_path: str,
         create_reference: str | None,
         cause: BaseException | None,
-    ) -> None:
-        """Carry out a retry decision: wait and return (retry), or raise what it says."""
+    ) -> float:
+        """Raise what a decision says, or tell the listeners and return how long to wait."""
         if decision.outcome_unknown:
             assert create_reference is not None
             raise OutcomeUnknownError(
@@ -422,8 +423,7 @@ class Transport:
             log.info("retrying %s %s in %.1fs: %s", method, log_path, decision.delay, error)
             for listener in list(self.retry_listeners):
                 listener(method, log_path, decision.delay)
-            self._sleep(decision.delay)
-            return
+            return decision.delay
         raise error from cause
 
 
