@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extensiv_connector.client import (
+    BearerAuth,
     Failure,
+    Operation,
     RetryPolicy,
     TokenCache,
     attempt_hooks,
 )
-from extensiv_connector.client._auth import BearerAuth
-from extensiv_connector.client._retry import Operation
 from extensiv_connector.errors import (
     OutcomeUnknownError,
     RateLimitedError,

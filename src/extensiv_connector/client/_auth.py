@@ -150,6 +150,7 @@ class BearerAuth:
         return f"BearerAuth({self.tokens!r})"
 
     def auth_flow(self, headers: Mapping[str, str]) -> AuthFlow:
+        """Yield ``headers`` plus the bearer token; after a 401, once more with a fresh one."""
         token = self.tokens.token()
         response = yield {**headers, "Authorization": f"Bearer {token}"}
         if response.status_code != 401:
