@@ -20,7 +20,6 @@ import attrs
 
 __all__ = [
     "AuthSettings",
-    "Credentials",
     "SandboxCredentials",
     "TokenStore",
     "bearer",
@@ -38,11 +37,6 @@ class SandboxCredentials:
     user_login_id: str
     customer_id: int
     facility_id: int
-
-
-#: The old name, still imported by ``_server``. The public ``Credentials`` of
-#: ``extensiv_connector.sandbox`` is a deprecated alias (the package's ``__getattr__`` warns).
-Credentials = SandboxCredentials
 
 
 @attrs.frozen(kw_only=True)
