@@ -313,3 +313,18 @@ def test_hooks_end_with_their_block() -> None:
     with pytest.raises(OutcomeUnknownError):
         client.orders.create({"referenceNum": "SO-1"})
     assert 1 == _posts(adapter)
+
+
+def test_an_inner_block_keeps_the_outer_hooks_it_does_not_replace() -> None:
+    client, adapter = make_client(_answers([reply(500, "oops"), reply(201, ORDER)]))
+    checks: list[str] = []
+    looked_up: list[str] = []
+
+    with (
+        attempt_hooks(before_attempt=lambda: checks.append("outer")),
+        attempt_hooks(resolve=looked_up.append),
+    ):
+        client.orders.create({"referenceNum": "SO-1"})
+
+    assert (["SO-1"], 2) == (looked_up, _posts(adapter))
+    assert ["outer"] * 3 == checks  # the token request and both POSTs

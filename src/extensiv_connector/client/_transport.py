@@ -116,12 +116,17 @@ def attempt_hooks(
     """Hooks for the retry loop of every request this thread (or task) sends inside the block.
 
     ``resolve`` applies to creates only (requests carrying a reference); the lookups it sends
-    are ordinary GETs and run ``before_attempt`` too. A ``with`` block per operation::
+    are ordinary GETs and run ``before_attempt`` too. A hook not given here is the enclosing
+    block's, so an inner block cannot drop an outer lease check. A ``with`` block per
+    operation::
 
         with attempt_hooks(before_attempt=lease.check, resolve=look_up):
             client.orders.create(payload)
     """
-    hooks = AttemptHooks(before_attempt=before_attempt, resolve=resolve)
+    outer = _HOOKS.get() or AttemptHooks()
+    hooks = AttemptHooks(
+        before_attempt=before_attempt or outer.before_attempt, resolve=resolve or outer.resolve
+    )
     token = _HOOKS.set(hooks)
     try:
         yield hooks
