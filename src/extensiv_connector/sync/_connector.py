@@ -51,6 +51,7 @@ from ._results import (
     CancelOutcome,
     CancelResult,
     CheckResult,
+    CheckStep,
     InventorySyncResult,
     MappingFinding,
     ProductOutcome,
@@ -703,14 +704,14 @@ class Connector:
     def check_connection(self) -> CheckResult:
         """Health check: token, customer, facility, carriers and stock are reachable."""
         creds = self.config.credentials
-        steps: list[tuple[str, bool, str]] = []
+        steps: list[CheckStep] = []
 
         def step(name: str, probe: Callable[[], str]) -> bool:
             try:
-                steps.append((name, True, probe()))
+                steps.append(CheckStep(name, True, probe()))
             except ExtensivError as exc:
-                steps.append((name, False, reason_of(exc)))
-            return steps[-1][1]
+                steps.append(CheckStep(name, False, reason_of(exc)))
+            return steps[-1].passed
 
         def customer() -> str:
             found = self.client.customers.get(creds.customer_id).value
