@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from ..config import ChannelConfig
+from ..client import ExtensivClient
+from ..config import ChannelConfig, ClientSettings, Credentials
 from ..errors import ExtensivError
 from ..sync import Connector, LeaseHeldError, StateStore, StateStoreError
 from ..sync.store import default_owner, utc_now
@@ -50,16 +51,16 @@ class JobOutcome:
     detail: str = ""
 
 
-def _default_connector(config: ChannelConfig, store: StateStore) -> Connector:
-    return Connector(config, store=store)
-
-
 class Worker:
     """Run the ``[sync.schedule]`` of every channel in ``configs`` on ``store``.
 
     ``sources`` give the input of actions that need one (``push_orders`` without a source
     re-evaluates held backorders only); ``handlers`` receive what pulls deliver.
     ``lease_seconds`` bounds how long a killed worker's job waits for another worker.
+
+    Without a ``connector_factory``, channels with the same ``[credentials]`` and ``[client]``
+    settings share one :class:`ExtensivClient` (one token, one connection pool) unless they
+    set a client-side rate limit, which stays per channel.
     """
 
     def __init__(
@@ -69,7 +70,7 @@ class Worker:
         *,
         sources: Mapping[str, Source] | None = None,
         handlers: Mapping[str, Handler] | None = None,
-        connector_factory: ConnectorFactory = _default_connector,
+        connector_factory: ConnectorFactory | None = None,
         owner: str | None = None,
         lease_seconds: float = 30.0,
         poll_seconds: float = 5.0,
@@ -81,8 +82,9 @@ class Worker:
         self.jobs = plan_jobs(configs, with_sources=frozenset(self._sources))
         self._configs = {c.channel: c for c in configs}
         self._store = store
-        self._factory = connector_factory
+        self._factory = connector_factory or self._default_connector
         self._connectors: dict[str, Connector] = {}
+        self._clients: dict[tuple[Credentials, ClientSettings], ExtensivClient] = {}
         self.owner = owner or default_owner()
         self._ttl = lease_seconds
         self._poll = poll_seconds
@@ -96,6 +98,9 @@ class Worker:
         for connector in self._connectors.values():
             connector.close()
         self._connectors.clear()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def __enter__(self) -> Worker:
         return self
@@ -189,6 +194,17 @@ class Worker:
         finally:
             done.set()
             thread.join()
+
+    def _default_connector(self, config: ChannelConfig, store: StateStore) -> Connector:
+        # A client per channel costs a token request and builds its model readers again on
+        # first use: most of the CPU of a short job when many channels share one account.
+        if config.client.rate_limit_per_second:
+            return Connector(config, store=store)  # the documented limit is the channel's own
+        key = (config.credentials, config.client)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = ExtensivClient.from_config(config)
+        return Connector(config, store=store, client=client)
 
     def _connector(self, channel: str) -> Connector:
         connector = self._connectors.get(channel)
