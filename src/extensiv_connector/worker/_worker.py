@@ -90,6 +90,7 @@ class Worker:
         self._poll = poll_seconds
         self._clock = clock
         self._rng = rng or random.Random()  # spreads workers over jobs
+        self._busy: set[tuple[str, str]] = set()  # jobs another worker held in the last pass
 
     def __repr__(self) -> str:
         return f"Worker(owner={self.owner!r}, jobs={len(self.jobs)})"
@@ -117,36 +118,68 @@ class Worker:
             stop.wait(self._idle_seconds())
 
     def run_once(self, stop: threading.Event | None = None) -> list[JobOutcome]:
-        """Run every job due now (in random order, so workers spread out); return what
-        happened to each due job."""
+        """Run every job due now, once each, in random order (so workers spread out); return
+        what happened to each due job.
+
+        The due times of all jobs are one store read, repeated after each job that ran (other
+        workers ran jobs meanwhile), so a job someone else already ran is not even tried."""
         outcomes: list[JobOutcome] = []
-        jobs = list(self.jobs)
-        self._rng.shuffle(jobs)
-        for job in jobs:
-            if stop is not None and stop.is_set():
-                break
+        pending = list(self.jobs)
+        self._busy = set()
+        stale = True
+        while pending and not (stop is not None and stop.is_set()):
+            if stale:
+                try:
+                    due = self._due_times(pending)
+                except StateStoreError as exc:
+                    outcomes.extend(
+                        JobOutcome(j.channel, j.action, "failed", str(exc)) for j in pending
+                    )
+                    break
+                now = self._now()
+                pending = [j for j in pending if is_due(due.get(_key(j)), now)]
+                if not pending:
+                    break
+            job = pending.pop(self._rng.randrange(len(pending)))
             try:
-                if not is_due(self._store.kv_get(job.channel, due_key(job.action)), self._now()):
-                    continue
                 outcome = self._take(job)
             except StateStoreError as exc:
                 outcome = JobOutcome(job.channel, job.action, "failed", str(exc))
+            # A refusal is quick, so the read before it is still fresh; a job that ran took
+            # a while, and one found already run (None) shows the read was stale.
+            stale = outcome is None or outcome.status != "busy"
             if outcome is not None:
                 log.info("%s %s: %s %s", job.channel, job.action, outcome.status, outcome.detail)
                 outcomes.append(outcome)
+                if outcome.status == "busy":
+                    self._busy.add(_key(job))
         return outcomes
 
     def _now(self) -> datetime:
         return self._clock()
 
+    def _due_times(self, jobs: Sequence[Job]) -> dict[tuple[str, str], str]:
+        """The next due time (ISO text) of each of ``jobs`` that has one, by ``_key``."""
+        read = self._store.kv_get_many([(j.channel, due_key(j.action)) for j in jobs])
+        return {
+            _key(j): text
+            for j in jobs
+            if (text := read.get((j.channel, due_key(j.action)))) is not None
+        }
+
     def _idle_seconds(self) -> float:
-        """Until the earliest due job, at most ``poll_seconds`` (other workers move due times)."""
+        """Until the earliest due job, at most ``poll_seconds`` (other workers move due times).
+        A job another worker held in the last pass counts as due in ``poll_seconds``: its
+        holder moves its due time when done, and asking again at once would only spin."""
         now, wait = self._now(), self._poll
+        try:
+            due = self._due_times(self.jobs)
+        except StateStoreError:
+            return self._poll
         for job in self.jobs:
-            try:
-                text = self._store.kv_get(job.channel, due_key(job.action))
-            except StateStoreError:
-                return self._poll
+            if _key(job) in self._busy:
+                continue
+            text = due.get(_key(job))
             if text is None:
                 return 0.0
             wait = min(wait, max((datetime.fromisoformat(text) - now).total_seconds(), 0.0))
@@ -247,6 +280,10 @@ class Worker:
         if handler is None:
             return method()
         return method(handler=lambda record: handler(config, record))
+
+
+def _key(job: Job) -> tuple[str, str]:
+    return (job.channel, job.action)
 
 
 def due_at(store: StateStore, channel: str, action: str) -> datetime | None:
