@@ -44,7 +44,7 @@ from psycopg import sql
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.models import Address, OrderLine, SalesOrder
 from extensiv_connector.sync import LedgerKind, LedgerState, PostgresStore
-from extensiv_connector.worker import Worker
+from extensiv_connector.worker import Worker, stop_on_signals
 
 _SHIP_TO = Address(name="B", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
 _CATALOG = 100
@@ -106,17 +106,19 @@ def configs(info: dict[str, Any], channels: int) -> list[ChannelConfig]:
 def child(settings: dict[str, Any]) -> int:
     """One worker process: wait for the go file, run until SIGTERM."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     run, n = settings["run"], settings["orders"]
     store = PostgresStore(URL, schema=settings["schema"], pool_size=2)
     channel_configs = configs(settings["info"], settings["channels"])
     by_channel = {cfg.channel: channel_orders(run, c, n) for c, cfg in enumerate(channel_configs)}
-    with Worker(
-        channel_configs,
-        store,
-        sources={"push_orders": lambda cfg: by_channel[cfg.channel]},
-        poll_seconds=0.05,
-    ) as worker:
+    with (
+        stop_on_signals(stop, [signal.SIGTERM]),
+        Worker(
+            channel_configs,
+            store,
+            sources={"push_orders": lambda cfg: by_channel[cfg.channel]},
+            poll_seconds=0.05,
+        ) as worker,
+    ):
         print("ready", flush=True)
         go = Path(settings["go"])
         while not go.exists():

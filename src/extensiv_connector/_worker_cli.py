@@ -4,7 +4,6 @@ _cli_commands.py). Heavy imports stay inside the functions: building the parser 
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -155,7 +154,7 @@ def run_worker_command(args: argparse.Namespace, output: Output) -> int:
     from . import wire
     from .config import ChannelConfig
     from .sync import open_store
-    from .worker import Worker
+    from .worker import Worker, stop_on_signals
 
     configs = [ChannelConfig.from_toml(path) for path in args.config]
     sources = load_sources(args.sources) if args.sources else {}
@@ -186,15 +185,8 @@ def run_worker_command(args: argparse.Namespace, output: Output) -> int:
                 for outcome in outcomes:
                     output.note(wire.dumps(attrs.asdict(outcome)))
                 return 1 if any(o.status == "failed" for o in outcomes) else 0
-            previous = {
-                sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGTERM, signal.SIGINT)
-            }
-            try:
+            with stop_on_signals(stop):
                 worker.run(stop)
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
             return 0
     finally:
         store.close()

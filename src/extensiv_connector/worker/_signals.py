@@ -1,0 +1,55 @@
+"""``stop_on_signals``: turn SIGTERM/SIGINT into a set ``threading.Event`` for ``Worker.run``.
+
+A handler that calls ``stop.set()`` itself can hang the process for good: Python runs signal
+handlers in the main thread, between two bytecodes, and the main thread of a worker spends its
+idle time in ``stop.wait()``, which holds the event's internal (non-reentrant) lock for a moment
+on each call. A signal landing in that moment makes ``set()`` wait for a lock its own thread
+holds. So the handler only writes a byte to a pipe, and a helper thread sets the event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from types import FrameType
+
+__all__ = ["stop_on_signals"]
+
+
+@contextlib.contextmanager
+def stop_on_signals(
+    stop: threading.Event,
+    signals: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+) -> Iterator[threading.Event]:
+    """Set ``stop`` when one of ``signals`` arrives while the block runs; the previous handlers
+    come back afterwards. Call it from the main thread (only it may install handlers)::
+
+        stop = threading.Event()
+        with stop_on_signals(stop), Worker(configs, store) as worker:
+            worker.run(stop)  # returns between jobs after SIGTERM or Ctrl-C
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(BlockingIOError):  # a full pipe already holds a wake-up
+            os.write(write_end, b"s")
+
+    def relay() -> None:
+        if os.read(read_end, 1):  # empty: the block ended without a signal
+            stop.set()
+
+    thread = threading.Thread(target=relay, name="extensiv-worker-signals", daemon=True)
+    thread.start()
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        os.close(write_end)
+        thread.join()
+        os.close(read_end)
