@@ -42,3 +42,21 @@ def test_leaving_the_block_without_a_signal_leaves_the_event_unset() -> None:
         pass
 
     assert not stop.is_set()
+
+
+def test_outside_the_main_thread_it_refuses_and_leaves_no_handler_behind() -> None:
+    errors: list[BaseException] = []
+    before = signal.getsignal(signal.SIGUSR1)
+
+    def attempt() -> None:
+        try:
+            with stop_on_signals(threading.Event(), [signal.SIGUSR1]):
+                pass
+        except ValueError as exc:  # only the main thread may install handlers
+            errors.append(exc)
+
+    thread = threading.Thread(target=attempt)
+    thread.start()
+    thread.join()
+
+    assert (1, before) == (len(errors), signal.getsignal(signal.SIGUSR1))

@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
+from typing import Any
 
 __all__ = ["stop_on_signals"]
 
@@ -42,14 +43,19 @@ def stop_on_signals(
         if os.read(read_end, 1):  # empty: the block ended without a signal
             stop.set()
 
-    thread = threading.Thread(target=relay, name="extensiv-worker-signals", daemon=True)
-    thread.start()
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    previous: dict[signal.Signals, Any] = {}
+    thread: threading.Thread | None = None
     try:
+        for sig in signals:  # ValueError outside the main thread: nothing is left behind
+            previous[sig] = signal.signal(sig, handler)
+        # A signal before the thread starts waits in the pipe.
+        thread = threading.Thread(target=relay, name="extensiv-worker-signals", daemon=True)
+        thread.start()
         yield stop
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
         os.close(write_end)
-        thread.join()
+        if thread is not None:
+            thread.join()
         os.close(read_end)
