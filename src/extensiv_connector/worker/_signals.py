@@ -19,6 +19,8 @@ from typing import Any
 
 __all__ = ["stop_on_signals"]
 
+_SIGNALLED, _ENDED = b"s", b"e"
+
 
 @contextlib.contextmanager
 def stop_on_signals(
@@ -37,10 +39,10 @@ def stop_on_signals(
 
     def handler(signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(BlockingIOError):  # a full pipe already holds a wake-up
-            os.write(write_end, b"s")
+            os.write(write_end, _SIGNALLED)
 
     def relay() -> None:
-        if os.read(read_end, 1):  # empty: the block ended without a signal
+        if os.read(read_end, 1) == _SIGNALLED:  # else the block ended without a signal
             stop.set()
 
     previous: dict[signal.Signals, Any] = {}
@@ -55,7 +57,10 @@ def stop_on_signals(
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-        os.close(write_end)
         if thread is not None:
+            # A byte, not end of file: a process forked meanwhile may hold the write end open.
+            with contextlib.suppress(BlockingIOError):  # full: the relay has read and left
+                os.write(write_end, _ENDED)
             thread.join()
+        os.close(write_end)
         os.close(read_end)
