@@ -140,7 +140,11 @@ def _expand(table: tuple[Row, ...]) -> dict[tuple[bool, bool, Stock], tuple[Acti
 
 
 _OUTCOMES = _expand(DECISION_TABLE)
-_COVERED = Stock.COVERED  # a module global: looking a member up on an enum class is slow
+# Module globals for the hot path: looking a member up on an enum class is slow.
+_HOLD = Action.HOLD
+_COVERED, _SHORT, _NOTHING = Stock.COVERED, Stock.SHORT, Stock.NOTHING
+_TOO_FEW_UNITS, _TOO_SMALL_FRACTION = Stock.TOO_FEW_UNITS, Stock.TOO_SMALL_FRACTION
+_ENOUGH_FOR_PARTIAL = Stock.ENOUGH_FOR_PARTIAL
 
 
 def outcome(rules: EffectiveRules, stock: Stock) -> tuple[Action, str]:
@@ -563,17 +567,17 @@ def stock_situation(order: SalesOrder, rules: EffectiveRules, sent: list[Decimal
     """What stock allows for an order with a short line, given what ``take_lines`` could
     send (``sent``, in the ordered unit); the partial minimums are checked in this order."""
     if not rules.allow_partial:
-        return Stock.SHORT
+        return _SHORT
     total = sum(sent, _ZERO)
     if total <= _ZERO:
-        return Stock.NOTHING
+        return _NOTHING
     if total < rules.minimum_quantity:
-        return Stock.TOO_FEW_UNITS
+        return _TOO_FEW_UNITS
     if rules.minimum_fraction and total < rules.minimum_fraction * sum(
         (line.quantity for line in order.lines), _ZERO
     ):
-        return Stock.TOO_SMALL_FRACTION
-    return Stock.ENOUGH_FOR_PARTIAL
+        return _TOO_SMALL_FRACTION
+    return _ENOUGH_FOR_PARTIAL
 
 
 def evaluate(
@@ -605,7 +609,7 @@ def evaluate(
         )
     stock = stock_situation(order, rules, sent)
     action, basis = _OUTCOMES[rules.oms, rules.allow_partial, stock]
-    if action is Action.HOLD:
+    if action is _HOLD:
         zeros = _zeros(len(sent))
         return _make_decision(order, action, zeros, tuple(shortages), zeros, {}, rules, basis)
     line_quantities = tuple(sent)
