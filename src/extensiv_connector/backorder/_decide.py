@@ -504,11 +504,9 @@ def take_lines(
     The hot path of ``allocate``: the usual line (a whole quantity up to 1,024 in the primary
     unit, not a kit) is handled inline; any other goes through ``_take_other_line``.
     """
-    kits = tables.kits
+    _factors, _default_factors, kits, whole_units, fractional = tables  # one unpack
     oms = rules.oms
     split_units = rules.allow_partial and not rules.by_line
-    whole_units = tables.integral
-    fractional = tables.fractional
     taken: dict[str, Decimal] = {}
     sent: list[Decimal] = []
     primary: list[Decimal] | None = None  # created at the first converted line or kit
