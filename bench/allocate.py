@@ -11,7 +11,8 @@ shared machine:
   for collections the other's garbage triggered; the previous run's result is freed before the
   clock starts (freeing it is not the work measured);
 - each round runs each contender ``--repeat`` times, alternating (bare, lib, bare, lib, ...; who
-  starts alternates by round), and the round's ratio is total lib time / total bare time;
+  starts alternates by round), and takes each one's fastest run (as ``timeit`` does: the run
+  least disturbed by other processes); the round's ratio is lib / bare of those;
 - every round is printed, then min / median / max over the rounds.
 
 Goal (issue 15): <= 1.3x in every round.
@@ -96,7 +97,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per contender per round")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per contender per round")
     args = parser.parse_args()
     orders, stock = build(args.orders, args.skus)
     policy = BackorderPolicy()
@@ -108,27 +109,27 @@ def main() -> None:
     rounds = Rounds()
     print(
         f"allocate: {args.orders:,} orders x 3 lines over {args.skus:,} SKUs, "
-        f"{args.rounds} interleaved rounds of {args.repeat} runs each (thread CPU time, gc off)"
+        f"{args.rounds} interleaved rounds, the best of {args.repeat} runs each "
+        "(thread CPU time, gc off)"
     )
     gc.disable()
     try:
         for index in range(args.rounds):
             # Alternate who goes first, so neither always runs on a warmer (or colder) machine.
             names = ("bare", "lib") if index % 2 == 0 else ("lib", "bare")
-            totals = dict.fromkeys(names, 0.0)
+            best = dict.fromkeys(names, float("inf"))
             for _ in range(args.repeat):
                 for name in names:
                     last.pop(name, None)  # free the previous result before the clock starts
                     gc.collect()
                     started = time.thread_time()
                     last[name] = contenders[name]()
-                    totals[name] += time.thread_time() - started
-            for name, total in totals.items():
-                rounds.add(name, total / args.repeat)
+                    best[name] = min(best[name], time.thread_time() - started)
+            for name, seconds in best.items():
+                rounds.add(name, seconds)
             print(
-                f"  round {index + 1}: allocate() {totals['lib'] / args.repeat:.3f} s, "
-                f"bare loop {totals['bare'] / args.repeat:.3f} s, "
-                f"ratio {totals['lib'] / totals['bare']:.2f}x"
+                f"  round {index + 1}: allocate() {best['lib']:.3f} s, "
+                f"bare loop {best['bare']:.3f} s, ratio {best['lib'] / best['bare']:.2f}x"
             )
     finally:
         gc.enable()
