@@ -33,7 +33,6 @@ __all__ = [
     "Stock",
     "decide",
     "evaluate",
-    "outcome",
     "stock_situation",
     "take_lines",
 ]
@@ -145,11 +144,6 @@ _HOLD = Action.HOLD
 _COVERED, _SHORT, _NOTHING = Stock.COVERED, Stock.SHORT, Stock.NOTHING
 _TOO_FEW_UNITS, _TOO_SMALL_FRACTION = Stock.TOO_FEW_UNITS, Stock.TOO_SMALL_FRACTION
 _ENOUGH_FOR_PARTIAL = Stock.ENOUGH_FOR_PARTIAL
-
-
-def outcome(rules: EffectiveRules, stock: Stock) -> tuple[Action, str]:
-    """The (action, basis) ``DECISION_TABLE`` gives for ``rules`` and what stock allows."""
-    return _OUTCOMES[rules.oms, rules.allow_partial, stock]
 
 
 @attrs.frozen(kw_only=True, repr=False)
