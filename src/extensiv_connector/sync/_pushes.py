@@ -6,7 +6,6 @@ records each reference before its request goes out.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -106,7 +105,6 @@ class _Context:
     store: StateStore
     client: ExtensivClient
     converter: cattrs.Converter
-    sleep: Callable[[float], None] = time.sleep
 
     @property
     def channel(self) -> str:
@@ -126,7 +124,6 @@ class _Context:
             create=create,
             lookup=lookup,
             max_in_flight=self.config.sync.max_in_flight,
-            sleep=self.sleep,
             lease=lease,
         )
 
