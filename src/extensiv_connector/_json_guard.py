@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import _json_decode
@@ -75,7 +75,10 @@ def _int(text: str) -> int:
 def _decimal(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
         raise _Refused(f"number literal of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal can hold at all
+        raise _Refused("number magnitude out of range (exponent beyond any decimal)") from None
     problem = check_number(value)
     if problem:
         raise _Refused(problem)

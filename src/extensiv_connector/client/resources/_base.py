@@ -15,6 +15,17 @@ from .._pagination import FetchedPage, iterate_records, page_size_for
 from .._transport import ApiResponse, Transport
 from ..rql import Expr, field, to_rql
 
+__all__ = [
+    "Detail",
+    "ResourceContext",
+    "Rql",
+    "clean_params",
+    "find_by_reference",
+    "get_key",
+    "join_detail",
+    "rql_param",
+]
+
 T = TypeVar("T")
 
 
