@@ -88,7 +88,7 @@ def test_a_lease_taken_over_is_noticed_by_the_renewal_and_stops_the_holder() -> 
 
 
 def _engine(store: MemoryStore, lease: Any, created: list[str], **kw: Any) -> PushEngine:
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], **_hooks: Any) -> int:
         created.append(payload["referenceNum"])
         hook = kw.get("on_create")
         if hook is not None:

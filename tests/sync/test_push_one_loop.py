@@ -28,7 +28,7 @@ JOB = CreateJob(reference="SO-1", payload={"referenceNum": "SO-1"})
 
 def _engine(
     store: MemoryStore,
-    create: Callable[[dict[str, Any]], int | None],
+    create: Callable[..., int | None],
     lookup: Callable[[str], int | None],
     lease: Any = None,
 ) -> PushEngine:
@@ -54,8 +54,8 @@ def _posts(adapter: FakeAdapter) -> int:
     return sum(1 for r in adapter.requests if r.method == "POST" and r.path_url == "/orders")
 
 
-def _created(client: ExtensivClient) -> Callable[[dict[str, Any]], int | None]:
-    return lambda payload: client.orders.create(payload).value.order_id
+def _created(client: ExtensivClient) -> Callable[..., int | None]:
+    return lambda payload, **hooks: client.orders.create(payload, **hooks).value.order_id
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_a_failed_create_is_sent_once_and_left_pending(error: Exception) -> None
     sent: list[str] = []
     looked_up: list[str] = []
 
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], **_hooks: Any) -> int:
         sent.append(payload["referenceNum"])
         raise error
 
@@ -87,7 +87,7 @@ def test_a_failed_create_is_sent_once_and_left_pending(error: Exception) -> None
 
 
 def test_an_unknown_outcome_the_lookup_finds_is_adopted() -> None:
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], **_hooks: Any) -> int:
         raise ServerError(500, "lost")
 
     outcome = _push(_engine(MemoryStore(), create, lambda ref: 77))
