@@ -134,8 +134,12 @@ def test_a_create_the_origin_answered_is_sent_again_only_after_the_lookup(status
 
 @given(
     failure=st.sampled_from(
-        [(Failure.CONNECTION, None), (Failure.TIMEOUT, None), (Failure.STATUS, 502)]
-        + [(Failure.STATUS, 504)]
+        [
+            (Failure.CONNECTION, None),
+            (Failure.TIMEOUT, None),
+            (Failure.STATUS, 502),
+            (Failure.STATUS, 504),
+        ]
     )
 )
 def test_a_create_that_may_still_be_in_flight_is_looked_up_but_never_sent_again(
@@ -327,7 +331,7 @@ def test_before_attempt_runs_before_every_send_of_its_request_not_before_token_r
             return reply(401, {"Message": "denied"})
         return reply(429, "") if len(seen) < 3 else reply(201, ORDER)
 
-    client, adapter = make_client(handle, max_attempts=2)
+    client, _ = make_client(handle, max_attempts=2)
     checks: list[int] = []
 
     client.orders.create({"referenceNum": "SO-1"}, before_attempt=lambda: checks.append(len(seen)))
