@@ -161,7 +161,7 @@ def test_a_401_whose_token_refresh_fails_is_failed_without_a_lookup(sb: Sandbox)
         second = connector.push_orders([sales_order("SO-1", (SKU, 1))])
 
     assert PushStatus.FAILED == _status(first, "SO-1")
-    assert "could not obtain a token" in _reason(first, "SO-1")
+    assert "the token refresh failed" in _reason(first, "SO-1")
     assert lookups_before == lookups_after_first  # nothing was processed: nothing to look up
     assert PushStatus.SENT_FULL == _status(second, "SO-1")
     assert {"SO-0-1": 1, "SO-1-1": 1} == reference_counts(sb)

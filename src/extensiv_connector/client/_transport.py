@@ -208,11 +208,6 @@ class Transport:
             )
         except AuthenticationError:
             raise
-        except ExtensivError as exc:
-            # The request waiting for this token was not processed: say so, whatever broke.
-            raise AuthenticationError(
-                f"could not obtain a token: {exc}", status=getattr(exc, "status", None)
-            ) from exc
         doc = response.json()
         token = self._converter.structure(doc, TokenResponse)
         if not token.access_token:
@@ -373,6 +368,15 @@ class Transport:
                 headers = flow.send(resp)
             except StopIteration:
                 return resp
+            except AuthenticationError:
+                raise
+            except ExtensivError as exc:
+                # The refresh after a 401 failed: the request was refused, not processed, so
+                # this is no unknown outcome (a create needs no lookup).
+                raise AuthenticationError(
+                    f"{call.method} {call.log_path}: HTTP 401 and the token refresh failed: {exc}",
+                    status=401,
+                ) from exc
 
     def _retry_or_raise(
         self,

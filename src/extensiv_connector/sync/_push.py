@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -41,7 +42,7 @@ from ._records import (
     LedgerState,
     payload_fingerprint,
 )
-from .store import LeaseHandle, StateStore
+from .store import LeaseHandle, StateStore, utc_now
 
 __all__ = [
     "CreateCall",
@@ -72,6 +73,8 @@ def claim_is_live(store: StateStore, channel: str, entry: LedgerEntry) -> bool:
 
 #: The reason of a record found under our reference whose lines are not the ones we send.
 FOREIGN_RECORD = "reference already used in the warehouse by a different order"
+#: How a PENDING reason starts when the create may still be in flight (not found yet).
+IN_FLIGHT = "may still be in flight"
 
 
 class CreateCall(Protocol):
@@ -145,7 +148,9 @@ class PushEngine:
     ``lookup`` finds a record by reference and returns its remote id or ``None``;
     ``found_lines`` reads a found record's ``(item, quantity)`` lines (keyed by
     :func:`item_key`), so a record is adopted only when it is the one we meant to send. All
-    are thin client calls.
+    are thin client calls. A create that may still be in flight is left PENDING and not looked
+    up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read timeout)
+    have passed on ``clock`` (the store's).
 
     With a ``lease``, every ledger write carries its fence (the store refuses it once another
     worker took the lease over) and every request is preceded by ``lease.check()``, so a
@@ -163,6 +168,8 @@ class PushEngine:
         max_in_flight: int,
         lease: LeaseHandle | None = None,
         found_lines: Callable[[int], Iterable[tuple[str, Any]]] | None = None,
+        in_flight_wait: float = 0.0,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._channel = channel
@@ -170,6 +177,8 @@ class PushEngine:
         self._create = create
         self._lookup = lookup
         self._found_lines = found_lines
+        self._in_flight_wait = in_flight_wait
+        self._clock = clock
         self._max_in_flight = max_in_flight
         self._lease = lease
         self._fence: Fence | None = lease.fence if lease is not None else None
@@ -182,10 +191,14 @@ class PushEngine:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
 
         Returns ``None`` when the lookup proves it absent (the caller may send it again), or a
-        PENDING outcome when the lookup itself failed (try again later) or another live
-        worker owns the claim (nothing is looked up or written then).
+        PENDING outcome when the lookup itself failed (try again later), another live worker
+        owns the claim, or the earlier request may still be in flight (less than
+        ``in_flight_wait`` ago; nothing is looked up or written in these last two cases).
         """
         entry = self._store.ledger_get(self._channel, self._kind, reference)
+        early = self._too_early(entry) if entry is not None else None
+        if early is not None:
+            return early
         live = entry is not None and claim_is_live(self._store, self._channel, entry)
         if live and entry is not None and entry.claim != self._fence:
             return CreateOutcome(
@@ -275,6 +288,12 @@ class PushEngine:
         up before anything is sent).
         """
         looked_up = False
+        sends = 0
+
+        def before_attempt() -> None:
+            nonlocal sends
+            self._check()
+            sends += 1  # counted before the send: 0 means nothing reached the server
 
         def resolve(_reference: str) -> None:
             nonlocal looked_up
@@ -284,33 +303,59 @@ class PushEngine:
                 raise _Settled(settled)
 
         try:
-            remote_id = self._create(job.payload, resolve=resolve, before_attempt=self._check)
+            remote_id = self._create(job.payload, resolve=resolve, before_attempt=before_attempt)
         except _Settled as settled:
             return settled.outcome
-        except DuplicateError:
+        except (ApiError, AuthenticationError, OutcomeUnknownError, TransportError) as exc:
+            if sends == 0:  # failed before the first send (e.g. no token): nothing to look up
+                return self._pending(job, f"not sent: {_short(exc)}")
+            return self._failed(job, exc, looked_up=looked_up)
+        return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
+
+    def _failed(self, job: CreateJob, exc: ExtensivError, *, looked_up: bool) -> CreateOutcome:
+        """The outcome of a create the client's loop gave up on after sending it."""
+        if isinstance(exc, DuplicateError):
             reason = "warehouse reported a duplicate reference that lookup cannot find"
             return self._resolve(job, reason) or self._pending(job, reason)
-        except RateLimitedError as exc:
+        if isinstance(exc, RateLimitedError):
             # Nothing was processed; the budget is spent, so the next push sends it again.
             return self._pending(job, f"rate limited: {_short(exc)}")
-        except AuthenticationError as exc:
-            # Refused credentials, or no token to send with: the order was not processed and
-            # nothing is wrong with it. Not REJECTED; the next push sends it again.
+        if isinstance(exc, AuthenticationError):
+            # Refused credentials, or a failed token refresh after a 401: the order was not
+            # processed and nothing is wrong with it. Not REJECTED; the next push sends it.
             return self._pending(job, f"not sent, authentication failed: {_short(exc)}")
-        except OutcomeUnknownError as exc:
-            if looked_up:  # not found, but not proven absent, or the budget ran out
-                return self._pending(job, _short(exc))
-            return self._resolve(job, "outcome unknown") or self._pending(
-                job, f"outcome unknown: {_short(exc)}"
-            )
-        except (ServerError, TransportError) as exc:
+        if isinstance(exc, OutcomeUnknownError):
+            # After a lookup: not found, but the request may still be in flight.
+            found = None if looked_up else self._resolve(job, "outcome unknown")
+            return found or self._in_flight(job, exc)
+        if isinstance(exc, ServerError | TransportError):
             reason = f"outcome unknown: {_short(exc)}"
             if looked_up:  # proven absent after every try: the budget ran out
                 return self._pending(job, f"gave up after retries: {_short(exc)}")
             return self._resolve(job, reason) or self._pending(job, reason)
-        except ApiError as exc:
-            return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
-        return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
+        assert isinstance(exc, ApiError)
+        return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
+
+    def _in_flight(self, job: CreateJob, exc: ExtensivError) -> CreateOutcome:
+        """PENDING, marked and timed, so no run looks it up before the request can be done."""
+        return self._mark(job.reference, LedgerState.PENDING, reason=f"{IN_FLIGHT}: {_short(exc)}")
+
+    def _too_early(self, entry: LedgerEntry) -> CreateOutcome | None:
+        """A PENDING outcome while ``entry``'s request may still be in flight, else ``None``.
+
+        Left by :meth:`_in_flight` (the client gave up waiting, a read timeout ago): a lookup
+        is trusted only once another ``in_flight_wait`` (the read timeout) has passed."""
+        if entry.state is not LedgerState.PENDING or not entry.reasons:
+            return None
+        if not entry.reasons[0].startswith(IN_FLIGHT):
+            return None
+        if self._clock() - entry.updated_at >= timedelta(seconds=self._in_flight_wait):
+            return None
+        return CreateOutcome(
+            reference=entry.reference,
+            state=LedgerState.PENDING,
+            reason=f"{IN_FLIGHT}: sent moments ago, not looked up yet",
+        )
 
     def _resolve(self, job: CreateJob, reason: str) -> CreateOutcome | None:
         """Adopt the record if the warehouse has it; ``None`` when the lookup proves it absent;

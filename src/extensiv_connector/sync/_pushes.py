@@ -127,6 +127,7 @@ class _Context:
             max_in_flight=self.config.sync.max_in_flight,
             lease=lease,
             found_lines=found_lines,
+            in_flight_wait=self.config.client.read_timeout,
         )
 
     @staticmethod
