@@ -32,7 +32,7 @@ from ._outcomes import (
     remainder_after,
     remainder_from_sent,
 )
-from ._push import CreateJob, CreateOutcome, PushEngine
+from ._push import CreateCall, CreateJob, CreateOutcome, PushEngine, item_key
 from ._records import Fence, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
 from ._stock import allocation_inputs, warehouse_skus
@@ -113,9 +113,10 @@ class _Context:
     def engine(
         self,
         kind: LedgerKind,
-        create: Callable[[dict[str, Any]], int | None],
+        create: CreateCall,
         lookup: Callable[[str], int | None],
         lease: LeaseHandle | None,
+        found_lines: Callable[[int], Iterable[tuple[str, Any]]] | None = None,
     ) -> PushEngine:
         return PushEngine(
             self.store,
@@ -125,6 +126,8 @@ class _Context:
             lookup=lookup,
             max_in_flight=self.config.sync.max_in_flight,
             lease=lease,
+            found_lines=found_lines,
+            in_flight_wait=self.config.client.read_timeout,
         )
 
     @staticmethod
@@ -157,7 +160,7 @@ class OrderPush(_Context):
 
         ``lease`` is the channel's orders lease (see ``ORDERS_LEASE``): every ledger and
         backorder write carries its fence, so a worker that lost it writes nothing more."""
-        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease)
+        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease, self._lines)
         fence = lease.fence if lease is not None else None
         screened = self._screen_all(orders, engine, fence)
         if include_backorders:
@@ -180,8 +183,22 @@ class OrderPush(_Context):
         _record_outcomes(ordered, run)
         return ordered
 
-    def _create(self, payload: dict[str, Any]) -> int | None:
-        return self.client.orders.create(payload).value.order_id
+    def _create(
+        self,
+        payload: dict[str, Any],
+        *,
+        resolve: Callable[[str], None],
+        before_attempt: Callable[[], None],
+    ) -> int | None:
+        created = self.client.orders.create(payload, resolve=resolve, before_attempt=before_attempt)
+        return created.value.order_id
+
+    def _lines(self, order_id: int) -> list[tuple[str, Any]]:
+        order = self.client.orders.get(order_id, detail="OrderItems").value
+        return [
+            (item_key(i.item_identifier.sku, i.item_identifier.id), i.qty)
+            for i in order.order_items
+        ]
 
     def _in_ledger(self, order: SalesOrder) -> bool:
         try:
@@ -439,7 +456,7 @@ class ReceiptPush(_Context):
     def push(
         self, receipts: list[Receipt], run: RunRecorder, lease: LeaseHandle | None = None
     ) -> list[PushOutcome]:
-        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease)
+        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease, self._lines)
         outcomes: dict[str, PushOutcome] = {}
         jobs: list[tuple[Receipt, CreateJob]] = []
         seen: set[str] = set()
@@ -462,8 +479,24 @@ class ReceiptPush(_Context):
         _record_outcomes(ordered, run)
         return ordered
 
-    def _create(self, payload: dict[str, Any]) -> int | None:
-        return self.client.receivers.create(payload).value.receiver_id
+    def _create(
+        self,
+        payload: dict[str, Any],
+        *,
+        resolve: Callable[[str], None],
+        before_attempt: Callable[[], None],
+    ) -> int | None:
+        created = self.client.receivers.create(
+            payload, resolve=resolve, before_attempt=before_attempt
+        )
+        return created.value.receiver_id
+
+    def _lines(self, receiver_id: int) -> list[tuple[str, Any]]:
+        receiver = self.client.receivers.get(receiver_id, detail="ReceiveItems").value
+        return [
+            (item_key(i.item_identifier.sku, i.item_identifier.id), i.qty)
+            for i in receiver.receive_items
+        ]
 
     def _lookup(self, reference: str) -> int | None:
         found = self.client.receivers.find_by_reference(reference)
