@@ -298,7 +298,7 @@ def test_a_create_proven_absent_after_every_attempt_raises_the_last_error() -> N
         client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
 
     assert (3, 3) == (_posts(adapter), len(looked_up))
-    assert [0.125, 0.25] == delays  # full jitter, rand=0.5; told to the listeners as before
+    assert [0.25, 0.5] == delays  # full jitter, rand=0.5; told to the listeners as before
 
 
 def test_a_persistent_429_on_a_create_is_sent_max_attempts_times_without_lookups() -> None:

@@ -112,7 +112,7 @@ def test_get_is_retried_on_503_and_connection_reset(fake: Fake) -> None:
     answers = [reply(503, "busy"), requests.ConnectionError("reset"), reply(200, ORDER)]
     client, _ = fake(router({"GET /orders/5": answers}), sleep=sleeps.append)
     assert 5 == client.orders.get(5).order_id
-    assert [0.125, 0.25] == sleeps  # full jitter with rand=0.5: half of 0.25, 0.5
+    assert [0.25, 0.5] == sleeps  # full jitter with rand=0.5: half of 0.5, 1.0
 
 
 def test_get_gives_up_after_max_attempts(fake: Fake) -> None:

@@ -21,6 +21,8 @@ THE_LOOP = "client/_transport.py:Transport._call"
 NOT_API_RETRIES = {
     # polls for a lease another worker holds (store call, no HTTP)
     "sync/store/_lease.py:hold_lease",
+    # waits for other openers of a new SQLite state file to let it switch to WAL (no HTTP)
+    "sync/store/_sqlite.py:_use_wal",
     # reconnects to PostgreSQL (the state store's own connection, no HTTP)
     "sync/store/_postgres.py:PostgresStore._run",
     # waits while a poll holds the lease of the action a webhook wants to run

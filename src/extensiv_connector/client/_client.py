@@ -39,20 +39,24 @@ __all__ = ["ClientOptions", "ExtensivClient"]
 
 @attrs.frozen(kw_only=True)
 class ClientOptions:
-    """Everything tunable; passed to :class:`ExtensivClient` as keyword ``**options``."""
+    """Everything tunable; passed to :class:`ExtensivClient` as keyword ``**options``.
+
+    The defaults are the ``[client]`` section's (``config.ClientSettings``; ``max_attempts`` is
+    its ``max_retries + 1``), so a client built by hand behaves like one built from a config.
+    """
 
     user_login: str | None = None  # send ``user_login`` instead of ``user_login_id``
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    pool_size: int = 10
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    pool_size: int = 16
     rate_limit: float | None = None  # requests/second, client side; None = off
     rate_burst: float | None = None
     token_margin: float = 300.0  # seconds before expiry; never more than half the lifetime
     max_attempts: int = 5
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    retry_after_cap: float = 30.0
-    page_concurrency: int = 1  # > 1: fetch pages in parallel once the total is known
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    retry_after_cap: float = 60.0
+    page_concurrency: int = 4  # > 1: fetch pages in parallel once the total is known
     page_window: int | None = None  # pages in flight/in memory; default 2 * page_concurrency
     page_sizes: Mapping[str, int] = attrs.field(factory=dict)  # per-resource, capped anyway
     user_agent: str = USER_AGENT

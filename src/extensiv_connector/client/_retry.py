@@ -76,9 +76,9 @@ class RetryPolicy:
     """How often and how long to retry. ``max_attempts`` counts the first try."""
 
     max_attempts: int = 5
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    retry_after_cap: float = 30.0
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    retry_after_cap: float = 60.0
     retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
     #: Statuses a gateway sends while the origin may still be working on the request.
     in_flight_statuses: frozenset[int] = frozenset({502, 504})

@@ -74,9 +74,9 @@ class ClientCredentials:
 @attrs.frozen(kw_only=True)
 class TransportSettings:
     base_url: str
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    pool_size: int = 10
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    pool_size: int = 16
     user_agent: str = USER_AGENT
     rate_limit: float | None = None  # requests per second; None = no client-side limit
     rate_burst: float | None = None

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -95,6 +96,24 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch the file to WAL, waiting up to ``busy_timeout`` for other openers.
+
+    Changing the journal mode needs the file to itself and SQLite answers "database is locked"
+    at once, without its busy handler, while another connection holds it (two processes opening
+    a new state file together): so this waits here, in small steps.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
+
+
 class SQLiteStore:
     """A :class:`StateStore` in one SQLite file (created, and migrated, on open).
 
@@ -128,7 +147,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StateStoreError(f"cannot open state store {self._path}: {exc}") from exc
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn, busy_timeout)
             conn.execute("PRAGMA synchronous=NORMAL")
             # Deleted rows (released backorders, pruned baselines) are overwritten, not left
             # readable in free pages: the file holds personal data only while it is needed.
