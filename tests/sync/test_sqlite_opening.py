@@ -58,7 +58,7 @@ def test_many_threads_opening_one_new_state_file_at_once_all_succeed(tmp_path: P
         try:
             with SQLiteStore(path, busy_timeout=20) as store:
                 versions.append(store.schema_version)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=open_it) for _ in range(8)]
