@@ -49,8 +49,16 @@ def configure_logging(stream: TextIO, *, level: str, fmt: str) -> Iterator[loggi
     previous = logger.level
     logger.setLevel(level.upper())
     logger.addHandler(handler)
+    # The PostgreSQL pool warns once per failed connection attempt; the store already turns
+    # the failure into one error line (or a logged StateStoreError). Its detail shows at debug.
+    driver = logging.getLogger("psycopg")
+    driver_previous = driver.level
+    driver.setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.ERROR)
+    driver.addHandler(handler)
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+        driver.removeHandler(handler)
+        driver.setLevel(driver_previous)

@@ -20,7 +20,13 @@ import attrs
 
 from .errors import ConfigError
 
-__all__ = ["CronSchedule", "IntervalSchedule", "Schedule", "parse_schedule"]
+__all__ = [
+    "MAX_INTERVAL_SECONDS",
+    "CronSchedule",
+    "IntervalSchedule",
+    "Schedule",
+    "parse_schedule",
+]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTERVAL = re.compile(r"(?:every\s+)?(\d+)\s*([smhd])", re.IGNORECASE)
@@ -28,14 +34,35 @@ _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12),
 _HORIZON_DAYS = 366 * 5  # a cron expression due less often than this is refused (e.g. 30 Feb)
 
 
+#: The longest interval: ten years (a longer one overflows date arithmetic, and is a typo).
+MAX_INTERVAL_SECONDS = 3650 * 86400
+
+
 @attrs.frozen
 class IntervalSchedule:
-    """Due ``seconds`` after the previous run."""
+    """Due every ``seconds``, counted from the previous due time (not from when the run
+    finished), so a run's own duration does not stretch the cadence, and a cron job or beat
+    that ticks once per interval finds the job due on every tick."""
 
     seconds: int
 
-    def next_due(self, after: datetime) -> datetime:
-        return after + timedelta(seconds=self.seconds)
+    def next_due(self, after: datetime, previous: datetime | None = None) -> datetime:
+        """The first due time after ``after`` (a run's start) on the grid that starts at
+        ``previous`` (the due time that run served); without one, ``after`` + the interval."""
+        step = timedelta(seconds=self.seconds)
+        if previous is None:
+            return after + step
+        if previous > after:  # started within the slack, a little before its due time
+            return previous + step
+        missed = (after - previous) // step  # runs that fell due while nothing ran
+        return previous + (missed + 1) * step
+
+    @property
+    def slack(self) -> timedelta:
+        """How early a job may run: a tenth of the interval, at most a minute. A process
+        started by a tick (cron, beat) reads the clock a little before or after the due time
+        the previous run set; without slack a late start makes the next tick skip."""
+        return timedelta(seconds=min(self.seconds / 10, 60.0))
 
     def __str__(self) -> str:
         return f"every {self.seconds}s"
@@ -61,8 +88,12 @@ class CronSchedule:
             return in_days or in_weekdays
         return in_days and in_weekdays
 
-    def next_due(self, after: datetime) -> datetime:
-        """The first matching minute strictly after ``after`` (naive values are taken as UTC)."""
+    #: Cron due times are whole minutes a tick meets exactly: no slack.
+    slack = timedelta(0)
+
+    def next_due(self, after: datetime, previous: datetime | None = None) -> datetime:
+        """The first matching minute strictly after ``after`` (naive values are taken as UTC);
+        ``previous`` is not needed (the expression is its own grid)."""
         aware = after if after.tzinfo else after.replace(tzinfo=timezone.utc)
         when = aware.astimezone(timezone.utc).replace(second=0, microsecond=0)
         when += timedelta(minutes=1)
@@ -113,6 +144,8 @@ def parse_schedule(text: str, where: str = "sync.schedule") -> Schedule:
         seconds = int(interval.group(1)) * _UNITS[interval.group(2).lower()]
         if seconds < 1:
             raise ConfigError(where, f"interval {shown!r} must be at least 1 second")
+        if seconds > MAX_INTERVAL_SECONDS:
+            raise ConfigError(where, f"interval {shown!r} is longer than 3650 days")
         return IntervalSchedule(seconds)
     parts = spec.split()
     if len(parts) != len(_FIELDS):

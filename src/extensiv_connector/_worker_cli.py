@@ -4,6 +4,8 @@ _cli_commands.py). Heavy imports stay inside the functions: building the parser 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -40,10 +42,16 @@ def _worker_args(parser: argparse.ArgumentParser) -> None:
     add_state_option(parser)
     parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
     parser.add_argument(
-        "--lease-seconds", type=float, default=30.0, help="job lease TTL, renewed while running"
+        "--lease-seconds",
+        type=_seconds("--lease-seconds", 1.0),
+        default=30.0,
+        help="job lease TTL, renewed while running (at least 1)",
     )
     parser.add_argument(
-        "--poll-seconds", type=float, default=5.0, help="longest idle wait between checks"
+        "--poll-seconds",
+        type=_seconds("--poll-seconds", 0.01),
+        default=5.0,
+        help="longest idle wait between checks (more than 0)",
     )
     parser.add_argument(
         "--sources",
@@ -54,6 +62,26 @@ def _worker_args(parser: argparse.ArgumentParser) -> None:
 
 
 _SOURCES = "--sources"
+_LONGEST_SECONDS = 86400.0
+
+
+def _seconds(option: str, least: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from ``least`` to a day (a lease of 0 s would let
+    two workers take one job; a negative poll would spin)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} takes seconds, got {text[:20]!r}") from None
+        if not least <= value <= _LONGEST_SECONDS:  # NaN fails both comparisons
+            raise argparse.ArgumentTypeError(
+                f"{option} must be from {least:g} to {_LONGEST_SECONDS:g} seconds,"
+                f" got {text[:20]!r}"
+            )
+        return value
+
+    return parse
 
 
 def _check_callable(target: Callable[..., Any], arity: int) -> bool:
@@ -81,19 +109,21 @@ def load_sources(spec: str) -> dict[str, Callable[[ChannelConfig], Any]]:
     from .worker._jobs import NEEDS_SOURCE
 
     module_name, colon, name = spec.partition(":")
-    if not colon or not module_name or not name:
+    if not colon or not module_name or not name or module_name.startswith("."):
         raise ConfigError(
             _SOURCES, f"expected MODULE:NAME (e.g. oms.extensiv:sources), got {spec!r}"
         )
     try:
-        module = importlib.import_module(module_name)
+        # A host module that prints must not write into the JSON lines on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(module_name)
     except ImportError as exc:  # the module, or something it imports, is missing
         raise ConfigError(_SOURCES, f"cannot import {module_name!r}: {exc}") from None
     except SyntaxError as exc:
         raise ConfigError(
             _SOURCES, f"cannot import {module_name!r}: SyntaxError at line {exc.lineno}"
         ) from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: the module would end the worker
         raise ConfigError(
             _SOURCES, f"importing {module_name!r} raised {type(exc).__name__}"
         ) from None
@@ -110,8 +140,9 @@ def load_sources(spec: str) -> dict[str, Callable[[ChannelConfig], Any]]:
                 " taking no arguments that returns one",
             )
         try:
-            target = target()
-        except Exception as exc:
+            with contextlib.redirect_stdout(sys.stderr):
+                target = target()
+        except (Exception, SystemExit) as exc:
             raise ConfigError(_SOURCES, f"{spec}() raised {type(exc).__name__}") from None
     if not isinstance(target, Mapping):
         raise ConfigError(
@@ -157,7 +188,7 @@ def run_worker_command(args: argparse.Namespace, output: Output) -> int:
     from .worker import Worker, stop_on_signals
 
     configs = [ChannelConfig.from_toml(path) for path in args.config]
-    sources = load_sources(args.sources) if args.sources else {}
+    sources = load_sources(args.sources) if args.sources is not None else {}
     store = open_store(_store_url(configs, args.state))
     lock = threading.Lock()
     converter = wire.make_converter()

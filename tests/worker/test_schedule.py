@@ -60,6 +60,8 @@ def test_naive_times_are_taken_as_utc() -> None:
         ("*/0 * * * *", "outside"),
         ("a * * * *", "cannot read 'a'"),
         ("0 0 31 2 *", "never due"),
+        ("every 3000000d", "longer than 3650 days"),
+        ("every 99999999999999999999s", "longer than 3650 days"),
     ],
 )
 def test_bad_schedules_are_config_errors_naming_the_setting(text: str, message: str) -> None:
@@ -104,3 +106,34 @@ def test_cron_next_due_is_the_first_matching_minute_after(
     while probe < due:
         assert not _matches(schedule, probe)
         probe += timedelta(minutes=1)
+
+
+@given(seconds=st.integers(1, 86400 * 30), data=st.data())
+def test_interval_next_due_is_the_first_slot_of_the_served_grid_after_the_start(
+    seconds: int, data: st.DataObject
+) -> None:
+    """Independent check: walk the grid slot by slot (the code jumps by division)."""
+    # Up to 500 missed slots behind the start, or up to an hour ahead of it (started early).
+    served_offset = data.draw(st.integers(-3600, 500 * seconds))
+    schedule = IntervalSchedule(seconds)
+    step = timedelta(seconds=seconds)
+    started = T
+    served = T - timedelta(seconds=served_offset)  # negative offset: started a bit early
+
+    due = served + step
+    while due <= started:
+        due += step
+
+    assert due == schedule.next_due(started, served)
+    assert started < schedule.next_due(started, served) <= max(started, served) + step
+
+
+def test_interval_next_due_of_a_first_run_is_an_interval_after_its_start() -> None:
+    assert T + timedelta(minutes=5) == IntervalSchedule(300).next_due(T)
+
+
+def test_interval_slack_is_a_tenth_of_the_interval_and_at_most_a_minute() -> None:
+    assert (timedelta(seconds=3), timedelta(seconds=60)) == (
+        IntervalSchedule(30).slack,
+        IntervalSchedule(86400).slack,
+    )

@@ -82,8 +82,39 @@ def test_a_due_job_runs_once_and_then_waits_for_its_schedule(sandbox: Sandbox) -
     ] == _statuses(first)
     assert [] == again
     assert [("w-once", "push_orders", "ran")] == _statuses(later)
-    assert T0 + timedelta(seconds=61 + 60) == due_at(store, "w-once", "push_orders")
+    # On the grid of the first run (T0, T0+1m, T0+2m...), not a minute after the late run.
+    assert T0 + timedelta(seconds=120) == due_at(store, "w-once", "push_orders")
     assert 3 == len(store.ledger_list("w-once"))
+
+
+def test_a_tick_once_per_interval_runs_the_job_on_every_tick_however_late_it_starts(
+    sandbox: Sandbox,
+) -> None:
+    """A cron job or beat running ``--once`` every minute, with ``every 1m``: each tick's
+    process starts a little late (0-5 s) and its run takes a while (20 s); every tick runs."""
+    clock, store = Clock(), MemoryStore()
+    config = _config(sandbox, "w-tick", {"receive_shipments": "every 1m"})
+    ran = []
+    with Worker([config], store, clock=clock) as worker:
+        for tick, late in enumerate([0, 5, 1, 4, 0, 3, 2, 5]):
+            clock.now = T0 + timedelta(minutes=tick, seconds=late)
+            ran.append(len(worker.run_once()))
+            clock.now += timedelta(seconds=20)  # the run's own duration
+
+    assert [1] * 8 == ran
+
+
+def test_a_job_that_missed_several_intervals_runs_once_and_keeps_its_grid(sandbox: Sandbox) -> None:
+    clock, store = Clock(), MemoryStore()
+    config = _config(sandbox, "w-missed", {"receive_shipments": "every 1m"})
+    with Worker([config], store, clock=clock) as worker:
+        worker.run_once()
+        clock.now = T0 + timedelta(minutes=5, seconds=30)  # nothing ran for five intervals
+        caught_up = worker.run_once()
+        again = worker.run_once()
+
+    assert (1, 0) == (len(caught_up), len(again))
+    assert T0 + timedelta(minutes=6) == due_at(store, "w-missed", "receive_shipments")
 
 
 def test_workers_sharing_a_store_take_each_due_job_exactly_once(

@@ -203,6 +203,15 @@ needs_arguments = released
 
 def broken():
     raise RuntimeError("password=hunter2")  # must not reach the error line
+
+
+def exits():
+    raise SystemExit(0)  # would end the worker with "success" and nothing run
+
+
+def chatty():
+    print("SECRET=hunter2")  # a host's debug print: must not reach the JSON lines on stdout
+    return {"push_orders": released}
 """
 
 
@@ -282,6 +291,10 @@ def test_sources_that_cannot_be_imported_are_a_usage_error_of_the_real_command(
         ("host_sources:not_callable", "the source of push_orders must be a callable taking"),
         ("host_sources:needs_arguments", "host_sources:needs_arguments takes arguments"),
         ("host_sources:broken", "host_sources:broken() raised RuntimeError"),
+        ("host_sources:exits", "host_sources:exits() raised SystemExit"),
+        ("", "expected MODULE:NAME (e.g. oms.extensiv:sources), got ''"),
+        ("../host_sources:sources", "expected MODULE:NAME"),
+        (".host_sources:sources", "expected MODULE:NAME"),
     ],
 )
 def test_a_wrong_sources_object_is_a_usage_error_naming_what_is_wrong(
@@ -303,6 +316,72 @@ def test_a_wrong_sources_object_is_a_usage_error_naming_what_is_wrong(
     assert (2, 1) == (code, len(err.splitlines()))
     assert err.startswith(f"error: --sources: {message}")
     assert "hunter2" not in err
+
+
+def test_a_host_module_that_prints_writes_to_stderr_not_into_the_json_lines(
+    tmp_path: Path, extensiv_sandbox: Sandbox
+) -> None:
+    config = _toml(tmp_path, extensiv_sandbox, "cli-chatty", 'push_orders = "every 1m"')
+
+    done = _run_worker_process(
+        extensiv_sandbox, tmp_path, config, "--sources", "host_sources:chatty"
+    )
+
+    assert (0, "") == (done.returncode, done.stdout), done.stderr
+    assert "SECRET=hunter2" in done.stderr.splitlines()
+
+
+def test_an_unreachable_postgresql_is_one_error_line_without_the_password(
+    tmp_path: Path, extensiv_sandbox: Sandbox
+) -> None:
+    config = _toml(tmp_path, extensiv_sandbox, "cli-nopg", 'receive_shipments = "every 1m"')
+    env = {**os.environ, "WORKER_TEST_SECRET": extensiv_sandbox.credentials.client_secret}
+    state = "postgresql://postgres:hunter2@127.0.0.1:9/test"  # port 9 (discard): nothing listens
+    command = [sys.executable, "-m", "extensiv_connector.cli", "worker", "--once"]
+
+    done = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*command, "--state", state, "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert (2, "") == (done.returncode, done.stdout)
+    assert 1 == len(done.stderr.splitlines()), done.stderr
+    assert done.stderr.startswith("error: cannot connect to PostgreSQL at 127.0.0.1:9/test")
+    assert "hunter2" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--lease-seconds", "0"),
+        ("--lease-seconds", "nan"),
+        ("--poll-seconds", "-1"),
+        ("--poll-seconds", "0"),
+        ("--poll-seconds", "1e9"),
+        ("--lease-seconds", "soon"),
+    ],
+)
+def test_worker_timing_options_out_of_range_are_usage_errors(
+    tmp_path: Path,
+    extensiv_sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+    secret: None,
+    option: str,
+    value: str,
+) -> None:
+    config = _toml(tmp_path, extensiv_sandbox, "cli-range", 'receive_shipments = "every 1m"')
+
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error
+        cli.main(["worker", "--once", "--config", str(config), option, value])
+
+    err = capsys.readouterr().err
+    assert 2 == exited.value.code
+    assert f"error: argument {option}: {option}" in err
 
 
 def test_an_action_needing_host_input_without_sources_says_how_to_give_them(

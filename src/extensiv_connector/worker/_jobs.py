@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -50,9 +50,9 @@ def due_key(action: str) -> str:
     return f"worker.next_due.{action}"
 
 
-def is_due(next_due: str | None, now: datetime) -> bool:
-    """Never run (no entry) or its time has come."""
-    return next_due is None or datetime.fromisoformat(next_due) <= now
+def is_due(next_due: str | None, now: datetime, slack: timedelta = timedelta(0)) -> bool:
+    """Never run (no entry) or its time has come (up to ``slack`` early: the schedule's)."""
+    return next_due is None or datetime.fromisoformat(next_due) - slack <= now
 
 
 def plan_jobs(configs: Sequence[ChannelConfig], *, with_sources: frozenset[str]) -> list[Job]:

@@ -137,7 +137,7 @@ class Worker:
                     )
                     break
                 now = self._now()
-                pending = [j for j in pending if is_due(due.get(_key(j)), now)]
+                pending = [j for j in pending if is_due(due.get(_key(j)), now, j.schedule.slack)]
                 if not pending:
                     break
             job = pending.pop(self._rng.randrange(len(pending)))
@@ -182,7 +182,8 @@ class Worker:
             text = due.get(_key(job))
             if text is None:
                 return 0.0
-            wait = min(wait, max((datetime.fromisoformat(text) - now).total_seconds(), 0.0))
+            early = datetime.fromisoformat(text) - job.schedule.slack
+            wait = min(wait, max((early - now).total_seconds(), 0.0))
         return wait
 
     # ------------------------------------------------------------------ one job
@@ -193,12 +194,17 @@ class Worker:
             return JobOutcome(job.channel, job.action, "busy", "another worker holds it")
         try:
             # Re-read under the lease: a worker that held it a moment ago may have run it.
-            if not is_due(store.kv_get(job.channel, due_key(job.action)), self._now()):
+            served = store.kv_get(job.channel, due_key(job.action))
+            started = self._now()
+            if not is_due(served, started, job.schedule.slack):
                 return None
             with self._renewing(job):
                 outcome = self._execute(job)
             if outcome.status != "busy":
-                next_due = job.schedule.next_due(self._now())
+                # On the grid of the due time this run served, counted from its start: the
+                # run's length does not push the next one back.
+                previous = datetime.fromisoformat(served) if served is not None else None
+                next_due = job.schedule.next_due(started, previous)
                 store.kv_set(job.channel, due_key(job.action), next_due.isoformat())
             return outcome
         finally:
