@@ -39,8 +39,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     LogLevel,
     RunStatus,
@@ -515,6 +517,125 @@ class PostgresStore:
 
         # Setting the same outcome twice is harmless, so a lost COMMIT may be repeated.
         return self._run(update, retry=True)
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        def claim_all(cur: PgCursor[Any]) -> list[LedgerClaim]:
+            self._check_fence(cur, channel, fence)
+            now = self._clock()
+            return [
+                self._claim_one(cur, channel, kind, r, retry_states, fence, now) for r in requests
+            ]
+
+        # Not repeated after a lost connection: the COMMIT may have happened (as ledger_begin).
+        return self._run(claim_all, retry=False)
+
+    def _claim_one(
+        self,
+        cur: PgCursor[Any],
+        channel: str,
+        kind: LedgerKind,
+        request: LedgerClaimRequest,
+        retry_states: Collection[LedgerState],
+        fence: Fence | None,
+        now: datetime,
+    ) -> LedgerClaim:
+        """``ledger_begin``'s decision for one reference, inside the caller's transaction."""
+        reference = request.reference
+        for _ in range(_RETRIES):
+            fresh = claimed_entry(
+                None,
+                channel=channel,
+                kind=kind,
+                reference=reference,
+                now=now,
+                fingerprint=request.fingerprint,
+                sent_lines=request.sent_lines,
+                host_key=request.host_key,
+                fence=fence,
+            )
+            inserted = cur.execute(
+                self._q(self._LEDGER_INSERT + " ON CONFLICT DO NOTHING RETURNING 1"),
+                self._ledger_values(fresh),
+            ).fetchone()
+            if inserted is not None:
+                self._write_metadata(cur, channel, request.metadata)
+                return LedgerClaim(entry=fresh, claimed=True, previous=None)
+            existing = self._ledger_locked(cur, channel, kind, reference)
+            if existing is None:
+                continue  # forgotten in between: insert again
+            claim_lease = (
+                self._lease_fetch(cur, channel, existing.claim.action)
+                if existing.claim is not None
+                else None
+            )
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+            entry = claimed_entry(
+                existing,
+                channel=channel,
+                kind=kind,
+                reference=reference,
+                now=now,
+                fingerprint=request.fingerprint,
+                sent_lines=request.sent_lines,
+                host_key=request.host_key,
+                fence=fence,
+            )
+            self._ledger_save(cur, entry)
+            self._write_metadata(cur, channel, request.metadata)
+            return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
+        raise StateStoreError(
+            f"channel {channel!r}: {kind.value} reference {reference!r} keeps being forgotten"
+            " while it is claimed"
+        )
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> list[LedgerEntry]:
+        def settle_all(cur: PgCursor[Any]) -> list[LedgerEntry]:
+            self._check_fence(cur, channel, fence)
+            now = self._clock()
+            entries: list[LedgerEntry] = []
+            for settle in settles:
+                existing = self._ledger_locked(cur, channel, kind, settle.reference)
+                if existing is None:  # raised inside the transaction: nothing is changed
+                    raise StateStoreError(
+                        f"channel {channel!r}: no {kind.value} ledger entry for reference"
+                        f" {settle.reference!r}"
+                    )
+                entry = updated_entry(
+                    existing,
+                    now=now,
+                    state=settle.state,
+                    remote_id=settle.remote_id,
+                    sent_lines=None,
+                    reasons=settle.reasons,
+                    fingerprint=None,
+                )
+                self._ledger_save(cur, entry)
+                if settle.release is not None:
+                    cur.execute(
+                        self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = %s"),
+                        (channel, settle.release),
+                    )
+                entries.append(entry)
+            return entries
+
+        # Setting the same outcomes twice is harmless, so a lost COMMIT may be repeated.
+        return self._run(settle_all, retry=True)
 
     def ledger_list(
         self,

@@ -34,8 +34,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     LogLevel,
     RunStatus,
@@ -416,37 +418,77 @@ class SQLiteStore:
         fence: Fence | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
+        request = LedgerClaimRequest(
+            reference=reference,
+            fingerprint=fingerprint,
+            sent_lines=sent_lines,
+            host_key=host_key,
+            metadata=metadata,
+        )
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
-            existing = self._ledger_fetch(conn, channel, kind, reference)
-            claim_lease = (
-                self._lease_fetch(conn, channel, existing.claim.action)
-                if existing is not None and existing.claim is not None
-                else None
+            return self._claim(conn, channel, kind, request, retry_states, fence)
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        if not requests:
+            self._check_fence_now(channel, fence)
+            return []
+        with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
+            return [self._claim(conn, channel, kind, r, retry_states, fence) for r in requests]
+
+    def _check_fence_now(self, channel: str, fence: Fence | None) -> None:
+        if fence is not None:
+            with self._tx(write=False) as conn:
+                self._check_fence(conn, channel, fence)
+
+    def _claim(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        kind: LedgerKind,
+        request: LedgerClaimRequest,
+        retry_states: Collection[LedgerState],
+        fence: Fence | None,
+    ) -> LedgerClaim:
+        reference = request.reference
+        existing = self._ledger_fetch(conn, channel, kind, reference)
+        claim_lease = (
+            self._lease_fetch(conn, channel, existing.claim.action)
+            if existing is not None and existing.claim is not None
+            else None
+        )
+        now = self._clock()
+        if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+            assert existing is not None
+            return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+        entry = claimed_entry(
+            existing,
+            channel=channel,
+            kind=kind,
+            reference=reference,
+            now=now,
+            fingerprint=request.fingerprint,
+            sent_lines=request.sent_lines,
+            host_key=request.host_key,
+            fence=fence,
+        )
+        self._ledger_save(conn, entry)
+        if request.metadata:
+            conn.executemany(
+                "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                [(channel, k, v) for k, v in request.metadata.items()],
             )
-            now = self._clock()
-            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
-                assert existing is not None
-                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
-            entry = claimed_entry(
-                existing,
-                channel=channel,
-                kind=kind,
-                reference=reference,
-                now=now,
-                fingerprint=fingerprint,
-                sent_lines=sent_lines,
-                host_key=host_key,
-                fence=fence,
-            )
-            self._ledger_save(conn, entry)
-            if metadata:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
-                    [(channel, k, v) for k, v in metadata.items()],
-                )
-            previous = existing.state if existing is not None else None
-            return LedgerClaim(entry=entry, claimed=True, previous=previous)
+        previous = existing.state if existing is not None else None
+        return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
     def ledger_update(
         self,
@@ -464,26 +506,78 @@ class SQLiteStore:
     ) -> LedgerEntry:
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
-            existing = self._ledger_fetch(conn, channel, kind, reference)
-            if existing is None:
-                raise StateStoreError(
-                    f"channel {channel!r}: no {kind.value} ledger entry for reference {reference!r}"
-                )
-            entry = updated_entry(
-                existing,
-                now=self._clock(),
+            return self._settle(
+                conn,
+                channel,
+                kind,
+                reference,
                 state=state,
                 remote_id=remote_id,
                 sent_lines=sent_lines,
                 reasons=reasons,
                 fingerprint=fingerprint,
+                release=release,
             )
-            self._ledger_save(conn, entry)
-            if release is not None:
-                conn.execute(
-                    "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release)
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> list[LedgerEntry]:
+        if not settles:
+            self._check_fence_now(channel, fence)
+            return []
+        with self._tx() as conn:  # an unknown reference raises: the whole batch rolls back
+            self._check_fence(conn, channel, fence)
+            return [
+                self._settle(
+                    conn,
+                    channel,
+                    kind,
+                    s.reference,
+                    state=s.state,
+                    remote_id=s.remote_id,
+                    reasons=s.reasons,
+                    release=s.release,
                 )
-            return entry
+                for s in settles
+            ]
+
+    def _settle(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        state: LedgerState,
+        remote_id: int | None = None,
+        sent_lines: Mapping[str, Decimal] | None = None,
+        reasons: Collection[str] = (),
+        fingerprint: str | None = None,
+        release: str | None = None,
+    ) -> LedgerEntry:
+        existing = self._ledger_fetch(conn, channel, kind, reference)
+        if existing is None:
+            raise StateStoreError(
+                f"channel {channel!r}: no {kind.value} ledger entry for reference {reference!r}"
+            )
+        entry = updated_entry(
+            existing,
+            now=self._clock(),
+            state=state,
+            remote_id=remote_id,
+            sent_lines=sent_lines,
+            reasons=reasons,
+            fingerprint=fingerprint,
+        )
+        self._ledger_save(conn, entry)
+        if release is not None:
+            conn.execute("DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release))
+        return entry
 
     def ledger_list(
         self,
