@@ -235,7 +235,7 @@ class MemoryStore:
         settles: Sequence[LedgerSettle],
         *,
         fence: Fence | None = None,
-    ) -> list[LedgerEntry]:
+    ) -> None:
         with self._lock:  # re-entrant: the whole batch is one step
             self._check_fence(channel, fence)
             ledger = self._ch(channel).ledger
@@ -245,7 +245,7 @@ class MemoryStore:
                         f"channel {channel!r}: no {kind.value} ledger entry for reference"
                         f" {settle.reference!r}"
                     )
-            return [
+            for s in settles:
                 self.ledger_update(
                     channel,
                     kind,
@@ -256,8 +256,6 @@ class MemoryStore:
                     fence=fence,
                     release=s.release,
                 )
-                for s in settles
-            ]
 
     def ledger_list(
         self,

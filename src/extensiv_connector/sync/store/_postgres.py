@@ -115,6 +115,20 @@ def _safe_target(url: str) -> str:
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
+#: ``ledger_begin_many``'s fresh claims in one statement: one array per ledger column, in
+#: ``_ledger_values`` order; references already in the ledger are left alone (and decided
+#: one by one, under their row locks).
+_LEDGER_INSERT_MANY = (
+    "INSERT INTO {s}.ledger (channel, kind, reference, state, remote_id, fingerprint,"
+    " sent_lines, reasons, attempts, host_key, created_at, created_ts, updated_at,"
+    " claim_action, claim_token)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],"
+    " %s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[],"
+    " %s::double precision[], %s::text[], %s::text[], %s::bigint[])"
+    " ON CONFLICT DO NOTHING RETURNING reference"
+)
+
+
 class PostgresStore:
     """A :class:`StateStore` in a PostgreSQL schema, shared by any number of processes.
 
@@ -530,9 +544,47 @@ class PostgresStore:
         def claim_all(cur: PgCursor[Any]) -> list[LedgerClaim]:
             self._check_fence(cur, channel, fence)
             now = self._clock()
-            return [
-                self._claim_one(cur, channel, kind, r, retry_states, fence, now) for r in requests
-            ]
+            fresh: dict[str, LedgerEntry] = {}
+            for r in requests:  # a new reference is claimed by its first request
+                if r.reference not in fresh:
+                    fresh[r.reference] = claimed_entry(
+                        None,
+                        channel=channel,
+                        kind=kind,
+                        reference=r.reference,
+                        now=now,
+                        fingerprint=r.fingerprint,
+                        sent_lines=r.sent_lines,
+                        host_key=r.host_key,
+                        fence=fence,
+                    )
+            if not fresh:
+                return []
+            columns = zip(*(self._ledger_values(e) for e in fresh.values()), strict=True)
+            inserted = {
+                row[0]
+                for row in cur.execute(
+                    self._q(_LEDGER_INSERT_MANY), [list(column) for column in columns]
+                ).fetchall()
+            }
+            claims: list[LedgerClaim] = []
+            metadata: list[tuple[str, str, str]] = []
+            for r in requests:
+                if r.reference in inserted:
+                    inserted.discard(r.reference)  # a repeat is decided against this claim
+                    claims.append(LedgerClaim(entry=fresh[r.reference], claimed=True))
+                    if r.metadata:
+                        metadata.extend((channel, k, v) for k, v in r.metadata.items())
+                    continue
+                claim = self._claim_one(cur, channel, kind, r, retry_states, fence, now)
+                claims.append(claim)
+            if metadata:
+                cur.executemany(
+                    self._q("INSERT INTO {s}.kv (channel, key, value) VALUES (%s, %s, %s)")
+                    + " ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value",
+                    metadata,
+                )
+            return claims
 
         # Not repeated after a lost connection: the COMMIT may have happened (as ledger_begin).
         return self._run(claim_all, retry=False)
@@ -604,38 +656,49 @@ class PostgresStore:
         settles: Sequence[LedgerSettle],
         *,
         fence: Fence | None = None,
-    ) -> list[LedgerEntry]:
-        def settle_all(cur: PgCursor[Any]) -> list[LedgerEntry]:
+    ) -> None:
+        # As ``ledger_update`` per settle, in order: the last settle of a repeated reference
+        # wins (one UPDATE touches a row once), and every release is dropped.
+        last = {settle.reference: settle for settle in settles}
+        references = list(last)
+        released = [s.release for s in settles if s.release is not None]
+
+        def settle_all(cur: PgCursor[Any]) -> None:
             self._check_fence(cur, channel, fence)
-            now = self._clock()
-            entries: list[LedgerEntry] = []
-            for settle in settles:
-                existing = self._ledger_locked(cur, channel, kind, settle.reference)
-                if existing is None:  # raised inside the transaction: nothing is changed
-                    raise StateStoreError(
-                        f"channel {channel!r}: no {kind.value} ledger entry for reference"
-                        f" {settle.reference!r}"
-                    )
-                entry = updated_entry(
-                    existing,
-                    now=now,
-                    state=settle.state,
-                    remote_id=settle.remote_id,
-                    sent_lines=None,
-                    reasons=settle.reasons,
-                    fingerprint=None,
+            rows = cur.execute(
+                self._q(
+                    "UPDATE {s}.ledger AS l SET state = v.state,"
+                    " remote_id = COALESCE(v.remote_id, l.remote_id), reasons = v.reasons,"
+                    " updated_at = %s"
+                    " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[])"
+                    " AS v(reference, state, remote_id, reasons)"
+                    " WHERE l.channel = %s AND l.kind = %s AND l.reference = v.reference"
+                    " RETURNING l.reference"
+                ),
+                (
+                    self._clock().isoformat(),
+                    references,
+                    [last[r].state.value for r in references],
+                    [last[r].remote_id for r in references],
+                    [_json(list(last[r].reasons)) for r in references],
+                    channel,
+                    kind.value,
+                ),
+            ).fetchall()
+            if len(rows) != len(references):  # raised inside the transaction: nothing changes
+                found = {row[0] for row in rows}
+                missing = next(r for r in references if r not in found)
+                raise StateStoreError(
+                    f"channel {channel!r}: no {kind.value} ledger entry for reference {missing!r}"
                 )
-                self._ledger_save(cur, entry)
-                if settle.release is not None:
-                    cur.execute(
-                        self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = %s"),
-                        (channel, settle.release),
-                    )
-                entries.append(entry)
-            return entries
+            if released:
+                cur.execute(
+                    self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = ANY(%s)"),
+                    (channel, released),
+                )
 
         # Setting the same outcomes twice is harmless, so a lost COMMIT may be repeated.
-        return self._run(settle_all, retry=True)
+        self._run(settle_all, retry=True)
 
     def ledger_list(
         self,

@@ -146,10 +146,11 @@ class StateStore(Protocol):
         settles: Sequence[LedgerSettle],
         *,
         fence: Fence | None = None,
-    ) -> list[LedgerEntry]:
-        """``ledger_update`` for every settle, in order, as one transaction; the updated
-        entries in the same order. ``StateStoreError`` if any reference has no entry and
-        ``LeaseLostError`` if ``fence`` no longer holds (nothing is changed then)."""
+    ) -> None:
+        """``ledger_update`` for every settle, in order, as one transaction (nothing is read
+        back: a push settles its outcomes in groups and needs no answer).
+        ``StateStoreError`` if any reference has no entry and ``LeaseLostError`` if
+        ``fence`` no longer holds (nothing is changed then)."""
         ...
 
     def ledger_list(

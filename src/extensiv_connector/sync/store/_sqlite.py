@@ -240,6 +240,10 @@ def _opt_dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+#: References per ``IN (...)`` list (SQLite allows 999 variables in older builds).
+_IN_CHUNK = 500
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
@@ -369,29 +373,33 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else self._ledger_row(row)
 
+    _LEDGER_SAVE = (
+        "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
+        " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
+        " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
     @staticmethod
-    def _ledger_save(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
-        conn.execute(
-            "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
-            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
-            " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.channel,
-                entry.kind.value,
-                entry.reference,
-                entry.state.value,
-                entry.remote_id,
-                entry.fingerprint,
-                _json({k: str(v) for k, v in entry.sent_lines.items()}),
-                _json(list(entry.reasons)),
-                entry.attempts,
-                entry.host_key,
-                entry.created_at.isoformat(),
-                entry.updated_at.isoformat(),
-                entry.claim.action if entry.claim else "",
-                entry.claim.token if entry.claim else 0,
-            ),
+    def _ledger_values(entry: LedgerEntry) -> tuple[Any, ...]:
+        return (
+            entry.channel,
+            entry.kind.value,
+            entry.reference,
+            entry.state.value,
+            entry.remote_id,
+            entry.fingerprint,
+            _json({k: str(v) for k, v in entry.sent_lines.items()}),
+            _json(list(entry.reasons)),
+            entry.attempts,
+            entry.host_key,
+            entry.created_at.isoformat(),
+            entry.updated_at.isoformat(),
+            entry.claim.action if entry.claim else "",
+            entry.claim.token if entry.claim else 0,
         )
+
+    def _ledger_save(self, conn: sqlite3.Connection, entry: LedgerEntry) -> None:
+        conn.execute(self._LEDGER_SAVE, self._ledger_values(entry))
 
     def _check_fence(self, conn: sqlite3.Connection, channel: str, fence: Fence | None) -> None:
         """Refuse a write whose lease was released or taken over (inside the write's own
@@ -443,7 +451,70 @@ class SQLiteStore:
             return []
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
-            return [self._claim(conn, channel, kind, r, retry_states, fence) for r in requests]
+            # One read for the whole window; then each request is decided in turn against
+            # what the ledger holds by then (a reference repeated in the window sees the
+            # first request's claim), and every claim is written with one statement.
+            current = self._ledger_fetch_many(conn, channel, kind, {r.reference for r in requests})
+            leases: dict[str, Lease | None] = {}
+            now = self._clock()
+            claims: list[LedgerClaim] = []
+            saved: dict[str, LedgerEntry] = {}
+            metadata: list[tuple[str, str, str]] = []
+            for request in requests:
+                existing = current.get(request.reference)
+                claim_lease = None
+                if existing is not None and existing.claim is not None:
+                    action = existing.claim.action
+                    if action not in leases:
+                        leases[action] = self._lease_fetch(conn, channel, action)
+                    claim_lease = leases[action]
+                if not may_claim(
+                    existing, retry_states, fence=fence, claim_lease=claim_lease, now=now
+                ):
+                    assert existing is not None
+                    claims.append(
+                        LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+                    )
+                    continue
+                entry = claimed_entry(
+                    existing,
+                    channel=channel,
+                    kind=kind,
+                    reference=request.reference,
+                    now=now,
+                    fingerprint=request.fingerprint,
+                    sent_lines=request.sent_lines,
+                    host_key=request.host_key,
+                    fence=fence,
+                )
+                current[request.reference] = saved[request.reference] = entry
+                if request.metadata:
+                    metadata.extend((channel, k, v) for k, v in request.metadata.items())
+                previous = existing.state if existing is not None else None
+                claims.append(LedgerClaim(entry=entry, claimed=True, previous=previous))
+            conn.executemany(self._LEDGER_SAVE, [self._ledger_values(e) for e in saved.values()])
+            if metadata:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)", metadata
+                )
+            return claims
+
+    def _ledger_fetch_many(
+        self, conn: sqlite3.Connection, channel: str, kind: LedgerKind, references: set[str]
+    ) -> dict[str, LedgerEntry]:
+        found: dict[str, LedgerEntry] = {}
+        wanted = sorted(references)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = conn.execute(
+                f"SELECT {self._LEDGER_COLS} FROM ledger"  # noqa: S608 - constant columns, "?" marks
+                f" WHERE channel = ? AND kind = ? AND reference IN ({','.join('?' * len(chunk))})",
+                (channel, kind.value, *chunk),
+            ).fetchall()
+            for row in rows:
+                entry = self._ledger_row(row)
+                found[entry.reference] = entry
+        return found
 
     def _check_fence_now(self, channel: str, fence: Fence | None) -> None:
         if fence is not None:
@@ -526,25 +597,41 @@ class SQLiteStore:
         settles: Sequence[LedgerSettle],
         *,
         fence: Fence | None = None,
-    ) -> list[LedgerEntry]:
+    ) -> None:
         if not settles:
             self._check_fence_now(channel, fence)
-            return []
+            return
+        updated_at = self._clock().isoformat()
         with self._tx() as conn:  # an unknown reference raises: the whole batch rolls back
             self._check_fence(conn, channel, fence)
-            return [
-                self._settle(
-                    conn,
-                    channel,
-                    kind,
-                    s.reference,
-                    state=s.state,
-                    remote_id=s.remote_id,
-                    reasons=s.reasons,
-                    release=s.release,
+            # As ``updated_entry``: state and reasons replaced, remote_id kept when not given.
+            changed = conn.executemany(
+                "UPDATE ledger SET state = ?, remote_id = COALESCE(?, remote_id), reasons = ?,"
+                " updated_at = ? WHERE channel = ? AND kind = ? AND reference = ?",
+                [
+                    (
+                        s.state.value,
+                        s.remote_id,
+                        _json(list(s.reasons)),
+                        updated_at,
+                        channel,
+                        kind.value,
+                        s.reference,
+                    )
+                    for s in settles
+                ],
+            ).rowcount
+            if changed != len(settles):
+                present = self._ledger_fetch_many(
+                    conn, channel, kind, {s.reference for s in settles}
                 )
-                for s in settles
-            ]
+                missing = next(s.reference for s in settles if s.reference not in present)
+                raise StateStoreError(
+                    f"channel {channel!r}: no {kind.value} ledger entry for reference {missing!r}"
+                )
+            released = [(channel, s.release) for s in settles if s.release is not None]
+            if released:
+                conn.executemany("DELETE FROM backorders WHERE channel = ? AND key = ?", released)
 
     def _settle(
         self,
