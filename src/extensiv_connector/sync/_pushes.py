@@ -6,6 +6,7 @@ records each reference before its request goes out.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -34,7 +35,7 @@ from ._outcomes import (
     remainder_from_sent,
 )
 from ._push import CreateJob, CreateOutcome, PushEngine
-from ._records import Fence, LedgerKind, LedgerState
+from ._records import Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
 from ._stock import AllocationInputs, allocation_inputs, warehouse_skus
 from .store import LeaseHandle, StateStore
@@ -228,11 +229,16 @@ class OrderPush(_Context):
     ) -> _Screened:
         screened = _Screened()
         candidates: set[str] = set()
+        references: list[str] = []
+        for order in orders:
+            with contextlib.suppress(ValidationError):  # rejected by _screen below
+                references.append(self.reference(order))
+        entries = self.store.ledger_get_many(self.channel, LedgerKind.ORDER, references)
         for order in orders:
             key = order_key(order)
             if key in screened.outcomes or key in candidates:
                 continue  # the same shipment twice in one batch is one shipment
-            verdict = self._screen(order, engine, fence)
+            verdict = self._screen(order, engine, fence, entries)
             if verdict is not None:
                 screened.outcomes[key] = verdict
             else:
@@ -241,15 +247,24 @@ class OrderPush(_Context):
         return screened
 
     def _screen(
-        self, order: SalesOrder, engine: PushEngine, fence: Fence | None
+        self,
+        order: SalesOrder,
+        engine: PushEngine,
+        fence: Fence | None,
+        entries: Mapping[str, LedgerEntry] | None = None,
     ) -> PushOutcome | None:
         """Ledger checks before allocation; ``None`` means "allocate it" (it is translated
-        and validated later, while earlier orders are being sent)."""
+        and validated later, while earlier orders are being sent). ``entries``: the batch's
+        ledger entries, read at once (otherwise this order's is read)."""
         try:
             reference = self.reference(order)
         except ValidationError as exc:
             return rejected(order.order_number, "", exc)
-        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        entry = (
+            entries.get(reference)
+            if entries is not None
+            else self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        )
         state = entry.state if entry is not None else None
         if entry is not None and state is LedgerState.PENDING:
             resolved = engine.resolve_pending(reference)

@@ -608,6 +608,18 @@ class StoreContract:
             batched.kv_get("main", f"sent:{r}") for r in batch
         ]
 
+    def test_ledger_get_many_reads_the_entries_that_exist(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1")
+        store.ledger_begin("main", ORDER, "SO-2")
+        store.ledger_update("main", ORDER, "SO-2", state=LedgerState.SENT, remote_id=4)
+        store.ledger_begin("main", RECEIPT, "SO-3")
+        store.ledger_begin("other", ORDER, "SO-4")
+
+        found = store.ledger_get_many("main", ORDER, ["SO-1", "SO-2", "SO-3", "SO-4", "SO-1"])
+
+        assert {r: store.ledger_get("main", ORDER, r) for r in ("SO-1", "SO-2")} == found
+        assert {} == store.ledger_get_many("main", ORDER, [])
+
     def test_a_reference_twice_in_one_batch_is_claimed_once(self, store: StateStore) -> None:
         fence = _fence(store.take_lease("main", "push_orders", "w1", 60))
 

@@ -124,6 +124,14 @@ class MemoryStore:
         with self._lock:
             return self._ch(channel).ledger.get((kind, reference))
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        with self._lock:
+            ledger = self._ch(channel).ledger
+            found = ((r, ledger.get((kind, r))) for r in references)
+            return {r: e for r, e in found if e is not None}
+
     def ledger_begin(
         self,
         channel: str,

@@ -409,6 +409,23 @@ class PostgresStore:
                 [(channel, k, v) for k, v in metadata.items()],
             )
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        wanted = sorted(set(references))
+        if not wanted:
+            return {}
+
+        def read(cur: PgCursor[Any]) -> dict[str, LedgerEntry]:
+            rows = cur.execute(
+                self._q(f"SELECT {self._LEDGER_COLS} FROM {{s}}.ledger")
+                + " WHERE channel = %s AND kind = %s AND reference = ANY(%s)",
+                (channel, kind.value, wanted),
+            ).fetchall()
+            return {row[2]: self._ledger_row(row) for row in rows}
+
+        return self._run(read, retry=True, tx=False)
+
     def ledger_begin(
         self,
         channel: str,

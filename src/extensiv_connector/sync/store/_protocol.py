@@ -80,6 +80,13 @@ class StateStore(Protocol):
         """The ledger entry for ``reference``, or None if it was never pushed."""
         ...
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        """The entries of those references that have one, by reference, in one read (a push
+        screens its whole batch this way)."""
+        ...
+
     def ledger_begin(
         self,
         channel: str,

@@ -413,6 +413,14 @@ class SQLiteStore:
         with self._tx(write=False) as conn:
             return self._ledger_fetch(conn, channel, kind, reference)
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        if not references:
+            return {}
+        with self._tx(write=False) as conn:
+            return self._ledger_fetch_many(conn, channel, kind, set(references))
+
     def ledger_begin(
         self,
         channel: str,
