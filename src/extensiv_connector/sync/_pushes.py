@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -45,6 +45,7 @@ __all__ = [
     "OrderPush",
     "ReceiptPush",
     "available_by_sku",
+    "serve_in_order",
     "stock_snapshot",
     "unreserved_sent",
 ]
@@ -157,6 +158,57 @@ class _Plan:
     inputs: AllocationInputs
     decisions: list[Decision]
     sequence: tuple[int, ...]
+
+
+T = TypeVar("T")
+
+
+def serve_in_order(
+    plan: _Plan, validate: Callable[[int], T | None], trusted: Callable[[int], bool]
+) -> Iterator[tuple[int, T | None]]:
+    """The plan's candidates in its allocation sequence, each with ``plan.decisions[index]``
+    final when it is yielded, validated one at a time: ``(index, validate(index))``, or
+    ``(index, None)`` for a ``trusted`` candidate (not validated) or one validated ahead.
+
+    The allocation counted every candidate as valid, and an order's decision depends only on
+    the orders before it in the sequence; so a candidate is yielded only once all before it
+    were validated. One that ``validate`` refuses after it was given stock gives that stock
+    back: the orders after it are allocated again without it, so every yielded decision is
+    what allocating the valid candidates alone would give. That happens at most once per
+    plan: the rest of the candidates are then validated first (and their results dropped,
+    so memory stays bounded; ``validate`` is called again for them when they are reached).
+    """
+    invalid: set[int] = set()
+    checked: set[int] = set()  # validated ahead, after a re-allocation: not again
+    for position, index in enumerate(plan.sequence):
+        if index in invalid:
+            continue
+        result: T | None = None
+        if not trusted(index) and index not in checked:
+            result = validate(index)
+            if result is None:
+                invalid.add(index)
+                if plan.decisions[index].consumed and not checked:
+                    rest = plan.sequence[position + 1 :]
+                    checked.update(rest)
+                    invalid.update(i for i in rest if not trusted(i) and validate(i) is None)
+                    _reallocate(plan, position, invalid)
+                continue
+        yield index, result
+
+
+def _reallocate(plan: _Plan, position: int, invalid: set[int]) -> None:
+    """Decide the orders after ``position`` again, from what the orders up to it left
+    (invalid ones took nothing), as ``allocate`` over the valid orders alone would."""
+    left = dict(plan.inputs.stock)
+    for index in plan.sequence[: position + 1]:
+        if index not in invalid:
+            for sku, amount in plan.decisions[index].consumed.items():
+                left[sku] = left.get(sku, Decimal(0)) - amount
+    rest = [i for i in plan.sequence[position + 1 :] if i not in invalid]
+    again = allocate([plan.candidates[i] for i in rest], left, plan.inputs.policy)
+    for index, decision in zip(rest, again.decisions, strict=True):
+        plan.decisions[index] = decision
 
 
 class OrderPush(_Context):
@@ -353,26 +405,18 @@ class OrderPush(_Context):
         is decided exactly as if the invalid ones had been left out from the start. That
         happens at most once per push: the rest of the batch is validated first then.
         """
-        candidates, decisions = plan.candidates, plan.decisions
-        invalid: set[int] = set()
-        checked: set[int] = set()  # validated ahead (after a re-allocation): not again
-        for position, index in enumerate(plan.sequence):
+        candidates = plan.candidates
+
+        def validate(index: int) -> translate.OrderTranslation | None:
+            return self._validate(candidates[index], screened, fence)
+
+        def trusted(index: int) -> bool:
+            return order_key(candidates[index]) in screened.queued
+
+        for index, translation in serve_in_order(plan, validate, trusted):
             order = candidates[index]
             key = order_key(order)
-            if index in invalid:
-                continue
-            translation = None
-            if key not in screened.queued and index not in checked:
-                translation = self._validate(order, screened, fence)
-                if translation is None:
-                    invalid.add(index)
-                    if decisions[index].consumed and not checked:
-                        rest = plan.sequence[position + 1 :]
-                        checked.update(rest)
-                        invalid.update(self._invalid_among(plan, rest, screened, fence))
-                        self._reallocate(plan, position, invalid)
-                    continue
-            decision = decisions[index]
+            decision = plan.decisions[index]
             if decision.action is Action.HOLD:
                 decided[index] = (order, decision, None)
                 continue
@@ -396,33 +440,6 @@ class OrderPush(_Context):
                 metadata=self.baseline(translation.reference, translation.payload),
                 release=key,
             )
-
-    def _invalid_among(
-        self, plan: _Plan, indexes: Sequence[int], screened: _Screened, fence: Fence | None
-    ) -> set[int]:
-        """Validate the given candidates now (their translations are not kept: memory stays
-        bounded, and the valid ones are translated again when they are sent)."""
-        return {
-            i
-            for i in indexes
-            if order_key(plan.candidates[i]) not in screened.queued
-            and self._validate(plan.candidates[i], screened, fence) is None
-        }
-
-    @staticmethod
-    def _reallocate(plan: _Plan, position: int, invalid: set[int]) -> None:
-        """Decide the orders after ``position`` again, from what the orders up to it left
-        (invalid ones took nothing), as ``allocate`` over the valid orders alone would."""
-        served = plan.sequence[: position + 1]
-        left = dict(plan.inputs.stock)
-        for index in served:
-            if index not in invalid:
-                for sku, amount in plan.decisions[index].consumed.items():
-                    left[sku] = left.get(sku, Decimal(0)) - amount
-        rest = [i for i in plan.sequence[position + 1 :] if i not in invalid]
-        again = allocate([plan.candidates[i] for i in rest], left, plan.inputs.policy)
-        for index, decision in zip(rest, again.decisions, strict=True):
-            plan.decisions[index] = decision
 
     def _reject_unknown(
         self, screened: _Screened, stock: Mapping[str, Decimal], fence: Fence | None
