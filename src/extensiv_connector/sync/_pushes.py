@@ -281,16 +281,18 @@ class OrderPush(_Context):
     ) -> _Screened:
         screened = _Screened()
         candidates: set[str] = set()
-        references: list[str] = []
+        references: dict[str, str] = {}  # order key -> reference (rendered once)
         for order in orders:
             with contextlib.suppress(ValidationError):  # rejected by _screen below
-                references.append(self.reference(order))
-        entries = self.store.ledger_get_many(self.channel, LedgerKind.ORDER, references)
+                references[order_key(order)] = self.reference(order)
+        entries = self.store.ledger_get_many(
+            self.channel, LedgerKind.ORDER, set(references.values())
+        )
         for order in orders:
             key = order_key(order)
             if key in screened.outcomes or key in candidates:
                 continue  # the same shipment twice in one batch is one shipment
-            verdict = self._screen(order, engine, fence, entries)
+            verdict = self._screen(order, engine, fence, entries, references.get(key))
             if verdict is not None:
                 screened.outcomes[key] = verdict
             else:
@@ -304,14 +306,17 @@ class OrderPush(_Context):
         engine: PushEngine,
         fence: Fence | None,
         entries: Mapping[str, LedgerEntry] | None = None,
+        reference: str | None = None,
     ) -> PushOutcome | None:
         """Ledger checks before allocation; ``None`` means "allocate it" (it is translated
         and validated later, while earlier orders are being sent). ``entries``: the batch's
-        ledger entries, read at once (otherwise this order's is read)."""
-        try:
-            reference = self.reference(order)
-        except ValidationError as exc:
-            return rejected(order.order_number, "", exc)
+        ledger entries, read at once (otherwise this order's is read); ``reference``: the
+        order's, rendered already."""
+        if reference is None:
+            try:
+                reference = self.reference(order)
+            except ValidationError as exc:
+                return rejected(order.order_number, "", exc)
         entry = (
             entries.get(reference)
             if entries is not None
