@@ -63,6 +63,7 @@ class TimedStore:
         self._inner = inner
         self._lock = threading.Lock()
         self.seconds = 0.0
+        self.by_method: dict[str, float] = {}
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._inner, name)
@@ -77,6 +78,7 @@ class TimedStore:
                 spent = time.thread_time() - started
                 with self._lock:
                     self.seconds += spent
+                    self.by_method[name] = self.by_method.get(name, 0.0) + spent
 
         return timed
 
@@ -127,21 +129,24 @@ def _count_begins(store: SQLiteStore) -> list[int]:
     return begins
 
 
-def push_path(path: Path, n: int, round_no: int, in_flight: int) -> tuple[float, float]:
-    """Seconds inside store calls per order, and write transactions per order."""
+def push_path(
+    path: Path, n: int, round_no: int, in_flight: int
+) -> tuple[float, float, dict[str, float]]:
+    """Seconds inside store calls per order, write transactions per order, and seconds per
+    order by store method."""
     inner = SQLiteStore(path)
     store = TimedStore(inner)
     ids = itertools.count(1)
     with Connector(_config(in_flight), store=store) as connector:  # type: ignore[arg-type]
         connector.client.orders.create = lambda payload: _Created(next(ids))  # type: ignore[method-assign]
         begins = _count_begins(inner)
-        store.seconds = 0.0
+        store.seconds, store.by_method = 0.0, {}
         result = connector.push_orders(_orders(round_no, n))
         spent, writes = store.seconds, begins[0]
     inner.close()
     sent = sum(o.status is PushStatus.SENT_FULL for o in result.outcomes)
     assert sent == n, sent
-    return spent / n, writes / n
+    return spent / n, writes / n, {k: v / n for k, v in store.by_method.items()}
 
 
 class _Created:
@@ -244,11 +249,16 @@ def main() -> None:
     calls_s: list[float] = []
     calls_tx: list[float] = []
     bare: list[float] = []
+    methods: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeat):
-            seconds, writes = push_path(Path(tmp) / "path.db", args.orders, r, args.in_flight)
+            seconds, writes, split = push_path(
+                Path(tmp) / "path.db", args.orders, r, args.in_flight
+            )
             path_s.append(seconds)
             path_tx.append(writes)
+            for name, value in split.items():
+                methods.setdefault(name, []).append(value)
             seconds, writes = per_order_calls(Path(tmp) / "calls.db", args.orders, r)
             calls_s.append(seconds)
             calls_tx.append(writes)
@@ -258,6 +268,9 @@ def main() -> None:
         f" {args.in_flight} in flight (min / median / max)"
     )
     print(f"  push path        : {_us(path_s)}  (goal <= 50 µs)")
+    for name, values in sorted(methods.items(), key=lambda kv: -statistics.median(kv[1])):
+        if statistics.median(values) >= 0.5e-6:
+            print(f"    {name:20s}: {_us(values)}")
     print(f"  per-order calls  : {_us(calls_s)}  (the push before batching)")
     print(f"  floor            : {_us(bare)}  (bare sqlite3, 2 write transactions per order)")
     print(f"  push path / floor: {_ratio([p / b for p, b in zip(path_s, bare, strict=True)])}")

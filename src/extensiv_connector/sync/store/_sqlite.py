@@ -244,8 +244,9 @@ def _opt_dt(text: str | None) -> datetime | None:
 _IN_CHUNK = 500
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+#: ``json.dumps(value, separators=(",", ":"), sort_keys=True)`` without rebuilding an encoder
+#: per call (a push writes two small documents per claim).
+_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 class SQLiteStore:
@@ -389,7 +390,7 @@ class SQLiteStore:
             entry.remote_id,
             entry.fingerprint,
             _json({k: str(v) for k, v in entry.sent_lines.items()}),
-            _json(list(entry.reasons)),
+            _json(list(entry.reasons)) if entry.reasons else "[]",
             entry.attempts,
             entry.host_key,
             entry.created_at.isoformat(),
