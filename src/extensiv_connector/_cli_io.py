@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from . import wire
+from ._text import escape_unsafe
 from .errors import ExtensivError, InputError, WireFormatError
 
 __all__ = [
@@ -142,7 +143,9 @@ def _cell(value: Any) -> str:
         return " ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return "; ".join(_cell(v) for v in value)
-    return str(jsonable(value)).replace("\n", " ")
+    # A host's data may hold control characters (an ANSI escape in a name would repaint the
+    # operator's terminal): show them escaped, as every message does.
+    return escape_unsafe(str(jsonable(value)).replace("\n", " "))
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

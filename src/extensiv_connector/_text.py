@@ -12,7 +12,7 @@ import unicodedata
 
 from .errors import Violation
 
-__all__ = ["check_plain_text", "display_text", "is_unsafe"]
+__all__ = ["check_plain_text", "display_text", "escape_unsafe", "is_unsafe"]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
@@ -37,10 +37,15 @@ def check_plain_text(path: str, text: str, out: list[Violation]) -> None:
             return
 
 
+def escape_unsafe(text: str) -> str:
+    """``text`` with every unsafe character escaped (``\\u001b``), whatever its length."""
+    return "".join(f"\\u{ord(ch):04x}" if is_unsafe(ch) else ch for ch in text)
+
+
 def display_text(text: str, limit: int = 80) -> str:
     """``text`` safe for a message: unsafe characters escaped (``\\u0000``); at most ``limit``
     characters, a longer result cut to end with "…"."""
-    shown = "".join(f"\\u{ord(ch):04x}" if is_unsafe(ch) else ch for ch in text[:limit])
+    shown = escape_unsafe(text[:limit])
     if len(text) <= limit and len(shown) <= limit:
         return shown
     return shown[: limit - 1] + "…"

@@ -123,10 +123,6 @@ def test_old_import_paths_give_the_same_error_classes() -> None:
 AWAITING_ALL = {
     "extensiv_connector.client.resources._base",
     "extensiv_connector.models._fields",
-    "extensiv_connector.sandbox._wh_catalog",
-    "extensiv_connector.sandbox._wh_core",
-    "extensiv_connector.sandbox._wh_orders",
-    "extensiv_connector.sandbox._wh_receiving",
     "extensiv_connector.translate._receipts",
     "extensiv_connector.translate._shipments",
 }

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extensiv_connector import ChannelConfig, _json_guard, models, wire
-from extensiv_connector.client._errors import error_from_response
+from extensiv_connector.client import error_from_response
 from extensiv_connector.errors import ConfigError, ExtensivError, WireFormatError
 from extensiv_connector.models import Order
 from extensiv_connector.webhooks import parse_event

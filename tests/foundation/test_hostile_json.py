@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from extensiv_connector import _json_guard, wire
-from extensiv_connector.client._errors import error_from_response
-from extensiv_connector.client._transport import ApiResponse
+from extensiv_connector.client import ApiResponse, error_from_response
 from extensiv_connector.errors import ApiError, ServerError, WireFormatError
 from extensiv_connector.models import Order, StockSummary, WebhookEvent
 from extensiv_connector.webhooks import WebhookPayloadError, parse_event

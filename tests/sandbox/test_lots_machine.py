@@ -15,8 +15,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from extensiv_connector.sandbox import Warehouse
-from extensiv_connector.sandbox._errors import ApiFault, SandboxError
+from extensiv_connector.sandbox import SandboxError, Warehouse
+from extensiv_connector.sandbox._errors import ApiFault
 
 SKUS = ("LOT-A", "LOT-B")
 

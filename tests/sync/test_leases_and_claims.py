@@ -18,7 +18,9 @@ from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import (
     Connector,
     Fence,
+    Lease,
     LeaseLostError,
+    LedgerEntry,
     LedgerKind,
     LedgerState,
     MemoryStore,
@@ -27,7 +29,7 @@ from extensiv_connector.sync import (
     hold_lease,
 )
 from extensiv_connector.sync._push import CreateJob, PushEngine
-from extensiv_connector.sync._records import Lease, LedgerEntry, may_claim
+from extensiv_connector.sync._records import may_claim
 from extensiv_connector.testing.store_contract import T0, FakeClock
 
 from ..integration.conftest import config_with, sales_order

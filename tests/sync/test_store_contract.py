@@ -24,7 +24,8 @@ from extensiv_connector.sync import (
     StateStore,
     StateStoreError,
 )
-from extensiv_connector.sync.store._sqlite import SCHEMA_VERSION, migrate
+from extensiv_connector.sync.store import SCHEMA_VERSION
+from extensiv_connector.sync.store._sqlite import migrate
 from extensiv_connector.testing.store_contract import FakeClock, StoreContract, StoreFactory
 
 ORDER = LedgerKind.ORDER

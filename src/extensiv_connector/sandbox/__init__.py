@@ -12,6 +12,9 @@ Needs the ``sandbox`` extra (werkzeug, cryptography). See docs/sandbox.md.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 try:
     import werkzeug  # noqa: F401 - probed here so a missing extra fails with a clear message
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess test
@@ -22,7 +25,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
     ) from exc
 
 from ._app import AppSettings, SandboxApp
-from ._auth import AuthSettings, Credentials
+from ._auth import AuthSettings, SandboxCredentials
 from ._errors import SandboxError
 from ._faults import FaultConfig, Faults
 from ._server import Sandbox
@@ -32,15 +35,27 @@ from ._webhooks import Delivery, WebhookSender
 __all__ = [
     "AppSettings",
     "AuthSettings",
-    "Credentials",
     "Delivery",
     "FaultConfig",
     "Faults",
     "Notification",
     "Sandbox",
     "SandboxApp",
+    "SandboxCredentials",
     "SandboxError",
     "Warehouse",
     "WarehouseOptions",
     "WebhookSender",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``Credentials`` was renamed (config and the client have their own); kept one release.
+    if name == "Credentials":
+        warnings.warn(
+            "extensiv_connector.sandbox.Credentials is deprecated; use SandboxCredentials",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return SandboxCredentials
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,11 +18,17 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
-__all__ = ["AuthSettings", "Credentials", "TokenStore", "check_client"]
+__all__ = [
+    "AuthSettings",
+    "SandboxCredentials",
+    "TokenStore",
+    "bearer",
+    "check_client",
+]
 
 
 @attrs.frozen(kw_only=True)
-class Credentials:
+class SandboxCredentials:
     """What a client needs to talk to this sandbox."""
 
     client_id: str
@@ -53,7 +59,7 @@ def _strip_braces(value: str) -> str:
 
 
 def check_client(
-    credentials: Credentials,
+    credentials: SandboxCredentials,
     settings: AuthSettings,
     authorization: str | None,
     body: Mapping[str, object],
@@ -87,6 +93,14 @@ def check_client(
             return 401, "invalid_client: tpl required"
     elif _strip_braces(str(tpl)) != _strip_braces(credentials.tpl):
         return 401, "invalid_client: tpl not found"
+    return None
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header, else None."""
+    header = authorization or ""
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
     return None
 
 

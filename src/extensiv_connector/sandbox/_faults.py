@@ -19,14 +19,20 @@ starts with one of the given prefixes (e.g. ``("POST /orders",)``).
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
 import threading
 from collections import deque
 from typing import Any
 
 import attrs
+from werkzeug.wrappers import Request, Response
 
-__all__ = ["FaultConfig", "FaultDecision", "Faults"]
+from . import _errors as err
+from ._render import fault_response, json_response, text_response
+
+__all__ = ["FaultConfig", "FaultDecision", "Faults", "injected_response", "reset_connection"]
 
 _SCRIPTED = {"reset", "lost", "429", "expire_token", "latency"}
 
@@ -185,3 +191,50 @@ class Faults:
         return FaultDecision(
             status=status, retry_after_s=cfg.retry_after_s if status == 429 else None
         )
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+def reset_connection(request: Request) -> Response:
+    """Close the client's socket (it sees a reset, not an answer); the 500 is never read."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return Response(b"", status=500)
+
+
+def injected_response(decision: FaultDecision) -> Response:
+    """The answer for an injected error status, with the body the real service sends for it
+    (nothing names the sandbox)."""
+    status = decision.status or 500
+    if status == 429:
+        headers = {"Retry-After": str(decision.retry_after_s or 1)}
+        return text_response(429, "Too many requests.", headers)
+    if status == 500:
+        return text_response(500, "An error has occurred.")
+    if status == 401:
+        return json_response(
+            401,
+            {"Message": "Missing Authorization header with proper bearer token"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if status in (400, 403, 404, 412, 428):
+        fault = {
+            400: err.model_validation("ValueNotSupported", "The request is invalid."),
+            403: err.authorization("The credential is not allowed to do this."),
+            404: err.not_found("Resource"),
+            412: err.precondition_failed(),
+            428: err.precondition_required(),
+        }[status]
+        return fault_response(fault)
+    return text_response(status, _REASONS.get(status, "An error has occurred."))
+
+
+_REASONS = {
+    502: "Bad Gateway",
+    503: "The service is unavailable.",
+    504: "Gateway Timeout",
+    408: "Request Timeout",
+}

@@ -4,25 +4,40 @@ HAL (``application/hal+json``): camelCase, child lists under ``_embedded`` rel k
 ``http://api.3plCentral.com/rels/...`` (capital C), ``_links`` keys ``http://api.3plcentral.com/
 rels/...`` (lower c), collections with ``totalResults`` and relative ``next``/``prev`` hrefs.
 Plain JSON: PascalCase, child lists inline (``OrderItems``), collections in ``ResourceList`` /
-``TotalResults``. Stock summaries: ``summaries``/``Summaries`` at the top level.
+``TotalResults``. Stock summaries: ``summaries``/``Summaries`` at the top level. The response
+helpers at the end build the werkzeug answers every handler returns.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from werkzeug.wrappers import Response
+
+from . import _errors as err
+
 __all__ = [
     "EMBED_REL",
+    "HAL_TYPE",
+    "JSON_TYPE",
     "LINK_REL",
     "canonical_body",
     "collection",
     "dumps",
+    "fault_response",
     "hal",
+    "json_response",
     "pascal",
+    "render_one",
+    "respond",
+    "text_response",
 ]
+
+HAL_TYPE = "application/hal+json; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
 
 EMBED_REL = "http://api.3plCentral.com/rels/"
 LINK_REL = "http://api.3plcentral.com/rels/"
@@ -166,3 +181,54 @@ def collection(
     body["TotalResults"] = total
     body["ResourceList"] = [pascal(r) for r in records]
     return body
+
+
+# ---------------------------------------------------------------------------- responses
+
+
+def render_one(is_hal: bool, doc: dict[str, Any], links: dict[str, str] | None) -> Any:
+    """One resource in the form the request asked for."""
+    return hal(doc, links) if is_hal else pascal(doc)
+
+
+def respond(
+    status: int,
+    is_hal: bool,
+    document: Any,
+    etag: str | None = None,
+    location: str | None = None,
+) -> Response:
+    """A resource or page answer, with ``ETag``/``Location`` when given."""
+    headers = {}
+    if etag:
+        headers["ETag"] = etag
+    if location:
+        headers["Location"] = location
+    return Response(
+        dumps(document),
+        status=status,
+        headers=headers,
+        content_type=HAL_TYPE if is_hal else JSON_TYPE,
+    )
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    """A plain JSON answer (token, bearer and fault bodies)."""
+    return Response(dumps(body), status=status, headers=dict(headers or {}), content_type=JSON_TYPE)
+
+
+def text_response(status: int, text: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A plain-text answer (500s, routing errors)."""
+    return Response(
+        text.encode("utf-8"),
+        status=status,
+        headers=dict(headers or {}),
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def fault_response(fault: err.ApiFault) -> Response:
+    """The answer an :class:`~._errors.ApiFault` describes (JSON body, else plain text)."""
+    if fault.body is not None:
+        return json_response(fault.status, fault.body, headers=fault.headers)
+    return text_response(fault.status, fault.text or "", headers=fault.headers)

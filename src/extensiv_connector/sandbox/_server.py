@@ -13,7 +13,7 @@ import attrs
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ._app import AppSettings, SandboxApp
-from ._auth import AuthSettings, Credentials, TokenStore
+from ._auth import AuthSettings, SandboxCredentials, TokenStore
 from ._faults import FaultConfig, Faults
 from ._http import KeepAliveHandler, QuietHandler, close_connections
 from ._tls import TlsMaterial
@@ -78,7 +78,7 @@ class Sandbox:
         self._keep_alive = keep_alive
         self.tls = tls  # HTTPS with a fresh self-signed CA (``ca_file``), made on start
         self._tls: TlsMaterial | None = None
-        self.credentials = Credentials(
+        self.credentials = SandboxCredentials(
             client_id=client_id or f"sandbox-{uuid.UUID(int=seed + 1).hex[-8:]}",
             client_secret=client_secret or secrets.token_urlsafe(24),
             tpl="{" + str(uuid.UUID(int=(seed * 7919 + 0xE55A580D) % (1 << 128))) + "}",

@@ -17,6 +17,8 @@ from ._wh_model import (
     copy_doc,
 )
 
+__all__ = ["Catalog"]
+
 
 class Catalog(WarehouseCore):
     """Items and seeding: reference data, the catalog and its opening stock."""

@@ -19,6 +19,8 @@ from ._wh_model import (
     copy_doc,
 )
 
+__all__ = ["WarehouseCore", "format_stamp"]
+
 
 def format_stamp(value: datetime) -> str:
     """``2024-05-01T10:00:00.47``: offset-less, up to 2 fractional digits, zeros trimmed."""

@@ -20,6 +20,8 @@ from ._wh_model import (
     line_doc,
 )
 
+__all__ = ["OrderDesk"]
+
 
 class OrderDesk(WarehouseCore):
     """Orders: create, allocate, cancel, ship (with packages and short shipments)."""

@@ -18,6 +18,8 @@ from ._wh_model import (
     line_doc,
 )
 
+__all__ = ["ReceivingDock"]
+
 
 class ReceivingDock(WarehouseCore):
     """Receivers: create, confirm (received may differ from expected); stock adjustments and
