@@ -81,8 +81,8 @@ class CreateJob:
     """One record to create: its ledger reference, the payload, and what it sends per line.
 
     ``metadata`` is written with the claim (the comparison baseline); ``release`` is the
-    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions, so
-    a sent record costs two store writes: claim and settle.
+    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions,
+    which ``PushEngine.run`` batches: one per window of claims, one per group of settles.
     """
 
     reference: str
