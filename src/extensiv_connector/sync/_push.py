@@ -133,7 +133,7 @@ class PushEngine:
         self._kind = kind
         self._create = create
         self._lookup = lookup
-        self._max_in_flight = max_in_flight
+        self._max_in_flight = max(1, max_in_flight)  # no worker would leave the queue full
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._rate_limit_wait_cap = rate_limit_wait_cap
