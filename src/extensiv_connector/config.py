@@ -206,7 +206,8 @@ class Credentials:
 
 @attrs.frozen(kw_only=True)
 class ClientSettings:
-    """HTTP behaviour of the client. Retries apply only to requests safe to repeat."""
+    """HTTP behaviour of the client. Retries apply only to requests safe to repeat; every
+    request, a push's create included, has one budget of ``max_retries + 1`` attempts."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0

@@ -24,6 +24,18 @@ def test_check_connection_passes_with_good_credentials(
     assert {"passed": 4, "failed": 0} == result.counts
 
 
+def test_check_connection_steps_name_their_fields_and_still_unpack(
+    make_connector: ConnectorFactory,
+) -> None:
+    result = make_connector().check_connection()
+
+    stock = result.steps[-1]
+    name, passed, detail = stock
+
+    assert ("stock", True, detail) == (stock.name, stock.passed, stock.detail)
+    assert ("stock", True) == (name, passed)
+
+
 def test_check_connection_fails_with_bad_credentials_without_leaking_them(
     sb: Sandbox, make_connector: ConnectorFactory
 ) -> None:

@@ -92,6 +92,14 @@ def test_rate_limit_burst_with_retry_after(api: Api) -> None:
     assert 200 == api.get("/customers").status_code
 
 
+def test_rate_limit_retry_after_zero_is_sent_as_zero(api: Api) -> None:
+    api.sb.faults.configure(rate_limit_rate=1.0, rate_limit_burst=1, retry_after_s=0)
+
+    first = api.get("/customers")
+
+    assert (429, "0") == (first.status_code, first.headers["Retry-After"])
+
+
 def test_rate_limit_burst_spans_consecutive_requests() -> None:
     faults = Faults(FaultConfig(rate_limit_rate=1.0, rate_limit_burst=3))
     first = faults.decide("GET", "/orders", is_auth=False, is_write=False)

@@ -1,4 +1,5 @@
-"""OAuth client-credentials token: request body, freshness rule and a single-flight cache.
+"""OAuth client-credentials token: request body, freshness rule, a single-flight cache, and
+the bearer auth flow that refreshes a rejected token once.
 
 The HTTP call itself is injected (``fetch``), so this module does no I/O; the clock is injected
 too, so expiry is testable without sleeping.
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, Protocol
 
 import attrs
 
@@ -17,6 +18,9 @@ from ..models import TokenResponse
 
 __all__ = [
     "DEFAULT_TOKEN_MARGIN",
+    "AuthFlow",
+    "BearerAuth",
+    "HasStatus",
     "TokenCache",
     "effective_margin",
     "token_is_fresh",
@@ -117,3 +121,39 @@ class TokenCache:
         with self._lock:
             if self._cached is not None and self._cached.token.access_token == rejected_token:
                 self._cached = None
+
+
+class HasStatus(Protocol):
+    """What the auth flow reads of a response (``requests.Response`` has it)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+
+#: Yields the headers of each request to send; is sent back each response.
+AuthFlow = Generator[dict[str, str], HasStatus, None]
+
+
+class BearerAuth:
+    """Bearer-token auth as a flow, the way httpx's ``Auth.auth_flow`` works.
+
+    The flow yields the request's headers with the token, receives the response, and on a 401
+    forgets that token and yields the same request once more with a fresh one. The replay
+    belongs to the same attempt: it is not a retry and costs no retry budget. A second 401
+    ends the flow; the caller maps it to ``AuthenticationError``.
+    """
+
+    def __init__(self, tokens: TokenCache) -> None:
+        self.tokens = tokens
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self.tokens!r})"
+
+    def auth_flow(self, headers: Mapping[str, str]) -> AuthFlow:
+        """Yield ``headers`` plus the bearer token; after a 401, once more with a fresh one."""
+        token = self.tokens.token()
+        response = yield {**headers, "Authorization": f"Bearer {token}"}
+        if response.status_code != 401:
+            return
+        self.tokens.invalidate(token)
+        yield {**headers, "Authorization": f"Bearer {self.tokens.token()}"}

@@ -14,7 +14,14 @@ import requests
 from .. import wire
 from ..errors import ConfigError
 from ._retry import RetryPolicy
-from ._transport import HAL_JSON, USER_AGENT, ApiResponse, Credentials, Transport, TransportSettings
+from ._transport import (
+    HAL_JSON,
+    USER_AGENT,
+    ApiResponse,
+    ClientCredentials,
+    Transport,
+    TransportSettings,
+)
 from .resources import (
     Carriers,
     Customers,
@@ -112,7 +119,7 @@ class ExtensivClient:
         self.customer_id = customer_id
         self.facility_id = facility_id
         self.options = opts
-        credentials = Credentials(
+        credentials = ClientCredentials(
             client_id=str(client_id),
             client_secret=str(secret),
             user_login_id=None if user_login_id in (None, "") else str(user_login_id),

@@ -6,9 +6,14 @@ Which requests may be repeated (from the API's concurrency and error rules):
 * ``PUT``/``DELETE``/``POST`` carrying ``If-Match`` (a repeat of an applied write fails with 412
   instead of applying twice);
 * a create (``POST /orders``, ``POST /inventory/receivers``, ``POST /customers/{id}/items``) is
-  never repeated once it may have reached the server: the transport raises
-  :class:`~extensiv_connector.errors.OutcomeUnknownError` instead. It *is* repeated when the
-  request provably did not get processed: a connect timeout/refusal, or a 429.
+  never repeated blindly once it may have reached the server. Without a resolver the transport
+  raises :class:`~extensiv_connector.errors.OutcomeUnknownError`; with one the decision is
+  ``resolve``: look the reference up, and only a lookup proving it absent lets the same
+  operation send it again (:meth:`Operation.proven_absent`). It *is* repeated straight away
+  when the request provably did not get processed: a connect timeout/refusal, or a 429.
+
+One logical operation has one budget: :class:`Operation` counts its sends against
+``max_attempts`` across every kind of failure, the resolved ones included.
 
 Delays are capped exponential backoff with full jitter; a ``Retry-After`` is honoured exactly when
 it is not above ``retry_after_cap``, and a longer one stops the retries (the caller gets the
@@ -22,7 +27,7 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["Failure", "RetryDecision", "RetryPolicy"]
+__all__ = ["Failure", "Operation", "RetryDecision", "RetryPolicy"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -46,6 +51,8 @@ class RetryDecision:
     #: True when a create may have been applied and must be resolved by reference.
     outcome_unknown: bool = False
     reason: str = ""
+    #: Look the create's reference up before anything else (only when a resolver exists).
+    resolve: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -92,15 +99,20 @@ class RetryPolicy:
         status: int | None = None,
         retry_after: float | None = None,
         rand: Callable[[], float],
+        can_resolve: bool = False,
     ) -> RetryDecision:
-        """Whether to try again after ``attempt`` failed, and after how long."""
+        """Whether to try again after ``attempt`` failed, and after how long.
+
+        ``can_resolve``: a create's unknown outcome can be looked up by reference, so the
+        decision is ``resolve`` rather than giving up with ``outcome_unknown``.
+        """
         if failure is Failure.STATUS:
             assert status is not None
             if status not in self.retry_statuses:
                 return RetryDecision(False, reason=f"HTTP {status} is final")
             server_rejected = status == 429  # nothing was processed: safe even for a create
             if is_create and not server_rejected:
-                return RetryDecision(False, outcome_unknown=True, reason=f"HTTP {status}")
+                return _unknown(f"HTTP {status}", can_resolve)
             if (
                 not is_create
                 and not server_rejected
@@ -109,9 +121,31 @@ class RetryPolicy:
                 return RetryDecision(False, reason=f"{method} is not safe to repeat")
         elif failure is not Failure.NOT_SENT:
             if is_create:
-                return RetryDecision(False, outcome_unknown=True, reason=failure.value)
+                return _unknown(failure.value, can_resolve)
             if not self.is_repeatable(method, has_if_match):
                 return RetryDecision(False, reason=f"{method} is not safe to repeat")
+        return self._again(attempt, retry_after, rand)
+
+    def after_absent(self, attempt: int, rand: Callable[[], float]) -> RetryDecision:
+        """A create's outcome was unknown and the lookup proved it absent: repeating it cannot
+        duplicate it, so it is retried like a request that never got through."""
+        return self._again(attempt, None, rand)
+
+    def operation(
+        self, *, method: str, has_if_match: bool, is_create: bool, can_resolve: bool = False
+    ) -> Operation:
+        """The attempt state of one logical operation under this policy."""
+        return Operation(
+            self,
+            method=method.upper(),
+            has_if_match=has_if_match,
+            is_create=is_create,
+            can_resolve=can_resolve and is_create,
+        )
+
+    def _again(
+        self, attempt: int, retry_after: float | None, rand: Callable[[], float]
+    ) -> RetryDecision:
         if attempt >= self.max_attempts:
             return RetryDecision(False, reason="attempts exhausted")
         if retry_after is not None:
@@ -119,3 +153,69 @@ class RetryPolicy:
                 return RetryDecision(False, reason="Retry-After above the cap")
             return RetryDecision(True, delay=retry_after, reason="Retry-After")
         return RetryDecision(True, delay=self.backoff(attempt, rand), reason="backoff")
+
+
+def _unknown(reason: str, can_resolve: bool) -> RetryDecision:
+    return RetryDecision(False, outcome_unknown=True, reason=reason, resolve=can_resolve)
+
+
+@attrs.define
+class Operation:
+    """The attempts of one logical operation (one create, one GET...) under one budget.
+
+    Pure: no I/O, no clock. The loop calls :meth:`begin` before each send and :meth:`failed`
+    after a failed one; when a decision says ``resolve`` it looks the reference up and calls
+    :meth:`proven_absent` if the lookup found nothing. :meth:`begin` refuses a send the
+    decisions did not allow: past the budget, or a create whose outcome is still unknown.
+    """
+
+    policy: RetryPolicy
+    method: str = attrs.field(kw_only=True)
+    has_if_match: bool = attrs.field(kw_only=True)
+    is_create: bool = attrs.field(kw_only=True)
+    can_resolve: bool = attrs.field(kw_only=True, default=False)
+    #: Sends so far (the first try included); never more than ``policy.max_attempts``.
+    sent: int = attrs.field(default=0, init=False)
+    _may_send: bool = attrs.field(default=True, init=False)
+    _awaiting_lookup: bool = attrs.field(default=False, init=False)
+
+    def begin(self) -> int:
+        """Account for one send; returns its 1-based number."""
+        if not self._may_send:
+            raise RuntimeError(f"{self.method}: no send allowed now (attempt {self.sent})")
+        self._may_send = False
+        self.sent += 1
+        return self.sent
+
+    def failed(
+        self,
+        failure: Failure,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        rand: Callable[[], float],
+    ) -> RetryDecision:
+        """The decision after the current send failed."""
+        decision = self.policy.decide(
+            attempt=self.sent,
+            method=self.method,
+            has_if_match=self.has_if_match,
+            is_create=self.is_create,
+            failure=failure,
+            status=status,
+            retry_after=retry_after,
+            rand=rand,
+            can_resolve=self.can_resolve,
+        )
+        self._awaiting_lookup = decision.resolve
+        self._may_send = decision.retry
+        return decision
+
+    def proven_absent(self, rand: Callable[[], float]) -> RetryDecision:
+        """The lookup a ``resolve`` decision asked for found nothing: retry if the budget allows."""
+        if not self._awaiting_lookup:
+            raise RuntimeError(f"{self.method}: no lookup was asked for")
+        self._awaiting_lookup = False
+        decision = self.policy.after_absent(self.sent, rand)
+        self._may_send = decision.retry
+        return decision

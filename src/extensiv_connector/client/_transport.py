@@ -1,18 +1,25 @@
-"""The one module that speaks HTTP.
+"""The one module that speaks HTTP, and the one retry loop.
 
-One ``requests.Session`` with a sized urllib3 pool; bearer token from :class:`TokenCache`;
-retries decided by :class:`RetryPolicy`; errors mapped by :func:`error_from_response`; an
-optional :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness,
-the session itself) is injected.
+One ``requests.Session`` with a sized urllib3 pool; the bearer token and its 401 replay from
+:class:`BearerAuth`; retries decided by :class:`RetryPolicy` (one :class:`Operation`, one
+budget, per logical request); errors mapped by :func:`error_from_response`; an optional
+:class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
+itself) is injected.
+
+A caller that sends creates through resource methods (the push engine) hands the loop its
+hooks with :func:`attempt_hooks`: ``before_attempt`` runs before every send (a lease check), and
+``resolve`` looks a create's reference up when its outcome is unknown, inside the same budget.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,12 +41,20 @@ from ..errors import (
     WireFormatError,
 )
 from ..models import TokenResponse
-from ._auth import DEFAULT_TOKEN_MARGIN, TokenCache, token_request_body
+from ._auth import DEFAULT_TOKEN_MARGIN, BearerAuth, TokenCache, token_request_body
 from ._errors import error_from_response
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
 
-__all__ = ["HAL_JSON", "ApiResponse", "Credentials", "Transport", "TransportSettings"]
+__all__ = [
+    "HAL_JSON",
+    "ApiResponse",
+    "AttemptHooks",
+    "ClientCredentials",
+    "Transport",
+    "TransportSettings",
+    "attempt_hooks",
+]
 
 log = logging.getLogger("extensiv_connector.client")
 
@@ -50,8 +65,8 @@ USER_AGENT = f"extensiv-connector/{__version__}"
 
 
 @attrs.frozen(kw_only=True)
-class Credentials:
-    """What the token request needs. Secrets never appear in ``repr``."""
+class ClientCredentials:
+    """The OAuth client-credentials grant's input. Secrets never appear in ``repr``."""
 
     client_id: str = attrs.field(repr=lambda v: (v[:4] + "…") if v else "''")
     client_secret: str = attrs.field(repr=False)
@@ -73,6 +88,63 @@ class TransportSettings:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     # TLS: True = system CAs, a path = that CA bundle (e.g. the sandbox's ca_file), False = off
     verify: bool | str = True
+
+
+@attrs.frozen(kw_only=True)
+class AttemptHooks:
+    """What :func:`attempt_hooks` hands the retry loop for requests sent inside its block."""
+
+    #: Runs before every send (each retry and the 401 replay too); raising stops the request.
+    before_attempt: Callable[[], None] | None = None
+    #: Called with a create's reference when its outcome is unknown. Returns only when a
+    #: lookup proves the record absent (the loop may then send it again, within the budget);
+    #: it raises to stop the create when the record exists or the lookup failed.
+    resolve: Callable[[str], None] | None = None
+
+
+_HOOKS: contextvars.ContextVar[AttemptHooks | None] = contextvars.ContextVar(
+    "extensiv_connector_attempt_hooks", default=None
+)
+
+
+@contextlib.contextmanager
+def attempt_hooks(
+    *,
+    before_attempt: Callable[[], None] | None = None,
+    resolve: Callable[[str], None] | None = None,
+) -> Iterator[AttemptHooks]:
+    """Hooks for the retry loop of every request this thread (or task) sends inside the block.
+
+    ``resolve`` applies to creates only (requests carrying a reference); the lookups it sends
+    are ordinary GETs and run ``before_attempt`` too. A hook not given here is the enclosing
+    block's, so an inner block cannot drop an outer lease check. A ``with`` block per
+    operation::
+
+        with attempt_hooks(before_attempt=lease.check, resolve=look_up):
+            client.orders.create(payload)
+    """
+    outer = _HOOKS.get() or AttemptHooks()
+    hooks = AttemptHooks(
+        before_attempt=before_attempt or outer.before_attempt, resolve=resolve or outer.resolve
+    )
+    token = _HOOKS.set(hooks)
+    try:
+        yield hooks
+    finally:
+        _HOOKS.reset(token)
+
+
+@attrs.frozen
+class _Call:
+    """One request as every attempt sends it (the auth flow adds the bearer header)."""
+
+    method: str
+    url: str
+    log_path: str
+    params: dict[str, Any] | None
+    data: bytes | None
+    headers: dict[str, str]
+    basic_auth: tuple[str, str] | None = None
 
 
 @attrs.frozen
@@ -119,7 +191,7 @@ class Transport:
     def __init__(
         self,
         settings: TransportSettings,
-        credentials: Credentials,
+        credentials: ClientCredentials,
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -149,6 +221,7 @@ class Transport:
             else None
         )
         self.tokens = TokenCache(self._fetch_token, clock=clock, margin=settings.token_margin)
+        self.auth = BearerAuth(self.tokens)
         self._converter = wire.make_converter()
         self.request_count = 0
         #: Called as ``listener(method, path, delay_seconds)`` before each retry's wait.
@@ -204,8 +277,10 @@ class Transport:
     ) -> ApiResponse:
         """Send an authenticated request; return the 2xx answer or raise the mapped error.
 
-        ``create_reference`` marks a create: it is never repeated once it may have reached the
-        server, and an ambiguous failure raises :class:`OutcomeUnknownError` naming the reference.
+        ``create_reference`` marks a create: it is never repeated blindly once it may have
+        reached the server. An ambiguous failure raises :class:`OutcomeUnknownError` naming the
+        reference, unless an :func:`attempt_hooks` block supplies ``resolve``: then the loop
+        looks the reference up and sends again only when the lookup proves it absent.
         """
         return self._call(
             method,
@@ -230,90 +305,105 @@ class Transport:
         basic_auth: tuple[str, str] | None = None,
         is_token: bool = False,
     ) -> ApiResponse:
+        """The one retry loop: every wait and every repeat of a request happens here.
+
+        The pure :class:`Operation` decides; this loop only sends, sleeps, and calls the
+        ``resolve`` hook when a create's outcome must be looked up.
+        """
         method = method.upper()
         url = self.url(path)
         log_path = path.split("?", 1)[0]
         headers = {"Accept": accept, "User-Agent": self.settings.user_agent}
-        data: str | None = None
+        data: bytes | None = None
         if body is not None:
-            data = body if isinstance(body, str) else wire.dumps(body)
+            data = (body if isinstance(body, str) else wire.dumps(body)).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         if if_match is not None:
             headers["If-Match"] = if_match
+        hooks = _HOOKS.get()
+        before_attempt = hooks.before_attempt if hooks is not None else None
         is_create = create_reference is not None
-        policy = self.settings.retry
-        attempt = 0
-        replayed_401 = False
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        resolve = hooks.resolve if hooks is not None and is_create else None
+        operation = self.settings.retry.operation(
+            method=method,
+            has_if_match=if_match is not None or is_token,
+            is_create=is_create,
+            can_resolve=resolve is not None,
+        )
+        call = _Call(
+            method, url, log_path, dict(params) if params else None, data, headers, basic_auth
+        )
         while True:
-            attempt += 1
-            token = ""
-            if not is_token:
-                token = self.tokens.token()
-                headers["Authorization"] = f"Bearer {token}"
-            if self._limiter is not None:
-                self._limiter.acquire()
-            started = time.perf_counter()
-            self.request_count += 1
+            attempt = operation.begin()
+            cause: BaseException | None = None
             try:
-                resp = self._session.request(
-                    method,
-                    url,
-                    params=dict(params) if params else None,
-                    data=data.encode("utf-8") if data is not None else None,
-                    headers=headers,
-                    timeout=timeout,
-                    auth=basic_auth,
-                )
+                resp = self._send(call, is_token=is_token, before_attempt=before_attempt)
             except requests.RequestException as exc:
                 failure, error_cls = _classify(exc)
                 error: ExtensivError = error_cls(
                     f"{failure.value}: {type(exc).__name__}", method=method, path=log_path
                 )
                 log.debug("%s %s failed (%s), attempt %d", method, log_path, failure, attempt)
-                decision = policy.decide(
-                    attempt=attempt,
-                    method=method,
-                    has_if_match=if_match is not None or is_token,
-                    is_create=is_create,
-                    failure=failure,
-                    rand=self._rand,
+                decision = operation.failed(failure, rand=self._rand)
+                cause = exc
+            else:
+                status = resp.status_code
+                if 200 <= status < 300:
+                    return ApiResponse(status, resp.headers, resp.text, method, log_path)
+                error = error_from_response(
+                    status,
+                    resp.text,
+                    resp.headers.get("Content-Type", ""),
+                    method,
+                    log_path,
+                    resp.headers,
+                    now=self._wall_clock(),
                 )
-                self._retry_or_raise(decision, error, method, log_path, create_reference, exc)
-                continue
+                if is_token and 400 <= status < 500 and status not in (408, 429):
+                    raise _as_auth_error(error, status, resp.text)
+                retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+                decision = operation.failed(
+                    Failure.STATUS, status=status, retry_after=retry_after, rand=self._rand
+                )
+            if decision.resolve:
+                assert resolve is not None
+                assert create_reference is not None
+                log.info("%s %s: outcome unknown (%s), looking it up", method, log_path, error)
+                resolve(create_reference)  # returns only when the record is proven absent
+                decision = operation.proven_absent(self._rand)
+            delay = self._retry_or_raise(decision, error, method, log_path, create_reference, cause)
+            self._sleep(delay)
+
+    def _send(
+        self, call: _Call, *, is_token: bool, before_attempt: Callable[[], None] | None
+    ) -> requests.Response:
+        """One attempt: the request, and its replay if the auth flow asks for one (a 401)."""
+        flow = None if is_token else self.auth.auth_flow(call.headers)
+        headers = call.headers if flow is None else next(flow)
+        while True:  # at most twice: the auth flow replays once
+            if self._limiter is not None:
+                self._limiter.acquire()
+            if before_attempt is not None:
+                before_attempt()
+            started = time.perf_counter()
+            self.request_count += 1
+            resp = self._session.request(
+                call.method,
+                call.url,
+                params=call.params,
+                data=call.data,
+                headers=headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                auth=call.basic_auth,
+            )
             elapsed = time.perf_counter() - started
-            status = resp.status_code
-            log.debug("%s %s -> %d in %.3fs", method, log_path, status, elapsed)
-            if 200 <= status < 300:
-                return ApiResponse(status, resp.headers, resp.text, method, log_path)
-            if status == 401 and not is_token and not replayed_401:
-                replayed_401 = True
-                attempt -= 1  # the replay after a refresh is not a retry
-                self.tokens.invalidate(token)
-                continue
-            error = error_from_response(
-                status,
-                resp.text,
-                resp.headers.get("Content-Type", ""),
-                method,
-                log_path,
-                resp.headers,
-                now=self._wall_clock(),
-            )
-            if is_token and 400 <= status < 500 and status not in (408, 429):
-                raise _as_auth_error(error, status, resp.text)
-            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-            decision = policy.decide(
-                attempt=attempt,
-                method=method,
-                has_if_match=if_match is not None or is_token,
-                is_create=is_create,
-                failure=Failure.STATUS,
-                status=status,
-                retry_after=retry_after,
-                rand=self._rand,
-            )
-            self._retry_or_raise(decision, error, method, log_path, create_reference, None)
+            log.debug("%s %s -> %d in %.3fs", call.method, call.log_path, resp.status_code, elapsed)
+            if flow is None:
+                return resp
+            try:
+                headers = flow.send(resp)
+            except StopIteration:
+                return resp
 
     def _retry_or_raise(
         self,
@@ -323,8 +413,8 @@ class Transport:
         log_path: str,
         create_reference: str | None,
         cause: BaseException | None,
-    ) -> None:
-        """Carry out a retry decision: wait and return (retry), or raise what it says."""
+    ) -> float:
+        """Raise what a decision says, or tell the listeners and return how long to wait."""
         if decision.outcome_unknown:
             assert create_reference is not None
             raise OutcomeUnknownError(
@@ -338,8 +428,7 @@ class Transport:
             log.info("retrying %s %s in %.1fs: %s", method, log_path, decision.delay, error)
             for listener in list(self.retry_listeners):
                 listener(method, log_path, decision.delay)
-            self._sleep(decision.delay)
-            return
+            return decision.delay
         raise error from cause
 
 

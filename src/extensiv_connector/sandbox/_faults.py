@@ -210,7 +210,8 @@ def injected_response(decision: FaultDecision) -> Response:
     (nothing names the sandbox)."""
     status = decision.status or 500
     if status == 429:
-        headers = {"Retry-After": str(decision.retry_after_s or 1)}
+        after = decision.retry_after_s
+        headers = {"Retry-After": str(1 if after is None else after)}
         return text_response(429, "Too many requests.", headers)
     if status == 500:
         return text_response(500, "An error has occurred.")

@@ -51,6 +51,7 @@ from ._results import (
     CancelOutcome,
     CancelResult,
     CheckResult,
+    CheckStep,
     InventorySyncResult,
     MappingFinding,
     ProductOutcome,
@@ -146,7 +147,9 @@ class Connector:
         self._owns_store = store is None
         self._owns_client = client is None
         self.store: StateStore = store if store is not None else open_store(config.sync.store_url)
-        self.client = client if client is not None else ExtensivClient.from_config(config)
+        if client is None:  # ``sleep`` goes to the client: its retry loop is all that waits
+            client = ExtensivClient.from_config(config, sleep=sleep)
+        self.client = client
         self.journal = Journal(self.store, self.channel)
         self._clock = clock
         self._converter = wire.make_converter()
@@ -160,8 +163,8 @@ class Connector:
 
             self._retry_listener = retried
             self.client.retry_listeners.append(retried)
-        self._orders = OrderPush(config, self.store, self.client, self._converter, sleep)
-        self._receipts = ReceiptPush(config, self.store, self.client, self._converter, sleep)
+        self._orders = OrderPush(config, self.store, self.client, self._converter)
+        self._receipts = ReceiptPush(config, self.store, self.client, self._converter)
 
     def __repr__(self) -> str:
         return f"Connector(channel={self.channel!r}, client={self.client!r})"
@@ -701,14 +704,14 @@ class Connector:
     def check_connection(self) -> CheckResult:
         """Health check: token, customer, facility, carriers and stock are reachable."""
         creds = self.config.credentials
-        steps: list[tuple[str, bool, str]] = []
+        steps: list[CheckStep] = []
 
         def step(name: str, probe: Callable[[], str]) -> bool:
             try:
-                steps.append((name, True, probe()))
+                steps.append(CheckStep(name, True, probe()))
             except ExtensivError as exc:
-                steps.append((name, False, reason_of(exc)))
-            return steps[-1][1]
+                steps.append(CheckStep(name, False, reason_of(exc)))
+            return steps[-1].passed
 
         def customer() -> str:
             found = self.client.customers.get(creds.customer_id).value

@@ -2,7 +2,10 @@
 
 An ambiguous failure (timeout, reset, 5xx, lost response) or a ``Duplicate`` answer is resolved
 by looking the record up by reference and adopting it; the record is re-sent only when the
-lookup proves it absent. The same engine serves orders and receipts.
+lookup proves it absent. The engine itself never waits or repeats: the client's one retry loop
+does, with one attempt budget per create, calling back here (:func:`attempt_hooks`) for the
+lease check before every send and for the lookup after an unknown outcome. The same engine
+serves orders and receipts.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ..client import attempt_hooks
 from ..errors import (
     ApiError,
     AuthenticationError,
@@ -123,9 +127,6 @@ class PushEngine:
         create: Callable[[dict[str, Any]], int | None],
         lookup: Callable[[str], int | None],
         max_in_flight: int,
-        max_attempts: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
-        rate_limit_wait_cap: float = 30.0,
         lease: LeaseHandle | None = None,
     ) -> None:
         self._store = store
@@ -134,9 +135,6 @@ class PushEngine:
         self._create = create
         self._lookup = lookup
         self._max_in_flight = max(1, max_in_flight)  # no worker would leave the queue full
-        self._max_attempts = max_attempts
-        self._sleep = sleep
-        self._rate_limit_wait_cap = rate_limit_wait_cap
         self._lease = lease
         self._fence: Fence | None = lease.fence if lease is not None else None
         self._settles: _SettleBuffer | None = None
@@ -320,48 +318,56 @@ class PushEngine:
         return self._attempt(job)
 
     def _attempt(self, job: CreateJob) -> CreateOutcome:
-        last_reason = ""
-        for _attempt in range(self._max_attempts):
-            self._check()  # a worker that lost its lease sends nothing more
-            try:
+        """Send the create once; the client's retry loop owns every repeat and wait.
+
+        Inside that loop, the lease is checked before every send, and an unknown outcome calls
+        ``resolve``: it adopts the record if the warehouse has it, leaves it PENDING if the
+        lookup fails, and lets the loop send again (within the same budget) only when absent.
+        """
+        looked_up = False
+
+        def resolve(_reference: str) -> None:
+            nonlocal looked_up
+            looked_up = True
+            settled = self._resolve(job, "outcome unknown")
+            if settled is not None:
+                raise _Settled(settled)
+
+        try:
+            with attempt_hooks(before_attempt=self._check, resolve=resolve):
                 remote_id = self._create(job.payload)
-            except DuplicateError:
-                found = self._adopt(job)
-                if found is not None:
-                    return found
-                last_reason = "warehouse reported a duplicate reference that lookup cannot find"
-                break
-            except RateLimitedError as exc:
-                # 429 means the request was not processed: waiting and re-sending is safe.
-                self._sleep(min(exc.retry_after or 1.0, self._rate_limit_wait_cap))
-                last_reason = "rate limited"
-                continue
-            except (OutcomeUnknownError, ServerError, TransportError) as exc:
-                last_reason = f"outcome unknown: {_short(exc)}"
-                try:
-                    found = self._adopt(job)
-                except LeaseLostError:
-                    raise
-                except ExtensivError as lookup_exc:
-                    # Leave it PENDING: the next run resolves it by reference first.
-                    return CreateOutcome(
-                        reference=job.reference,
-                        state=LedgerState.PENDING,
-                        reason=f"{last_reason}; lookup failed: {_short(lookup_exc)}",
-                    )
-                if found is not None:
-                    return found
-                continue  # proven absent: sending again cannot duplicate it
-            except AuthenticationError as exc:
-                return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
-            except ApiError as exc:
-                return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
-            return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
-        return CreateOutcome(
-            reference=job.reference,
-            state=LedgerState.PENDING,
-            reason=last_reason or "gave up after retries",
-        )
+        except _Settled as settled:
+            return settled.outcome
+        except DuplicateError:
+            reason = "warehouse reported a duplicate reference that lookup cannot find"
+            return self._resolve(job, reason) or self._pending(job, reason)
+        except RateLimitedError as exc:
+            # Nothing was processed; the budget is spent, so the next push sends it again.
+            return self._pending(job, f"rate limited: {_short(exc)}")
+        except (OutcomeUnknownError, ServerError, TransportError) as exc:
+            reason = f"outcome unknown: {_short(exc)}"
+            if looked_up:  # proven absent after every try: the budget ran out
+                return self._pending(job, f"gave up after retries: {_short(exc)}")
+            return self._resolve(job, reason) or self._pending(job, reason)
+        except AuthenticationError as exc:
+            return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
+        except ApiError as exc:
+            return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
+        return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
+
+    def _resolve(self, job: CreateJob, reason: str) -> CreateOutcome | None:
+        """Adopt the record if the warehouse has it; ``None`` when the lookup proves it absent;
+        PENDING when the lookup fails (the next run resolves it by reference first)."""
+        try:
+            return self._adopt(job)
+        except LeaseLostError:
+            raise
+        except ExtensivError as exc:
+            return self._pending(job, f"{reason}; lookup failed: {_short(exc)}")
+
+    @staticmethod
+    def _pending(job: CreateJob, reason: str) -> CreateOutcome:
+        return CreateOutcome(reference=job.reference, state=LedgerState.PENDING, reason=reason)
 
     def _adopt(self, job: CreateJob) -> CreateOutcome | None:
         self._check()
@@ -411,6 +417,15 @@ class PushEngine:
             reason=reason,
             released=release is not None,
         )
+
+
+class _Settled(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised by the resolve hook to end a create the lookup settled (adopted, or PENDING after
+    a failed lookup); it passes through the client's retry loop to ``_attempt``."""
+
+    def __init__(self, outcome: CreateOutcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
 
 
 def _unclaimed(job: CreateJob, claim: LedgerClaim) -> CreateOutcome:

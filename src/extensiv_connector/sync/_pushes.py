@@ -7,7 +7,6 @@ records each reference before its request goes out.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -108,7 +107,6 @@ class _Context:
     store: StateStore
     client: ExtensivClient
     converter: cattrs.Converter
-    sleep: Callable[[float], None] = time.sleep
 
     @property
     def channel(self) -> str:
@@ -128,7 +126,6 @@ class _Context:
             create=create,
             lookup=lookup,
             max_in_flight=self.config.sync.max_in_flight,
-            sleep=self.sleep,
             lease=lease,
         )
 

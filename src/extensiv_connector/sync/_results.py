@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -18,6 +18,7 @@ __all__ = [
     "CancelOutcome",
     "CancelResult",
     "CheckResult",
+    "CheckStep",
     "InventorySyncResult",
     "LevelChange",
     "ProductOutcome",
@@ -217,17 +218,26 @@ class MappingFinding:
     kind: str
 
 
+class CheckStep(NamedTuple):
+    """One Health Check step. A tuple, so ``name, passed, detail = step`` works too."""
+
+    name: str
+    passed: bool
+    #: What was found (a count, a name) or why the step failed; never a secret.
+    detail: str
+
+
 @attrs.frozen(kw_only=True)
 class CheckResult(ActionResult):
     """The Health Check quick action: each step, and whether it passed. ``findings`` lists
     every mapping row the warehouse cannot honour (each also fails its step)."""
 
-    steps: tuple[tuple[str, bool, str], ...] = ()
+    steps: tuple[CheckStep, ...] = ()
     findings: tuple[MappingFinding, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
         return {
-            "passed": sum(1 for s in self.steps if s[1]),
-            "failed": sum(1 for s in self.steps if not s[1]),
+            "passed": sum(1 for step in self.steps if step.passed),
+            "failed": sum(1 for step in self.steps if not step.passed),
         }
