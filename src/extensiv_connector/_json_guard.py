@@ -17,13 +17,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import _json_decode
 from .errors import WireFormatError
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_NUMBER_DIGITS", "check_number", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NUMBER_CHARS",
+    "MAX_NUMBER_DIGITS",
+    "check_number",
+    "checked_decimal",
+    "parse",
+    "plain",
+]
 
 #: Deepest nesting accepted. Extensiv documents are under 10 levels; 64 leaves room for host
 #: data in ``extra`` while keeping every recursive walk far from Python's recursion limit.
@@ -48,6 +56,8 @@ _LONE_SURROGATE = re.compile(
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 
+_LONE_SURROGATE_BYTES = re.compile(_LONE_SURROGATE.pattern.encode())
+
 
 class _Refused(Exception):  # noqa: N818 - internal signal, becomes a WireFormatError with a path
     def __init__(self, message: str) -> None:
@@ -65,7 +75,10 @@ def _int(text: str) -> int:
 def _decimal(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
         raise _Refused(f"number literal of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal can hold at all
+        raise _Refused("number magnitude out of range (exponent beyond any decimal)") from None
     problem = check_number(value)
     if problem:
         raise _Refused(problem)
@@ -110,21 +123,29 @@ def _accelerated(raw: bytes) -> Any:
         return _REFUSED
 
 
+def _maybe_surrogate(text: str) -> bool:
+    """A lone surrogate escape may be present (the regex also matches after an escaped
+    backslash). A single-character search first: it is memchr, ``"\\u" in`` is not."""
+    return "\\" in text and "\\u" in text and _LONE_SURROGATE.search(text) is not None
+
+
 def _long_digit_run(raw: bytes) -> bool:
     return _LONG_RUN in raw.translate(_DIGITS)
 
 
-def _too_deep(text: str, raw: bytes, limit: int) -> bool:
+def _too_deep(raw: bytes, limit: int) -> bool:
     """True when brackets outside strings nest deeper than ``limit``; linear-time, no recursion."""
-    if "\\" in text:  # drop escaped backslashes, then escaped quotes: every quote left delimits
+    if b"\\" in raw:  # drop escaped backslashes, then escaped quotes: every quote left delimits
         raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = raw.translate(_BRACKETS, _NOT_BRACKETS)
     if len(brackets) <= 2 * limit:  # quotes included: too few characters to nest that deep
         return False
     # A string without brackets is now '""'; if no quote survives removing those, no string held
     # a bracket (its opening quote would be left over). Otherwise cut the strings out exactly.
+    # Removing adjacent quote pairs keeps every other quote's parity, so the strings left are cut
+    # out of ``without`` (few quotes) rather than of ``brackets`` (one pair per string).
     without = brackets.replace(b'""', b"")
-    brackets = without if b'"' not in without else b"".join(brackets.split(b'"')[::2])
+    brackets = without if b'"' not in without else b"".join(without.split(b'"')[::2])
     for _ in range(limit):  # each pass peels exactly the innermost level
         inner = brackets.replace(b"[]", b"")
         if not inner or inner == brackets:
@@ -148,12 +169,12 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     elif text.startswith("\ufeff"):
         text = text[1:]
     raw = text.encode("utf-8", "surrogatepass")
-    if _too_deep(text, raw, max_depth):
+    if _too_deep(raw, max_depth):
         raise WireFormatError("$", f"nested deeper than {max_depth} levels")
     long_run = _long_digit_run(raw)
     if _ACCELERATED is not None and not long_run:
         document = _accelerated(raw)
-        if document is not _REFUSED and ("\\u" not in text or not _LONE_SURROGATE.search(text)):
+        if document is not _REFUSED and not _maybe_surrogate(text):
             return document
     decoder = _STRICT if long_run else _FAST
     try:
@@ -166,11 +187,26 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
         ) from None
     except RecursionError:  # only when the caller's own stack is already nearly exhausted
         raise WireFormatError("$", "nested too deeply for the current stack") from None
-    if "\\u" in text and _LONE_SURROGATE.search(text):
+    if _maybe_surrogate(text):
         where = _find(document, _has_surrogate, "$")
         if where is not None:  # the regex also matches an escaped backslash before "u"
             raise WireFormatError(where, "lone UTF-16 surrogate escape in a string")
     return document
+
+
+def plain(raw: bytes) -> bool:
+    """No byte-order mark and no lone surrogate escape: what msgspec reads of ``raw`` is then
+    what :func:`parse` reads, but for the limits a typed reader must check itself: depth,
+    integer size (and non-integers, through :func:`checked_decimal`)."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return False
+    return not (b"\\" in raw and b"\\u" in raw and _LONE_SURROGATE_BYTES.search(raw))
+
+
+def checked_decimal(text: str) -> Decimal:
+    """The number hook of :func:`parse`: a non-integer literal as an exact, bounded Decimal;
+    raises (a non-library exception, to be turned into a re-parse) otherwise."""
+    return _decimal(text)
 
 
 # -- error path only: find where the refused value sits -------------------------------------

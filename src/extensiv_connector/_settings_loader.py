@@ -1,7 +1,9 @@
-"""Strict structuring of configuration data into attrs sections, and back to plain data.
+"""Configuration data into attrs sections, and back to plain data.
 
-Unlike the wire converter (tolerant, because the API is not ours), configuration is ours:
-unknown keys and wrong types are errors that name the setting's dotted path.
+Reading is ``wire``'s strict structuring (``_structure``) in the settings form declared here:
+snake_case keys exactly as the sections name them, unknown keys and wrong types refused, each a
+``ConfigError`` naming the setting's dotted path; TOML's value types, and secrets given inline
+or as ``{ env = "VARIABLE" }``.
 """
 
 from __future__ import annotations
@@ -9,16 +11,15 @@ from __future__ import annotations
 import enum
 import math
 import re
-import types
-import typing
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import attrs
 
 from . import _json_guard
 from ._secret import Secret
+from ._structure import StrictForm, structure_strict
 from .errors import ConfigError
 
 __all__ = ["dump_section", "load_section"]
@@ -28,10 +29,6 @@ T = TypeVar("T")
 _INT_LIMIT = 2**63
 _ENV_PREFIX = "env:"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _describe(value: Any) -> str:
@@ -52,104 +49,79 @@ def _describe(value: Any) -> str:
 
 def load_section(data: Any, cls: type[T], path: str, environ: Mapping[str, str]) -> T:
     """Build ``cls`` from ``data``; every problem is a ``ConfigError`` naming its path."""
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, Mapping):
-        raise ConfigError(path, f"expected a table, got {_describe(data)}")
-    section: Any = cls
-    attrs.resolve_types(section)
-    fields = {f.name: f for f in attrs.fields(section)}
-    unknown = sorted(str(key)[:100] for key in set(data) - set(fields))
-    if unknown:
-        allowed = ", ".join(sorted(fields))
-        raise ConfigError(_join(path, unknown[0]), f"unknown setting (allowed: {allowed})")
-    values: dict[str, Any] = {}
-    for name, field in fields.items():
-        if name in data:
-            values[name] = _load_value(data[name], field.type, _join(path, name), environ)
-        elif field.default is attrs.NOTHING:
-            raise ConfigError(_join(path, name), "required setting is missing")
-    try:
-        return cls(**values)
-    except ConfigError:
-        raise
-    except (TypeError, ValueError, ArithmeticError) as exc:  # InvalidOperation, OverflowError
-        raise ConfigError(path, f"invalid {cls.__name__}: {exc}") from exc
+    return structure_strict(data, cls, path, _settings_form(environ))
 
 
-def _load_value(value: Any, tp: Any, path: str, environ: Mapping[str, str]) -> Any:
-    origin = typing.get_origin(tp)
-    if origin is Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None or (value == "" and Secret in args):
-            return None
-        return _load_value(value, args[0], path, environ)
-    if tp is Any:
+def _settings_form(environ: Mapping[str, str]) -> StrictForm:
+    """The configuration as a strict document: TOML's words, ``ConfigError``, and secrets read
+    from ``environ``."""
+    return StrictForm(
+        error=ConfigError,
+        leaves={
+            Secret: lambda value, path: _load_secret(value, path, environ),
+            bool: _load_bool,
+            int: _load_int,
+            float: _load_float,
+            Decimal: _load_decimal,
+            str: _load_str,
+        },
+        describe=_describe,
+        # An empty string for an optional secret means "not set" (a blank line in a template).
+        absent=lambda value, types: value is None or (value == "" and Secret in types),
+        mapping="a table",
+        sequence="an array",
+        field="setting",
+    )
+
+
+def _load_bool(value: Any, path: str) -> bool:
+    if isinstance(value, bool):
         return value
-    if tp is Secret:
-        return _load_secret(value, path, environ)
-    if attrs.has(tp):
-        return load_section(value, tp, path, environ)
-    if origin is tuple:
-        elem = typing.get_args(tp)[0]
-        if not isinstance(value, list | tuple):
-            raise ConfigError(path, f"expected an array, got {_describe(value)}")
-        return tuple(_load_value(v, elem, f"{path}[{i}]", environ) for i, v in enumerate(value))
-    if origin is dict:
-        _key_tp, val_tp = typing.get_args(tp)
-        if not isinstance(value, Mapping):
-            raise ConfigError(path, f"expected a table, got {_describe(value)}")
-        return {str(k): _load_value(v, val_tp, f"{path}.{k}", environ) for k, v in value.items()}
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(path, f"expected true or false, got {_describe(value)}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not -_INT_LIMIT < value < _INT_LIMIT:  # TOML integers are 64-bit; so are ours
-                raise ConfigError(path, "integer out of range")
-            return value
-        raise ConfigError(path, f"expected an integer, got {_describe(value)}")
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            # TOML has nan and inf; no setting means either, and both pass `<= 0` checks
-            if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
-                raise ConfigError(path, "number out of range")
-            if not math.isfinite(value):
-                raise ConfigError(path, "expected a finite number")
-            return float(value)
-        raise ConfigError(path, f"expected a number, got {_describe(value)}")
-    if tp is Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-            raise ConfigError(path, f"expected a number, got {_describe(value)}")
-        if isinstance(value, str) and len(value) > _json_guard.MAX_NUMBER_CHARS:
-            raise ConfigError(path, "number text too long")
+    raise ConfigError(path, f"expected true or false, got {_describe(value)}")
+
+
+def _load_int(value: Any, path: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -_INT_LIMIT < value < _INT_LIMIT:  # TOML integers are 64-bit; so are ours
+            raise ConfigError(path, "integer out of range")
+        return value
+    raise ConfigError(path, f"expected an integer, got {_describe(value)}")
+
+
+def _load_float(value: Any, path: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # TOML has nan and inf; no setting means either, and both pass `<= 0` checks
         if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
             raise ConfigError(path, "number out of range")
-        try:
-            result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        except InvalidOperation:
-            raise ConfigError(path, f"expected a number, got {str(value)[:30]!r}") from None
-        problem = _json_guard.check_number(result)  # finite, no exponent that costs CPU later
-        if problem:
-            raise ConfigError(path, problem)
-        return result
-    if tp is str:
-        if isinstance(value, str):
-            if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-                raise ConfigError(path, "contains NUL or an invalid code point")
-            return value
-        raise ConfigError(path, f"expected a string, got {_describe(value)}")
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        for member in tp:
-            if member.value == value or (
-                isinstance(value, str)
-                and value.lower() in (str(member.value).lower(), member.name.lower())
-            ):
-                return member
-        allowed = ", ".join(str(m.value) for m in tp)
-        raise ConfigError(path, f"expected one of {allowed}, got {str(value)[:40]!r}")
-    raise ConfigError(path, f"unsupported setting type {tp!r}")
+        if not math.isfinite(value):
+            raise ConfigError(path, "expected a finite number")
+        return float(value)
+    raise ConfigError(path, f"expected a number, got {_describe(value)}")
+
+
+def _load_decimal(value: Any, path: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ConfigError(path, f"expected a number, got {_describe(value)}")
+    if isinstance(value, str) and len(value) > _json_guard.MAX_NUMBER_CHARS:
+        raise ConfigError(path, "number text too long")
+    if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+        raise ConfigError(path, "number out of range")
+    try:
+        result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(path, f"expected a number, got {str(value)[:30]!r}") from None
+    problem = _json_guard.check_number(result)  # finite, no exponent that costs CPU later
+    if problem:
+        raise ConfigError(path, problem)
+    return result
+
+
+def _load_str(value: Any, path: str) -> str:
+    if isinstance(value, str):
+        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ConfigError(path, "contains NUL or an invalid code point")
+        return value
+    raise ConfigError(path, f"expected a string, got {_describe(value)}")
 
 
 def _load_secret(value: Any, path: str, environ: Mapping[str, str]) -> Secret:

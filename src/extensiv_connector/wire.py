@@ -25,7 +25,7 @@ from typing import Any, TypeVar, Union
 import attrs
 import cattrs
 
-from . import _json_guard, _wire_codegen
+from . import _json_guard, _wire_codegen, _wire_typed
 from ._wire_codegen import MISS, FieldSpec
 from .errors import WireFormatError
 from .models._fields import EMBEDDED_REL, WIRE_NAME
@@ -39,6 +39,7 @@ __all__ = [
     "make_converter",
     "parse_collection",
     "parse_timestamp",
+    "read_collection",
 ]
 
 T = TypeVar("T")
@@ -56,12 +57,24 @@ _TIMESTAMP = re.compile(
 
 def parse_timestamp(text: str) -> datetime:
     """Parse the API's timestamps: offset-less, up to 7 fractional digits (the 7th is dropped)."""
-    if len(text) == 26 and text[10] == "T" and text[19] == "." and text[20:].isdigit():
-        # The common form, YYYY-MM-DDTHH:MM:SS.ffffff: the C parser, same result.
+    if (
+        21 <= len(text) <= 27
+        and text[10] == "T"
+        and text[19] == "."
+        and text[4] + text[7] + text[13] + text[16] == "--::"
+        and text[11:13] != "24"  # newer Pythons read 24:00 as midnight; datetime() does not
+        and text[20:].isdigit()
+    ):
+        # The common form, YYYY-MM-DDTHH:MM:SS.f (1 to 7 digits): the C parser on the fraction
+        # cut or padded to 6 digits, as below; any other text takes the general parser.
         try:
-            return datetime.fromisoformat(text)
+            return datetime.fromisoformat(text[:26].ljust(26, "0"))
         except ValueError:
             pass  # the general parser words the error
+    return _parse_timestamp_general(text)
+
+
+def _parse_timestamp_general(text: str) -> datetime:
     match = _TIMESTAMP.match(text.strip())
     if not match:
         raise ValueError(f"not a timestamp: {text!r}")
@@ -565,12 +578,17 @@ def make_converter() -> cattrs.Converter:
 
 @attrs.frozen
 class Page:
-    """One page of a collection, in either wire form."""
+    """One page of a collection, in either wire form.
+
+    ``records`` are the documents (``parse_collection``) or the models (``read_collection``);
+    ``has_links`` says that the page has a non-null ``_links`` (any case), which makes a
+    missing ``next`` link mean "last page"."""
 
     records: list[Any]
     total_results: int | None
     next_href: str | None
     record_key: str
+    has_links: bool = False
 
 
 _LIST_KEYS = ("resourcelist", "summaries", "item", "items")
@@ -625,8 +643,14 @@ def parse_collection(body: Any, rel: str | None = None) -> Page:
             next_href = nxt["href"]
         elif isinstance(nxt, str):
             next_href = nxt
+    # The first key spelled "_links" in any case, as a case-insensitive lookup finds it.
+    has_links = next((body[k] for k in body if k.lower() == "_links"), None) is not None
     return Page(
-        records=records, total_results=total_raw, next_href=next_href, record_key=record_key
+        records=records,
+        total_results=total_raw,
+        next_href=next_href,
+        record_key=record_key,
+        has_links=has_links,
     )
 
 
@@ -647,3 +671,151 @@ def loads(text: str | bytes) -> Any:
     ``_json_guard``.
     """
     return _json_guard.parse(text)
+
+
+# -- whole pages -----------------------------------------------------------------------------
+
+_DEFAULT = _Structurer()
+_RAW_OBJECT: Callable[[bytes], dict[str, Any]] | None = None
+_TYPED: _wire_typed.TypedReader | None = None
+if _json_guard._ACCELERATED is not None:
+    import msgspec
+
+    _RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+    _TYPED = _wire_typed.TypedReader(
+        plans=_DEFAULT.plans,
+        kind=_DEFAULT.kind,
+        codes=_CODES,
+        parse_timestamp=parse_timestamp,
+        embed_prefixes=_EMBED_PREFIXES,
+        float_hook=_json_guard.checked_decimal,
+    )
+
+
+#: The layout of the last page read the typed way, per (class, rel).
+_LAYOUTS: dict[tuple[type, str | None], _wire_typed.Layout] = {}
+
+
+class _Unread(list):  # type: ignore[type-arg]
+    """An array of the envelope left as raw bytes: a list (empty) to ``parse_collection``,
+    decoded only if it holds the records."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self.raw = raw
+
+
+def read_collection(
+    body: str | bytes,
+    cls: type[T],
+    rel: str | None = None,
+    *,
+    parse: Callable[[str | bytes], Any] | None = None,
+    read: Callable[[Any], T] | None = None,
+) -> Page:
+    """One collection response to models: a :class:`Page` whose ``records`` are ``cls``.
+
+    The same answer as ``parse_collection(parse(body), rel)`` with ``read(record)`` for each
+    record (defaults: :func:`loads` and ``make_converter().structure``), errors included, and
+    the fast way when msgspec is installed: a page in the exact form the API sends (HAL,
+    camelCase) is decoded by msgspec straight into per-model Structs and the models are built
+    from those, without a dict per object. Any page it is not sure of is read the general way.
+
+    ``parse`` and ``read`` serve that general way only (the client passes its response's
+    ``json`` to keep the request in error messages): ``read`` must structure as
+    ``make_converter()`` does, since a page read the fast way never calls it.
+    """
+    reader = read if read is not None else _DEFAULT.reader(cls)
+    # The typed path needs msgspec; turning the guard's accelerator off turns it off too.
+    typed = _TYPED if _json_guard._ACCELERATED is not None else None
+    learn = False
+    if typed is not None:
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        if _json_guard.plain(raw):
+            found = _typed_page(typed, raw, cls, rel)
+            if isinstance(found, Page):
+                return found
+            learn = found
+    page = parse_collection((parse or loads)(body), rel)
+    models = [reader(record) for record in page.records]
+    if learn and typed is not None:
+        typed.learn(models)
+    return attrs.evolve(page, records=models)
+
+
+def _envelope(raw: bytes) -> dict[str, Any] | None:
+    """The top-level object with its arrays (and those under ``_embedded``) left unread."""
+    assert _RAW_OBJECT is not None
+    try:
+        top = _RAW_OBJECT(raw)
+        doc: dict[str, Any] = {}
+        for key, value in top.items():
+            if key.lower() == "_embedded" and bytes(memoryview(value)[:1]) == b"{":
+                inner = _RAW_OBJECT(value)
+                doc[key] = {k: _unread_or_value(v) for k, v in inner.items()}
+            else:
+                doc[key] = _unread_or_value(value)
+    except Exception:  # msgspec.DecodeError, the number hook: the general path words it
+        return None
+    return doc
+
+
+def _unread_or_value(value: Any) -> Any:
+    assert _json_guard._ACCELERATED is not None
+    if bytes(memoryview(value)[:1]) == b"[":
+        return _Unread(value)
+    found = _json_guard._ACCELERATED(value)
+    if not _wire_typed.bounded(found):  # the guard's depth and integer limits
+        raise ValueError("not plain")
+    return found
+
+
+def _typed_page(
+    typed: _wire_typed.TypedReader, raw: bytes, cls: type[Any], rel: str | None
+) -> Page | bool:
+    """The page read the typed way, or whether the general way's models are worth learning.
+
+    A page laid out as the last one of its kind is decoded in one pass; any other (or the first)
+    has its envelope read with the arrays left unread, then the records array typed."""
+    layout = _LAYOUTS.get((cls, rel))
+    if layout is not None:
+        found = typed.page(raw, cls, layout)
+        if found is not None:
+            try:
+                page = parse_collection(found[0], rel)
+            except WireFormatError:
+                return False  # the general path raises it, with the caller's wording
+            if page.records is _wire_typed.PLACEHOLDER:
+                return attrs.evolve(page, records=found[1])
+    doc = _envelope(raw)
+    if doc is None:
+        return False
+    try:
+        page = parse_collection(doc, rel)
+    except WireFormatError:
+        return False  # the general path raises it, with the caller's wording
+    records = page.records
+    models: list[Any] | bool = []
+    for unread in _unread_arrays(doc):
+        if unread is records:
+            models = typed.records(unread.raw, cls)
+        else:  # an array only parse_collection saw: the guard's limits, or the general path
+            found = _json_guard._accelerated(unread.raw)
+            if found is _json_guard._REFUSED or not _wire_typed.bounded(found):
+                return False
+    if isinstance(models, bool):
+        return models
+    found_layout = _wire_typed.layout_of(doc, records)
+    if found_layout is not None and len(_LAYOUTS) < 1024:
+        _LAYOUTS[(cls, rel)] = found_layout  # a plain dict: a racing write is as good
+    return attrs.evolve(page, records=models)
+
+
+def _unread_arrays(doc: dict[str, Any]) -> list[_Unread]:
+    found = [v for v in doc.values() if type(v) is _Unread]
+    for value in doc.values():
+        if type(value) is dict:
+            found.extend(v for v in value.values() if type(v) is _Unread)
+    return found

@@ -52,6 +52,10 @@ def refusal(text: str | bytes) -> tuple[str, str]:
             '{"qty": 1E+1000000}',
             ("$.qty", "number magnitude out of range (exponent 1000000)"),
         ),
+        (
+            '{"qty": 1e4009999999999999999}',
+            ("$.qty", "number magnitude out of range (exponent beyond any decimal)"),
+        ),
         ('{"id": ' + "9" * 41 + "}", ("$.id", "integer with 41 digits (at most 40)")),
         ('{"n": 1.' + "0" * 120 + "}", ("$.n", "number literal of 122 characters (at most 100)")),
         ('{"s": "\\ud800"}', ("$.s", "lone UTF-16 surrogate escape in a string")),
@@ -65,6 +69,7 @@ def refusal(text: str | bytes) -> tuple[str, str]:
         "minus-infinity",
         "1e400",
         "1e+1000000",
+        "exponent-beyond-decimal",
         "huge-int",
         "long-literal",
         "lone-surrogate",

@@ -21,7 +21,7 @@ from typing import Any
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.models import Address, OrderLine, SalesOrder
 from extensiv_connector.sync import PostgresStore
-from extensiv_connector.worker import Worker
+from extensiv_connector.worker import Worker, stop_on_signals
 
 _SHIP_TO = Address(name="F", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
 #: Every HELD_EVERY-th order asks for more than the warehouse will ever have: it must stay held.
@@ -71,18 +71,20 @@ def config(info: dict[str, Any], c: int, lease: float) -> ChannelConfig:
 
 def main(settings: dict[str, Any]) -> int:
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     channels, per_channel, lease = settings["channels"], settings["orders"], settings["lease"]
     configs = [config(settings["info"], c, lease) for c in range(channels)]
     by_channel = {channel_name(c): orders(c, per_channel) for c in range(channels)}
     store = PostgresStore(settings["url"], schema=settings["schema"], pool_size=3)
-    with Worker(
-        configs,
-        store,
-        sources={"push_orders": lambda cfg: by_channel[cfg.channel]},
-        lease_seconds=lease,
-        poll_seconds=0.2,
-    ) as worker:
+    with (
+        stop_on_signals(stop, [signal.SIGTERM]),
+        Worker(
+            configs,
+            store,
+            sources={"push_orders": lambda cfg: by_channel[cfg.channel]},
+            lease_seconds=lease,
+            poll_seconds=0.2,
+        ) as worker,
+    ):
         print("ready", flush=True)
         worker.run(stop)
     store.close()

@@ -33,7 +33,7 @@ from extensiv_connector.errors import ExtensivError
 from extensiv_connector.models import Address, OrderLine, SalesOrder, WebhookEvent
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import Connector, SQLiteStore
-from extensiv_connector.webhooks import Action, ActionKind
+from extensiv_connector.webhooks import WebhookAction, WebhookActionKind
 from extensiv_connector.webhooks._dispatch import Dispatcher  # the webhook path, minus HTTP
 
 ENTRY_POINTS = ("push", "inventory", "webhook", "pull", "cancel")
@@ -88,7 +88,7 @@ def _run_entry(connector: Connector, entry: str, settings: dict[str, Any]) -> st
         dispatcher = Dispatcher(connector)
         for n, sku in enumerate(settings.get("skus", SKUS)):
             event = WebhookEvent(wms_event_id=n + 1, event_type="InventorySummaryUpdate")
-            dispatcher.run(event, Action(kind=ActionKind.INVENTORY, target=sku))
+            dispatcher.run(event, WebhookAction(kind=WebhookActionKind.INVENTORY, target=sku))
         return "webhook"
     if entry == "pull":
         return f"pull {len(connector.receive_shipments().records)}"

@@ -200,3 +200,89 @@ def test_a_failing_host_source_fails_the_job_not_the_worker(sandbox: Sandbox) ->
     )
     assert "ran" == outcomes["import_products"].status
     assert store.lease_info("w-fail", "worker:push_orders") is None
+
+
+def test_channels_of_one_account_share_one_client_unless_they_limit_their_own_rate(
+    sandbox: Sandbox,
+) -> None:
+    shared = [_config(sandbox, f"w-acct-{c}", {"check_connection": "every 1m"}) for c in "ab"]
+    limited = ChannelConfig.from_dict(
+        {
+            "general": {"connection_name": "w-acct-limited"},
+            "credentials": sandbox.connection_info(),
+            "client": {"rate_limit_per_second": 1000},
+            "sync": {"schedule": {"check_connection": "every 1m"}},
+        }
+    )
+    issued_before = sandbox.tokens.issued
+
+    with Worker([*shared, limited], MemoryStore()) as worker:
+        outcomes = worker.run_once()
+
+    assert {"ran"} == {o.status for o in outcomes}
+    assert 2 == sandbox.tokens.issued - issued_before  # one for a and b together, one for limited
+
+
+class _CountingStore(MemoryStore):
+    """Counts the reads a worker makes of due times and leases."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock=clock)
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def kv_get(self, channel: str, key: str) -> str | None:
+        self.calls["kv_get"] += 1
+        return super().kv_get(channel, key)
+
+    def kv_get_many(self, entries: Any) -> dict[tuple[str, str], str]:
+        self.calls["kv_get_many"] += 1
+        return super().kv_get_many(entries)
+
+    def take_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> Any:
+        self.calls["take_lease"] += 1
+        return super().take_lease(channel, action, owner, ttl_seconds)
+
+
+class _CountedWaits(threading.Event):
+    """A stop event that records each idle wait and stops the worker after ``limit`` of them."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        if len(self.waits) >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+def test_a_pass_over_jobs_that_are_not_due_is_one_store_read(sandbox: Sandbox) -> None:
+    clock = Clock()
+    store = _CountingStore(clock)
+    configs = [_config(sandbox, f"w-read-{c}", {"import_products": "every 1h"}) for c in range(5)]
+    with Worker(configs, store, clock=clock) as worker:
+        worker.run_once()
+        store.calls.clear()
+        again = worker.run_once()
+
+    assert [] == again
+    assert {"kv_get_many": 1} == dict(store.calls)
+
+
+def test_a_job_another_worker_holds_is_asked_about_again_after_the_poll_interval(
+    sandbox: Sandbox,
+) -> None:
+    clock = Clock()
+    store = _CountingStore(clock)
+    config = _config(sandbox, "w-held", {"import_products": "every 1h"})
+    store.acquire_lease("w-held", "worker:import_products", "another-worker", 600)
+    store.calls.clear()
+    stop = _CountedWaits(limit=3)
+
+    with Worker([config], store, clock=clock, poll_seconds=2.0) as worker:
+        worker.run(stop)
+
+    assert [2.0, 2.0, 2.0] == stop.waits  # not 0: asking again at once would only spin
+    assert 3 == store.calls["take_lease"]

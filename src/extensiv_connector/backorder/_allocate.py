@@ -117,12 +117,13 @@ def allocate(
     order_overrides = compiled.order_overrides
     plain = not customer_rules and not order_overrides
     rules_for = compiled.rules_for
+    tables = compiled.lines
     decisions: list[Decision | None] = [None] * len(batch)
     sequence = _ranking(batch, policy)
     for index in sequence:
         order = batch[index]
         rules = base if plain else rules_for(order.order_number, order.customer)
-        decision = evaluate(order, rules, compiled, usable)
+        decision = evaluate(order, rules, tables, usable)
         for sku, amount in decision.consumed.items():
             usable[sku] = usable.get(sku, _ZERO) - amount
         decisions[index] = decision

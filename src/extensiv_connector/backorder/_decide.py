@@ -1,10 +1,16 @@
-"""One order against stock: the decision table, units and kits."""
+"""One order against stock: the decision table, units and kits.
+
+Reading order: ``DECISION_TABLE`` (mode x allow_partial x what stock allows -> action), then
+``evaluate``, which takes each line from stock (``take_lines``), says what stock allowed
+(``stock_situation``), looks the outcome up in the table and builds the ``Decision``.
+"""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -14,12 +20,22 @@ from ._policy import (
     BackorderMode,
     BackorderPolicy,
     EffectiveRules,
+    LineTables,
     PolicyOverride,
-    _apply,
-    _Compiled,
+    apply_override,
 )
 
-__all__ = ["Action", "Decision", "decide"]
+__all__ = [
+    "DECISION_TABLE",
+    "Action",
+    "Decision",
+    "Row",
+    "Stock",
+    "decide",
+    "evaluate",
+    "stock_situation",
+    "take_lines",
+]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -46,6 +62,88 @@ class Action(enum.Enum):
     """Send ``line_quantities``; the rest stays backordered."""
     HOLD = "hold"
     """Send nothing; the order stays backordered."""
+
+
+class Stock(str, enum.Enum):
+    """What stock allows for one order: the third column of ``DECISION_TABLE``.
+
+    (A ``str`` enum so the table lookup hashes in C.)
+    """
+
+    COVERED = "covered"
+    """Every line can go in full. Channel mode never checks stock, so its orders are here."""
+    SHORT = "short"
+    """A line is short; partial shipments are off, so how much could go is not asked."""
+    NOTHING = "nothing"
+    """A line is short and nothing at all can go now."""
+    TOO_FEW_UNITS = "too_few_units"
+    """A line is short and what can go is fewer units than ``minimum_partial_quantity``."""
+    TOO_SMALL_FRACTION = "too_small_fraction"
+    """A line is short and what can go is less than ``minimum_partial_fraction`` of the order."""
+    ENOUGH_FOR_PARTIAL = "enough_for_partial"
+    """A line is short and what can go meets both partial minimums."""
+
+
+class Row(NamedTuple):
+    """One row of ``DECISION_TABLE``; ``None`` in a condition column matches any value."""
+
+    mode: BackorderMode | None
+    allow_partial: bool | None
+    stock: Stock | None
+    action: Action
+    basis: str
+
+
+_OMS = BackorderMode.MANAGE_IN_OMS
+_CHANNEL = BackorderMode.MANAGE_IN_CHANNEL
+_ANY = None
+
+#: mode x allow_partial x what stock allows -> action and basis (``Decision.basis``). Exactly
+#: one row matches every case ``evaluate`` meets; docs/backorders.md shows the same table.
+# fmt: off
+DECISION_TABLE: tuple[Row, ...] = (
+    #   mode      partial  stock                     action               basis
+    Row(_CHANNEL, _ANY,    _ANY,                     Action.SEND_FULL,    "channel"),
+    Row(_OMS,     _ANY,    Stock.COVERED,            Action.SEND_FULL,    "covered"),
+    Row(_OMS,     False,   Stock.SHORT,              Action.HOLD,         "no_partial"),
+    Row(_OMS,     True,    Stock.NOTHING,            Action.HOLD,         "nothing_available"),
+    Row(_OMS,     True,    Stock.TOO_FEW_UNITS,      Action.HOLD,         "below_minimum_quantity"),
+    Row(_OMS,     True,    Stock.TOO_SMALL_FRACTION, Action.HOLD,         "below_minimum_fraction"),
+    Row(_OMS,     True,    Stock.ENOUGH_FOR_PARTIAL, Action.SEND_PARTIAL, "partial"),
+)
+# fmt: on
+
+
+def _matches(row: Row, mode: BackorderMode, allow_partial: bool, stock: Stock) -> bool:
+    return (
+        row.mode in (_ANY, mode)
+        and row.allow_partial in (_ANY, allow_partial)
+        and row.stock in (_ANY, stock)
+    )
+
+
+def _expand(table: tuple[Row, ...]) -> dict[tuple[bool, bool, Stock], tuple[Action, str]]:
+    """The table as a dict keyed by (``EffectiveRules.oms``, ``allow_partial``, stock): one
+    lookup per order. Refuses a table where two rows match the same case."""
+    outcomes: dict[tuple[bool, bool, Stock], tuple[Action, str]] = {}
+    for mode in BackorderMode:
+        for allow_partial in (False, True):
+            for stock in Stock:
+                rows = [row for row in table if _matches(row, mode, allow_partial, stock)]
+                if len(rows) > 1:
+                    raise AssertionError(f"decision table: {len(rows)} rows match {rows[0]}")
+                if rows:
+                    key = (mode is BackorderMode.MANAGE_IN_OMS, allow_partial, stock)
+                    outcomes[key] = (rows[0].action, rows[0].basis)
+    return outcomes
+
+
+_OUTCOMES = _expand(DECISION_TABLE)
+# Module globals for the hot path: looking a member up on an enum class is slow.
+_HOLD = Action.HOLD
+_COVERED, _SHORT, _NOTHING = Stock.COVERED, Stock.SHORT, Stock.NOTHING
+_TOO_FEW_UNITS, _TOO_SMALL_FRACTION = Stock.TOO_FEW_UNITS, Stock.TOO_SMALL_FRACTION
+_ENOUGH_FOR_PARTIAL = Stock.ENOUGH_FOR_PARTIAL
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -214,7 +312,7 @@ def decide(
     compiled = (policy or BackorderPolicy())._compiled
     rules = compiled.rules_for(order.order_number, order.customer)
     if override is not None:
-        rules = _apply(rules, override)
+        rules = apply_override(rules, override)
     usable: dict[str, Decimal] = {}
     kits = compiled.kits
     for line in order.lines:
@@ -222,7 +320,7 @@ def decide(
         for sku in (line.sku,) if components is None else (c for c, _ in components):
             if sku not in usable:
                 usable[sku] = compiled.usable(sku, stock)
-    return evaluate(order, rules, compiled, usable)
+    return evaluate(order, rules, compiled.lines, usable)
 
 
 def _reject(order: SalesOrder, index: int, message: str) -> ValidationError:
@@ -284,156 +382,236 @@ def _fast_constructor() -> Callable[
 _make_decision = _fast_constructor()
 
 
+#: What ``take_lines`` returns: per line the quantity sent (ordered unit), the shortages (None
+#: while no line is short), the primary quantities (None while no line converts), and the stock
+#: taken per stocked SKU.
+Taken = tuple[list[Decimal], list[Decimal] | None, list[Decimal] | None, dict[str, Decimal]]
+
+
+def _factor(order: SalesOrder, index: int, sku: str, unit: str, tables: LineTables) -> Decimal:
+    """Primary units per ``unit`` of ``sku``: the SKU's own factor, else the default."""
+    factor = tables.factors.get(sku, _NO_FACTORS).get(unit) or tables.default_factors.get(unit)
+    if factor is None:
+        raise UnitConversionError(
+            order.order_number, index, sku, f"no conversion factor for unit {unit!r}"
+        )
+    return factor
+
+
+def _fraction_error(
+    order: SalesOrder, index: int, sku: str, quantity: Decimal, unit: str, need: Decimal
+) -> UnitConversionError:
+    detail = f"{quantity} {unit} = {need}" if unit else f"{quantity}"
+    return UnitConversionError(
+        order.order_number, index, sku, f"{detail} is a fraction of an integral unit"
+    )
+
+
+def _kit_possible(
+    components: tuple[tuple[str, Decimal], ...],
+    need: Decimal,
+    usable: Mapping[str, Decimal],
+    taken: Mapping[str, Decimal],
+) -> Decimal:
+    """Whole kits (at most ``need``) the components' stock can still make."""
+    possible = need
+    for component, per_kit in components:
+        have = usable.get(component, _ZERO) - taken.get(component, _ZERO)
+        if have < need * per_kit:
+            kits_possible = have // per_kit if have > _ZERO else _ZERO
+            if kits_possible < possible:
+                possible = kits_possible
+    return possible
+
+
+def _take_kit(
+    components: tuple[tuple[str, Decimal], ...], kits: Decimal, taken: dict[str, Decimal]
+) -> None:
+    for component, per_kit in components:
+        taken[component] = taken.get(component, _ZERO) + kits * per_kit
+
+
+def _take_other_line(
+    order: SalesOrder,
+    index: int,
+    rules: EffectiveRules,
+    tables: LineTables,
+    usable: Mapping[str, Decimal],
+    taken: dict[str, Decimal],
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """``take_lines`` for a line that is not the usual one: in another unit, a kit, negative,
+    fractional or large. Takes what goes from ``usable`` into ``taken`` and returns (sent in
+    the ordered unit, shortage, sent in primary units or None when the line is in them)."""
+    line = order.lines[index]
+    sku = line.sku
+    quantity = line.quantity
+    usual = quantity in _SMALL_WHOLE
+    if not usual and quantity < _ZERO:
+        raise _reject(order, index, "must not be negative")
+    unit = line.unit
+    factor = _factor(order, index, sku, unit, tables) if unit else None
+    need = quantity if factor is None else quantity * factor
+    check_integral = tables.integral and sku not in tables.fractional
+    if check_integral and not (usual and factor is None) and need % _ONE:
+        raise _fraction_error(order, index, sku, quantity, unit, need)
+    components = tables.kits.get(sku)
+    converted = factor is not None or components is not None
+    if components is None:
+        have = usable.get(sku, _ZERO) - taken.get(sku, _ZERO)
+        covered = have >= need
+        possible = have if have > _ZERO else _ZERO
+        if check_integral and possible not in _SMALL_WHOLE:
+            possible = possible // _ONE
+    else:
+        possible = _kit_possible(components, need, usable, taken)
+        covered = possible == need
+    if covered or not rules.oms:
+        if need:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
+            if components is None:
+                taken[sku] = taken.get(sku, _ZERO) + need
+            else:
+                _take_kit(components, need, taken)
+        return quantity, _ZERO, need if converted else None
+    # Not covered: ``possible`` (< need) primary units could go, in whole units (kits are
+    # always split in whole kits, computed exactly above); whole ordered units too.
+    if factor is not None and factor != _ONE:
+        possible_ordered = possible // factor
+        possible = possible_ordered * factor
+    else:
+        possible_ordered = possible
+    shortage = quantity - possible_ordered
+    if not (possible_ordered > _ZERO and rules.allow_partial and not rules.by_line):
+        return _ZERO, shortage, _ZERO if converted else None
+    if components is None:
+        taken[sku] = taken.get(sku, _ZERO) + possible
+    else:
+        _take_kit(components, possible, taken)
+    return possible_ordered, shortage, possible if converted else None
+
+
+def take_lines(
+    order: SalesOrder, rules: EffectiveRules, tables: LineTables, usable: Mapping[str, Decimal]
+) -> Taken:
+    """Take each line of ``order`` from ``usable`` (only read) in turn: in full when stock
+    covers it (always in channel mode), else what can go when the rules split lines by unit.
+
+    The hot path of ``allocate``: the usual line (a whole quantity up to 1,024 in the primary
+    unit, not a kit) is handled inline; any other goes through ``_take_other_line``.
+    """
+    _factors, _default_factors, kits, whole_units, fractional = tables  # one unpack
+    oms = rules.oms
+    split_units = rules.allow_partial and not rules.by_line
+    taken: dict[str, Decimal] = {}
+    sent: list[Decimal] = []
+    primary: list[Decimal] | None = None  # created at the first converted line or kit
+    shortages: list[Decimal] | None = None  # created at the first short line
+    for line in order.lines:
+        sku = line.sku
+        quantity = line.quantity
+        # The usual line: a small whole quantity (one set lookup proves it whole and >= 0).
+        if line.unit or quantity not in _SMALL_WHOLE or (kits and sku in kits):
+            send, shortage, send_primary = _take_other_line(
+                order, len(sent), rules, tables, usable, taken
+            )
+            if send_primary is not None and primary is None:
+                primary = list(sent)
+            if shortage:
+                if shortages is None:
+                    shortages = [_ZERO] * len(sent)
+                shortages.append(shortage)
+            elif shortages is not None:
+                shortages.append(_ZERO)
+            sent.append(send)
+            if primary is not None:
+                primary.append(send if send_primary is None else send_primary)
+            continue
+        # Most orders touch a SKU once: skip the Decimal arithmetic with nothing taken yet.
+        already = taken.get(sku)
+        have = usable.get(sku, _ZERO)
+        if already is not None:
+            have -= already
+        if have >= quantity or not oms:
+            if quantity:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
+                taken[sku] = quantity if already is None else already + quantity
+            if shortages is not None:
+                shortages.append(_ZERO)
+            sent.append(quantity)
+            if primary is not None:
+                primary.append(quantity)
+            continue
+        possible = have if have > _ZERO else _ZERO
+        if whole_units and possible not in _SMALL_WHOLE and sku not in fractional:
+            possible = possible // _ONE
+        if shortages is None:
+            shortages = [_ZERO] * len(sent)
+        shortages.append(quantity - possible)
+        if possible > _ZERO and split_units:
+            taken[sku] = possible if already is None else already + possible
+        else:
+            possible = _ZERO
+        sent.append(possible)
+        if primary is not None:
+            primary.append(possible)
+    return sent, shortages, primary, taken
+
+
+def stock_situation(order: SalesOrder, rules: EffectiveRules, sent: list[Decimal]) -> Stock:
+    """What stock allows for an order with a short line, given what ``take_lines`` could
+    send (``sent``, in the ordered unit); the partial minimums are checked in this order."""
+    if not rules.allow_partial:
+        return _SHORT
+    total = sum(sent, _ZERO)
+    if total <= _ZERO:
+        return _NOTHING
+    if total < rules.minimum_quantity:
+        return _TOO_FEW_UNITS
+    if rules.minimum_fraction and total < rules.minimum_fraction * sum(
+        (line.quantity for line in order.lines), _ZERO
+    ):
+        return _TOO_SMALL_FRACTION
+    return _ENOUGH_FOR_PARTIAL
+
+
 def evaluate(
     order: SalesOrder,
     rules: EffectiveRules,
-    c: _Compiled,
+    tables: LineTables,
     usable: Mapping[str, Decimal],
 ) -> Decision:
     """Core of ``decide``/``allocate``: ``usable`` is promisable stock per SKU (buffers already
     taken off); it is only read. The result's ``consumed`` says what to take from it.
 
-    This is the hot path of ``allocate``: one frame, no per-line helper calls, no text (the
-    reason is worded lazily from ``basis``)."""
-    factors, default_factors, kits, check_integral, fractional = c.hot
-    oms = rules.oms
-    taken: dict[str, Decimal] = {}
-    sent: list[Decimal] = []
-    primary: list[Decimal] | None = None  # created at the first converted line
-    shortages: list[Decimal] | None = None  # created at the first short line
-    for line in order.lines:
-        sku = line.sku
-        quantity = line.quantity
-        # A small whole quantity (the usual line) is proven non-negative and whole in one look.
-        usual = quantity in _SMALL_WHOLE
-        if not usual and quantity < _ZERO:
-            raise _reject(order, len(sent), "must not be negative")
-        unit = line.unit
-        if unit:
-            factor = factors.get(sku, _NO_FACTORS).get(unit) or default_factors.get(unit)
-            if factor is None:
-                raise UnitConversionError(
-                    order.order_number, len(sent), sku, f"no conversion factor for unit {unit!r}"
-                )
-            need = quantity * factor
-            if primary is None:
-                primary = list(sent)
-        else:
-            factor = None
-            need = quantity
-        whole = usual and factor is None
-        if check_integral and not whole and need % _ONE and sku not in fractional:
-            detail = f"{quantity} {unit} = {need}" if unit else f"{quantity}"
-            raise UnitConversionError(
-                order.order_number, len(sent), sku, f"{detail} is a fraction of an integral unit"
-            )
-        components = kits.get(sku) if kits else None
-        if components is None:
-            # Most orders touch a SKU once: skip the Decimal arithmetic with nothing taken yet.
-            already = taken.get(sku)
-            have = usable.get(sku, _ZERO)
-            if already is not None:
-                have -= already
-            if have >= need or not oms:
-                if need:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
-                    taken[sku] = need if already is None else already + need
-                if shortages is not None:
-                    shortages.append(_ZERO)
-                sent.append(quantity)
-                if primary is not None:
-                    primary.append(need)
-                continue
-            possible = have if have > _ZERO else _ZERO
-            if check_integral and possible not in _SMALL_WHOLE and sku not in fractional:
-                possible = possible // _ONE
-        else:
-            if primary is None:
-                primary = list(sent)
-            possible = need
-            for component, per_kit in components:
-                have = usable.get(component, _ZERO) - taken.get(component, _ZERO)
-                if have < need * per_kit:
-                    kits_possible = have // per_kit if have > _ZERO else _ZERO
-                    if kits_possible < possible:
-                        possible = kits_possible
-            if possible == need or not oms:
-                if need:
-                    for component, per_kit in components:
-                        taken[component] = taken.get(component, _ZERO) + need * per_kit
-                if shortages is not None:
-                    shortages.append(_ZERO)
-                sent.append(quantity)
-                if primary is not None:
-                    primary.append(need)
-                continue
-        # Not covered: ``possible`` (< need) primary units could go, in whole units (kits are
-        # always split in whole kits, computed exactly above); whole ordered units too.
-        if factor is not None and factor != _ONE:
-            possible_ordered = possible // factor
-            possible = possible_ordered * factor
-        else:
-            possible_ordered = possible
-        if shortages is None:
-            shortages = [_ZERO] * len(sent)
-        shortages.append(quantity - possible_ordered)
-        if possible_ordered > _ZERO and rules.allow_partial and not rules.by_line:
-            if components is None:
-                taken[sku] = taken.get(sku, _ZERO) + possible
-            else:
-                for component, per_kit in components:
-                    taken[component] = taken.get(component, _ZERO) + possible * per_kit
-            sent.append(possible_ordered)
-            if primary is not None:
-                primary.append(possible)
-        else:
-            sent.append(_ZERO)
-            if primary is not None:
-                primary.append(_ZERO)
-    line_quantities = tuple(sent)
-    # Without units or kits the primary quantities are the line quantities themselves.
-    primary_quantities = line_quantities if primary is None else tuple(primary)
+    Take the lines, say what stock allows, look the action up in ``DECISION_TABLE``, build the
+    ``Decision`` (no text: the reason is worded lazily from ``basis``).
+    """
+    sent, shortages, primary, taken = take_lines(order, rules, tables, usable)
     if shortages is None:
+        action, basis = _OUTCOMES[rules.oms, rules.allow_partial, _COVERED]
+        line_quantities = tuple(sent)
+        # Without units or kits the primary quantities are the line quantities themselves.
         return _make_decision(
             order,
-            Action.SEND_FULL,
+            action,
             line_quantities,
             _zeros(len(sent)),
-            primary_quantities,
+            line_quantities if primary is None else tuple(primary),
             taken,
             rules,
-            "covered" if oms else "channel",
+            basis,
         )
-    if not rules.allow_partial:
-        basis = "no_partial"
-    else:
-        total = sum(sent, _ZERO)
-        if total <= _ZERO:
-            basis = "nothing_available"
-        elif total < rules.minimum_quantity:
-            basis = "below_minimum_quantity"
-        elif rules.minimum_fraction and total < rules.minimum_fraction * sum(
-            (line.quantity for line in order.lines), _ZERO
-        ):
-            basis = "below_minimum_fraction"
-        else:
-            return _make_decision(
-                order,
-                Action.SEND_PARTIAL,
-                line_quantities,
-                tuple(shortages),
-                primary_quantities,
-                taken,
-                rules,
-                "partial",
-            )
-    zeros = _zeros(len(sent))
+    stock = stock_situation(order, rules, sent)
+    action, basis = _OUTCOMES[rules.oms, rules.allow_partial, stock]
+    if action is _HOLD:
+        zeros = _zeros(len(sent))
+        return _make_decision(order, action, zeros, tuple(shortages), zeros, {}, rules, basis)
+    line_quantities = tuple(sent)
     return _make_decision(
         order,
-        Action.HOLD,
-        zeros,
+        action,
+        line_quantities,
         tuple(shortages),
-        zeros,
-        {},
+        line_quantities if primary is None else tuple(primary),
+        taken,
         rules,
         basis,
     )

@@ -11,7 +11,7 @@ import enum
 import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -23,6 +23,7 @@ __all__ = [
     "BackorderPolicy",
     "CompiledPolicy",
     "EffectiveRules",
+    "LineTables",
     "PartialGranularity",
     "PolicyOverride",
     "apply_override",
@@ -292,6 +293,22 @@ def apply_override(base: EffectiveRules, override: PolicyOverride) -> EffectiveR
     )
 
 
+class LineTables(NamedTuple):
+    """What the per-line pass of ``evaluate`` reads, unpacked in one go (a named tuple: as cheap
+    to unpack as a bare one)."""
+
+    factors: Mapping[str, Mapping[str, Decimal]]
+    """SKU -> unit name -> primary units per unit."""
+    default_factors: Mapping[str, Decimal]
+    """Unit name -> primary units per unit, for every SKU."""
+    kits: Mapping[str, tuple[tuple[str, Decimal], ...]]
+    """Kit SKU -> (stocked component SKU, units per kit), nested kits multiplied out."""
+    integral: bool
+    """Whether primary units are whole (``integral_units``)."""
+    fractional: frozenset[str]
+    """SKUs exempt from ``integral``."""
+
+
 class CompiledPolicy:
     """Lookup tables derived once from a policy (the policy is immutable)."""
 
@@ -303,9 +320,9 @@ class CompiledPolicy:
         "default_factors",
         "factors",
         "fractional",
-        "hot",
         "integral",
         "kits",
+        "lines",
         "order_overrides",
     )
 
@@ -331,8 +348,13 @@ class CompiledPolicy:
         self.kits: dict[str, tuple[tuple[str, Decimal], ...]] = {
             kit: tuple(_flatten_kit(kit, policy.kits, ()).items()) for kit in policy.kits
         }
-        # What the per-line loop reads, unpacked in one go.
-        self.hot = (self.factors, self.default_factors, self.kits, self.integral, self.fractional)
+        self.lines = LineTables(
+            factors=self.factors,
+            default_factors=self.default_factors,
+            kits=self.kits,
+            integral=self.integral,
+            fractional=self.fractional,
+        )
 
     def rules_for(self, order_number: str, customer: str) -> EffectiveRules:
         rules = self.customer_rules.get(customer, self.base) if customer else self.base
@@ -343,8 +365,3 @@ class CompiledPolicy:
         """Stock of ``sku`` that may be promised: available minus buffer, never below zero."""
         have = stock.get(sku, _ZERO) - self.buffers.get(sku, self.default_buffer)
         return have if have > 0 else _ZERO
-
-
-# The old private names, until _decide.py (edited in parallel) imports the new ones.
-_apply = apply_override
-_Compiled = CompiledPolicy

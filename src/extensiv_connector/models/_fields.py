@@ -6,6 +6,19 @@ from typing import Any
 
 import attrs
 
+__all__ = [
+    "EMBEDDED_REL",
+    "WIRE_NAME",
+    "extra_field",
+    "items",
+    "optional_decimal",
+    "personal",
+    "to_decimal",
+    "to_optional_decimal",
+    "to_tuple",
+    "wire",
+]
+
 #: attrs metadata key: the exact wire key when camelCase of the field name is not it.
 WIRE_NAME = "extensiv.wire_name"
 #: attrs metadata key: HAL rel (``orders/item``) under ``_embedded`` that may hold this list.

@@ -518,6 +518,25 @@ class StoreContract:
             store.kv_get("other", "sent:A"),
         )
 
+    def test_kv_get_many_reads_entries_of_many_channels_at_once(self, store: StateStore) -> None:
+        store.kv_set("main", "due", "1")
+        store.kv_set("main", "other", "2")
+        store.kv_set("second", "due", "3")
+        wanted = [("main", "due"), ("second", "due"), ("third", "due"), ("main", "due")]
+
+        assert {("main", "due"): "1", ("second", "due"): "3"} == store.kv_get_many(wanted)
+        assert {} == store.kv_get_many([])
+
+    def test_kv_get_many_reads_more_entries_than_one_statement_binds(
+        self, store: StateStore
+    ) -> None:
+        for c in range(0, 1200, 3):
+            store.kv_set(f"ch-{c:04d}", "due", str(c))
+        wanted = [(f"ch-{c:04d}", "due") for c in range(1200)]
+
+        expected = {(f"ch-{c:04d}", "due"): str(c) for c in range(0, 1200, 3)}
+        assert expected == store.kv_get_many(wanted)
+
     def test_a_claim_writes_its_metadata_only_when_it_succeeds(self, store: StateStore) -> None:
         store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "first"})
         store.ledger_begin("main", ORDER, "SO-1", metadata={"sent:SO-1": "second"})  # refused

@@ -247,14 +247,3 @@ def check_payload(
 def normalise_text(text: str | None) -> str:
     """Whitespace-collapsed, case-folded text, for comparing what was sent with what came back."""
     return " ".join((text or "").split()).casefold()
-
-
-# The old private names, until the modules edited in parallel (_shipments, _receipts) switch.
-_errors = has_errors
-_join = join_lines
-_contact = contact_info
-_saved = saved_elements
-_channel_name = channel_name
-_render = render_reference
-_check_payload = check_payload
-_norm = normalise_text

@@ -25,12 +25,14 @@ from ._common import (
     STATUS_OPEN,
     ReceiverTranslation,
     TranslationConfig,
-    _channel_name,
-    _check_payload,
-    _errors,
-    _norm,
-    _render,
+    channel_name,
+    check_payload,
+    has_errors,
+    normalise_text,
+    render_reference,
 )
+
+__all__ = ["receipt_to_receiver", "receiver_to_receipt"]
 
 
 def receipt_to_receiver(
@@ -42,8 +44,8 @@ def receipt_to_receiver(
     reference = (  # a reference already refused is not rendered (and reported) twice
         ""
         if violations
-        else _render(
-            config.references.receipt, receipt.reference, 1, _channel_name(config), violations
+        else render_reference(
+            config.references.receipt, receipt.reference, 1, channel_name(config), violations
         )
     )
     for index, line in enumerate(receipt.lines):
@@ -82,8 +84,8 @@ def receipt_to_receiver(
         transaction_entry_type=ENTRY_TYPE_API,
         receive_items=tuple(items),
     )
-    checked, payload = _check_payload(config, "receiver", model, Receiver, violations, converter)
-    if _errors(violations):
+    checked, payload = check_payload(config, "receiver", model, Receiver, violations, converter)
+    if has_errors(violations):
         raise ValidationError(violations, f"receipt {display_text(receipt.reference)}")
     return ReceiverTranslation(
         receiver=checked, payload=payload, reference=reference, violations=tuple(violations)
@@ -113,13 +115,13 @@ def receiver_to_receipt(
     )
     closed = status is ReceiptStatus.RECEIVED
     reference = receiver.reference_num or ""
-    parsed = config.references.receipt.parse(reference, channel=_channel_name(config) or None)
+    parsed = config.references.receipt.parse(reference, channel=channel_name(config) or None)
     sent_lines = list(sent.lines) if sent is not None else []
 
     def sent_expected(external_id: str, host_sku: str) -> Decimal | None:
         for i, line in enumerate(sent_lines):
             if (external_id and line.line_reference == external_id) or (
-                not external_id and _norm(line.sku) == _norm(host_sku)
+                not external_id and normalise_text(line.sku) == normalise_text(host_sku)
             ):
                 del sent_lines[i]
                 return line.expected_quantity
@@ -148,7 +150,7 @@ def receiver_to_receipt(
                 serial_number=item.serial_number or "",
             )
         )
-    if _errors(violations):
+    if has_errors(violations):
         raise ValidationError(violations, f"receiver {reference or receiver.receiver_id}")
     return Receipt(
         reference=parsed.order_number if parsed else reference,

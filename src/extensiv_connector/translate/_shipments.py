@@ -33,12 +33,14 @@ from ._common import (
     STATUS_CANCELED,
     ShipmentTranslation,
     TranslationConfig,
-    _channel_name,
-    _contact,
-    _norm,
+    channel_name,
+    contact_info,
+    normalise_text,
     unit_factor,
 )
 from ._orders import sales_order_to_order
+
+__all__ = ["order_to_shipment", "translate_shipment"]
 
 
 @attrs.frozen
@@ -105,7 +107,7 @@ def _lenient_baseline(
         tuple(out),
         carrier.extensiv_carrier,
         carrier.extensiv_service,
-        _contact(config.pii.apply(sent.ship_to)),
+        contact_info(config.pii.apply(sent.ship_to)),
         factors,
     )
 
@@ -129,7 +131,7 @@ def _address_changed(sent: ContactInfo | None, got: ContactInfo | None) -> list[
         name
         for name in _ADDRESS_FIELDS
         if getattr(got, name) is not None
-        and _norm(getattr(sent, name)) != _norm(getattr(got, name))
+        and normalise_text(getattr(sent, name)) != normalise_text(getattr(got, name))
     ]
 
 
@@ -164,7 +166,7 @@ def _classify(
                 if line.external_id == item.external_id:
                     unmatched.remove(pos)
                     return pos
-            elif _norm(item.item_identifier.sku) == _norm(line.channel_sku):
+            elif normalise_text(item.item_identifier.sku) == normalise_text(line.channel_sku):
                 unmatched.remove(pos)
                 return pos
         return None
@@ -194,14 +196,18 @@ def _classify(
             )
         )
     routing = order.routing_info or RoutingInfo()
-    if routing.carrier and sent.carrier and _norm(routing.carrier) != _norm(sent.carrier):
+    if (
+        routing.carrier
+        and sent.carrier
+        and normalise_text(routing.carrier) != normalise_text(sent.carrier)
+    ):
         changes.append(
             ShipmentChange(
                 kind=ShipmentChangeKind.CARRIER_CHANGED,
                 detail=f"{sent.carrier} -> {routing.carrier}",
             )
         )
-    if routing.mode and sent.mode and _norm(routing.mode) != _norm(sent.mode):
+    if routing.mode and sent.mode and normalise_text(routing.mode) != normalise_text(sent.mode):
         changes.append(
             ShipmentChange(
                 kind=ShipmentChangeKind.SERVICE_CHANGED, detail=f"{sent.mode} -> {routing.mode}"
@@ -233,9 +239,7 @@ def translate_shipment(
     read_only = order.read_only
     reference = order.reference_num or ""
     template = config.references.order
-    parsed: ParsedReference | None = template.parse(
-        reference, channel=_channel_name(config) or None
-    )
+    parsed: ParsedReference | None = template.parse(reference, channel=channel_name(config) or None)
     references = config.reference_mappings.inbound(
         {
             "poNum": order.po_num,

@@ -8,14 +8,17 @@ acknowledges within Extensiv's 3-second window and pulls the affected resource a
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from ._dedupe import EventStore
 from ._dispatch import (
     DEFAULT_ACTIONS,
-    Action,
-    ActionKind,
     ConnectorLike,
     EventHandler,
     ResourceFetcher,
+    WebhookAction,
+    WebhookActionKind,
     plan_action,
 )
 from ._errors import (
@@ -33,14 +36,14 @@ from ._signature import verify_signature
 __all__ = [
     "DEFAULT_ACTIONS",
     "KEY_PATH",
-    "Action",
-    "ActionKind",
     "ConnectorLike",
     "EventHandler",
     "EventOutcome",
     "EventStore",
     "PublicKeyCache",
     "ResourceFetcher",
+    "WebhookAction",
+    "WebhookActionKind",
     "WebhookContentTypeError",
     "WebhookKeyError",
     "WebhookOverloadedError",
@@ -53,3 +56,19 @@ __all__ = [
     "plan_action",
     "verify_signature",
 ]
+
+#: Names kept for one release after the rename (``backorder`` has its own ``Action``).
+_DEPRECATED = {"Action": WebhookAction, "ActionKind": WebhookActionKind}
+
+
+def __getattr__(name: str) -> Any:
+    """``Action``/``ActionKind``: deprecated aliases of ``WebhookAction``/``WebhookActionKind``."""
+    if name in _DEPRECATED:
+        warnings.warn(
+            f"extensiv_connector.webhooks.{name} is deprecated; use Webhook{name} "
+            "(it will be removed in the next release)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _DEPRECATED[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

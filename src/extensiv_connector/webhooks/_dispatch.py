@@ -23,12 +23,12 @@ from ._events import order_id_of, receiver_id_of, sku_of
 
 __all__ = [
     "DEFAULT_ACTIONS",
-    "Action",
-    "ActionKind",
     "ConnectorLike",
     "Dispatcher",
     "EventHandler",
     "ResourceFetcher",
+    "WebhookAction",
+    "WebhookActionKind",
     "host_sku",
     "normalise_event_type",
     "plan_action",
@@ -115,7 +115,7 @@ class ConnectorLike(Protocol):
     ) -> Any: ...
 
 
-class ActionKind(enum.Enum):
+class WebhookActionKind(enum.Enum):
     """The targeted pull an event triggers: shipments, receipts, inventory levels or products."""
 
     SHIPMENTS = "shipments"  # receive_shipments(order_ids=[id]); cancellations come this way too
@@ -131,32 +131,32 @@ def normalise_event_type(event_type: str) -> str:
 
 #: Built-in actions by normalised event type. Receipt and inventory wire names are uncertain
 #: (an open question in the public documentation), so the plausible spellings are all listed.
-DEFAULT_ACTIONS: Mapping[str, ActionKind] = {
-    "orderconfirm": ActionKind.SHIPMENTS,
-    "ordercancel": ActionKind.SHIPMENTS,
-    "orderupdate": ActionKind.SHIPMENTS,
-    "receiverconfirm": ActionKind.RECEIPTS,
-    "receiptconfirm": ActionKind.RECEIPTS,
-    "receivingconfirm": ActionKind.RECEIPTS,
-    "inventorysummaryupdate": ActionKind.INVENTORY,
-    "inventorysummary": ActionKind.INVENTORY,
-    "itemcreate": ActionKind.PRODUCTS,
-    "itemupdate": ActionKind.PRODUCTS,
+DEFAULT_ACTIONS: Mapping[str, WebhookActionKind] = {
+    "orderconfirm": WebhookActionKind.SHIPMENTS,
+    "ordercancel": WebhookActionKind.SHIPMENTS,
+    "orderupdate": WebhookActionKind.SHIPMENTS,
+    "receiverconfirm": WebhookActionKind.RECEIPTS,
+    "receiptconfirm": WebhookActionKind.RECEIPTS,
+    "receivingconfirm": WebhookActionKind.RECEIPTS,
+    "inventorysummaryupdate": WebhookActionKind.INVENTORY,
+    "inventorysummary": WebhookActionKind.INVENTORY,
+    "itemcreate": WebhookActionKind.PRODUCTS,
+    "itemupdate": WebhookActionKind.PRODUCTS,
 }
 
 _KEY_PREFIX = {
-    ActionKind.SHIPMENTS: "order",
-    ActionKind.RECEIPTS: "receiver",
-    ActionKind.INVENTORY: "stock",
-    ActionKind.PRODUCTS: "item",
+    WebhookActionKind.SHIPMENTS: "order",
+    WebhookActionKind.RECEIPTS: "receiver",
+    WebhookActionKind.INVENTORY: "stock",
+    WebhookActionKind.PRODUCTS: "item",
 }
 
 
 @attrs.frozen
-class Action:
+class WebhookAction:
     """A targeted pull: what to call and for which resource (``target`` None = unresolved)."""
 
-    kind: ActionKind
+    kind: WebhookActionKind
     target: int | str | None
 
     @property
@@ -168,25 +168,25 @@ class Action:
 
 
 def _target(
-    kind: ActionKind, event: WebhookEvent, body: Mapping[str, Any] | None
+    kind: WebhookActionKind, event: WebhookEvent, body: Mapping[str, Any] | None
 ) -> int | str | None:
-    if kind is ActionKind.SHIPMENTS:
+    if kind is WebhookActionKind.SHIPMENTS:
         return order_id_of(event)
-    if kind is ActionKind.RECEIPTS:
+    if kind is WebhookActionKind.RECEIPTS:
         return receiver_id_of(event)
     return sku_of(event, body)
 
 
 def plan_action(
     event: WebhookEvent,
-    actions: Mapping[str, ActionKind] = DEFAULT_ACTIONS,
+    actions: Mapping[str, WebhookActionKind] = DEFAULT_ACTIONS,
     body: Mapping[str, Any] | None = None,
-) -> Action | None:
+) -> WebhookAction | None:
     """The built-in action for ``event`` (None for event types without one). Pure."""
     kind = actions.get(normalise_event_type(event.event_type))
     if kind is None:
         return None
-    return Action(kind=kind, target=_target(kind, event, body))
+    return WebhookAction(kind=kind, target=_target(kind, event, body))
 
 
 @attrs.define
@@ -202,7 +202,7 @@ class Dispatcher:
         self,
         connector: ConnectorLike,
         *,
-        actions: Mapping[str, ActionKind] | None = None,
+        actions: Mapping[str, WebhookActionKind] | None = None,
         fetch_resource: ResourceFetcher | None = None,
         on_shipment: Callable[[Shipment], None] | None = None,
         on_receipt: Callable[[Receipt], None] | None = None,
@@ -214,7 +214,7 @@ class Dispatcher:
         self._connector = connector
         self._lease_wait_seconds = lease_wait_seconds
         self._sleep = sleep
-        self.actions: Mapping[str, ActionKind] = dict(
+        self.actions: Mapping[str, WebhookActionKind] = dict(
             actions if actions is not None else DEFAULT_ACTIONS
         )
         self._fetch_resource = fetch_resource
@@ -247,7 +247,7 @@ class Dispatcher:
             wildcard = self._registry.get("*", _Registration())
             return [*own.handlers, *wildcard.handlers], own.replace_default
 
-    def plan(self, event: WebhookEvent) -> Action | None:
+    def plan(self, event: WebhookEvent) -> WebhookAction | None:
         """The built-in action, fetching the resource by ``href`` when the target is unknown."""
         action = plan_action(event, self.actions)
         if action is None or action.target is not None:
@@ -258,7 +258,7 @@ class Dispatcher:
             return plan_action(event, self.actions, body)
         return action
 
-    def run(self, event: WebhookEvent, action: Action | None) -> bool:
+    def run(self, event: WebhookEvent, action: WebhookAction | None) -> bool:
         """Carry out ``action`` and the host handlers; False if nothing handled the event."""
         handlers, replace_default = self.handlers_for(event.event_type)
         handled = False
@@ -272,7 +272,7 @@ class Dispatcher:
             handled = True
         return handled
 
-    def _perform(self, action: Action) -> None:
+    def _perform(self, action: WebhookAction) -> None:
         """Run the targeted pull; while a poll of the same action holds its lease, wait for it
         (up to ``lease_wait_seconds``) rather than drop the event."""
         waited, pause = 0.0, 0.05
@@ -298,23 +298,23 @@ class Dispatcher:
                 len(errors),
             )
 
-    def _pull(self, action: Action) -> Any:
+    def _pull(self, action: WebhookAction) -> Any:
         c = self._connector
         target = action.target
-        if action.kind is ActionKind.SHIPMENTS:
+        if action.kind is WebhookActionKind.SHIPMENTS:
             assert isinstance(target, int)
             return c.receive_shipments(order_ids=[target], handler=self._on_shipment)
-        if action.kind is ActionKind.RECEIPTS:
+        if action.kind is WebhookActionKind.RECEIPTS:
             assert isinstance(target, int)
             return c.receive_receipts(receiver_ids=[target], handler=self._on_receipt)
         assert isinstance(target, str)
         sku = host_sku(c.config, target)
-        if action.kind is ActionKind.INVENTORY:
+        if action.kind is WebhookActionKind.INVENTORY:
             return c.receive_inventory_levels(skus=[sku], handler=self._on_inventory_level)
         return c.import_products(skus=[sku], handler=self._on_product)
 
 
 class _Unresolved(Exception):  # noqa: N818 - internal signal, never escapes the receiver
-    def __init__(self, kind: ActionKind) -> None:
+    def __init__(self, kind: WebhookActionKind) -> None:
         self.kind = kind
         super().__init__(f"cannot tell which resource a {kind.value} event is about")

@@ -25,11 +25,11 @@ from ..models import InventoryLevel, Product, Receipt, Shipment, WebhookEvent
 from ..wire import make_converter
 from ._dedupe import first_sighting, is_stale, record_processed
 from ._dispatch import (
-    ActionKind,
     ConnectorLike,
     Dispatcher,
     EventHandler,
     ResourceFetcher,
+    WebhookActionKind,
     _Unresolved,
 )
 from ._errors import WebhookContentTypeError, WebhookKeyError, WebhookSignatureError
@@ -139,7 +139,7 @@ class WebhookReceiver:
         key_cache: PublicKeyCache | None = None,
         fetch_key: KeyFetcher | None = None,
         fetch_resource: ResourceFetcher | None = None,
-        actions: Mapping[str, ActionKind] | None = None,
+        actions: Mapping[str, WebhookActionKind] | None = None,
         on_shipment: Callable[[Shipment], None] | None = None,
         on_receipt: Callable[[Receipt], None] | None = None,
         on_inventory_level: Callable[[InventoryLevel], None] | None = None,

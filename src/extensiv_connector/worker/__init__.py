@@ -3,6 +3,7 @@ of workers on any number of hosts through one state store (PostgreSQL for severa
 
 from .._schedule import CronSchedule, IntervalSchedule, Schedule, parse_schedule
 from ._jobs import SCHEDULABLE, Job, plan_jobs
+from ._signals import stop_on_signals
 from ._worker import JobOutcome, Worker, due_at
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "due_at",
     "parse_schedule",
     "plan_jobs",
+    "stop_on_signals",
 ]

@@ -75,8 +75,8 @@ def plan_jobs(configs: Sequence[ChannelConfig], *, with_sources: frozenset[str])
             if action in NEEDS_SOURCE and action not in with_sources:
                 raise ConfigError(
                     where,
-                    f"{action} needs its input from the host: run it from the library with"
-                    f" Worker(sources={{{action!r}: ...}}), not from the command line",
+                    f"{action} needs its input from the host: give the worker a source for it"
+                    f" (Worker(sources={{{action!r}: ...}}), or worker --sources MODULE:NAME)",
                 )
             jobs.append(Job(config.channel, action, parse_schedule(spec, where)))
     return jobs

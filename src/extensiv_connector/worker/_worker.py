@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from ..config import ChannelConfig
+from ..client import ExtensivClient
+from ..config import ChannelConfig, ClientSettings, Credentials
 from ..errors import ExtensivError
 from ..sync import Connector, LeaseHeldError, StateStore, StateStoreError
 from ..sync.store import default_owner, utc_now
@@ -50,16 +51,16 @@ class JobOutcome:
     detail: str = ""
 
 
-def _default_connector(config: ChannelConfig, store: StateStore) -> Connector:
-    return Connector(config, store=store)
-
-
 class Worker:
     """Run the ``[sync.schedule]`` of every channel in ``configs`` on ``store``.
 
     ``sources`` give the input of actions that need one (``push_orders`` without a source
     re-evaluates held backorders only); ``handlers`` receive what pulls deliver.
     ``lease_seconds`` bounds how long a killed worker's job waits for another worker.
+
+    Without a ``connector_factory``, channels with the same ``[credentials]`` and ``[client]``
+    settings share one :class:`ExtensivClient` (one token, one connection pool) unless they
+    set a client-side rate limit, which stays per channel.
     """
 
     def __init__(
@@ -69,7 +70,7 @@ class Worker:
         *,
         sources: Mapping[str, Source] | None = None,
         handlers: Mapping[str, Handler] | None = None,
-        connector_factory: ConnectorFactory = _default_connector,
+        connector_factory: ConnectorFactory | None = None,
         owner: str | None = None,
         lease_seconds: float = 30.0,
         poll_seconds: float = 5.0,
@@ -81,13 +82,15 @@ class Worker:
         self.jobs = plan_jobs(configs, with_sources=frozenset(self._sources))
         self._configs = {c.channel: c for c in configs}
         self._store = store
-        self._factory = connector_factory
+        self._factory = connector_factory or self._default_connector
         self._connectors: dict[str, Connector] = {}
+        self._clients: dict[tuple[Credentials, ClientSettings], ExtensivClient] = {}
         self.owner = owner or default_owner()
         self._ttl = lease_seconds
         self._poll = poll_seconds
         self._clock = clock
         self._rng = rng or random.Random()  # spreads workers over jobs
+        self._busy: set[tuple[str, str]] = set()  # jobs another worker held in the last pass
 
     def __repr__(self) -> str:
         return f"Worker(owner={self.owner!r}, jobs={len(self.jobs)})"
@@ -96,6 +99,9 @@ class Worker:
         for connector in self._connectors.values():
             connector.close()
         self._connectors.clear()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def __enter__(self) -> Worker:
         return self
@@ -112,36 +118,68 @@ class Worker:
             stop.wait(self._idle_seconds())
 
     def run_once(self, stop: threading.Event | None = None) -> list[JobOutcome]:
-        """Run every job due now (in random order, so workers spread out); return what
-        happened to each due job."""
+        """Run every job due now, once each, in random order (so workers spread out); return
+        what happened to each due job.
+
+        The due times of all jobs are one store read, repeated after each job that ran (other
+        workers ran jobs meanwhile), so a job someone else already ran is not even tried."""
         outcomes: list[JobOutcome] = []
-        jobs = list(self.jobs)
-        self._rng.shuffle(jobs)
-        for job in jobs:
-            if stop is not None and stop.is_set():
-                break
+        pending = list(self.jobs)
+        self._busy = set()
+        stale = True
+        while pending and not (stop is not None and stop.is_set()):
+            if stale:
+                try:
+                    due = self._due_times(pending)
+                except StateStoreError as exc:
+                    outcomes.extend(
+                        JobOutcome(j.channel, j.action, "failed", str(exc)) for j in pending
+                    )
+                    break
+                now = self._now()
+                pending = [j for j in pending if is_due(due.get(_key(j)), now)]
+                if not pending:
+                    break
+            job = pending.pop(self._rng.randrange(len(pending)))
             try:
-                if not is_due(self._store.kv_get(job.channel, due_key(job.action)), self._now()):
-                    continue
                 outcome = self._take(job)
             except StateStoreError as exc:
                 outcome = JobOutcome(job.channel, job.action, "failed", str(exc))
+            # A refusal is quick, so the read before it is still fresh; a job that ran took
+            # a while, and one found already run (None) shows the read was stale.
+            stale = outcome is None or outcome.status != "busy"
             if outcome is not None:
                 log.info("%s %s: %s %s", job.channel, job.action, outcome.status, outcome.detail)
                 outcomes.append(outcome)
+                if outcome.status == "busy":
+                    self._busy.add(_key(job))
         return outcomes
 
     def _now(self) -> datetime:
         return self._clock()
 
+    def _due_times(self, jobs: Sequence[Job]) -> dict[tuple[str, str], str]:
+        """The next due time (ISO text) of each of ``jobs`` that has one, by ``_key``."""
+        read = self._store.kv_get_many([(j.channel, due_key(j.action)) for j in jobs])
+        return {
+            _key(j): text
+            for j in jobs
+            if (text := read.get((j.channel, due_key(j.action)))) is not None
+        }
+
     def _idle_seconds(self) -> float:
-        """Until the earliest due job, at most ``poll_seconds`` (other workers move due times)."""
+        """Until the earliest due job, at most ``poll_seconds`` (other workers move due times).
+        A job another worker held in the last pass counts as due in ``poll_seconds``: its
+        holder moves its due time when done, and asking again at once would only spin."""
         now, wait = self._now(), self._poll
+        try:
+            due = self._due_times(self.jobs)
+        except StateStoreError:
+            return self._poll
         for job in self.jobs:
-            try:
-                text = self._store.kv_get(job.channel, due_key(job.action))
-            except StateStoreError:
-                return self._poll
+            if _key(job) in self._busy:
+                continue
+            text = due.get(_key(job))
             if text is None:
                 return 0.0
             wait = min(wait, max((datetime.fromisoformat(text) - now).total_seconds(), 0.0))
@@ -190,6 +228,17 @@ class Worker:
             done.set()
             thread.join()
 
+    def _default_connector(self, config: ChannelConfig, store: StateStore) -> Connector:
+        # A client per channel costs a token request and builds its model readers again on
+        # first use: most of the CPU of a short job when many channels share one account.
+        if config.client.rate_limit_per_second:
+            return Connector(config, store=store)  # the documented limit is the channel's own
+        key = (config.credentials, config.client)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = ExtensivClient.from_config(config)
+        return Connector(config, store=store, client=client)
+
     def _connector(self, channel: str) -> Connector:
         connector = self._connectors.get(channel)
         if connector is None:
@@ -231,6 +280,10 @@ class Worker:
         if handler is None:
             return method()
         return method(handler=lambda record: handler(config, record))
+
+
+def _key(job: Job) -> tuple[str, str]:
+    return (job.channel, job.action)
 
 
 def due_at(store: StateStore, channel: str, action: str) -> datetime | None:

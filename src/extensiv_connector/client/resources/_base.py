@@ -15,6 +15,17 @@ from .._pagination import FetchedPage, iterate_records, page_size_for
 from .._transport import ApiResponse, Transport
 from ..rql import Expr, field, to_rql
 
+__all__ = [
+    "Detail",
+    "ResourceContext",
+    "Rql",
+    "clean_params",
+    "find_by_reference",
+    "get_key",
+    "join_detail",
+    "rql_param",
+]
+
 T = TypeVar("T")
 
 
@@ -126,13 +137,19 @@ class ResourceContext:
 
         def fetch(pgnum: int, pgsiz: int) -> FetchedPage[T]:
             query = {**base, "pgsiz": pgsiz, "pgnum": pgnum}
-            doc = self.transport.request("GET", path, params=query).json() or {}
-            page = wire.parse_collection(doc, rel)
-            has_links = isinstance(doc, Mapping) and get_key(doc, "_links") is not None
+            response = self.transport.request("GET", path, params=query)
+            if convert is None:  # the whole page to models at once (msgspec's typed path)
+                page = wire.read_collection(
+                    response.text, cls, rel, parse=lambda _: response.json() or {}, read=to_model
+                )
+                records = page.records
+            else:
+                page = wire.parse_collection(response.json() or {}, rel)
+                records = [to_model(r) for r in page.records]
             return FetchedPage(
-                records=[to_model(r) for r in page.records],
+                records=records,
                 total_results=page.total_results,
-                has_links=has_links,
+                has_links=page.has_links,
                 next_href=page.next_href,
             )
 

@@ -543,6 +543,11 @@ class MemoryStore:
             kv = self._ch(channel).kv
             return sum(kv.pop(key, None) is not None for key in set(keys))
 
+    def kv_get_many(self, entries: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        with self._lock:
+            found = {(c, k): self._ch(c).kv.get(k) for c, k in set(entries)}
+        return {entry: value for entry, value in found.items() if value is not None}
+
     # ------------------------------------------------------------------ channels
 
     def channels(self) -> list[str]:

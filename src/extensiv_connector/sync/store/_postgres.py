@@ -1361,6 +1361,20 @@ class PostgresStore:
 
         return self._run(delete, retry=False, tx=False) if wanted else 0
 
+    def kv_get_many(self, entries: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = sorted(set(entries))
+
+        def read(cur: PgCursor[Any]) -> dict[tuple[str, str], str]:
+            rows = cur.execute(
+                self._q("SELECT channel, key, kv.value FROM {s}.kv")
+                + " JOIN unnest(%s::text[], %s::text[]) AS wanted (channel, key)"
+                " USING (channel, key)",
+                ([c for c, _ in wanted], [k for _, k in wanted]),
+            ).fetchall()
+            return {(c, k): str(v) for c, k, v in rows}
+
+        return self._run(read, retry=True, tx=False) if wanted else {}
+
     # ------------------------------------------------------------------ channels
 
     def channels(self) -> list[str]:

@@ -340,6 +340,11 @@ class StateStore(Protocol):
         """Delete many keys at once (absent keys are ignored); returns how many existed."""
         ...
 
+    def kv_get_many(self, entries: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The values of many ``(channel, key)`` entries, of any channels, in one read; absent
+        entries are left out of the answer."""
+        ...
+
     # ------------------------------------------------------------------ channels
 
     def channels(self) -> list[str]:

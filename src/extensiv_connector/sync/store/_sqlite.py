@@ -1083,6 +1083,20 @@ class SQLiteStore:
             self._checkpoint()
         return removed
 
+    def kv_get_many(self, entries: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = sorted(set(entries))
+        found: dict[tuple[str, str], str] = {}
+        with self._tx(write=False) as conn:
+            for start in range(0, len(wanted), _CHUNK // 2):
+                chunk = wanted[start : start + _CHUNK // 2]
+                pairs = ",".join("(?, ?)" for _ in chunk)
+                rows = conn.execute(
+                    f"SELECT channel, key, value FROM kv WHERE (channel, key) IN (VALUES {pairs})",  # noqa: S608 - only "?" marks
+                    [part for entry in chunk for part in entry],
+                ).fetchall()
+                found.update(((c, k), str(v)) for c, k, v in rows)
+        return found
+
     # ------------------------------------------------------------------ channels
 
     def channels(self) -> list[str]:

@@ -1,0 +1,670 @@
+"""Whole pages from bytes to models: msgspec checks the records against per-model mirror Structs
+(exact camelCase keys, value types checked in C), then generated code builds the models.
+
+The generated per-record readers in :mod:`._wire_codegen` start from dicts that a parser already
+built; here the parser builds small Structs instead (no dict per object, no type checks in
+Python), and the Python left is what only Python can do: setting the slots of the frozen attrs
+models, ``int`` → ``Decimal`` for quantities, timestamps and enums.
+
+A mirror accepts only what the general reader would read to the same values, and refuses the
+rest: an unknown key (``forbid_unknown_fields``), another casing, a string where a number
+belongs, a wrong shape. A refusal anywhere returns ``None`` and the caller reads the page the
+general way, which gives the same models or the ``WireFormatError`` with its JSON path, so
+nothing here words an error. Unknown keys that the general reader put in a model's ``extra``
+(``_links`` on every HAL order) are learned: the next mirror of that class reads them too.
+
+The guard's limits hold without its pre-scans of the whole page: integer fields are int64 (a
+wider id takes the general path), every non-integer goes through the guard's checking hook
+(``float_hook``), and a value kept as parsed (``extra``, ``dict`` and ``Any`` fields, integers
+in quantity fields) is walked for its depth and integer size (:func:`bounded`). Mirrors nest at
+most ``_MAX_STATIC_DEPTH`` deep, so a value within ``MAX_DEPTH - _MAX_STATIC_DEPTH`` levels
+keeps the page within ``MAX_DEPTH``; deeper ones are declined, never accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import attrs
+
+from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
+from ._wire_codegen import FieldSpec
+
+__all__ = [
+    "ABSENT",
+    "CHECKED",
+    "PLACEHOLDER",
+    "VALUE_DEPTH",
+    "Layout",
+    "TypedReader",
+    "bounded",
+    "layout_of",
+]
+
+Kind = tuple[int, Any]
+
+#: A learned-key cap per class: a page of ever-new keys must not recompile forever.
+MAX_LEARNED_KEYS = 64
+#: Mirrors nest at most this deep (objects and arrays, the page envelope included) ...
+_MAX_STATIC_DEPTH = 24
+#: ... so that a kept value nested at most this deep keeps the page within MAX_DEPTH.
+VALUE_DEPTH = MAX_DEPTH - _MAX_STATIC_DEPTH
+_INT_LIMIT = 10**MAX_NUMBER_DIGITS
+
+
+def bounded(value: Any, budget: int = VALUE_DEPTH) -> bool:
+    """``value`` nests at most ``budget`` deep and holds no integer the guard refuses."""
+    kind = type(value)
+    if kind is int:
+        return -_INT_LIMIT < value < _INT_LIMIT  # type: ignore[no-any-return]
+    if kind is dict:
+        items: Iterable[Any] = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return True
+    if budget <= 0:
+        return False
+    budget -= 1
+    for item in items:
+        kind = type(item)
+        if kind is int:  # inline: most values kept are scalars
+            if not -_INT_LIMIT < item < _INT_LIMIT:
+                return False
+        elif (kind is dict or kind is list) and not bounded(item, budget):
+            return False
+    return True
+
+
+#: The types :func:`bounded` has to look into; anything else parsed is always within limits.
+CHECKED = frozenset({dict, list, int})
+
+
+class _Decimals(dict[int, Decimal]):
+    """``cache[n] == Decimal(n)`` for integers the guard accepts; others decline. A subscript
+    that hits costs no Python call (six quantities per stock summary). Bounded."""
+
+    limit = 65_536
+
+    def __missing__(self, value: int) -> Decimal:
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise _DECLINE
+        found = Decimal(value)
+        if len(self) < self.limit:
+            self[value] = found
+        return found
+
+
+#: (the envelope's keys in order, the key holding the records, the key under it when that is
+#: ``_embedded``): the shape of a collection response, see :func:`layout_of`.
+Layout = tuple[tuple[str, ...], str, str | None]
+_MAX_PAGE_LAYOUTS = 256
+
+
+class _Placeholder(list):  # type: ignore[type-arg]
+    """Where the records were: an (empty) list to ``parse_collection``, checked by identity."""
+
+
+PLACEHOLDER = _Placeholder()
+
+
+def layout_of(doc: dict[str, Any], records: Any) -> Layout | None:
+    """The layout of ``doc`` if ``records`` is one of its values (or the one value of its
+    ``_embedded``), and its keys differ in more than case: ``parse_collection`` then reads the
+    same page whatever the order of the keys, so a typed envelope may rebuild it."""
+    keys = tuple(doc)
+    if len({k.lower() for k in keys}) != len(keys):
+        return None
+    for key, value in doc.items():
+        if value is records:
+            return keys, key, None
+        if type(value) is dict and len(value) == 1:
+            ((inner, only),) = value.items()
+            if only is records:
+                return keys, key, inner
+    return None
+
+
+class _Decline(Exception):  # noqa: N818 - internal signal: "read this page the general way"
+    pass
+
+
+_DECLINE = _Decline()
+
+
+DECIMALS = _Decimals()
+
+
+class _Absent:
+    """A mirror field's default: the key was not in the document."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+class _Unsupported(Exception):  # noqa: N818 - a model the typed path does not read
+    pass
+
+
+class TypedReader:
+    """Typed page reading for every model class, compiled on first use; thread-safe.
+
+    ``plans(cls)`` gives the wire fields of a class, ``kind(tp)`` the dispatch code of a type
+    (both from ``wire._Structurer``); ``codes`` names those codes.
+    """
+
+    def __init__(
+        self,
+        *,
+        plans: Callable[[type], tuple[tuple[FieldSpec, ...], Any, bool]],
+        kind: Callable[[Any], Kind],
+        codes: dict[str, int],
+        parse_timestamp: Callable[[str], datetime],
+        embed_prefixes: tuple[str, ...],
+        float_hook: Callable[[str], Any],
+    ) -> None:
+        import msgspec  # the caller checked that it is installed
+
+        self._msgspec = msgspec
+        # Wider integers (the general reader takes up to MAX_NUMBER_DIGITS digits) decline.
+        self._int64: Any = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+        self._plans = plans
+        self._kind = kind
+        self._codes = codes
+        self._parse_timestamp = parse_timestamp
+        self._prefixes = embed_prefixes
+        self._float_hook = float_hook
+        self._lock = threading.Lock()
+        self._learned: dict[type, tuple[str, ...]] = {}
+        # (decode, build, mirror) per class; None = not read here. Replaced, never
+        # mutated, when a key is learned, so readers need no lock.
+        self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
+        # Page decoders by (class, layout), with the compiled mirror they were made for: a new
+        # mirror (a key learned) makes a new one.
+        self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def records(self, raw: Any, cls: type) -> list[Any] | bool:
+        """The models of ``raw`` (a JSON array of ``cls`` records), or ``False``: read the page
+        the general way; ``True`` asks the caller to hand what that gave to :meth:`learn` (the
+        mirror refused an unknown key, which the general reader keeps in ``extra``)."""
+        compiled = self._compiled.get(cls, ABSENT)
+        if compiled is ABSENT:
+            compiled = self._compile_top(cls)
+        if compiled is None:
+            return False
+        decode, build, _ = compiled
+        try:
+            return [build(r) for r in decode(raw)]
+        except self._msgspec.ValidationError as exc:
+            return "unknown field" in str(exc)
+        except Exception:  # DecodeError, the number hook, _Decline, a timestamp, ...
+            return False
+
+    def page(self, raw: Any, cls: type, layout: Layout) -> tuple[dict[str, Any], list[Any]] | None:
+        """A whole page in one pass, when it is laid out as ``layout`` (its keys, and where the
+        records are; see :func:`layout_of`): (the envelope without the records, the models),
+        or ``None`` (another layout, or declined: try the general ways)."""
+        compiled = self._compiled.get(cls, ABSENT)
+        if compiled is ABSENT:
+            compiled = self._compile_top(cls)
+        if compiled is None:
+            return None
+        cached = self._pages.get((cls, layout))
+        if cached is not None and cached[0] is compiled:
+            decode = cached[1]
+        else:
+            decode = self._compile_page(cls, layout, compiled)
+        _, build, _ = compiled
+        keys, records_key, inner_key = layout
+        try:
+            values = self._msgspec.structs.astuple(decode(raw))
+            doc: dict[str, Any] = {}
+            models: list[Any] = []
+            for key, value in zip(keys, values, strict=True):
+                if key == records_key:
+                    records = value if inner_key is None else value.records
+                    models = [build(r) for r in records]
+                    doc[key] = PLACEHOLDER if inner_key is None else {inner_key: PLACEHOLDER}
+                elif value is not ABSENT:
+                    if type(value) in CHECKED and not bounded(value):
+                        return None
+                    doc[key] = value
+        except Exception:  # another layout, the number hook, _Decline, ...
+            return None
+        return doc, models
+
+    def _compile_page(
+        self, cls: type, layout: Layout, compiled: tuple[Any, Any, Any]
+    ) -> Callable[[Any], Any]:
+        keys, records_key, inner_key = layout
+        mirror = compiled[2]
+        records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
+        if inner_key is not None:
+            records = self._msgspec.defstruct(
+                "_PageEmbedded",
+                [("records", records)],
+                rename={"records": inner_key},
+                forbid_unknown_fields=True,
+                gc=False,
+            )
+        fields: list[tuple[Any, ...]] = []
+        for index, key in enumerate(keys):
+            fields.append(
+                (f"k{index}", records) if key == records_key else (f"k{index}", Any, ABSENT)
+            )
+        page = self._msgspec.defstruct(
+            "_Page",
+            fields,
+            kw_only=True,
+            rename={f"k{index}": key for index, key in enumerate(keys)},
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        decode: Callable[[Any], Any] = self._msgspec.json.Decoder(
+            page, float_hook=self._float_hook
+        ).decode
+        with self._lock:
+            if len(self._pages) >= _MAX_PAGE_LAYOUTS:
+                self._pages.clear()
+            self._pages[(cls, layout)] = (compiled, decode)
+        return decode
+
+    def learn(self, models: Iterable[Any]) -> None:
+        """Add the ``extra`` keys of ``models`` (and of the models inside them) to their
+        classes' mirrors. ``_embedded`` is never learned: its rels are fields or refusals."""
+        found: dict[type, set[str]] = {}
+        for model in models:
+            _collect_extra_keys(model, found, 0)
+        with self._lock:
+            changed = False
+            for cls, keys in found.items():
+                known = self._learned.get(cls, ())
+                new = [k for k in sorted(keys) if k not in known and k != "_embedded"]
+                room = MAX_LEARNED_KEYS - len(known)
+                if new and room > 0:
+                    self._learned[cls] = known + tuple(new[:room])
+                    changed = True
+            if changed:
+                self._compiled = {}  # every mirror that nests a changed class is rebuilt
+
+    # -- compiling -----------------------------------------------------------------------------
+
+    def _compile_top(self, cls: type) -> tuple[Any, Callable[[Any], Any], Any] | None:
+        with self._lock:
+            found = self._compiled.get(cls, ABSENT)
+            if found is not ABSENT:
+                return found  # type: ignore[no-any-return]
+            mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
+            try:
+                mirror, build, depth = self._mirror(cls, mirrors, ())
+                if depth + 3 > _MAX_STATIC_DEPTH:  # + the envelope, _embedded, the array
+                    raise _Unsupported(f"{cls.__name__} nests too deep")
+                records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
+                decoder = self._msgspec.json.Decoder(records, float_hook=self._float_hook)
+                result: tuple[Any, Callable[[Any], Any], Any] | None = (
+                    decoder.decode,
+                    build,
+                    mirror,
+                )
+            except _Unsupported:
+                result = None
+            compiled = dict(self._compiled)
+            compiled[cls] = result
+            self._compiled = compiled
+            return result
+
+    def _mirror(
+        self,
+        cls: type,
+        mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]],
+        stack: tuple[type, ...],
+    ) -> tuple[Any, Callable[[Any], Any], int]:
+        """(mirror Struct, build function, nesting depth) of ``cls``."""
+        if cls in mirrors:
+            return mirrors[cls]
+        if cls in stack:
+            raise _Unsupported(f"{cls.__name__} contains itself")
+        fields, _, has_extra = self._plans(cls)
+        attr_fields = {f.name: f for f in attrs.fields(cls)}
+        if not _plain_slotted(cls, attr_fields):
+            raise _Unsupported(cls.__name__)
+        w = _Source()
+        w.env.update(
+            ABSENT=ABSENT,
+            DECLINE=_DECLINE,
+            DECIMALS=DECIMALS,
+            Decimal=Decimal,
+            bounded=bounded,
+            INT_LIMIT=_INT_LIMIT,
+            decline=_decline,
+            int=int,
+            str=str,
+            dict=dict,
+            tuple=tuple,
+            type=type,
+            parse_ts=self._parse_timestamp,
+        )
+        struct_fields: list[tuple[Any, ...]] = []
+        rename: dict[str, str] = {}
+        depth = 1
+        embedded = [f for f in fields if f.embedded_rel is not None]
+        later: list[tuple[int, Any, str, Callable[[str], list[str]]]] = []
+        for index, spec in enumerate(fields):
+            name = f"f{index}"
+            rename[name] = spec.wire_name
+            tp, inner_depth, convert = self._value(spec.type, mirrors, (*stack, cls), w)
+            depth = max(depth, 1 + inner_depth)
+            default, absent = _default_of(attr_fields[spec.name], convert, w, index)
+            w.line(1, f"v{index} = r.{name}")
+            if spec.embedded_rel is not None:
+                # The list may come from _embedded instead: merged, then converted, below.
+                struct_fields.append((name, tp, ABSENT))
+                if default is not ABSENT and default is not _REQUIRED:
+                    absent = f"v{index} = {w.bind('default', default)}"
+                later.append((index, tp, absent, convert))
+                continue
+            if default is _REQUIRED:
+                struct_fields.append((name, tp))
+            else:
+                struct_fields.append((name, tp, default))
+            _emit_convert(w, index, default, absent, convert)
+        if embedded:
+            emb_fields: list[tuple[str, Any, Any]] = []
+            emb_rename: dict[str, str] = {}
+            w.line(1, "emb = r.emb")
+            w.line(1, "if emb is not ABSENT:")
+            for index, tp, _, _ in later:
+                spec = fields[index]
+                for p, prefix in enumerate(self._prefixes):
+                    name = f"e{index}_{p}"
+                    emb_fields.append((name, tp, ABSENT))
+                    emb_rename[name] = prefix + str(spec.embedded_rel)
+                    # Two spellings of one rel, or the rel and the direct key: the general
+                    # reader keeps the second in extra['_embedded']; not this one's job.
+                    w.line(2, f"if emb.{name} is not ABSENT:")
+                    w.line(3, f"if v{index} is not ABSENT:")
+                    w.line(4, "raise DECLINE")
+                    w.line(3, f"v{index} = emb.{name}")
+            emb = self._msgspec.defstruct(
+                f"_Embedded{cls.__name__}",
+                emb_fields,
+                kw_only=True,
+                rename=emb_rename,
+                forbid_unknown_fields=True,
+                gc=False,
+            )
+            struct_fields.append(("emb", emb, ABSENT))
+            rename["emb"] = "_embedded"
+            depth = max(depth, 2)
+        for index, _, absent, convert in later:
+            _emit_convert(w, index, ABSENT, absent, convert)
+        learned = self._learned.get(cls, ()) if has_extra else ()
+        if has_extra:
+            w.line(1, "extra = {}")
+            for j, key in enumerate(learned):
+                name = f"x{j}"
+                struct_fields.append((name, Any, ABSENT))
+                rename[name] = key
+                w.line(1, f"x = r.{name}")
+                w.line(1, "if x is not ABSENT:")
+                for line in _kept_lines("x"):
+                    w.line(2 + line.count("\t"), line.lstrip("\t"))
+                w.line(2, f"extra[{key!r}] = x")
+        # Slots set directly, as attrs' __init__ would, minus converters that are identities on
+        # what the code above produced (checked by _default_of / _plain_slotted).
+        w.line(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
+        for index, spec in enumerate(fields):
+            w.line(1, f"{w.bind('set', cls.__dict__[spec.name].__set__)}(obj, v{index})")
+        if has_extra:
+            w.line(1, f"{w.bind('set', cls.__dict__['extra'].__set__)}(obj, extra)")
+        w.line(1, "return obj")
+        mirror = self._msgspec.defstruct(
+            f"_Mirror{cls.__name__}",
+            struct_fields,
+            kw_only=True,
+            rename=rename,
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        build = w.compile(f"<extensiv typed reader {cls.__name__}>")
+        mirrors[cls] = (mirror, build, depth)
+        return mirrors[cls]
+
+    def _value(
+        self,
+        tp: Any,
+        mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]],
+        stack: tuple[type, ...],
+        w: _Source,
+    ) -> tuple[Any, int, Callable[[str], list[str]]]:
+        """(mirror type, nesting depth, convert) for a model type; ``convert(var)`` gives the
+        lines (relative indentation by leading tabs) that turn ``var`` into the model value."""
+        c = self._codes
+        code, arg = self._kind(tp)
+        if code == c["OPT"]:
+            inner, depth, convert = self._value(arg, mirrors, stack, w)
+            inner_code, _ = self._kind(arg)
+            if inner_code == c["DEC"]:
+                return Any, depth, lambda v: _decimal_lines(v, optional=True)
+            mirror = inner if inner is Any else inner | None
+
+            def optional(v: str) -> list[str]:
+                lines = convert(v)
+                if not lines:
+                    return []
+                return [f"if {v} is not None:", *("\t" + line for line in lines)]
+
+            return mirror, depth, optional
+        if code in (c["STR"], c["INT"], c["BOOL"]):
+            simple = {c["STR"]: str, c["INT"]: self._int64, c["BOOL"]: bool}
+            return simple[code], 0, lambda v: []
+        if code == c["ANY"]:
+            return Any, 0, _kept_lines
+        if code == c["DEC"]:
+            return Any, 0, lambda v: _decimal_lines(v, optional=False)
+        if code == c["DT"]:
+            return str, 0, lambda v: [f"{v} = parse_ts({v})"]
+        if code == c["ENUM"]:
+            table = w.bind("enum", _enum_table(arg))
+            return (
+                Any,
+                0,
+                lambda v: [
+                    f"if type({v}) is not str and type({v}) is not int:",
+                    "\traise DECLINE",
+                    f"{v} = {table}[{v}]",
+                ],
+            )
+        if code == c["DICT"]:
+            return (
+                Any,
+                0,
+                lambda v: [
+                    f"if {v} is None:",
+                    f"\t{v} = {{}}",
+                    f"elif type({v}) is not dict or not bounded({v}):",
+                    "\traise DECLINE",  # a JSON string: the general reader parses it
+                ],
+            )
+        if code == c["ATTRS"]:
+            mirror, build, depth = self._mirror(arg, mirrors, stack)
+            fn = w.bind("build", build)
+            return mirror, depth, lambda v: [f"{v} = {fn}({v})"]
+        if code == c["TUPLE"]:
+            item_code, item_arg = self._kind(arg)
+            if item_code == c["ATTRS"]:
+                mirror, build, depth = self._mirror(item_arg, mirrors, stack)
+                fn = w.bind("build", build)
+                items = f"tuple([{fn}(x) for x in {{v}}])"
+                list_type: Any = list[mirror]  # type: ignore[valid-type]
+            elif item_code in (c["STR"], c["INT"]):
+                depth = 0
+                items = "tuple({v})"
+                list_type = list[str] if item_code == c["STR"] else list[self._int64]  # type: ignore[name-defined]
+            elif item_code in (c["DICT"], c["ANY"]):
+                depth = 0
+                items = "tuple({v}) if bounded({v}) else decline()"
+                list_type = list[dict[str, Any]] if item_code == c["DICT"] else list[Any]
+            else:
+                raise _Unsupported(f"tuple of {arg!r}")
+            mirror_type: Any = list_type | None
+            lines = ["if {v} is None:", "\t{v} = ()"]
+            if item_code == c["STR"]:
+                mirror_type = list_type | str | None
+                lines += [
+                    "elif type({v}) is str:",
+                    "\t{v} = tuple([p.strip() for p in {v}.split(',') if p.strip()])",
+                ]
+            lines += ["else:", "\t{v} = " + items]
+            return mirror_type, depth + 1, lambda v: [line.format(v=v) for line in lines]
+        raise _Unsupported(f"type {tp!r}")
+
+
+_REQUIRED: Any = object()
+
+
+def _decline() -> Any:
+    raise _DECLINE
+
+
+def _default_of(
+    attr: attrs.Attribute[Any], convert: Callable[[str], list[str]], w: _Source, index: int
+) -> tuple[Any, str]:
+    """(mirror default, code for an absent key). A plain default that needs no conversion is
+    the mirror's own default (no code); anything else is ``ABSENT`` plus the code. attrs
+    applies a field's converter to its default, so the code does too (identities here)."""
+    default: Any = attr.default
+    var = f"v{index}"
+    if default is attrs.NOTHING:
+        return _REQUIRED, "raise DECLINE"
+    converter: Any = attr.converter
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs types it as a function
+        if default.takes_self:
+            raise _Unsupported(attr.name)
+        factory = default.factory
+        make = factory if converter is None else (lambda: converter(factory()))
+        return ABSENT, f"{var} = {w.bind('factory', make)}()"
+    if converter is not None:
+        default = converter(default)
+    if default is None or not convert(var):
+        return default, ""
+    return ABSENT, f"{var} = {w.bind('default', default)}"
+
+
+def _emit_convert(
+    w: _Source, index: int, default: Any, absent: str, convert: Callable[[str], list[str]]
+) -> None:
+    var = f"v{index}"
+    lines = convert(var)
+    depth = 1
+    if default is ABSENT:
+        w.line(1, f"if {var} is ABSENT:")
+        w.line(2, absent)
+        if not lines:
+            return
+        w.line(1, "else:")
+        depth = 2
+    for line in lines:
+        w.line(depth + line.count("\t"), line.lstrip("\t"))
+
+
+def _kept_lines(v: str) -> list[str]:
+    """A value kept as parsed: integers and containers within the guard's limits."""
+    return [
+        f"t = type({v})",
+        "if t is int:",
+        f"\tif not -INT_LIMIT < {v} < INT_LIMIT:",
+        "\t\traise DECLINE",
+        f"elif (t is dict or t is list) and not bounded({v}):",
+        "\traise DECLINE",
+    ]
+
+
+def _decimal_lines(v: str, *, optional: bool) -> list[str]:
+    # Integers are bounded by the page pre-scan; Decimals come from the checking number hook.
+    test = (
+        f"{v} is not None and type({v}) is not Decimal" if optional else f"type({v}) is not Decimal"
+    )
+    return [f"if type({v}) is int:", f"\t{v} = DECIMALS[{v}]", f"elif {test}:", "\traise DECLINE"]
+
+
+def _enum_table(tp: type) -> dict[Any, Any]:
+    """Exact member values only; names and other spellings take the general path."""
+    table: dict[Any, Any] = {}
+    for member in tp:  # type: ignore[attr-defined]
+        if type(member.value) in (str, int):
+            table.setdefault(member.value, member)
+    return table
+
+
+def _plain_slotted(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> bool:
+    """Slots can be set directly: no hooks, validators, or converters that change values."""
+    from ._wire_codegen import _IDENTITY_CONVERTERS
+
+    if getattr(cls, "__attrs_post_init__", None) or getattr(cls, "__attrs_pre_init__", None):
+        return False
+    if not getattr(cls, "__slots__", None):
+        return False
+    for name, field in attr_fields.items():
+        if field.validator is not None or not field.init:
+            return False
+        if field.converter is not None and field.converter not in _IDENTITY_CONVERTERS:
+            return False
+        if not hasattr(cls.__dict__.get(name), "__set__"):
+            return False
+    return True
+
+
+def _collect_extra_keys(model: Any, found: dict[type, set[str]], depth: int) -> None:
+    if depth > _MAX_STATIC_DEPTH or not attrs.has(type(model)):
+        return
+    cls = type(model)
+    for field in attrs.fields(cls):
+        value = getattr(model, field.name)
+        if field.name == "extra":
+            if value:
+                found.setdefault(cls, set()).update(k for k in value if type(k) is str)
+        elif attrs.has(type(value)):
+            _collect_extra_keys(value, found, depth + 1)
+        elif type(value) is tuple:
+            for item in value:
+                _collect_extra_keys(item, found, depth + 1)
+
+
+class _Source:
+    """Lines of one generated ``build(r)`` and the names they use."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {}
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def bind(self, prefix: str, value: Any) -> str:
+        for key, known in self.env.items():
+            if known is value and key.startswith(prefix):
+                return key
+        name = f"{prefix}{len(self.env)}"
+        self.env[name] = value
+        return name
+
+    def compile(self, label: str) -> Callable[[Any], Any]:
+        # Every name is a closure cell: no global lookups, and unlike default arguments (which
+        # CPython fills in on every call) cells cost nothing per call.
+        names = ", ".join(self.env)
+        body = "\n".join("    " + line for line in self.lines)
+        source = f"def make({names}):\n    def build(r):\n{body}\n    return build\n"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - built above
+        build: Callable[[Any], Any] = namespace["make"](**self.env)
+        return build
