@@ -138,7 +138,7 @@ def push_path(
     store = TimedStore(inner)
     ids = itertools.count(1)
     with Connector(_config(in_flight), store=store) as connector:  # type: ignore[arg-type]
-        connector.client.orders.create = lambda payload: _Created(next(ids))  # type: ignore[method-assign]
+        connector.client.orders.create = lambda payload, **hooks: _Created(next(ids))  # type: ignore[method-assign]
         begins = _count_begins(inner)
         store.seconds, store.by_method = 0.0, {}
         result = connector.push_orders(_orders(round_no, n))

@@ -138,10 +138,10 @@ def push(
     with Connector(config(info, in_flight), store=store) as connector:
         create = connector.client.orders.create
 
-        def timed_create(payload: Any) -> Any:
+        def timed_create(payload: Any, **hooks: Any) -> Any:
             if not first:
                 first.append(time.perf_counter())
-            return create(payload)
+            return create(payload, **hooks)
 
         connector.client.orders.create = timed_create  # type: ignore[method-assign]
         started = time.perf_counter()

@@ -1,5 +1,5 @@
-"""One retry loop: the pure per-operation budget, the resolve and before-attempt hooks, and
-the bearer auth flow that replays a 401 outside the budget."""
+"""One retry loop: the pure per-operation budget, the resolve and before-attempt hooks each
+request is given, and the bearer auth flow that replays a 401 outside the budget."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from extensiv_connector.client import (
     Operation,
     RetryPolicy,
     TokenCache,
-    attempt_hooks,
 )
 from extensiv_connector.errors import (
+    AuthenticationError,
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
@@ -61,6 +61,13 @@ def may_have_been_applied(failure: Failure, status: int | None) -> bool:
     return failure is not Failure.NOT_SENT
 
 
+def may_be_in_flight(failure: Failure, status: int | None) -> bool:
+    """Sent, and the server may still be working on it: not finding it proves nothing."""
+    if failure is Failure.STATUS:
+        return status in (502, 504)
+    return failure in (Failure.CONNECTION, Failure.TIMEOUT)
+
+
 @settings(max_examples=300)
 @given(
     max_attempts=st.integers(1, 6),
@@ -70,7 +77,7 @@ def may_have_been_applied(failure: Failure, status: int | None) -> bool:
     can_resolve=st.booleans(),
     data=st.data(),
 )
-def test_any_failure_sequence_sends_at_most_max_attempts_and_never_resends_an_unknown_create(
+def test_any_failure_sequence_sends_at_most_max_attempts_and_never_resends_an_unproven_create(
     max_attempts: int,
     method: str,
     has_if_match: bool,
@@ -99,8 +106,10 @@ def test_any_failure_sequence_sends_at_most_max_attempts_and_never_resends_an_un
             assert needs_proof
             if data.draw(st.sampled_from(["absent", "found", "lookup failed"])) != "absent":
                 break
-            needs_proof = False
             decision = operation.proven_absent(half)
+            if may_be_in_flight(failure, status):  # not found proves nothing yet
+                assert (False, True) == (decision.retry, decision.outcome_unknown)
+            needs_proof = False
         if not decision.retry:
             with pytest.raises(RuntimeError):
                 operation.begin()  # the loop cannot send what the decisions did not allow
@@ -108,21 +117,47 @@ def test_any_failure_sequence_sends_at_most_max_attempts_and_never_resends_an_un
         assert 0.0 <= decision.delay <= 60.0
 
 
-@given(failure=st.sampled_from([Failure.CONNECTION, Failure.TIMEOUT]), status=st.none())
-def test_a_create_with_an_unknown_outcome_cannot_be_sent_again_before_the_lookup(
-    failure: Failure, status: None
-) -> None:
+@given(status=st.sampled_from([408, 500, 503]))
+def test_a_create_the_origin_answered_is_sent_again_only_after_the_lookup(status: int) -> None:
     operation = RetryPolicy().operation(
         method="POST", has_if_match=False, is_create=True, can_resolve=True
     )
     operation.begin()
-    decision = operation.failed(failure, status=status, rand=half)
+    decision = operation.failed(Failure.STATUS, status=status, rand=half)
 
     assert (True, False) == (decision.resolve, decision.retry)
     with pytest.raises(RuntimeError):
         operation.begin()
     assert operation.proven_absent(half).retry
     assert 2 == operation.begin()
+
+
+@given(
+    failure=st.sampled_from(
+        [
+            (Failure.CONNECTION, None),
+            (Failure.TIMEOUT, None),
+            (Failure.STATUS, 502),
+            (Failure.STATUS, 504),
+        ]
+    )
+)
+def test_a_create_that_may_still_be_in_flight_is_looked_up_but_never_sent_again(
+    failure: tuple[Failure, int | None],
+) -> None:
+    operation = RetryPolicy().operation(
+        method="POST", has_if_match=False, is_create=True, can_resolve=True
+    )
+    operation.begin()
+    decision = operation.failed(failure[0], status=failure[1], rand=half)
+    assert (True, True) == (decision.resolve, decision.in_flight)
+
+    after = operation.proven_absent(half)
+
+    assert (False, True) == (after.retry, after.outcome_unknown)
+    assert "in flight" in after.reason
+    with pytest.raises(RuntimeError):
+        operation.begin()
 
 
 def test_without_a_resolver_an_unknown_create_is_outcome_unknown_and_never_resolved() -> None:
@@ -144,7 +179,7 @@ def test_a_lookup_proving_absence_after_the_last_attempt_ends_the_operation() ->
         can_resolve=True,
     )
     operation.begin()
-    operation.failed(Failure.TIMEOUT, rand=half)
+    operation.failed(Failure.STATUS, status=500, rand=half)
 
     decision = operation.proven_absent(half)
 
@@ -218,8 +253,7 @@ def test_an_unknown_create_is_looked_up_and_sent_again_only_when_absent() -> Non
     client, adapter = make_client(_answers([reply(500, "oops"), reply(201, ORDER)]))
     looked_up: list[str] = []
 
-    with attempt_hooks(resolve=looked_up.append):
-        created = client.orders.create({"referenceNum": "SO-1"})
+    created = client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
 
     assert (["SO-1"], 2, 5) == (looked_up, _posts(adapter), created.order_id)
 
@@ -234,9 +268,24 @@ def test_a_create_found_by_the_lookup_is_not_sent_again() -> None:
     def resolve(reference: str) -> None:
         raise Found(reference)
 
-    with attempt_hooks(resolve=resolve), pytest.raises(Found, match="SO-1"):
-        client.orders.create({"referenceNum": "SO-1"})
+    with pytest.raises(Found, match="SO-1"):
+        client.orders.create({"referenceNum": "SO-1"}, resolve=resolve)
     assert 1 == _posts(adapter)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [requests.ReadTimeout("slow"), requests.ConnectionError("reset"), reply(502), reply(504)],
+    ids=["read-timeout", "reset", "502", "504"],
+)
+def test_a_create_not_found_while_it_may_be_in_flight_is_not_sent_again(failure: Any) -> None:
+    client, adapter = make_client(_answers([failure, reply(201, ORDER)]), max_attempts=5)
+    looked_up: list[str] = []
+
+    with pytest.raises(OutcomeUnknownError, match="in flight") as raised:
+        client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
+
+    assert (1, ["SO-1"], "SO-1") == (_posts(adapter), looked_up, raised.value.reference)
 
 
 def test_a_create_proven_absent_after_every_attempt_raises_the_last_error() -> None:
@@ -245,8 +294,8 @@ def test_a_create_proven_absent_after_every_attempt_raises_the_last_error() -> N
     client.retry_listeners.append(lambda _m, _p, delay: delays.append(delay))
     looked_up: list[str] = []
 
-    with attempt_hooks(resolve=looked_up.append), pytest.raises(ServerError):
-        client.orders.create({"referenceNum": "SO-1"})
+    with pytest.raises(ServerError):
+        client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
 
     assert (3, 3) == (_posts(adapter), len(looked_up))
     assert [0.125, 0.25] == delays  # full jitter, rand=0.5; told to the listeners as before
@@ -256,8 +305,8 @@ def test_a_persistent_429_on_a_create_is_sent_max_attempts_times_without_lookups
     client, adapter = make_client(_answers([reply(429, "", {"Retry-After": "1"})]), max_attempts=4)
     looked_up: list[str] = []
 
-    with attempt_hooks(resolve=looked_up.append), pytest.raises(RateLimitedError):
-        client.orders.create({"referenceNum": "SO-1"})
+    with pytest.raises(RateLimitedError):
+        client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
 
     assert (4, []) == (_posts(adapter), looked_up)
 
@@ -270,7 +319,7 @@ def test_a_create_without_hooks_still_raises_outcome_unknown_after_one_send() ->
     assert 1 == _posts(adapter)
 
 
-def test_before_attempt_runs_before_every_send_the_401_replay_included() -> None:
+def test_before_attempt_runs_before_every_send_of_its_request_not_before_token_requests() -> None:
     tokens = iter(["old", "new"])
     seen: list[str] = []
 
@@ -280,18 +329,17 @@ def test_before_attempt_runs_before_every_send_the_401_replay_included() -> None
         seen.append(request.headers["Authorization"])
         if request.headers["Authorization"] == "Bearer old":
             return reply(401, {"Message": "denied"})
-        return reply(503, "busy") if len(seen) < 3 else reply(200, ORDER)
+        return reply(429, "") if len(seen) < 3 else reply(201, ORDER)
 
     client, _ = make_client(handle, max_attempts=2)
     checks: list[int] = []
 
-    with attempt_hooks(before_attempt=lambda: checks.append(len(seen))):
-        client.orders.get(5)
+    client.orders.create({"referenceNum": "SO-1"}, before_attempt=lambda: checks.append(len(seen)))
 
-    # 401 + replay are one attempt, the 503 retry the second: the budget of two sufficed.
+    # 401 + replay are one attempt, the 429 retry the second: the budget of two sufficed.
     assert ["Bearer old", "Bearer new", "Bearer new"] == seen
-    # checked before each API send (0, 1, 2 sent so far) and before each token request
-    assert [0, 0, 1, 1, 2] == checks
+    assert [0, 1, 2] == checks  # before each POST (0, 1, 2 sent so far); not the 2 token requests
+    assert 2 == client.token_requests
 
 
 def test_a_failing_before_attempt_stops_the_request_before_anything_is_sent() -> None:
@@ -300,31 +348,41 @@ def test_a_failing_before_attempt_stops_the_request_before_anything_is_sent() ->
     def lost() -> None:
         raise TimeoutError_("lease gone")
 
-    with attempt_hooks(before_attempt=lost), pytest.raises(TimeoutError_):
-        client.orders.create({"referenceNum": "SO-1"})
+    with pytest.raises(TimeoutError_):
+        client.orders.create({"referenceNum": "SO-1"}, before_attempt=lost)
     assert 0 == _posts(adapter)
 
 
-def test_hooks_end_with_their_block() -> None:
-    client, adapter = make_client(_answers([reply(500, "x")]))
-    with attempt_hooks(resolve=lambda _r: None):
-        pass
-
-    with pytest.raises(OutcomeUnknownError):
-        client.orders.create({"referenceNum": "SO-1"})
-    assert 1 == _posts(adapter)
-
-
-def test_an_inner_block_keeps_the_outer_hooks_it_does_not_replace() -> None:
-    client, adapter = make_client(_answers([reply(500, "oops"), reply(201, ORDER)]))
+def test_hooks_belong_to_the_one_request_they_were_given_to() -> None:
+    client, adapter = make_client(_answers([reply(500, "oops"), reply(201, ORDER), reply(500)]))
+    looked_up: list[str] = []
     checks: list[str] = []
+
+    client.orders.create(
+        {"referenceNum": "SO-1"},
+        resolve=looked_up.append,
+        before_attempt=lambda: checks.append("x"),
+    )
+    with pytest.raises(OutcomeUnknownError):
+        client.orders.create({"referenceNum": "SO-2"})  # no hooks: nothing inherited
+
+    assert (["SO-1"], ["x", "x"], 3) == (looked_up, checks, _posts(adapter))
+
+
+def test_a_token_refresh_that_fails_after_a_401_is_an_authentication_error_not_unknown() -> None:
+    tokens = [token_reply("old")] + [reply(503, "token service down")] * 3
+    seen: list[str] = []
+
+    def handle(request: requests.PreparedRequest) -> Any:
+        if TOKEN in (request.url or ""):
+            return tokens.pop(0)
+        seen.append(request.headers["Authorization"])
+        return reply(401, {"Message": "expired"})
+
+    client, _ = make_client(handle, max_attempts=3)
     looked_up: list[str] = []
 
-    with (
-        attempt_hooks(before_attempt=lambda: checks.append("outer")),
-        attempt_hooks(resolve=looked_up.append),
-    ):
-        client.orders.create({"referenceNum": "SO-1"})
+    with pytest.raises(AuthenticationError, match="401 and the token refresh failed") as raised:
+        client.orders.create({"referenceNum": "SO-1"}, resolve=looked_up.append)
 
-    assert (["SO-1"], 2) == (looked_up, _posts(adapter))
-    assert ["outer"] * 3 == checks  # the token request and both POSTs
+    assert (["Bearer old"], [], 401) == (seen, looked_up, raised.value.status)

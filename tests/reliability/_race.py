@@ -44,13 +44,23 @@ _SHIP_TO = Address(
 )
 
 
+#: Short (the sandbox answers in milliseconds): a create whose outcome a reset left unknown is
+#: looked up again only a read timeout after the push gave up on it.
+READ_TIMEOUT = 2.0
+
+
 def config(info: dict[str, Any], *, lease_seconds: float = 30) -> ChannelConfig:
     return ChannelConfig.from_dict(
         {
             "general": {"connection_name": "race"},
             "credentials": info,
             "sync": {"max_in_flight": 4, "lease_seconds": lease_seconds},
-            "client": {"backoff_initial": 0.001, "backoff_max": 0.005, "max_retries": 2},
+            "client": {
+                "backoff_initial": 0.001,
+                "backoff_max": 0.005,
+                "max_retries": 2,
+                "read_timeout": READ_TIMEOUT,
+            },
         }
     )
 
@@ -226,6 +236,7 @@ def flush(sb: Sandbox, state: Path) -> None:
             result = connector.push_orders([])
             if all(o.status.value != "failed" for o in result.outcomes):
                 break
+            time.sleep(READ_TIMEOUT)  # a create that may have been in flight: look it up later
         connector.store.close()
 
 

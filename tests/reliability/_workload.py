@@ -71,9 +71,9 @@ def _die_after_creates(connector: Connector, count: int) -> None:
     lock = threading.Lock()
     answered = 0
 
-    def dying_create(payload: Any) -> Any:
+    def dying_create(payload: Any, **hooks: Any) -> Any:
         nonlocal answered
-        result = create(payload)
+        result = create(payload, **hooks)
         with lock:
             answered += 1
             if answered >= count:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 from datetime import datetime
 
 from extensiv_connector.config import ChannelConfig
@@ -12,6 +13,7 @@ from extensiv_connector.sync import Connector, LedgerKind, LedgerState, MemorySt
 
 ORDERS = 2_000
 MAX_RUNS = 5
+READ_TIMEOUT = 2.0  # the sandbox answers in milliseconds
 _SHIP_TO = Address(name="R", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
 
 
@@ -34,7 +36,11 @@ def test_faulty_pushes_land_each_order_exactly_once() -> None:
                 "general": {"connection_name": "reliability"},
                 "credentials": sb.connection_info(),
                 "sync": {"max_in_flight": 8},
-                "client": {"backoff_initial": 0.001, "backoff_max": 0.005},
+                "client": {
+                    "backoff_initial": 0.001,
+                    "backoff_max": 0.005,
+                    "read_timeout": READ_TIMEOUT,
+                },
             }
         )
         # About one request in five fails: 5xx, resets, lost-after-commit, 429 + Retry-After.
@@ -59,6 +65,8 @@ def test_faulty_pushes_land_each_order_exactly_once() -> None:
                     for s in runs[-1].values()
                 ):
                     break
+                # A create a reset or 502 left unknown is looked up only a read timeout later.
+                time.sleep(READ_TIMEOUT)
             injected = dict(sb.faults.injected)
             sb.faults.clear()
             ledger = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from extensiv_connector.sync import Connector, LedgerKind, MemoryStore, PushStat
 
 RECEIPTS = 300
 MAX_RUNS = 5
+READ_TIMEOUT = 2.0  # the sandbox answers in milliseconds
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,11 @@ def test_faulty_receipt_sends_create_each_receiver_exactly_once(
             {
                 "general": {"connection_name": "receipts"},
                 "credentials": sb.connection_info(),
-                "client": {"backoff_initial": 0.001, "backoff_max": 0.005},
+                "client": {
+                    "backoff_initial": 0.001,
+                    "backoff_max": 0.005,
+                    "read_timeout": READ_TIMEOUT,
+                },
             }
         )
         # Mostly lost-after-commit: the case where blindly re-sending would duplicate.
@@ -53,6 +59,8 @@ def test_faulty_receipt_sends_create_each_receiver_exactly_once(
                 done = statuses[-1][PushStatus.SENT_FULL] + statuses[-1][PushStatus.ALREADY_PRESENT]
                 if done == RECEIPTS:
                     break
+                # A create a reset left unknown is looked up only a read timeout later.
+                time.sleep(READ_TIMEOUT)
             injected = dict(sb.faults.injected)
             sb.faults.clear()
             ledger = {

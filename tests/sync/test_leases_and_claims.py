@@ -6,7 +6,7 @@ Time is a ``FakeClock`` on the store: "the lease expired" is a clock step, never
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -88,7 +88,8 @@ def test_a_lease_taken_over_is_noticed_by_the_renewal_and_stops_the_holder() -> 
 
 
 def _engine(store: MemoryStore, lease: Any, created: list[str], **kw: Any) -> PushEngine:
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], *, before_attempt: Callable[[], None], **_: Any) -> int:
+        before_attempt()  # what the client's loop does before it sends
         created.append(payload["referenceNum"])
         hook = kw.get("on_create")
         if hook is not None:

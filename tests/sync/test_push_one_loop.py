@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from extensiv_connector.client import ExtensivClient
 from extensiv_connector.errors import (
+    ConnectionFailedError,
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
 )
 from extensiv_connector.sync import LeaseLostError, LedgerKind, LedgerState, MemoryStore, hold_lease
-from extensiv_connector.sync._push import CreateJob, CreateOutcome, PushEngine
+from extensiv_connector.sync._push import (
+    FOREIGN_RECORD,
+    IN_FLIGHT,
+    CreateJob,
+    CreateOutcome,
+    PushEngine,
+    payload_lines,
+)
 from extensiv_connector.testing.store_contract import FakeClock
 
 from ..client.conftest import FakeAdapter, make_client, reply, token_reply
@@ -28,12 +39,13 @@ JOB = CreateJob(reference="SO-1", payload={"referenceNum": "SO-1"})
 
 def _engine(
     store: MemoryStore,
-    create: Callable[[dict[str, Any]], int | None],
+    create: Callable[..., int | None],
     lookup: Callable[[str], int | None],
     lease: Any = None,
+    **options: Any,
 ) -> PushEngine:
     return PushEngine(
-        store, "main", ORDER, create=create, lookup=lookup, max_in_flight=1, lease=lease
+        store, "main", ORDER, create=create, lookup=lookup, max_in_flight=1, lease=lease, **options
     )
 
 
@@ -54,8 +66,8 @@ def _posts(adapter: FakeAdapter) -> int:
     return sum(1 for r in adapter.requests if r.method == "POST" and r.path_url == "/orders")
 
 
-def _created(client: ExtensivClient) -> Callable[[dict[str, Any]], int | None]:
-    return lambda payload: client.orders.create(payload).value.order_id
+def _created(client: ExtensivClient) -> Callable[..., int | None]:
+    return lambda payload, **hooks: client.orders.create(payload, **hooks).value.order_id
 
 
 @pytest.mark.parametrize(
@@ -72,7 +84,8 @@ def test_a_failed_create_is_sent_once_and_left_pending(error: Exception) -> None
     sent: list[str] = []
     looked_up: list[str] = []
 
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], *, before_attempt: Callable[[], None], **_: Any) -> int:
+        before_attempt()  # what the client's loop does before it sends
         sent.append(payload["referenceNum"])
         raise error
 
@@ -87,7 +100,8 @@ def test_a_failed_create_is_sent_once_and_left_pending(error: Exception) -> None
 
 
 def test_an_unknown_outcome_the_lookup_finds_is_adopted() -> None:
-    def create(payload: dict[str, Any]) -> int:
+    def create(payload: dict[str, Any], *, before_attempt: Callable[[], None], **_: Any) -> int:
+        before_attempt()  # what the client's loop does before it sends
         raise ServerError(500, "lost")
 
     outcome = _push(_engine(MemoryStore(), create, lambda ref: 77))
@@ -142,3 +156,101 @@ def test_a_lease_lost_between_attempts_stops_the_loop_before_the_next_post() -> 
             engine.run([JOB])
 
     assert 1 == _posts(adapter)
+
+
+def test_a_create_that_may_be_in_flight_is_not_looked_up_again_before_the_read_timeout() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+
+    def slow(_request: requests.PreparedRequest) -> Any:
+        raise requests.ReadTimeout("the server is still working on it")
+
+    client, adapter = _client(slow, max_attempts=5)
+    looked_up: list[str] = []
+
+    def lookup(reference: str) -> None:
+        looked_up.append(reference)
+
+    engine = _engine(store, _created(client), lookup, in_flight_wait=30.0, clock=clock)
+    first = _push(engine)
+    too_early = engine.resolve_pending("SO-1")
+    clock.advance(31)
+    later = engine.resolve_pending("SO-1")
+
+    assert (LedgerState.PENDING, True) == (first.state, first.reason.startswith(IN_FLIGHT))
+    assert too_early is not None
+    assert LedgerState.PENDING == too_early.state
+    assert None is later  # looked up once the request must be done: absent, send it again
+    assert (1, ["SO-1", "SO-1"]) == (_posts(adapter), looked_up)
+
+
+def test_a_create_that_fails_before_its_first_send_is_pending_without_a_lookup() -> None:
+    looked_up: list[str] = []
+
+    def create(payload: dict[str, Any], **_: Any) -> int:
+        raise ConnectionFailedError("token endpoint unreachable")  # before_attempt never ran
+
+    def lookup(reference: str) -> None:
+        looked_up.append(reference)
+
+    outcome = _push(_engine(MemoryStore(), create, lookup))
+
+    assert (LedgerState.PENDING, [], True) == (
+        outcome.state,
+        looked_up,
+        outcome.reason.startswith("not sent"),
+    )
+
+
+LINES_JOB = CreateJob(
+    reference="SO-1",
+    payload={
+        "referenceNum": "SO-1",
+        "orderItems": [
+            {"itemIdentifier": {"sku": "A"}, "qty": 2},
+            {"itemIdentifier": {"sku": "B"}, "qty": Decimal("1.50")},
+        ],
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ([("B", Decimal("1.5")), ("A", 2)], (LedgerState.SENT, True, "")),
+        ([("A", 2), ("C", 1)], (LedgerState.REJECTED, False, FOREIGN_RECORD)),
+    ],
+    ids=["ours", "someone-elses"],
+)
+def test_a_record_found_by_reference_is_adopted_only_when_its_lines_are_ours(
+    found: list[tuple[str, Any]], expected: tuple[LedgerState, bool, str]
+) -> None:
+    def create(payload: dict[str, Any], *, before_attempt: Callable[[], None], **_: Any) -> int:
+        before_attempt()
+        raise ServerError(500, "lost")
+
+    engine = _engine(MemoryStore(), create, lambda ref: 77, found_lines=lambda remote_id: found)
+    outcome = engine.run([LINES_JOB])["SO-1"]
+
+    assert expected == (outcome.state, outcome.adopted, outcome.reason[: len(expected[2])])
+
+
+LINES = st.lists(
+    st.tuples(st.sampled_from(["A", "B", "C"]), st.decimals(0, 1000, places=2)), max_size=6
+)
+
+
+@given(lines=LINES, data=st.data())
+def test_payload_lines_sum_per_item_whatever_the_order_of_the_lines(
+    lines: list[tuple[str, Decimal]], data: st.DataObject
+) -> None:
+    shuffled = data.draw(st.permutations(lines))
+
+    def payload(pairs: list[tuple[str, Decimal]]) -> dict[str, Any]:
+        return {"orderItems": [{"itemIdentifier": {"sku": k}, "qty": q} for k, q in pairs]}
+
+    totals: dict[str, Decimal] = {}
+    for sku, qty in lines:
+        totals[sku] = totals.get(sku, Decimal(0)) + qty
+
+    assert {k: v.normalize() for k, v in totals.items()} == payload_lines(payload(shuffled))

@@ -42,9 +42,9 @@ def test_orders_are_sent_while_later_ones_are_still_being_translated(
         with Connector(config, store=MemoryStore()) as connector:
             create = connector.client.orders.create
 
-            def creating(payload: Any) -> Any:
+            def creating(payload: Any, **hooks: Any) -> Any:
                 events.append("create")
-                return create(payload)
+                return create(payload, **hooks)
 
             connector.client.orders.create = creating  # type: ignore[method-assign]
             result = connector.push_orders(

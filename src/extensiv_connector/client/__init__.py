@@ -19,14 +19,13 @@ from ._links import expand_link
 from ._pagination import PAGE_CAPS, FetchedPage, iterate_records, page_is_last
 from ._ratelimit import TokenBucket
 from ._retry import Failure, Operation, RetryDecision, RetryPolicy
-from ._transport import USER_AGENT, ApiResponse, AttemptHooks, attempt_hooks
+from ._transport import USER_AGENT, ApiResponse
 
 __all__ = [
     "DEFAULT_TOKEN_MARGIN",
     "PAGE_CAPS",
     "USER_AGENT",
     "ApiResponse",
-    "AttemptHooks",
     "BearerAuth",
     "ClientOptions",
     "ExtensivClient",
@@ -38,7 +37,6 @@ __all__ = [
     "TokenBucket",
     "TokenCache",
     "Versioned",
-    "attempt_hooks",
     "error_from_response",
     "expand_link",
     "iterate_records",

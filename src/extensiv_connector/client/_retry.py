@@ -8,9 +8,22 @@ Which requests may be repeated (from the API's concurrency and error rules):
 * a create (``POST /orders``, ``POST /inventory/receivers``, ``POST /customers/{id}/items``) is
   never repeated blindly once it may have reached the server. Without a resolver the transport
   raises :class:`~extensiv_connector.errors.OutcomeUnknownError`; with one the decision is
-  ``resolve``: look the reference up, and only a lookup proving it absent lets the same
-  operation send it again (:meth:`Operation.proven_absent`). It *is* repeated straight away
-  when the request provably did not get processed: a connect timeout/refusal, or a 429.
+  ``resolve``: look the reference up (a record found is adopted by the caller). What a lookup
+  that finds nothing allows depends on the failure:
+
+  ============================================  ==========  ================================
+  failure of a create                           look up     sent again when not found
+  ============================================  ==========  ================================
+  connect failed / connect timeout (not sent)   no          yes, straight away
+  429                                           no          yes, straight away
+  500, 503, 408 (the origin answered)           yes         yes (:meth:`Operation.proven_absent`)
+  read timeout, reset after sending, 502, 504   yes         no: it may still be in flight
+  ============================================  ==========  ================================
+
+  A lookup proves absence only once the server is done with the request. After a read timeout,
+  a broken connection or a gateway's 502/504 the origin may still be processing it, so a lookup
+  that finds nothing proves nothing: the decision is ``outcome_unknown`` and the caller keeps
+  the reference pending (to be looked up again later, not re-sent in the same run).
 
 One logical operation has one budget: :class:`Operation` counts its sends against
 ``max_attempts`` across every kind of failure, the resolved ones included.
@@ -53,6 +66,9 @@ class RetryDecision:
     reason: str = ""
     #: Look the create's reference up before anything else (only when a resolver exists).
     resolve: bool = False
+    #: The request may still be processed (read timeout, reset after sending, 502/504): a
+    #: lookup can find it, but not finding it proves nothing, so it is not sent again.
+    in_flight: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -64,6 +80,8 @@ class RetryPolicy:
     max_delay: float = 8.0
     retry_after_cap: float = 30.0
     retry_statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
+    #: Statuses a gateway sends while the origin may still be working on the request.
+    in_flight_statuses: frozenset[int] = frozenset({502, 504})
 
     def __attrs_post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -112,7 +130,8 @@ class RetryPolicy:
                 return RetryDecision(False, reason=f"HTTP {status} is final")
             server_rejected = status == 429  # nothing was processed: safe even for a create
             if is_create and not server_rejected:
-                return _unknown(f"HTTP {status}", can_resolve)
+                in_flight = status in self.in_flight_statuses
+                return _unknown(f"HTTP {status}", can_resolve, in_flight=in_flight)
             if (
                 not is_create
                 and not server_rejected
@@ -120,8 +139,8 @@ class RetryPolicy:
             ):
                 return RetryDecision(False, reason=f"{method} is not safe to repeat")
         elif failure is not Failure.NOT_SENT:
-            if is_create:
-                return _unknown(failure.value, can_resolve)
+            if is_create:  # sent: the server may be processing it still
+                return _unknown(failure.value, can_resolve, in_flight=True)
             if not self.is_repeatable(method, has_if_match):
                 return RetryDecision(False, reason=f"{method} is not safe to repeat")
         return self._again(attempt, retry_after, rand)
@@ -155,8 +174,10 @@ class RetryPolicy:
         return RetryDecision(True, delay=self.backoff(attempt, rand), reason="backoff")
 
 
-def _unknown(reason: str, can_resolve: bool) -> RetryDecision:
-    return RetryDecision(False, outcome_unknown=True, reason=reason, resolve=can_resolve)
+def _unknown(reason: str, can_resolve: bool, *, in_flight: bool) -> RetryDecision:
+    return RetryDecision(
+        False, outcome_unknown=True, reason=reason, resolve=can_resolve, in_flight=in_flight
+    )
 
 
 @attrs.define
@@ -166,7 +187,8 @@ class Operation:
     Pure: no I/O, no clock. The loop calls :meth:`begin` before each send and :meth:`failed`
     after a failed one; when a decision says ``resolve`` it looks the reference up and calls
     :meth:`proven_absent` if the lookup found nothing. :meth:`begin` refuses a send the
-    decisions did not allow: past the budget, or a create whose outcome is still unknown.
+    decisions did not allow: past the budget, or a create whose outcome is still unknown
+    (not looked up yet, or possibly still in flight).
     """
 
     policy: RetryPolicy
@@ -178,6 +200,7 @@ class Operation:
     sent: int = attrs.field(default=0, init=False)
     _may_send: bool = attrs.field(default=True, init=False)
     _awaiting_lookup: bool = attrs.field(default=False, init=False)
+    _in_flight: str = attrs.field(default="", init=False)  # the failure that left it in flight
 
     def begin(self) -> int:
         """Account for one send; returns its 1-based number."""
@@ -208,14 +231,23 @@ class Operation:
             can_resolve=self.can_resolve,
         )
         self._awaiting_lookup = decision.resolve
+        self._in_flight = decision.reason if decision.in_flight else ""
         self._may_send = decision.retry
         return decision
 
     def proven_absent(self, rand: Callable[[], float]) -> RetryDecision:
-        """The lookup a ``resolve`` decision asked for found nothing: retry if the budget allows."""
+        """The lookup a ``resolve`` decision asked for found nothing: retry if the budget allows,
+        unless the request may still be in flight (then nothing is proven: outcome unknown)."""
         if not self._awaiting_lookup:
             raise RuntimeError(f"{self.method}: no lookup was asked for")
         self._awaiting_lookup = False
+        if self._in_flight:
+            return RetryDecision(
+                False,
+                outcome_unknown=True,
+                in_flight=True,
+                reason=f"{self._in_flight}; not found, but it may still be in flight",
+            )
         decision = self.policy.after_absent(self.sent, rand)
         self._may_send = decision.retry
         return decision

@@ -6,20 +6,18 @@ budget, per logical request); errors mapped by :func:`error_from_response`; an o
 :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
 itself) is injected.
 
-A caller that sends creates through resource methods (the push engine) hands the loop its
-hooks with :func:`attempt_hooks`: ``before_attempt`` runs before every send (a lease check), and
-``resolve`` looks a create's reference up when its outcome is unknown, inside the same budget.
+A caller hands one request its hooks as arguments (the resource create methods pass them
+on): ``before_attempt`` runs before every send of that request (a lease check), and ``resolve``
+looks a create's reference up when its outcome is unknown, inside the same budget.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,11 +47,9 @@ from ._retry import Failure, RetryDecision, RetryPolicy
 __all__ = [
     "HAL_JSON",
     "ApiResponse",
-    "AttemptHooks",
     "ClientCredentials",
     "Transport",
     "TransportSettings",
-    "attempt_hooks",
 ]
 
 log = logging.getLogger("extensiv_connector.client")
@@ -88,50 +84,6 @@ class TransportSettings:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     # TLS: True = system CAs, a path = that CA bundle (e.g. the sandbox's ca_file), False = off
     verify: bool | str = True
-
-
-@attrs.frozen(kw_only=True)
-class AttemptHooks:
-    """What :func:`attempt_hooks` hands the retry loop for requests sent inside its block."""
-
-    #: Runs before every send (each retry and the 401 replay too); raising stops the request.
-    before_attempt: Callable[[], None] | None = None
-    #: Called with a create's reference when its outcome is unknown. Returns only when a
-    #: lookup proves the record absent (the loop may then send it again, within the budget);
-    #: it raises to stop the create when the record exists or the lookup failed.
-    resolve: Callable[[str], None] | None = None
-
-
-_HOOKS: contextvars.ContextVar[AttemptHooks | None] = contextvars.ContextVar(
-    "extensiv_connector_attempt_hooks", default=None
-)
-
-
-@contextlib.contextmanager
-def attempt_hooks(
-    *,
-    before_attempt: Callable[[], None] | None = None,
-    resolve: Callable[[str], None] | None = None,
-) -> Iterator[AttemptHooks]:
-    """Hooks for the retry loop of every request this thread (or task) sends inside the block.
-
-    ``resolve`` applies to creates only (requests carrying a reference); the lookups it sends
-    are ordinary GETs and run ``before_attempt`` too. A hook not given here is the enclosing
-    block's, so an inner block cannot drop an outer lease check. A ``with`` block per
-    operation::
-
-        with attempt_hooks(before_attempt=lease.check, resolve=look_up):
-            client.orders.create(payload)
-    """
-    outer = _HOOKS.get() or AttemptHooks()
-    hooks = AttemptHooks(
-        before_attempt=before_attempt or outer.before_attempt, resolve=resolve or outer.resolve
-    )
-    token = _HOOKS.set(hooks)
-    try:
-        yield hooks
-    finally:
-        _HOOKS.reset(token)
 
 
 @attrs.frozen
@@ -274,13 +226,22 @@ class Transport:
         if_match: str | None = None,
         create_reference: str | None = None,
         accept: str = HAL_JSON,
+        resolve: Callable[[str], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> ApiResponse:
         """Send an authenticated request; return the 2xx answer or raise the mapped error.
 
         ``create_reference`` marks a create: it is never repeated blindly once it may have
         reached the server. An ambiguous failure raises :class:`OutcomeUnknownError` naming the
-        reference, unless an :func:`attempt_hooks` block supplies ``resolve``: then the loop
-        looks the reference up and sends again only when the lookup proves it absent.
+        reference, unless ``resolve`` is given: the loop then calls it with the reference; it
+        raises to end the create (found, or the lookup failed) and returns when the record is
+        not there. The loop sends again only where not finding it proves absence (the origin
+        answered); after a read timeout, a reset or a 502/504 the request may still be in
+        flight, so it raises :class:`OutcomeUnknownError` instead. ``resolve`` is ignored for a
+        request that is not a create.
+
+        ``before_attempt`` runs before every send of this request (each retry and the 401
+        replay too; not before token requests); raising stops the request.
         """
         return self._call(
             method,
@@ -290,6 +251,8 @@ class Transport:
             if_match=if_match,
             create_reference=create_reference,
             accept=accept,
+            resolve=resolve,
+            before_attempt=before_attempt,
         )
 
     def _call(
@@ -304,6 +267,8 @@ class Transport:
         accept: str = HAL_JSON,
         basic_auth: tuple[str, str] | None = None,
         is_token: bool = False,
+        resolve: Callable[[str], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> ApiResponse:
         """The one retry loop: every wait and every repeat of a request happens here.
 
@@ -320,10 +285,9 @@ class Transport:
             headers["Content-Type"] = "application/json; charset=utf-8"
         if if_match is not None:
             headers["If-Match"] = if_match
-        hooks = _HOOKS.get()
-        before_attempt = hooks.before_attempt if hooks is not None else None
         is_create = create_reference is not None
-        resolve = hooks.resolve if hooks is not None and is_create else None
+        if not is_create:
+            resolve = None
         operation = self.settings.retry.operation(
             method=method,
             has_if_match=if_match is not None or is_token,
@@ -369,7 +333,7 @@ class Transport:
                 assert resolve is not None
                 assert create_reference is not None
                 log.info("%s %s: outcome unknown (%s), looking it up", method, log_path, error)
-                resolve(create_reference)  # returns only when the record is proven absent
+                resolve(create_reference)  # returns only when the lookup did not find it
                 decision = operation.proven_absent(self._rand)
             delay = self._retry_or_raise(decision, error, method, log_path, create_reference, cause)
             self._sleep(delay)
@@ -404,6 +368,15 @@ class Transport:
                 headers = flow.send(resp)
             except StopIteration:
                 return resp
+            except AuthenticationError:
+                raise
+            except ExtensivError as exc:
+                # The refresh after a 401 failed: the request was refused, not processed, so
+                # this is no unknown outcome (a create needs no lookup).
+                raise AuthenticationError(
+                    f"{call.method} {call.log_path}: HTTP 401 and the token refresh failed: {exc}",
+                    status=401,
+                ) from exc
 
     def _retry_or_raise(
         self,

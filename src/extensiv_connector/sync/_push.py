@@ -1,11 +1,15 @@
 """Exactly-once creates: the ledger records a reference before its request goes out.
 
 An ambiguous failure (timeout, reset, 5xx, lost response) or a ``Duplicate`` answer is resolved
-by looking the record up by reference and adopting it; the record is re-sent only when the
-lookup proves it absent. The engine itself never waits or repeats: the client's one retry loop
-does, with one attempt budget per create, calling back here (:func:`attempt_hooks`) for the
-lease check before every send and for the lookup after an unknown outcome. The same engine
-serves orders and receipts.
+by looking the record up by reference and adopting it, once its lines show it is ours (a
+record another system created under the reference is REJECTED, not adopted). The record is
+re-sent only when the lookup proves it absent, which it does only where the server answered:
+after a read timeout, a reset or a 502/504 the first request may still be in flight, so a
+record not found stays PENDING for a later run to look up first. The engine itself never waits
+or repeats: the client's one retry loop does, with one attempt budget per create, calling back
+here through the create call's ``before_attempt`` (the lease check before every send) and
+``resolve`` (the lookup after an unknown outcome) arguments. The same engine serves orders and
+receipts.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from ..client import attempt_hooks
 from ..errors import (
     ApiError,
     AuthenticationError,
@@ -43,16 +47,19 @@ from ._records import (
     LedgerState,
     payload_fingerprint,
 )
-from .store import LeaseHandle, StateStore
+from .store import LeaseHandle, StateStore, utc_now
 
 __all__ = [
     "CLAIM_WINDOW",
     "SETTLE_AFTER",
     "SETTLE_EVERY",
+    "CreateCall",
     "CreateJob",
     "CreateOutcome",
     "PushEngine",
     "claim_is_live",
+    "item_key",
+    "payload_lines",
 ]
 
 log = logging.getLogger("extensiv_connector.sync")
@@ -78,6 +85,49 @@ def claim_is_live(store: StateStore, channel: str, entry: LedgerEntry) -> bool:
         return False
     lease = store.lease_info(channel, entry.claim.action)
     return lease is not None and lease.token == entry.claim.token
+
+
+#: The reason of a record found under our reference whose lines are not the ones we send.
+FOREIGN_RECORD = "reference already used in the warehouse by a different order"
+#: How a PENDING reason starts when the create may still be in flight (not found yet).
+IN_FLIGHT = "may still be in flight"
+
+
+class CreateCall(Protocol):
+    """Sends one payload through the client's retry loop, with the engine's hooks for that one
+    request (``resolve`` and ``before_attempt`` of the resource ``create`` methods); returns the
+    new remote id."""
+
+    def __call__(
+        self,
+        payload: dict[str, Any],
+        *,
+        resolve: Callable[[str], None],
+        before_attempt: Callable[[], None],
+    ) -> int | None: ...
+
+
+def item_key(sku: str | None, item_id: int | None) -> str:
+    """How a line's item is named when comparing a found record with our payload."""
+    return sku if sku else f"#{item_id}"
+
+
+def payload_lines(payload: Mapping[str, Any]) -> dict[str, Decimal]:
+    """Quantity per item of an order or receiver payload (``orderItems``/``receiveItems``)."""
+    lines = payload.get("orderItems", payload.get("receiveItems"))
+    return _summed(
+        (item_key(ident.get("sku"), ident.get("id")), line.get("qty"))
+        for line in (lines if isinstance(lines, list) else ())
+        if isinstance(line, Mapping)
+        for ident in [line.get("itemIdentifier") or {}]
+    )
+
+
+def _summed(pairs: Iterable[tuple[str, Any]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for key, qty in pairs:
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(str(qty if qty is not None else 0))
+    return {key: qty.normalize() for key, qty in totals.items()}
 
 
 @attrs.frozen(kw_only=True)
@@ -110,8 +160,13 @@ class CreateOutcome:
 class PushEngine:
     """Runs create jobs with bounded concurrency, recording every step in the ledger.
 
-    ``create`` sends one payload and returns the new remote id; ``lookup`` finds a record by
-    reference and returns its remote id or ``None``. Both are thin client calls.
+    ``create`` sends one payload and returns the new remote id (see :class:`CreateCall`);
+    ``lookup`` finds a record by reference and returns its remote id or ``None``;
+    ``found_lines`` reads a found record's ``(item, quantity)`` lines (keyed by
+    :func:`item_key`), so a record is adopted only when it is the one we meant to send. All
+    are thin client calls. A create that may still be in flight is left PENDING and not looked
+    up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read timeout)
+    have passed on ``clock`` (the store's).
 
     With a ``lease``, every ledger write carries its fence (the store refuses it once another
     worker took the lease over) and every request is preceded by ``lease.check()``, so a
@@ -124,16 +179,22 @@ class PushEngine:
         channel: str,
         kind: LedgerKind,
         *,
-        create: Callable[[dict[str, Any]], int | None],
+        create: CreateCall,
         lookup: Callable[[str], int | None],
         max_in_flight: int,
         lease: LeaseHandle | None = None,
+        found_lines: Callable[[int], Iterable[tuple[str, Any]]] | None = None,
+        in_flight_wait: float = 0.0,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._channel = channel
         self._kind = kind
         self._create = create
         self._lookup = lookup
+        self._found_lines = found_lines
+        self._in_flight_wait = in_flight_wait
+        self._clock = clock
         self._max_in_flight = max(1, max_in_flight)  # no worker would leave the queue full
         self._lease = lease
         self._fence: Fence | None = lease.fence if lease is not None else None
@@ -158,10 +219,14 @@ class PushEngine:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
 
         Returns ``None`` when the lookup proves it absent (the caller may send it again), or a
-        PENDING outcome when the lookup itself failed (try again later) or another live
-        worker owns the claim (nothing is looked up or written then).
+        PENDING outcome when the lookup itself failed (try again later), another live worker
+        owns the claim, or the earlier request may still be in flight (less than
+        ``in_flight_wait`` ago; nothing is looked up or written in these last two cases).
         """
         entry = self._store.ledger_get(self._channel, self._kind, reference)
+        early = self._too_early(entry) if entry is not None else None
+        if early is not None:
+            return early
         live = entry is not None and claim_is_live(self._store, self._channel, entry)
         if live and entry is not None and entry.claim != self._fence:
             return CreateOutcome(
@@ -321,10 +386,19 @@ class PushEngine:
         """Send the create once; the client's retry loop owns every repeat and wait.
 
         Inside that loop, the lease is checked before every send, and an unknown outcome calls
-        ``resolve``: it adopts the record if the warehouse has it, leaves it PENDING if the
-        lookup fails, and lets the loop send again (within the same budget) only when absent.
+        ``resolve``: it adopts the record if the warehouse has it (and it is ours), leaves it
+        PENDING if the lookup fails, and otherwise lets the loop decide: send again (within
+        the same budget) where not finding it proves absence, or give up with the outcome
+        unknown where the first request may still be in flight (PENDING: a later run looks it
+        up before anything is sent).
         """
         looked_up = False
+        sends = 0
+
+        def before_attempt() -> None:
+            nonlocal sends
+            self._check()
+            sends += 1  # counted before the send: 0 means nothing reached the server
 
         def resolve(_reference: str) -> None:
             nonlocal looked_up
@@ -334,26 +408,59 @@ class PushEngine:
                 raise _Settled(settled)
 
         try:
-            with attempt_hooks(before_attempt=self._check, resolve=resolve):
-                remote_id = self._create(job.payload)
+            remote_id = self._create(job.payload, resolve=resolve, before_attempt=before_attempt)
         except _Settled as settled:
             return settled.outcome
-        except DuplicateError:
+        except (ApiError, AuthenticationError, OutcomeUnknownError, TransportError) as exc:
+            if sends == 0:  # failed before the first send (e.g. no token): nothing to look up
+                return self._pending(job, f"not sent: {_short(exc)}")
+            return self._failed(job, exc, looked_up=looked_up)
+        return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
+
+    def _failed(self, job: CreateJob, exc: ExtensivError, *, looked_up: bool) -> CreateOutcome:
+        """The outcome of a create the client's loop gave up on after sending it."""
+        if isinstance(exc, DuplicateError):
             reason = "warehouse reported a duplicate reference that lookup cannot find"
             return self._resolve(job, reason) or self._pending(job, reason)
-        except RateLimitedError as exc:
+        if isinstance(exc, RateLimitedError):
             # Nothing was processed; the budget is spent, so the next push sends it again.
             return self._pending(job, f"rate limited: {_short(exc)}")
-        except (OutcomeUnknownError, ServerError, TransportError) as exc:
+        if isinstance(exc, AuthenticationError):
+            # Refused credentials, or a failed token refresh after a 401: the order was not
+            # processed and nothing is wrong with it. Not REJECTED; the next push sends it.
+            return self._pending(job, f"not sent, authentication failed: {_short(exc)}")
+        if isinstance(exc, OutcomeUnknownError):
+            # After a lookup: not found, but the request may still be in flight.
+            found = None if looked_up else self._resolve(job, "outcome unknown")
+            return found or self._in_flight(job, exc)
+        if isinstance(exc, ServerError | TransportError):
             reason = f"outcome unknown: {_short(exc)}"
             if looked_up:  # proven absent after every try: the budget ran out
                 return self._pending(job, f"gave up after retries: {_short(exc)}")
             return self._resolve(job, reason) or self._pending(job, reason)
-        except AuthenticationError as exc:
-            return self._mark(job.reference, LedgerState.REJECTED, reason=_short(exc))
-        except ApiError as exc:
-            return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
-        return self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
+        assert isinstance(exc, ApiError)
+        return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
+
+    def _in_flight(self, job: CreateJob, exc: ExtensivError) -> CreateOutcome:
+        """PENDING, marked and timed, so no run looks it up before the request can be done."""
+        return self._mark(job.reference, LedgerState.PENDING, reason=f"{IN_FLIGHT}: {_short(exc)}")
+
+    def _too_early(self, entry: LedgerEntry) -> CreateOutcome | None:
+        """A PENDING outcome while ``entry``'s request may still be in flight, else ``None``.
+
+        Left by :meth:`_in_flight` (the client gave up waiting, a read timeout ago): a lookup
+        is trusted only once another ``in_flight_wait`` (the read timeout) has passed."""
+        if entry.state is not LedgerState.PENDING or not entry.reasons:
+            return None
+        if not entry.reasons[0].startswith(IN_FLIGHT):
+            return None
+        if self._clock() - entry.updated_at >= timedelta(seconds=self._in_flight_wait):
+            return None
+        return CreateOutcome(
+            reference=entry.reference,
+            state=LedgerState.PENDING,
+            reason=f"{IN_FLIGHT}: sent moments ago, not looked up yet",
+        )
 
     def _resolve(self, job: CreateJob, reason: str) -> CreateOutcome | None:
         """Adopt the record if the warehouse has it; ``None`` when the lookup proves it absent;
@@ -370,12 +477,39 @@ class PushEngine:
         return CreateOutcome(reference=job.reference, state=LedgerState.PENDING, reason=reason)
 
     def _adopt(self, job: CreateJob) -> CreateOutcome | None:
+        """The record found under the job's reference, adopted (SENT) when its lines are the
+        job's; REJECTED when another system's record holds the reference; ``None`` if absent."""
         self._check()
         remote_id = self._lookup(job.reference)
         if remote_id is None:
             return None
+        mismatch = self._foreign(job, remote_id)
+        if mismatch:
+            return self._mark(
+                job.reference, LedgerState.REJECTED, reason=f"{FOREIGN_RECORD} ({mismatch})"
+            )
         outcome = self._mark(job.reference, LedgerState.SENT, remote_id=remote_id, job=job)
         return attrs.evolve(outcome, adopted=True)
+
+    def _foreign(self, job: CreateJob, remote_id: int) -> str:
+        """How the record ``remote_id`` differs from the job's lines ("" when it is ours).
+
+        One more GET, on the adopt path only (rare); a job without lines is not compared."""
+        expected = payload_lines(job.payload)
+        if self._found_lines is None or not expected:
+            return ""
+        self._check()
+        found = _summed(self._found_lines(remote_id))
+        if found == expected:
+            return ""
+        differing = sorted(
+            k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k)
+        )
+        shown = "; ".join(
+            f"{k}: {found.get(k, Decimal(0))} found, {expected.get(k, Decimal(0))} ours"
+            for k in differing[:3]
+        )
+        return shown + (f" and {len(differing) - 3} more" if len(differing) > 3 else "")
 
     def _mark(
         self,
@@ -389,7 +523,10 @@ class PushEngine:
         release = job.release if job is not None and state is LedgerState.SENT else None
         reasons = (reason,) if reason else ()
         settles = self._settles
-        if settles is not None:  # inside run(): settled with others in one transaction
+        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark (a
+        # create that may still be in flight) is written at once: its time is what keeps the
+        # next run from looking the reference up too early, also after a crash.
+        if settles is not None and state is not LedgerState.PENDING:
             settles.add(
                 LedgerSettle(
                     reference=reference,

@@ -33,7 +33,7 @@ from ._outcomes import (
     remainder_after,
     remainder_from_sent,
 )
-from ._push import CreateJob, CreateOutcome, PushEngine
+from ._push import CreateCall, CreateJob, CreateOutcome, PushEngine, item_key
 from ._records import Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
 from ._stock import AllocationInputs, allocation_inputs, warehouse_skus
@@ -115,9 +115,10 @@ class _Context:
     def engine(
         self,
         kind: LedgerKind,
-        create: Callable[[dict[str, Any]], int | None],
+        create: CreateCall,
         lookup: Callable[[str], int | None],
         lease: LeaseHandle | None,
+        found_lines: Callable[[int], Iterable[tuple[str, Any]]] | None = None,
     ) -> PushEngine:
         return PushEngine(
             self.store,
@@ -127,6 +128,8 @@ class _Context:
             lookup=lookup,
             max_in_flight=self.config.sync.max_in_flight,
             lease=lease,
+            found_lines=found_lines,
+            in_flight_wait=self.config.client.read_timeout,
         )
 
     @staticmethod
@@ -227,7 +230,7 @@ class OrderPush(_Context):
         Translation streams into the push engine: orders are allocated first (one stock
         snapshot), then translated and validated one at a time, oldest first, while the
         engine's workers send what is already translated and claimed."""
-        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease)
+        engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease, self._lines)
         fence = lease.fence if lease is not None else None
         screened = self._screen_all(orders, engine, fence)
         if include_backorders:
@@ -253,8 +256,22 @@ class OrderPush(_Context):
         _record_outcomes(ordered, run)
         return ordered
 
-    def _create(self, payload: dict[str, Any]) -> int | None:
-        return self.client.orders.create(payload).value.order_id
+    def _create(
+        self,
+        payload: dict[str, Any],
+        *,
+        resolve: Callable[[str], None],
+        before_attempt: Callable[[], None],
+    ) -> int | None:
+        created = self.client.orders.create(payload, resolve=resolve, before_attempt=before_attempt)
+        return created.value.order_id
+
+    def _lines(self, order_id: int) -> list[tuple[str, Any]]:
+        order = self.client.orders.get(order_id, detail="OrderItems").value
+        return [
+            (item_key(i.item_identifier.sku, i.item_identifier.id), i.qty)
+            for i in order.order_items
+        ]
 
     def _in_ledger(self, order: SalesOrder) -> bool:
         try:
@@ -572,7 +589,7 @@ class ReceiptPush(_Context):
     def push(
         self, receipts: list[Receipt], run: RunRecorder, lease: LeaseHandle | None = None
     ) -> list[PushOutcome]:
-        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease)
+        engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease, self._lines)
         screened: dict[str, PushOutcome] = {}
         jobs: list[tuple[Receipt, str]] = []
 
@@ -600,8 +617,24 @@ class ReceiptPush(_Context):
         _record_outcomes(ordered, run)
         return ordered
 
-    def _create(self, payload: dict[str, Any]) -> int | None:
-        return self.client.receivers.create(payload).value.receiver_id
+    def _create(
+        self,
+        payload: dict[str, Any],
+        *,
+        resolve: Callable[[str], None],
+        before_attempt: Callable[[], None],
+    ) -> int | None:
+        created = self.client.receivers.create(
+            payload, resolve=resolve, before_attempt=before_attempt
+        )
+        return created.value.receiver_id
+
+    def _lines(self, receiver_id: int) -> list[tuple[str, Any]]:
+        receiver = self.client.receivers.get(receiver_id, detail="ReceiveItems").value
+        return [
+            (item_key(i.item_identifier.sku, i.item_identifier.id), i.qty)
+            for i in receiver.receive_items
+        ]
 
     def _lookup(self, reference: str) -> int | None:
         found = self.client.receivers.find_by_reference(reference)

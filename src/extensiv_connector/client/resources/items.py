@@ -58,14 +58,33 @@ class Items:
         return None
 
     def create(
-        self, item: Item | Mapping[str, Any], *, customer_id: int | None = None
+        self,
+        item: Item | Mapping[str, Any],
+        *,
+        customer_id: int | None = None,
+        resolve: Callable[[str], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> Versioned[Item]:
         """``POST /customers/{id}/items``; an ambiguous failure raises ``OutcomeUnknownError``
-        (resolve with :meth:`find_by_sku`)."""
+        (resolve with :meth:`find_by_sku`). The reference ``resolve`` gets is the SKU.
+
+        ``resolve`` and ``before_attempt`` go to this request's retry loop only:
+        ``resolve(reference)`` looks the reference up when the outcome is unknown (raise to
+        stop: found, or the lookup failed; return when not found), ``before_attempt()`` runs
+        before every send of this request, its 401 replay included. Not
+        finding it lets the loop send again only where the server answered (500, 503, 408);
+        after a read timeout, a reset or a 502/504 the create may still be in flight, so
+        ``OutcomeUnknownError`` is raised instead.
+        """
         payload = self._ctx.unstructure(item)
         sku = str(get_key(payload, "sku") or "")
         response = self._ctx.transport.request(
-            "POST", self._base(customer_id), body=payload, create_reference=sku
+            "POST",
+            self._base(customer_id),
+            body=payload,
+            create_reference=sku,
+            resolve=resolve,
+            before_attempt=before_attempt,
         )
         return self._ctx.versioned(response, Item)
 

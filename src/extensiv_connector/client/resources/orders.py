@@ -35,18 +35,37 @@ class Orders:
     def __repr__(self) -> str:
         return "Orders()"
 
-    def create(self, order: Order | Mapping[str, Any]) -> Versioned[Order]:
+    def create(
+        self,
+        order: Order | Mapping[str, Any],
+        *,
+        resolve: Callable[[str], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
+    ) -> Versioned[Order]:
         """``POST /orders`` → the created order with its ETag.
 
         Never repeated blindly: a timeout, reset or 5xx raises
         :class:`~extensiv_connector.errors.OutcomeUnknownError` (resolve it with
         :meth:`find_by_reference`); a reference that exists raises
         :class:`~extensiv_connector.errors.DuplicateError`.
+
+        ``resolve`` and ``before_attempt`` go to this request's retry loop only:
+        ``resolve(reference)`` looks the reference up when the outcome is unknown (raise to
+        stop: found, or the lookup failed; return when not found), ``before_attempt()`` runs
+        before every send of this request, its 401 replay included. Not
+        finding it lets the loop send again only where the server answered (500, 503, 408);
+        after a read timeout, a reset or a 502/504 the create may still be in flight, so
+        ``OutcomeUnknownError`` is raised instead.
         """
         payload = with_defaults(self._ctx.unstructure(order), self._ctx)
         reference = str(get_key(payload, "referenceNum") or "")
         response = self._ctx.transport.request(
-            "POST", "/orders", body=payload, create_reference=reference
+            "POST",
+            "/orders",
+            body=payload,
+            create_reference=reference,
+            resolve=resolve,
+            before_attempt=before_attempt,
         )
         return self._ctx.versioned(response, Order)
 

@@ -3,7 +3,7 @@ digests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ...errors import PreconditionFailedError, ValidationError, Violation
@@ -27,12 +27,32 @@ class Receivers:
     def __repr__(self) -> str:
         return "Receivers()"
 
-    def create(self, receiver: Receiver | Mapping[str, Any]) -> Versioned[Receiver]:
-        """``POST /inventory/receivers``; never repeated blindly (``OutcomeUnknownError``)."""
+    def create(
+        self,
+        receiver: Receiver | Mapping[str, Any],
+        *,
+        resolve: Callable[[str], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
+    ) -> Versioned[Receiver]:
+        """``POST /inventory/receivers``; never repeated blindly (``OutcomeUnknownError``).
+
+        ``resolve`` and ``before_attempt`` go to this request's retry loop only:
+        ``resolve(reference)`` looks the reference up when the outcome is unknown (raise to
+        stop: found, or the lookup failed; return when not found), ``before_attempt()`` runs
+        before every send of this request, its 401 replay included. Not
+        finding it lets the loop send again only where the server answered (500, 503, 408);
+        after a read timeout, a reset or a 502/504 the create may still be in flight, so
+        ``OutcomeUnknownError`` is raised instead.
+        """
         payload = with_defaults(self._ctx.unstructure(receiver), self._ctx)
         reference = str(get_key(payload, "referenceNum") or "")
         response = self._ctx.transport.request(
-            "POST", "/inventory/receivers", body=payload, create_reference=reference
+            "POST",
+            "/inventory/receivers",
+            body=payload,
+            create_reference=reference,
+            resolve=resolve,
+            before_attempt=before_attempt,
         )
         return self._ctx.versioned(response, Receiver)
 
