@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/push_orders.py [--orders 2000] [--latency-ms 20] [--in-flight 8]
                                           [--rounds 3] [--in-process] [--profile] [--sequential]
+                                          [--store memory|sqlite]
 
 The push flow makes one stock-summaries pass per batch, one POST per order and one token
 request. Both runs push the same number of fresh orders (different references) against one
@@ -9,6 +10,10 @@ sandbox, each with a fresh in-memory state store. The sandbox runs in its own pr
 default (``python -m extensiv_connector.sandbox``): in-process, its request handling competes
 with the connector for the GIL and the benchmark measures the sandbox. ``--profile`` prints a
 cProfile of the concurrent run's connector side (run with ``--in-process`` off).
+
+Also printed: how long after ``push_orders`` was called the first create left (orders are
+translated and validated while earlier ones are sent, so it does not wait for the batch), and
+with ``--store sqlite`` (a file in a temporary directory) the write transactions per order.
 
 The latency floor is requests x latency / concurrency. Goal (issue 15): within 1.15x of the
 floor at 8 in flight, in every round. ``--sequential`` adds one run at 1 in flight (40 s at the
@@ -24,16 +29,18 @@ import json
 import pstats
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from _common import fmt_ratio, fmt_seconds
 
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.models import Address, OrderLine, SalesOrder
-from extensiv_connector.sync import Connector, MemoryStore, PushStatus
+from extensiv_connector.sync import Connector, MemoryStore, PushStatus, SQLiteStore, StateStore
 
 _SHIP_TO = Address(name="B", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
 _CATALOG = 100
@@ -97,11 +104,46 @@ def config(info: dict[str, Any], in_flight: int) -> ChannelConfig:
     )
 
 
-def push(info: dict[str, Any], prefix: str, n: int, in_flight: int, profile: bool) -> float:
-    """Wall time of one push of ``n`` fresh orders (token included, as a real run would)."""
+def _store(kind: str, directory: str, prefix: str) -> tuple[StateStore, list[int]]:
+    """A fresh store, and a one-item list counting its write transactions (SQLite only)."""
+    begins = [0]
+    if kind == "memory":
+        return MemoryStore(), begins
+    store = SQLiteStore(Path(directory) / f"{prefix}.db")
+    conn = store._conn  # private on purpose: counting statements is the point here
+    assert conn is not None
+
+    def trace(statement: str) -> None:
+        begins[0] += statement.startswith("BEGIN IMMEDIATE")
+
+    conn.set_trace_callback(trace)
+    return store, begins
+
+
+def push(
+    info: dict[str, Any],
+    prefix: str,
+    n: int,
+    in_flight: int,
+    profile: bool,
+    store_kind: str = "memory",
+    directory: str = "",
+) -> tuple[float, float, float]:
+    """Wall time of one push of ``n`` fresh orders (token included, as a real run would),
+    seconds until the first create left, and write transactions per order."""
     batch = orders(prefix, n)
     profiler = cProfile.Profile() if profile else None
-    with Connector(config(info, in_flight), store=MemoryStore()) as connector:
+    store, begins = _store(store_kind, directory, prefix)
+    first: list[float] = []
+    with Connector(config(info, in_flight), store=store) as connector:
+        create = connector.client.orders.create
+
+        def timed_create(payload: Any, **hooks: Any) -> Any:
+            if not first:
+                first.append(time.perf_counter())
+            return create(payload, **hooks)
+
+        connector.client.orders.create = timed_create  # type: ignore[method-assign]
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
@@ -109,11 +151,12 @@ def push(info: dict[str, Any], prefix: str, n: int, in_flight: int, profile: boo
         if profiler is not None:
             profiler.disable()
         elapsed = time.perf_counter() - started
+    store.close()
     sent = result.counts[PushStatus.SENT_FULL.value]
     assert sent == n, result.counts
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    return elapsed
+    return elapsed, first[0] - started, begins[0] / n
 
 
 def main() -> None:
@@ -128,6 +171,7 @@ def main() -> None:
     parser.add_argument(
         "--sequential", action="store_true", help="also one sequential run (n x latency long)"
     )
+    parser.add_argument("--store", choices=["memory", "sqlite"], default="memory")
     args = parser.parse_args()
     n, latency = args.orders, args.latency_ms / 1000.0
     runs = args.rounds + (1 if args.sequential else 0)
@@ -135,12 +179,22 @@ def main() -> None:
     stock = runs * n // _CATALOG + 10
 
     walls: list[float] = []
+    firsts: list[float] = []
+    writes: list[float] = []
     seq_s = None
-    with sandbox(args.latency_ms, args.in_process, stock, not args.no_keep_alive) as info:
+    with (
+        sandbox(args.latency_ms, args.in_process, stock, not args.no_keep_alive) as info,
+        tempfile.TemporaryDirectory() as directory,
+    ):
         for r in range(args.rounds):
-            walls.append(push(info, f"CON{r}", n, args.in_flight, args.profile))
+            wall, first, per_order = push(
+                info, f"CON{r}", n, args.in_flight, args.profile, args.store, directory
+            )
+            walls.append(wall)
+            firsts.append(first)
+            writes.append(per_order)
         if args.sequential:
-            seq_s = push(info, "SEQ", n, 1, False)
+            seq_s = push(info, "SEQ", n, 1, False, args.store, directory)[0]
 
     # token + one stock-summaries page (100 SKUs) + one POST per order
     requests = n + 2
@@ -149,7 +203,7 @@ def main() -> None:
     print(
         f"push_orders: {n:,} orders, {args.latency_ms:g} ms latency per request, "
         f"~{requests:,} requests per run, {args.in_flight} in flight, sandbox in a {where}, "
-        f"{args.rounds} rounds (min / median / max)"
+        f"{args.rounds} rounds, {args.store} store (min / median / max)"
     )
     print(f"  wall                 : {fmt_seconds(walls)}")
     print(
@@ -157,6 +211,11 @@ def main() -> None:
         f"(floor {floor:.2f} s = {requests:,} x {args.latency_ms:g} ms / {args.in_flight}; "
         "goal <= 1.15x)"
     )
+    print(f"  first create after   : {fmt_seconds(firsts)}  (token and stock page included)")
+    if args.store == "sqlite":
+        print(
+            f"  write transactions   : {max(writes):.3f} per order (max; lease, journal included)"
+        )
     if seq_s is not None:
         print(f"  sequential           : {seq_s:.2f} s, speed-up {seq_s / min(walls):.2f}x")
 

@@ -6,8 +6,10 @@
 Settings: ``info`` (sandbox connection info), ``state`` (SQLite path), ``orders`` (how many),
 ``die_after`` (ship: exit abruptly inside the handler after this many records; push: SIGKILL
 itself right after the warehouse answered this many creates, before the ledger records the
-last one), ``log`` (ship: file the handler appends dedupe keys to, flushed and synced before
-returning), ``lease`` (lease seconds, default 1).
+last one), ``die_in`` (push, instead of ``die_after``: ``["claims", n]`` SIGKILLs itself right
+after the n-th window of claims committed, ``["settles", n]`` in the n-th group of settles,
+before it is written), ``log`` (ship: file the handler appends dedupe keys to, flushed and
+synced before returning), ``lease`` (lease seconds, default 1).
 """
 
 from __future__ import annotations
@@ -81,11 +83,45 @@ def _die_after_creates(connector: Connector, count: int) -> None:
     connector.client.orders.create = dying_create
 
 
+class _KilledInTheLedger:
+    """The SQLite store, except that the process SIGKILLs itself at the ``count``-th window of
+    claims (after it committed) or group of settles (before it is written)."""
+
+    def __init__(self, inner: SQLiteStore, where: str, count: int) -> None:
+        self._inner = inner
+        self._where = where
+        self._count = count
+        self._lock = threading.Lock()
+
+    def _due(self, where: str) -> bool:
+        with self._lock:
+            if where != self._where:
+                return False
+            self._count -= 1
+            return self._count == 0
+
+    def ledger_begin_many(self, *args: Any, **kwargs: Any) -> Any:
+        claims = self._inner.ledger_begin_many(*args, **kwargs)
+        if self._due("claims"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return claims
+
+    def ledger_settle_many(self, *args: Any, **kwargs: Any) -> Any:
+        if self._due("settles"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self._inner.ledger_settle_many(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def main(argv: list[str]) -> int:
     command, settings = argv[0], json.loads(argv[1])
     store = SQLiteStore(settings["state"])
     lease = settings.get("lease", 1)
-    with Connector(config(settings["info"], lease_seconds=lease), store=store) as connector:
+    die_in = settings.get("die_in")
+    used: Any = store if die_in is None else _KilledInTheLedger(store, die_in[0], die_in[1])
+    with Connector(config(settings["info"], lease_seconds=lease), store=used) as connector:
         if command == "push":
             kill_after = settings.get("die_after")
             if kill_after:

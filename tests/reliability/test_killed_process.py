@@ -95,6 +95,44 @@ def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> Non
     assert {1} == set(references.values())  # nothing lost, nothing twice
 
 
+@pytest.mark.parametrize(
+    "die_in",
+    [("claims", 4), ("settles", 2)],
+    ids=["after-a-window-of-claims", "in-a-group-of-settles"],
+)
+def test_push_killed_between_batched_claims_and_settles_sends_each_order_once(
+    tmp_path: Path, die_in: tuple[str, int]
+) -> None:
+    """SIGKILL right after a window of claims committed (its orders unsent, earlier ones in
+    flight) or in the middle of a group of settles (answered orders not yet recorded): the
+    next run resolves every PENDING claim by lookup, and each reference exists once."""
+    total, lease = 300, 60
+    state = tmp_path / "state.sqlite3"
+    with Sandbox(catalog_size=10, initial_stock=1000) as sb:
+        info = sb.connection_info()
+        settings = {"info": info, "state": str(state), "orders": total, "lease": lease}
+        child = _child("push", {**settings, "die_in": list(die_in)})
+        assert -signal.SIGKILL == child.wait(timeout=60)
+        at_kill = _references(sb)
+
+        store = SQLiteStore(state, clock=_later(lease + 1))  # the dead child's lease ran out
+        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+            pending = store.ledger_list(
+                connector.channel, LedgerKind.ORDER, states=[LedgerState.PENDING]
+            )
+            result = connector.push_orders(_workload.orders(total))
+            settled = store.ledger_list(connector.channel, LedgerKind.ORDER)
+        store.close()
+        references = _references(sb)
+
+    assert pending, "the kill leaves claims that were never settled"
+    assert sum(at_kill.values()) < total
+    assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT} >= {o.status for o in result.outcomes}
+    assert total == len(references)
+    assert {1} == set(references.values())  # nothing lost, nothing twice
+    assert {LedgerState.SENT} == {e.state for e in settled}
+
+
 def test_shipments_killed_in_the_handler_are_redelivered_with_the_same_keys(
     tmp_path: Path,
 ) -> None:

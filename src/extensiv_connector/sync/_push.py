@@ -15,8 +15,10 @@ receipts.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -37,14 +39,20 @@ from ._errors import LeaseLostError
 from ._records import (
     DEFAULT_RETRY_STATES,
     Fence,
+    LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     payload_fingerprint,
 )
 from .store import LeaseHandle, StateStore, utc_now
 
 __all__ = [
+    "CLAIM_WINDOW",
+    "SETTLE_AFTER",
+    "SETTLE_EVERY",
     "CreateCall",
     "CreateJob",
     "CreateOutcome",
@@ -57,6 +65,14 @@ __all__ = [
 log = logging.getLogger("extensiv_connector.sync")
 
 _RESOLVE_STATES = frozenset({*DEFAULT_RETRY_STATES, LedgerState.PENDING})
+
+#: Most claims written in one transaction. A run's first window is one job (its request
+#: leaves as soon as that job is ready); each next window doubles, up to this.
+CLAIM_WINDOW = 64
+#: Outcomes settled per transaction (group commit) ...
+SETTLE_EVERY = 32
+#: ... or sooner, once the oldest unsettled outcome has waited this long (seconds).
+SETTLE_AFTER = 0.5
 
 #: The visible outcome when another live worker owns the claim of a reference.
 CLAIMED_ELSEWHERE = "being sent by another worker right now (its claim is live)"
@@ -119,8 +135,8 @@ class CreateJob:
     """One record to create: its ledger reference, the payload, and what it sends per line.
 
     ``metadata`` is written with the claim (the comparison baseline); ``release`` is the
-    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions, so
-    a sent record costs two store writes: claim and settle.
+    backorder key dropped with the SENT settle. Both ride in the ledger's own transactions,
+    which ``PushEngine.run`` batches: one per window of claims, one per group of settles.
     """
 
     reference: str
@@ -179,13 +195,25 @@ class PushEngine:
         self._found_lines = found_lines
         self._in_flight_wait = in_flight_wait
         self._clock = clock
-        self._max_in_flight = max_in_flight
+        self._max_in_flight = max(1, max_in_flight)  # no worker would leave the queue full
         self._lease = lease
         self._fence: Fence | None = lease.fence if lease is not None else None
+        self._settles: _SettleBuffer | None = None
 
     def _check(self) -> None:
         if self._lease is not None:
             self._lease.check()
+
+    def _still_fenced(self) -> None:
+        """Before a claimed job's first request: the lease still carries the claim's token,
+        read from the store. A claim waits in its window for a while, and a worker that
+        stalled past its TTL meanwhile must not send what the next holder may take over."""
+        self._check()
+        fence = self._fence
+        if fence is not None:
+            lease = self._store.lease_info(self._channel, fence.action)
+            if lease is None or lease.token != fence.token:
+                raise LeaseLostError(self._channel, fence.action)
 
     def resolve_pending(self, reference: str) -> CreateOutcome | None:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
@@ -227,40 +255,117 @@ class PushEngine:
             reference=reference, state=LedgerState.SENT, remote_id=remote_id, adopted=True
         )
 
-    def run(self, jobs: list[CreateJob]) -> dict[str, CreateOutcome]:
-        """Claim and send every job; returns outcomes by reference."""
-        if not jobs:
-            return {}
+    def run(self, jobs: Iterable[CreateJob]) -> dict[str, CreateOutcome]:
+        """Claim and send every job; returns outcomes by reference.
+
+        ``jobs`` is consumed lazily, in this thread, while up to ``max_in_flight`` workers
+        send what is already claimed: the first request leaves as soon as the first job is
+        ready, and at most two claim windows of jobs are in memory at once. Claims are
+        written a window at a time (one transaction, durable before any of its requests goes
+        out); outcomes are settled in groups (see :data:`SETTLE_EVERY`), and whatever is
+        left is settled before ``run`` returns or raises. A crash before a settle leaves
+        its references ``PENDING``: the next run resolves them by reference lookup.
+        """
         outcomes: dict[str, CreateOutcome] = {}
-        workers = min(self._max_in_flight, len(jobs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extensiv-push") as pool:
-            for outcome in pool.map(self._send_one, jobs):
+        done = threading.Lock()
+        work: queue.Queue[tuple[CreateJob, LedgerClaim] | None] = queue.Queue(CLAIM_WINDOW)
+        failures: list[BaseException] = []
+        failed = threading.Event()
+        workers: list[threading.Thread] = []
+
+        def finish(outcome: CreateOutcome) -> None:
+            with done:
                 outcomes[outcome.reference] = outcome
+
+        def serve() -> None:
+            while (item := work.get()) is not None:
+                if failed.is_set():
+                    continue  # claimed but not sent: it stays PENDING for the next run
+                try:
+                    finish(self._send_claimed(*item))
+                except BaseException as exc:  # re-raised by run() in the calling thread
+                    failures.append(exc)
+                    failed.set()
+
+        settles = self._settles = _SettleBuffer(self._store, self._channel, self._kind, self._fence)
+        window: list[CreateJob] = []
+        size = 1
+        try:
+            for job in jobs:
+                window.append(job)
+                if len(window) >= size:
+                    self._claim(window, work, workers, serve, finish, failed)
+                    window, size = [], min(2 * size, CLAIM_WINDOW)
+                if failed.is_set():
+                    break
+            if window and not failed.is_set():
+                self._claim(window, work, workers, serve, finish, failed)
+        except BaseException as exc:
+            failures.insert(0, exc)
+            failed.set()
+        finally:
+            for _ in workers:
+                work.put(None)
+            for worker in workers:
+                worker.join()
+            self._settles = None
+            try:
+                settles.flush()  # what was answered is recorded, even when the run failed
+            except BaseException as exc:
+                if not failures:
+                    raise
+                log.warning("settling a failed push's outcomes failed too: %s", _short(exc))
+        if failures:
+            raise failures[0]
         return outcomes
 
-    def _send_one(self, job: CreateJob) -> CreateOutcome:
+    def _claim(
+        self,
+        window: list[CreateJob],
+        work: queue.Queue[tuple[CreateJob, LedgerClaim] | None],
+        workers: list[threading.Thread],
+        serve: Callable[[], None],
+        finish: Callable[[CreateOutcome], None],
+        failed: threading.Event,
+    ) -> None:
+        """Claim a window of jobs in one transaction, then queue the claimed ones for the
+        workers (starting one more worker per job, up to ``max_in_flight``)."""
         self._check()
-        claim = self._store.ledger_begin(
+        claims = self._store.ledger_begin_many(
             self._channel,
             self._kind,
-            job.reference,
-            fingerprint=payload_fingerprint(job.payload),
-            sent_lines=job.sent_lines,
-            host_key=job.host_key,
+            [
+                LedgerClaimRequest(
+                    reference=job.reference,
+                    fingerprint=payload_fingerprint(job.payload),
+                    sent_lines=job.sent_lines,
+                    host_key=job.host_key,
+                    metadata=job.metadata,
+                )
+                for job in window
+            ],
             retry_states=_RESOLVE_STATES,
             fence=self._fence,
-            metadata=job.metadata,
         )
-        if not claim.claimed:
-            entry = claim.entry
-            pending = entry.state is LedgerState.PENDING
-            return CreateOutcome(
-                reference=job.reference,
-                state=entry.state,
-                remote_id=entry.remote_id,
-                adopted=entry.state is LedgerState.SENT,
-                reason=CLAIMED_ELSEWHERE if pending else "already recorded by another push",
-            )
+        for job, claim in zip(window, claims, strict=True):
+            if not claim.claimed:
+                finish(_unclaimed(job, claim))
+                continue
+            if len(workers) < self._max_in_flight:
+                worker = threading.Thread(
+                    target=serve, name=f"extensiv-push-{len(workers)}", daemon=True
+                )
+                worker.start()
+                workers.append(worker)
+            while not failed.is_set():
+                try:
+                    work.put((job, claim), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def _send_claimed(self, job: CreateJob, claim: LedgerClaim) -> CreateOutcome:
+        self._still_fenced()
         if claim.previous is LedgerState.PENDING:
             # Taken over from an expired claim: its owner may have sent it before it stopped.
             try:
@@ -416,16 +521,32 @@ class PushEngine:
         job: CreateJob | None = None,
     ) -> CreateOutcome:
         release = job.release if job is not None and state is LedgerState.SENT else None
-        self._store.ledger_update(
-            self._channel,
-            self._kind,
-            reference,
-            state=state,
-            remote_id=remote_id,
-            reasons=(reason,) if reason else (),
-            fence=self._fence,
-            release=release,
-        )
+        reasons = (reason,) if reason else ()
+        settles = self._settles
+        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark (a
+        # create that may still be in flight) is written at once: its time is what keeps the
+        # next run from looking the reference up too early, also after a crash.
+        if settles is not None and state is not LedgerState.PENDING:
+            settles.add(
+                LedgerSettle(
+                    reference=reference,
+                    state=state,
+                    remote_id=remote_id,
+                    reasons=reasons,
+                    release=release,
+                )
+            )
+        else:
+            self._store.ledger_update(
+                self._channel,
+                self._kind,
+                reference,
+                state=state,
+                remote_id=remote_id,
+                reasons=reasons,
+                fence=self._fence,
+                release=release,
+            )
         return CreateOutcome(
             reference=reference,
             state=state,
@@ -442,6 +563,59 @@ class _Settled(Exception):  # noqa: N818 - a control-flow signal, not an error
     def __init__(self, outcome: CreateOutcome) -> None:
         super().__init__(outcome.reason)
         self.outcome = outcome
+
+
+def _unclaimed(job: CreateJob, claim: LedgerClaim) -> CreateOutcome:
+    """The outcome of a job whose reference someone else recorded (nothing is sent)."""
+    entry = claim.entry
+    pending = entry.state is LedgerState.PENDING
+    return CreateOutcome(
+        reference=job.reference,
+        state=entry.state,
+        remote_id=entry.remote_id,
+        adopted=entry.state is LedgerState.SENT,
+        reason=CLAIMED_ELSEWHERE if pending else "already recorded by another push",
+    )
+
+
+class _SettleBuffer:
+    """Group commit of a run's outcomes: written ``SETTLE_EVERY`` at a time, or as soon as
+    one has waited ``SETTLE_AFTER`` seconds when the next arrives, and by ``flush``.
+
+    Delaying a settle is safe, delaying a claim is not: until its settle commits, a sent
+    reference stays ``PENDING``, which a later run resolves by lookup, never by re-sending.
+    """
+
+    def __init__(
+        self, store: StateStore, channel: str, kind: LedgerKind, fence: Fence | None
+    ) -> None:
+        self._store = store
+        self._channel = channel
+        self._kind = kind
+        self._fence = fence
+        self._lock = threading.Lock()
+        self._items: list[LedgerSettle] = []
+        self._since = 0.0
+
+    def add(self, settle: LedgerSettle) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not self._items:
+                self._since = now
+            self._items.append(settle)
+            if len(self._items) < SETTLE_EVERY and now - self._since < SETTLE_AFTER:
+                return
+            batch, self._items = self._items, []
+        self._write(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._items = self._items, []
+        self._write(batch)
+
+    def _write(self, batch: list[LedgerSettle]) -> None:
+        if batch:
+            self._store.ledger_settle_many(self._channel, self._kind, batch, fence=self._fence)
 
 
 def _short(exc: BaseException) -> str:

@@ -6,9 +6,10 @@ records each reference before its request goes out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -33,9 +34,9 @@ from ._outcomes import (
     remainder_from_sent,
 )
 from ._push import CreateCall, CreateJob, CreateOutcome, PushEngine, item_key
-from ._records import Fence, LedgerKind, LedgerState
+from ._records import Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
-from ._stock import allocation_inputs, warehouse_skus
+from ._stock import AllocationInputs, allocation_inputs, warehouse_skus
 from .store import LeaseHandle, StateStore
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OrderPush",
     "ReceiptPush",
     "available_by_sku",
+    "serve_in_order",
     "stock_snapshot",
     "unreserved_sent",
 ]
@@ -138,11 +140,75 @@ class _Context:
 
 @attrs.define
 class _Screened:
-    """Orders that passed the ledger and translation checks, with their full translations."""
+    """Orders that passed the ledger checks (translation comes later, while sending)."""
 
     candidates: list[SalesOrder] = attrs.field(factory=list)
-    translations: dict[str, translate.OrderTranslation] = attrs.field(factory=dict)
+    #: Keys of candidates that came from the backorder queue: already validated when they
+    #: were first pushed, so they are not validated again before allocation.
+    queued: set[str] = attrs.field(factory=set)
     outcomes: dict[str, PushOutcome] = attrs.field(factory=dict)
+
+
+@attrs.define
+class _Plan:
+    """One allocation over the screened candidates, decided before anything is translated:
+    every order counts as valid until its translation says otherwise (see ``_jobs``)."""
+
+    candidates: list[SalesOrder]
+    inputs: AllocationInputs
+    decisions: list[Decision]
+    sequence: tuple[int, ...]
+
+
+T = TypeVar("T")
+
+
+def serve_in_order(
+    plan: _Plan, validate: Callable[[int], T | None], trusted: Callable[[int], bool]
+) -> Iterator[tuple[int, T | None]]:
+    """The plan's candidates in its allocation sequence, each with ``plan.decisions[index]``
+    final when it is yielded, validated one at a time: ``(index, validate(index))``, or
+    ``(index, None)`` for a ``trusted`` candidate (not validated) or one validated ahead.
+
+    The allocation counted every candidate as valid, and an order's decision depends only on
+    the orders before it in the sequence; so a candidate is yielded only once all before it
+    were validated. One that ``validate`` refuses after it was given stock gives that stock
+    back: the orders after it are allocated again without it, so every yielded decision is
+    what allocating the valid candidates alone would give. That happens at most once per
+    plan: the rest of the candidates are then validated first (and their results dropped,
+    so memory stays bounded; ``validate`` is called again for them when they are reached).
+    """
+    invalid: set[int] = set()
+    checked: set[int] = set()  # validated ahead, after a re-allocation: not again
+    for position, index in enumerate(plan.sequence):
+        if index in invalid:
+            continue
+        result: T | None = None
+        if not trusted(index) and index not in checked:
+            result = validate(index)
+            if result is None:
+                invalid.add(index)
+                if plan.decisions[index].consumed and not checked:
+                    rest = plan.sequence[position + 1 :]
+                    checked.update(rest)
+                    invalid.update(i for i in rest if not trusted(i) and validate(i) is None)
+                    _reallocate(plan, position, invalid)
+                continue
+        yield index, result
+
+
+def _reallocate(plan: _Plan, position: int, invalid: set[int]) -> None:
+    """Decide the orders after ``position`` again, from what the orders up to it left
+    (invalid ones took nothing), as ``allocate`` over the valid orders alone would."""
+    left = dict(plan.inputs.stock)
+    for index in plan.sequence[: position + 1]:
+        if index not in invalid:
+            for sku, amount in plan.decisions[index].consumed.items():
+                left[sku] = left.get(sku, Decimal(0)) - amount
+    rest = [i for i in plan.sequence[position + 1 :] if i not in invalid]
+    again = allocate([plan.candidates[i] for i in rest], left, plan.inputs.policy)
+    for index, decision in zip(rest, again.decisions, strict=True):
+        plan.decisions[index] = decision
 
 
 class OrderPush(_Context):
@@ -159,7 +225,11 @@ class OrderPush(_Context):
         """``stock`` is a snapshot the caller already holds; otherwise one is read if needed.
 
         ``lease`` is the channel's orders lease (see ``ORDERS_LEASE``): every ledger and
-        backorder write carries its fence, so a worker that lost it writes nothing more."""
+        backorder write carries its fence, so a worker that lost it writes nothing more.
+
+        Translation streams into the push engine: orders are allocated first (one stock
+        snapshot), then translated and validated one at a time, oldest first, while the
+        engine's workers send what is already translated and claimed."""
         engine = self.engine(LedgerKind.ORDER, self._create, self._lookup, lease, self._lines)
         fence = lease.fence if lease is not None else None
         screened = self._screen_all(orders, engine, fence)
@@ -170,15 +240,18 @@ class OrderPush(_Context):
                     known.add(entry.key)
                     if self._in_ledger(entry.order):  # a crash came after sending, before dequeuing
                         verdict = self._screen(entry.order, engine, fence)
-                        if isinstance(verdict, PushOutcome):
+                        if verdict is not None:
                             screened.outcomes[entry.key] = verdict
                             continue
                     screened.candidates.append(entry.order)
+                    screened.queued.add(entry.key)
         outcomes = screened.outcomes
-        decided = self._decide(screened, stock, fence)
-        results = engine.run([job for _, _, job in decided if job is not None])
-        for order, decision, job in decided:
-            outcomes[order_key(order)] = self._finish(order, decision, job, results, fence)
+        plan = self._plan(screened, stock, fence)
+        decided: dict[int, tuple[SalesOrder, Decision, str | None]] = {}
+        results = engine.run(self._jobs(plan, screened, decided, fence)) if plan else {}
+        for index in sorted(decided):  # candidates' order, whatever order they were sent in
+            order, decision, reference = decided[index]
+            outcomes[order_key(order)] = self._finish(order, decision, reference, results, fence)
         ordered = [outcomes[k] for k in keys_in_order(orders, outcomes)]
         _record_outcomes(ordered, run)
         return ordered
@@ -221,28 +294,48 @@ class OrderPush(_Context):
         self, orders: list[SalesOrder], engine: PushEngine, fence: Fence | None
     ) -> _Screened:
         screened = _Screened()
+        candidates: set[str] = set()
+        references: dict[str, str] = {}  # order key -> reference (rendered once)
+        for order in orders:
+            with contextlib.suppress(ValidationError):  # rejected by _screen below
+                references[order_key(order)] = self.reference(order)
+        entries = self.store.ledger_get_many(
+            self.channel, LedgerKind.ORDER, set(references.values())
+        )
         for order in orders:
             key = order_key(order)
-            if key in screened.outcomes or key in screened.translations:
+            if key in screened.outcomes or key in candidates:
                 continue  # the same shipment twice in one batch is one shipment
-            verdict = self._screen(order, engine, fence)
-            if isinstance(verdict, PushOutcome):
+            verdict = self._screen(order, engine, fence, entries, references.get(key))
+            if verdict is not None:
                 screened.outcomes[key] = verdict
             else:
                 screened.candidates.append(order)
-                screened.translations[key] = verdict
+                candidates.add(key)
         return screened
 
     def _screen(
-        self, order: SalesOrder, engine: PushEngine, fence: Fence | None
-    ) -> PushOutcome | translate.OrderTranslation:
-        """Ledger and validation checks before allocation; a translation means "allocate it"
-        (it is the full order's payload, reused when the whole order is sent)."""
-        try:
-            reference = self.reference(order)
-        except ValidationError as exc:
-            return rejected(order.order_number, "", exc)
-        entry = self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        self,
+        order: SalesOrder,
+        engine: PushEngine,
+        fence: Fence | None,
+        entries: Mapping[str, LedgerEntry] | None = None,
+        reference: str | None = None,
+    ) -> PushOutcome | None:
+        """Ledger checks before allocation; ``None`` means "allocate it" (it is translated
+        and validated later, while earlier orders are being sent). ``entries``: the batch's
+        ledger entries, read at once (otherwise this order's is read); ``reference``: the
+        order's, rendered already."""
+        if reference is None:
+            try:
+                reference = self.reference(order)
+            except ValidationError as exc:
+                return rejected(order.order_number, "", exc)
+        entry = (
+            entries.get(reference)
+            if entries is not None
+            else self.store.ledger_get(self.channel, LedgerKind.ORDER, reference)
+        )
         state = entry.state if entry is not None else None
         if entry is not None and state is LedgerState.PENDING:
             resolved = engine.resolve_pending(reference)
@@ -271,12 +364,20 @@ class OrderPush(_Context):
                 reason="this shipment was canceled in the warehouse",
                 reasons=("canceled",),
             )
+        return None
+
+    def _validate(
+        self, order: SalesOrder, screened: _Screened, fence: Fence | None
+    ) -> translate.OrderTranslation | None:
+        """The full order's translation (validation rules and mappings in one pass), or
+        ``None`` after recording why it is rejected."""
         try:
-            # Translation applies the validation rules and the mappings: one pass finds all.
             return translate.sales_order_to_order(order, self.config, converter=self.converter)
         except ValidationError as exc:
+            reference = self.reference(order)  # screening rendered it already
             self._record_rejection(reference, order, exc, fence)
-            return rejected(order.order_number, reference, exc)
+            screened.outcomes[order_key(order)] = rejected(order.order_number, reference, exc)
+            return None
 
     def _needs_stock(self) -> bool:
         policy = self.config.backorder
@@ -285,12 +386,12 @@ class OrderPush(_Context):
         overrides = [*policy.customer_overrides.values(), *policy.order_overrides.values()]
         return any(o.mode is BackorderMode.MANAGE_IN_OMS for o in overrides)
 
-    def _decide(
+    def _plan(
         self, screened: _Screened, stock: Mapping[str, Decimal] | None, fence: Fence | None
-    ) -> list[tuple[SalesOrder, Decision, CreateJob | None]]:
+    ) -> _Plan | None:
         candidates = screened.candidates
         if not candidates:
-            return []
+            return None
         if stock is None:
             stock = (
                 stock_snapshot(self.client, self.config, self.store) if self._needs_stock() else {}
@@ -301,22 +402,54 @@ class OrderPush(_Context):
             candidates, stock, self.config.backorder, self.config.sku_mappings
         )
         allocation = allocate(candidates, inputs.stock, inputs.policy)
-        decided: list[tuple[SalesOrder, Decision, CreateJob | None]] = []
-        for order, decision in zip(candidates, allocation.decisions, strict=True):
+        return _Plan(
+            candidates=candidates,
+            inputs=inputs,
+            decisions=list(allocation.decisions),
+            sequence=allocation.sequence,
+        )
+
+    def _jobs(
+        self,
+        plan: _Plan,
+        screened: _Screened,
+        decided: dict[int, tuple[SalesOrder, Decision, str | None]],
+        fence: Fence | None,
+    ) -> Iterator[CreateJob]:
+        """Create jobs, oldest first (the allocation's own order), translated one at a time.
+
+        The allocation counted every candidate as valid. An order is served only after every
+        order before it in that sequence was validated, so when one turns out invalid after
+        it was given stock, the orders after it are allocated again without it: each order
+        is decided exactly as if the invalid ones had been left out from the start. That
+        happens at most once per push: the rest of the batch is validated first then.
+        """
+        candidates = plan.candidates
+
+        def validate(index: int) -> translate.OrderTranslation | None:
+            return self._validate(candidates[index], screened, fence)
+
+        def trusted(index: int) -> bool:
+            return order_key(candidates[index]) in screened.queued
+
+        for index, translation in serve_in_order(plan, validate, trusted):
+            order = candidates[index]
+            key = order_key(order)
+            decision = plan.decisions[index]
             if decision.action is Action.HOLD:
-                decided.append((order, decision, None))
+                decided[index] = (order, decision, None)
                 continue
             full = decision.line_quantities == tuple(line.quantity for line in order.lines)
-            translation = screened.translations.get(order_key(order)) if full else None
             try:
-                if translation is None:  # a partial shipment, or a held order from the queue
+                if translation is None or not full:  # a partial, a queued or checked order
                     translation = translate.sales_order_to_order(
                         order, self.config, decision, converter=self.converter
                     )
             except ValidationError as exc:
-                screened.outcomes[order_key(order)] = rejected(order.order_number, "", exc)
+                screened.outcomes[key] = rejected(order.order_number, "", exc)
                 continue
-            job = CreateJob(
+            decided[index] = (order, decision, translation.reference)
+            yield CreateJob(
                 reference=translation.reference,
                 payload=translation.payload,
                 sent_lines={
@@ -324,10 +457,8 @@ class OrderPush(_Context):
                 },
                 host_key=order.order_number,
                 metadata=self.baseline(translation.reference, translation.payload),
-                release=order_key(order),
+                release=key,
             )
-            decided.append((order, decision, job))
-        return decided
 
     def _reject_unknown(
         self, screened: _Screened, stock: Mapping[str, Decimal], fence: Fence | None
@@ -357,6 +488,8 @@ class OrderPush(_Context):
                 kept.append(order)
                 continue
             key = order_key(order)
+            if key not in screened.queued and self._validate(order, screened, fence) is None:
+                continue  # invalid as well: rejected for that, as before it was allocated
             exc = ValidationError(violations, f"order {order.order_number}")
             try:
                 reference = self.reference(order)
@@ -377,12 +510,12 @@ class OrderPush(_Context):
         self,
         order: SalesOrder,
         decision: Decision,
-        job: CreateJob | None,
+        reference: str | None,
         results: Mapping[str, CreateOutcome],
         fence: Fence | None,
     ) -> PushOutcome:
         key = order_key(order)
-        if job is None:
+        if reference is None:
             self.store.backorder_put(
                 self.channel, order, key=key, reason=decision.reason, fence=fence
             )
@@ -392,7 +525,7 @@ class OrderPush(_Context):
                 reason=decision.reason,
                 line_quantities=decision.line_quantities,
             )
-        result = results[job.reference]
+        result = results[reference]
         outcome = outcome_from_create(order.order_number, result, decision.line_quantities)
         if outcome.status not in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT):
             return outcome
@@ -457,23 +590,28 @@ class ReceiptPush(_Context):
         self, receipts: list[Receipt], run: RunRecorder, lease: LeaseHandle | None = None
     ) -> list[PushOutcome]:
         engine = self.engine(LedgerKind.RECEIPT, self._create, self._lookup, lease, self._lines)
-        outcomes: dict[str, PushOutcome] = {}
-        jobs: list[tuple[Receipt, CreateJob]] = []
-        seen: set[str] = set()
-        for receipt in receipts:
-            if receipt.reference in seen:
-                continue  # the same receipt twice in one batch is one receipt
-            seen.add(receipt.reference)
-            verdict = self._screen(receipt, engine)
-            if isinstance(verdict, PushOutcome):
-                outcomes[receipt.reference] = verdict
-            else:
-                jobs.append((receipt, verdict))
-        results = engine.run([job for _, job in jobs])
-        for receipt, job in jobs:
+        screened: dict[str, PushOutcome] = {}
+        jobs: list[tuple[Receipt, str]] = []
+
+        def produce() -> Iterator[CreateJob]:  # translated while earlier ones are sent
+            seen: set[str] = set()
+            for receipt in receipts:
+                if receipt.reference in seen:
+                    continue  # the same receipt twice in one batch is one receipt
+                seen.add(receipt.reference)
+                verdict = self._screen(receipt, engine)
+                if isinstance(verdict, PushOutcome):
+                    screened[receipt.reference] = verdict
+                else:
+                    jobs.append((receipt, verdict.reference))
+                    yield verdict
+
+        results = engine.run(produce())
+        outcomes = dict(screened)
+        for receipt, reference in jobs:
             quantities = tuple(line.expected_quantity for line in receipt.lines)
             outcomes[receipt.reference] = outcome_from_create(
-                receipt.reference, results[job.reference], quantities
+                receipt.reference, results[reference], quantities
             )
         ordered = list(outcomes.values())
         _record_outcomes(ordered, run)

@@ -29,8 +29,10 @@ __all__ = [
     "JournalEntry",
     "Lease",
     "LedgerClaim",
+    "LedgerClaimRequest",
     "LedgerEntry",
     "LedgerKind",
+    "LedgerSettle",
     "LedgerState",
     "LogLevel",
     "RunStatus",
@@ -146,6 +148,32 @@ class LedgerClaim:
     #: The state the entry was in before this call (``None``: there was no entry). A claim
     #: taken over from ``PENDING`` must look the reference up before sending again.
     previous: LedgerState | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LedgerClaimRequest:
+    """One reference to claim in :meth:`StateStore.ledger_begin_many` (the arguments
+    ``ledger_begin`` takes per reference)."""
+
+    reference: str
+    fingerprint: str = ""
+    sent_lines: Mapping[str, Decimal] | None = None
+    host_key: str = ""
+    #: Key-value pairs written with the claim, only when it succeeds (as ``ledger_begin``).
+    metadata: Mapping[str, str] | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class LedgerSettle:
+    """One outcome to record in :meth:`StateStore.ledger_settle_many` (the arguments
+    ``ledger_update`` takes per reference; ``None`` keeps the stored value)."""
+
+    reference: str
+    state: LedgerState
+    remote_id: int | None = None
+    reasons: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: A backorder key to stop holding in the same transaction.
+    release: str | None = None
 
 
 def claim_expired(entry: LedgerEntry, claim_lease: Lease | None, now: datetime) -> bool:

@@ -45,7 +45,9 @@ from ..sync import (
     Lease,
     LeaseHeldError,
     LeaseLostError,
+    LedgerClaimRequest,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     LogLevel,
     RunStatus,
@@ -553,6 +555,212 @@ class StoreContract:
             store.ledger_update("main", ORDER, "SO-404", state=LedgerState.SENT, release="SO-2#1")
 
         assert ["SO-2#1"] == [e.key for e in store.backorder_list("main")]
+
+    # ------------------------------------------------------------------ batched claims, settles
+
+    @given(
+        steps=st.lists(
+            st.tuples(
+                st.sampled_from(["begin", "sent", "held", "rejected", "forget"]),
+                st.sampled_from(["R1", "R2", "R3"]),
+            ),
+            max_size=8,
+        ),
+        batch=st.lists(st.sampled_from(["R1", "R2", "R3", "R4"]), max_size=6),
+        resolve=st.booleans(),
+    )
+    @_PROPERTY
+    def test_a_batch_claim_decides_like_one_ledger_begin_per_reference(
+        self,
+        store_factory: StoreFactory,
+        steps: list[tuple[str, str]],
+        batch: list[str],
+        resolve: bool,
+    ) -> None:
+        """Whatever the ledger holds (fresh, pending, sent, held, rejected), claiming a batch
+        in one call gives the answers and leaves the ledger that one ``ledger_begin`` per
+        reference, in the same order, would."""
+        batched, single = store_factory(FakeClock()), store_factory(FakeClock())
+        states = {
+            "sent": LedgerState.SENT,
+            "held": LedgerState.HELD,
+            "rejected": LedgerState.REJECTED,
+        }
+        for target in (batched, single):
+            for step, ref in steps:
+                if step == "begin":
+                    target.ledger_begin("main", ORDER, ref)
+                elif step == "forget":
+                    target.ledger_forget("main", ORDER, ref)
+                elif target.ledger_get("main", ORDER, ref) is not None:
+                    target.ledger_update("main", ORDER, ref, state=states[step], remote_id=1)
+        fences = [_fence(t.take_lease("main", "push_orders", "w", 60)) for t in (batched, single)]
+        retry = RESOLVE if resolve else frozenset({LedgerState.HELD, LedgerState.REJECTED})
+        requests = [
+            LedgerClaimRequest(reference=r, host_key=f"H-{i}", metadata={f"sent:{r}": str(i)})
+            for i, r in enumerate(batch)
+        ]
+
+        answers = batched.ledger_begin_many(
+            "main", ORDER, requests, retry_states=retry, fence=fences[0]
+        )
+        expected = [
+            single.ledger_begin(
+                "main",
+                ORDER,
+                r.reference,
+                host_key=r.host_key,
+                retry_states=retry,
+                fence=fences[1],
+                metadata=r.metadata,
+            )
+            for r in requests
+        ]
+
+        assert [(c.claimed, c.previous, c.entry.host_key) for c in expected] == [
+            (c.claimed, c.previous, c.entry.host_key) for c in answers
+        ]
+        assert [(e.reference, e.state, e.attempts) for e in single.ledger_list("main")] == [
+            (e.reference, e.state, e.attempts) for e in batched.ledger_list("main")
+        ]
+        assert [single.kv_get("main", f"sent:{r}") for r in batch] == [
+            batched.kv_get("main", f"sent:{r}") for r in batch
+        ]
+
+    def test_ledger_get_many_reads_the_entries_that_exist(self, store: StateStore) -> None:
+        store.ledger_begin("main", ORDER, "SO-1")
+        store.ledger_begin("main", ORDER, "SO-2")
+        store.ledger_update("main", ORDER, "SO-2", state=LedgerState.SENT, remote_id=4)
+        store.ledger_begin("main", RECEIPT, "SO-3")
+        store.ledger_begin("other", ORDER, "SO-4")
+
+        found = store.ledger_get_many("main", ORDER, ["SO-1", "SO-2", "SO-3", "SO-4", "SO-1"])
+
+        assert {r: store.ledger_get("main", ORDER, r) for r in ("SO-1", "SO-2")} == found
+        assert {} == store.ledger_get_many("main", ORDER, [])
+
+    def test_a_reference_twice_in_one_batch_is_claimed_once(self, store: StateStore) -> None:
+        fence = _fence(store.take_lease("main", "push_orders", "w1", 60))
+
+        claims = store.ledger_begin_many(
+            "main",
+            ORDER,
+            [LedgerClaimRequest(reference="SO-1"), LedgerClaimRequest(reference="SO-1")],
+            retry_states=RESOLVE,
+            fence=fence,
+        )
+
+        assert [True, False] == [c.claimed for c in claims]
+        assert fence == claims[1].entry.claim
+
+    def test_a_batch_claim_with_a_stale_fence_writes_nothing(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 30))
+        clock.advance(31)
+        _fence(store.take_lease("main", "push_orders", "w2", 30))
+
+        with pytest.raises(LeaseLostError):
+            store.ledger_begin_many(
+                "main",
+                ORDER,
+                [LedgerClaimRequest(reference="SO-1", metadata={"sent:SO-1": "x"})],
+                fence=w1,
+            )
+
+        assert (None, None) == (
+            store.ledger_get("main", ORDER, "SO-1"),
+            store.kv_get("main", "sent:SO-1"),
+        )
+
+    def test_concurrent_batch_claims_have_exactly_one_winner_per_reference(
+        self, store: StateStore
+    ) -> None:
+        references = [f"SO-{i}" for i in range(12)]
+        workers = 4
+        barrier = threading.Barrier(workers)
+        won: list[str] = []
+        lock = threading.Lock()
+
+        def race(offset: int) -> None:
+            mine = references[offset:] + references[:offset]  # overlapping, in other orders
+            barrier.wait()
+            claims = store.ledger_begin_many(
+                "main", ORDER, [LedgerClaimRequest(reference=r) for r in mine]
+            )
+            with lock:
+                won.extend(c.entry.reference for c in claims if c.claimed)
+
+        threads = [threading.Thread(target=race, args=(i * 3,)) for i in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(references) == sorted(won)
+
+    def test_a_batch_settle_records_every_outcome_and_releases_in_one_step(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        fence = _fence(store.take_lease("main", "push_orders", "w1", 60))
+        store.backorder_put("main", _order(), key="SO-1#1")
+        store.backorder_put("main", _order("SO-2"), key="SO-2#1")
+        store.ledger_begin_many(
+            "main",
+            ORDER,
+            [LedgerClaimRequest(reference=r, host_key=r) for r in ("SO-1-1", "SO-2-1")],
+            fence=fence,
+        )
+        clock.advance(5)
+
+        store.ledger_settle_many(
+            "main",
+            ORDER,
+            [
+                LedgerSettle(
+                    reference="SO-1-1", state=LedgerState.SENT, remote_id=7, release="SO-1#1"
+                ),
+                LedgerSettle(reference="SO-2-1", state=LedgerState.REJECTED, reasons=("bad",)),
+            ],
+            fence=fence,
+        )
+
+        settled = [store.ledger_get("main", ORDER, r) for r in ("SO-1-1", "SO-2-1")]
+        assert [
+            (LedgerState.SENT, 7, (), "SO-1-1", clock.now),
+            (LedgerState.REJECTED, None, ("bad",), "SO-2-1", clock.now),
+        ] == [
+            (e.state, e.remote_id, e.reasons, e.host_key, e.updated_at)
+            for e in settled
+            if e is not None
+        ]
+        assert ["SO-2#1"] == [e.key for e in store.backorder_list("main")]
+
+    def test_a_batch_settle_with_an_unknown_reference_or_stale_fence_changes_nothing(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        w1 = _fence(store.take_lease("main", "push_orders", "w1", 30))
+        store.backorder_put("main", _order(), key="SO-1#1")
+        store.ledger_begin("main", ORDER, "SO-1-1", fence=w1)
+        sent = LedgerSettle(
+            reference="SO-1-1", state=LedgerState.SENT, remote_id=7, release="SO-1#1"
+        )
+        before = store.ledger_get("main", ORDER, "SO-1-1")
+
+        with pytest.raises(StateStoreError):
+            store.ledger_settle_many(
+                "main",
+                ORDER,
+                [sent, LedgerSettle(reference="SO-404", state=LedgerState.SENT)],
+                fence=w1,
+            )
+        clock.advance(31)
+        _fence(store.take_lease("main", "push_orders", "w2", 30))
+        with pytest.raises(LeaseLostError):
+            store.ledger_settle_many("main", ORDER, [sent], fence=w1)
+
+        assert before == store.ledger_get("main", ORDER, "SO-1-1")
+        assert ["SO-1#1"] == [e.key for e in store.backorder_list("main")]
 
     # ------------------------------------------------------------------ backorders
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -22,8 +22,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     RunStatus,
     claimed_entry,
@@ -122,6 +124,14 @@ class MemoryStore:
         with self._lock:
             return self._ch(channel).ledger.get((kind, reference))
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        with self._lock:
+            ledger = self._ch(channel).ledger
+            found = ((r, ledger.get((kind, r))) for r in references)
+            return {r: e for r, e in found if e is not None}
+
     def ledger_begin(
         self,
         channel: str,
@@ -199,6 +209,61 @@ class MemoryStore:
             if release is not None:
                 self._ch(channel).backorders.pop(release, None)
             return entry
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        with self._lock:  # re-entrant: the whole batch is one step
+            self._check_fence(channel, fence)
+            return [
+                self.ledger_begin(
+                    channel,
+                    kind,
+                    r.reference,
+                    fingerprint=r.fingerprint,
+                    sent_lines=r.sent_lines,
+                    host_key=r.host_key,
+                    retry_states=retry_states,
+                    fence=fence,
+                    metadata=r.metadata,
+                )
+                for r in requests
+            ]
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> None:
+        with self._lock:  # re-entrant: the whole batch is one step
+            self._check_fence(channel, fence)
+            ledger = self._ch(channel).ledger
+            for settle in settles:  # all or nothing: refuse before changing anything
+                if (kind, settle.reference) not in ledger:
+                    raise StateStoreError(
+                        f"channel {channel!r}: no {kind.value} ledger entry for reference"
+                        f" {settle.reference!r}"
+                    )
+            for s in settles:
+                self.ledger_update(
+                    channel,
+                    kind,
+                    s.reference,
+                    state=s.state,
+                    remote_id=s.remote_id,
+                    reasons=s.reasons,
+                    fence=fence,
+                    release=s.release,
+                )
 
     def ledger_list(
         self,

@@ -39,8 +39,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     LogLevel,
     RunStatus,
@@ -111,6 +113,20 @@ def _safe_target(url: str) -> str:
     except Exception:  # a malformed string is reported by the pool; never echo it here
         return "<unparsed>"
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+#: ``ledger_begin_many``'s fresh claims in one statement: one array per ledger column, in
+#: ``_ledger_values`` order; references already in the ledger are left alone (and decided
+#: one by one, under their row locks).
+_LEDGER_INSERT_MANY = (
+    "INSERT INTO {s}.ledger (channel, kind, reference, state, remote_id, fingerprint,"
+    " sent_lines, reasons, attempts, host_key, created_at, created_ts, updated_at,"
+    " claim_action, claim_token)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],"
+    " %s::text[], %s::text[], %s::text[], %s::integer[], %s::text[], %s::text[],"
+    " %s::double precision[], %s::text[], %s::text[], %s::bigint[])"
+    " ON CONFLICT DO NOTHING RETURNING reference"
+)
 
 
 class PostgresStore:
@@ -393,6 +409,23 @@ class PostgresStore:
                 [(channel, k, v) for k, v in metadata.items()],
             )
 
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        wanted = sorted(set(references))
+        if not wanted:
+            return {}
+
+        def read(cur: PgCursor[Any]) -> dict[str, LedgerEntry]:
+            rows = cur.execute(
+                self._q(f"SELECT {self._LEDGER_COLS} FROM {{s}}.ledger")
+                + " WHERE channel = %s AND kind = %s AND reference = ANY(%s)",
+                (channel, kind.value, wanted),
+            ).fetchall()
+            return {row[2]: self._ledger_row(row) for row in rows}
+
+        return self._run(read, retry=True, tx=False)
+
     def ledger_begin(
         self,
         channel: str,
@@ -515,6 +548,174 @@ class PostgresStore:
 
         # Setting the same outcome twice is harmless, so a lost COMMIT may be repeated.
         return self._run(update, retry=True)
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        def claim_all(cur: PgCursor[Any]) -> list[LedgerClaim]:
+            self._check_fence(cur, channel, fence)
+            now = self._clock()
+            fresh: dict[str, LedgerEntry] = {}
+            for r in requests:  # a new reference is claimed by its first request
+                if r.reference not in fresh:
+                    fresh[r.reference] = claimed_entry(
+                        None,
+                        channel=channel,
+                        kind=kind,
+                        reference=r.reference,
+                        now=now,
+                        fingerprint=r.fingerprint,
+                        sent_lines=r.sent_lines,
+                        host_key=r.host_key,
+                        fence=fence,
+                    )
+            if not fresh:
+                return []
+            columns = zip(*(self._ledger_values(e) for e in fresh.values()), strict=True)
+            inserted = {
+                row[0]
+                for row in cur.execute(
+                    self._q(_LEDGER_INSERT_MANY), [list(column) for column in columns]
+                ).fetchall()
+            }
+            claims: list[LedgerClaim] = []
+            metadata: list[tuple[str, str, str]] = []
+            for r in requests:
+                if r.reference in inserted:
+                    inserted.discard(r.reference)  # a repeat is decided against this claim
+                    claims.append(LedgerClaim(entry=fresh[r.reference], claimed=True))
+                    if r.metadata:
+                        metadata.extend((channel, k, v) for k, v in r.metadata.items())
+                    continue
+                claim = self._claim_one(cur, channel, kind, r, retry_states, fence, now)
+                claims.append(claim)
+            if metadata:
+                cur.executemany(
+                    self._q("INSERT INTO {s}.kv (channel, key, value) VALUES (%s, %s, %s)")
+                    + " ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value",
+                    metadata,
+                )
+            return claims
+
+        # Not repeated after a lost connection: the COMMIT may have happened (as ledger_begin).
+        return self._run(claim_all, retry=False)
+
+    def _claim_one(
+        self,
+        cur: PgCursor[Any],
+        channel: str,
+        kind: LedgerKind,
+        request: LedgerClaimRequest,
+        retry_states: Collection[LedgerState],
+        fence: Fence | None,
+        now: datetime,
+    ) -> LedgerClaim:
+        """``ledger_begin``'s decision for one reference, inside the caller's transaction."""
+        reference = request.reference
+        for _ in range(_RETRIES):
+            fresh = claimed_entry(
+                None,
+                channel=channel,
+                kind=kind,
+                reference=reference,
+                now=now,
+                fingerprint=request.fingerprint,
+                sent_lines=request.sent_lines,
+                host_key=request.host_key,
+                fence=fence,
+            )
+            inserted = cur.execute(
+                self._q(self._LEDGER_INSERT + " ON CONFLICT DO NOTHING RETURNING 1"),
+                self._ledger_values(fresh),
+            ).fetchone()
+            if inserted is not None:
+                self._write_metadata(cur, channel, request.metadata)
+                return LedgerClaim(entry=fresh, claimed=True, previous=None)
+            existing = self._ledger_locked(cur, channel, kind, reference)
+            if existing is None:
+                continue  # forgotten in between: insert again
+            claim_lease = (
+                self._lease_fetch(cur, channel, existing.claim.action)
+                if existing.claim is not None
+                else None
+            )
+            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+            entry = claimed_entry(
+                existing,
+                channel=channel,
+                kind=kind,
+                reference=reference,
+                now=now,
+                fingerprint=request.fingerprint,
+                sent_lines=request.sent_lines,
+                host_key=request.host_key,
+                fence=fence,
+            )
+            self._ledger_save(cur, entry)
+            self._write_metadata(cur, channel, request.metadata)
+            return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
+        raise StateStoreError(
+            f"channel {channel!r}: {kind.value} reference {reference!r} keeps being forgotten"
+            " while it is claimed"
+        )
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> None:
+        # As ``ledger_update`` per settle, in order: the last settle of a repeated reference
+        # wins (one UPDATE touches a row once), and every release is dropped.
+        last = {settle.reference: settle for settle in settles}
+        references = list(last)
+        released = [s.release for s in settles if s.release is not None]
+
+        def settle_all(cur: PgCursor[Any]) -> None:
+            self._check_fence(cur, channel, fence)
+            rows = cur.execute(
+                self._q(
+                    "UPDATE {s}.ledger AS l SET state = v.state,"
+                    " remote_id = COALESCE(v.remote_id, l.remote_id), reasons = v.reasons,"
+                    " updated_at = %s"
+                    " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[])"
+                    " AS v(reference, state, remote_id, reasons)"
+                    " WHERE l.channel = %s AND l.kind = %s AND l.reference = v.reference"
+                    " RETURNING l.reference"
+                ),
+                (
+                    self._clock().isoformat(),
+                    references,
+                    [last[r].state.value for r in references],
+                    [last[r].remote_id for r in references],
+                    [_json(list(last[r].reasons)) for r in references],
+                    channel,
+                    kind.value,
+                ),
+            ).fetchall()
+            if len(rows) != len(references):  # raised inside the transaction: nothing changes
+                found = {row[0] for row in rows}
+                missing = next(r for r in references if r not in found)
+                raise StateStoreError(
+                    f"channel {channel!r}: no {kind.value} ledger entry for reference {missing!r}"
+                )
+            if released:
+                cur.execute(
+                    self._q("DELETE FROM {s}.backorders WHERE channel = %s AND key = ANY(%s)"),
+                    (channel, released),
+                )
+
+        # Setting the same outcomes twice is harmless, so a lost COMMIT may be repeated.
+        self._run(settle_all, retry=True)
 
     def ledger_list(
         self,

@@ -30,11 +30,20 @@ Exclusive claims and fencing (schema version 3 of the SQLite store):
   caller never re-claims its own fence's claim. Of concurrent callers exactly one wins.
 * ``LedgerClaim.previous`` is the state before the call; a take-over from ``PENDING`` must be
   resolved by lookup before anything is sent again.
+
+Batches (a push's claims and settles, amortised over many references):
+
+* ``ledger_begin_many`` is ``ledger_begin`` for each request in turn, all in ONE atomic step:
+  the fence is checked once, and either every claim decision and its metadata is written or,
+  on an error, nothing is. A reference repeated in one call is decided against the first
+  request's claim (which is then the caller's own, so it is not claimed again).
+* ``ledger_settle_many`` is ``ledger_update`` for each settle in turn, in one atomic step; an
+  unknown reference or a lost fence refuses the whole batch and changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -50,8 +59,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     RunStatus,
 )
@@ -67,6 +78,13 @@ class StateStore(Protocol):
 
     def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
         """The ledger entry for ``reference``, or None if it was never pushed."""
+        ...
+
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        """The entries of those references that have one, by reference, in one read (a push
+        screens its whole batch this way)."""
         ...
 
     def ledger_begin(
@@ -112,6 +130,34 @@ class StateStore(Protocol):
         ``reasons`` is replaced. ``release`` names a backorder key to stop holding in the same
         transaction. Raises ``StateStoreError`` if the entry does not exist (nothing is
         changed then) and ``LeaseLostError`` if ``fence`` no longer holds."""
+        ...
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        """``ledger_begin`` for every request, in order, as one transaction; one answer per
+        request, in the same order. ``LeaseLostError`` (nothing written) if ``fence`` no
+        longer holds. A push claims a window of references this way before sending them."""
+        ...
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> None:
+        """``ledger_update`` for every settle, in order, as one transaction (nothing is read
+        back: a push settles its outcomes in groups and needs no answer).
+        ``StateStoreError`` if any reference has no entry and ``LeaseLostError`` if
+        ``fence`` no longer holds (nothing is changed then)."""
         ...
 
     def ledger_list(

@@ -35,8 +35,10 @@ from .._records import (
     JournalEntry,
     Lease,
     LedgerClaim,
+    LedgerClaimRequest,
     LedgerEntry,
     LedgerKind,
+    LedgerSettle,
     LedgerState,
     LogLevel,
     RunStatus,
@@ -92,8 +94,13 @@ def _opt_dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+#: References per ``IN (...)`` list (SQLite allows 999 variables in older builds).
+_IN_CHUNK = 500
+
+
+#: ``json.dumps(value, separators=(",", ":"), sort_keys=True)`` without rebuilding an encoder
+#: per call (a push writes two small documents per claim).
+_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
@@ -239,29 +246,33 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else self._ledger_row(row)
 
+    _LEDGER_SAVE = (
+        "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
+        " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
+        " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
     @staticmethod
-    def _ledger_save(conn: sqlite3.Connection, entry: LedgerEntry) -> None:
-        conn.execute(
-            "INSERT OR REPLACE INTO ledger (channel, kind, reference, state, remote_id,"
-            " fingerprint, sent_lines, reasons, attempts, host_key, created_at, updated_at,"
-            " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.channel,
-                entry.kind.value,
-                entry.reference,
-                entry.state.value,
-                entry.remote_id,
-                entry.fingerprint,
-                _json({k: str(v) for k, v in entry.sent_lines.items()}),
-                _json(list(entry.reasons)),
-                entry.attempts,
-                entry.host_key,
-                entry.created_at.isoformat(),
-                entry.updated_at.isoformat(),
-                entry.claim.action if entry.claim else "",
-                entry.claim.token if entry.claim else 0,
-            ),
+    def _ledger_values(entry: LedgerEntry) -> tuple[Any, ...]:
+        return (
+            entry.channel,
+            entry.kind.value,
+            entry.reference,
+            entry.state.value,
+            entry.remote_id,
+            entry.fingerprint,
+            _json({k: str(v) for k, v in entry.sent_lines.items()}),
+            _json(list(entry.reasons)) if entry.reasons else "[]",
+            entry.attempts,
+            entry.host_key,
+            entry.created_at.isoformat(),
+            entry.updated_at.isoformat(),
+            entry.claim.action if entry.claim else "",
+            entry.claim.token if entry.claim else 0,
         )
+
+    def _ledger_save(self, conn: sqlite3.Connection, entry: LedgerEntry) -> None:
+        conn.execute(self._LEDGER_SAVE, self._ledger_values(entry))
 
     def _check_fence(self, conn: sqlite3.Connection, channel: str, fence: Fence | None) -> None:
         """Refuse a write whose lease was released or taken over (inside the write's own
@@ -274,6 +285,14 @@ class SQLiteStore:
     def ledger_get(self, channel: str, kind: LedgerKind, reference: str) -> LedgerEntry | None:
         with self._tx(write=False) as conn:
             return self._ledger_fetch(conn, channel, kind, reference)
+
+    def ledger_get_many(
+        self, channel: str, kind: LedgerKind, references: Collection[str]
+    ) -> dict[str, LedgerEntry]:
+        if not references:
+            return {}
+        with self._tx(write=False) as conn:
+            return self._ledger_fetch_many(conn, channel, kind, set(references))
 
     def ledger_begin(
         self,
@@ -288,37 +307,140 @@ class SQLiteStore:
         fence: Fence | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> LedgerClaim:
+        request = LedgerClaimRequest(
+            reference=reference,
+            fingerprint=fingerprint,
+            sent_lines=sent_lines,
+            host_key=host_key,
+            metadata=metadata,
+        )
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
-            existing = self._ledger_fetch(conn, channel, kind, reference)
-            claim_lease = (
-                self._lease_fetch(conn, channel, existing.claim.action)
-                if existing is not None and existing.claim is not None
-                else None
-            )
+            return self._claim(conn, channel, kind, request, retry_states, fence)
+
+    def ledger_begin_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        requests: Sequence[LedgerClaimRequest],
+        *,
+        retry_states: Collection[LedgerState] = DEFAULT_RETRY_STATES,
+        fence: Fence | None = None,
+    ) -> list[LedgerClaim]:
+        if not requests:
+            self._check_fence_now(channel, fence)
+            return []
+        with self._tx() as conn:
+            self._check_fence(conn, channel, fence)
+            # One read for the whole window; then each request is decided in turn against
+            # what the ledger holds by then (a reference repeated in the window sees the
+            # first request's claim), and every claim is written with one statement.
+            current = self._ledger_fetch_many(conn, channel, kind, {r.reference for r in requests})
+            leases: dict[str, Lease | None] = {}
             now = self._clock()
-            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
-                assert existing is not None
-                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
-            entry = claimed_entry(
-                existing,
-                channel=channel,
-                kind=kind,
-                reference=reference,
-                now=now,
-                fingerprint=fingerprint,
-                sent_lines=sent_lines,
-                host_key=host_key,
-                fence=fence,
-            )
-            self._ledger_save(conn, entry)
+            claims: list[LedgerClaim] = []
+            saved: dict[str, LedgerEntry] = {}
+            metadata: list[tuple[str, str, str]] = []
+            for request in requests:
+                existing = current.get(request.reference)
+                claim_lease = None
+                if existing is not None and existing.claim is not None:
+                    action = existing.claim.action
+                    if action not in leases:
+                        leases[action] = self._lease_fetch(conn, channel, action)
+                    claim_lease = leases[action]
+                if not may_claim(
+                    existing, retry_states, fence=fence, claim_lease=claim_lease, now=now
+                ):
+                    assert existing is not None
+                    claims.append(
+                        LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+                    )
+                    continue
+                entry = claimed_entry(
+                    existing,
+                    channel=channel,
+                    kind=kind,
+                    reference=request.reference,
+                    now=now,
+                    fingerprint=request.fingerprint,
+                    sent_lines=request.sent_lines,
+                    host_key=request.host_key,
+                    fence=fence,
+                )
+                current[request.reference] = saved[request.reference] = entry
+                if request.metadata:
+                    metadata.extend((channel, k, v) for k, v in request.metadata.items())
+                previous = existing.state if existing is not None else None
+                claims.append(LedgerClaim(entry=entry, claimed=True, previous=previous))
+            conn.executemany(self._LEDGER_SAVE, [self._ledger_values(e) for e in saved.values()])
             if metadata:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
-                    [(channel, k, v) for k, v in metadata.items()],
+                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)", metadata
                 )
-            previous = existing.state if existing is not None else None
-            return LedgerClaim(entry=entry, claimed=True, previous=previous)
+            return claims
+
+    def _ledger_fetch_many(
+        self, conn: sqlite3.Connection, channel: str, kind: LedgerKind, references: set[str]
+    ) -> dict[str, LedgerEntry]:
+        found: dict[str, LedgerEntry] = {}
+        wanted = sorted(references)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = conn.execute(
+                f"SELECT {self._LEDGER_COLS} FROM ledger"  # noqa: S608 - constant columns, "?" marks
+                f" WHERE channel = ? AND kind = ? AND reference IN ({','.join('?' * len(chunk))})",
+                (channel, kind.value, *chunk),
+            ).fetchall()
+            for row in rows:
+                entry = self._ledger_row(row)
+                found[entry.reference] = entry
+        return found
+
+    def _check_fence_now(self, channel: str, fence: Fence | None) -> None:
+        if fence is not None:
+            with self._tx(write=False) as conn:
+                self._check_fence(conn, channel, fence)
+
+    def _claim(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        kind: LedgerKind,
+        request: LedgerClaimRequest,
+        retry_states: Collection[LedgerState],
+        fence: Fence | None,
+    ) -> LedgerClaim:
+        reference = request.reference
+        existing = self._ledger_fetch(conn, channel, kind, reference)
+        claim_lease = (
+            self._lease_fetch(conn, channel, existing.claim.action)
+            if existing is not None and existing.claim is not None
+            else None
+        )
+        now = self._clock()
+        if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+            assert existing is not None
+            return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+        entry = claimed_entry(
+            existing,
+            channel=channel,
+            kind=kind,
+            reference=reference,
+            now=now,
+            fingerprint=request.fingerprint,
+            sent_lines=request.sent_lines,
+            host_key=request.host_key,
+            fence=fence,
+        )
+        self._ledger_save(conn, entry)
+        if request.metadata:
+            conn.executemany(
+                "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)",
+                [(channel, k, v) for k, v in request.metadata.items()],
+            )
+        previous = existing.state if existing is not None else None
+        return LedgerClaim(entry=entry, claimed=True, previous=previous)
 
     def ledger_update(
         self,
@@ -336,26 +458,94 @@ class SQLiteStore:
     ) -> LedgerEntry:
         with self._tx() as conn:
             self._check_fence(conn, channel, fence)
-            existing = self._ledger_fetch(conn, channel, kind, reference)
-            if existing is None:
-                raise StateStoreError(
-                    f"channel {channel!r}: no {kind.value} ledger entry for reference {reference!r}"
-                )
-            entry = updated_entry(
-                existing,
-                now=self._clock(),
+            return self._settle(
+                conn,
+                channel,
+                kind,
+                reference,
                 state=state,
                 remote_id=remote_id,
                 sent_lines=sent_lines,
                 reasons=reasons,
                 fingerprint=fingerprint,
+                release=release,
             )
-            self._ledger_save(conn, entry)
-            if release is not None:
-                conn.execute(
-                    "DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release)
+
+    def ledger_settle_many(
+        self,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        *,
+        fence: Fence | None = None,
+    ) -> None:
+        if not settles:
+            self._check_fence_now(channel, fence)
+            return
+        updated_at = self._clock().isoformat()
+        with self._tx() as conn:  # an unknown reference raises: the whole batch rolls back
+            self._check_fence(conn, channel, fence)
+            # As ``updated_entry``: state and reasons replaced, remote_id kept when not given.
+            changed = conn.executemany(
+                "UPDATE ledger SET state = ?, remote_id = COALESCE(?, remote_id), reasons = ?,"
+                " updated_at = ? WHERE channel = ? AND kind = ? AND reference = ?",
+                [
+                    (
+                        s.state.value,
+                        s.remote_id,
+                        _json(list(s.reasons)),
+                        updated_at,
+                        channel,
+                        kind.value,
+                        s.reference,
+                    )
+                    for s in settles
+                ],
+            ).rowcount
+            if changed != len(settles):
+                present = self._ledger_fetch_many(
+                    conn, channel, kind, {s.reference for s in settles}
                 )
-            return entry
+                missing = next(s.reference for s in settles if s.reference not in present)
+                raise StateStoreError(
+                    f"channel {channel!r}: no {kind.value} ledger entry for reference {missing!r}"
+                )
+            released = [(channel, s.release) for s in settles if s.release is not None]
+            if released:
+                conn.executemany("DELETE FROM backorders WHERE channel = ? AND key = ?", released)
+
+    def _settle(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        kind: LedgerKind,
+        reference: str,
+        *,
+        state: LedgerState,
+        remote_id: int | None = None,
+        sent_lines: Mapping[str, Decimal] | None = None,
+        reasons: Collection[str] = (),
+        fingerprint: str | None = None,
+        release: str | None = None,
+    ) -> LedgerEntry:
+        existing = self._ledger_fetch(conn, channel, kind, reference)
+        if existing is None:
+            raise StateStoreError(
+                f"channel {channel!r}: no {kind.value} ledger entry for reference {reference!r}"
+            )
+        entry = updated_entry(
+            existing,
+            now=self._clock(),
+            state=state,
+            remote_id=remote_id,
+            sent_lines=sent_lines,
+            reasons=reasons,
+            fingerprint=fingerprint,
+        )
+        self._ledger_save(conn, entry)
+        if release is not None:
+            conn.execute("DELETE FROM backorders WHERE channel = ? AND key = ?", (channel, release))
+        return entry
 
     def ledger_list(
         self,
