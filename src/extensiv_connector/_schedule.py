@@ -54,7 +54,9 @@ class IntervalSchedule:
             return after + step
         if previous > after:  # started within the slack, a little before its due time
             return previous + step
-        missed = (after - previous) // step  # runs that fell due while nothing ran
+        # The first slot that is not already due, slack included: a run started just before
+        # a slot must not make that slot due at once.
+        missed = (after + self.slack - previous) // step
         return previous + (missed + 1) * step
 
     @property

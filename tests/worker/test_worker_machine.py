@@ -70,7 +70,7 @@ def next_on_grid(served: datetime | None, started: datetime) -> datetime:
     if served is None:
         return started + step
     due = served + step
-    while due <= started:
+    while due - SLACK <= started:  # a slot already due (slack included) is not the next one
         due += step
     return due
 
