@@ -123,7 +123,7 @@ def test_every_private_module_says_what_it_exports_with_all() -> None:
     private = [module for module in all_modules() if not is_public(module)]
     without = {module.__name__ for module in private if not hasattr(module, "__all__")}
 
-    assert "extensiv_connector.sync._push" in {module.__name__ for module in private}
+    assert "extensiv_connector.sync._push_engine" in {module.__name__ for module in private}
     assert [] == sorted(without)
 
 

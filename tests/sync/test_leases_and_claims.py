@@ -28,7 +28,7 @@ from extensiv_connector.sync import (
     RunStatus,
     hold_lease,
 )
-from extensiv_connector.sync._push import CreateJob, PushEngine
+from extensiv_connector.sync._push_engine import CreateJob, PushEngine
 from extensiv_connector.sync._records import may_claim
 from extensiv_connector.testing.store_contract import T0, FakeClock
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, PushStatus, SQLiteStore
-from extensiv_connector.sync._push import CLAIM_WINDOW
+from extensiv_connector.sync._push_engine import CLAIM_WINDOW
 
 from ..integration.conftest import config_with, sales_order
 

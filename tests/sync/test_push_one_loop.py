@@ -21,7 +21,7 @@ from extensiv_connector.errors import (
     ServerError,
 )
 from extensiv_connector.sync import LeaseLostError, LedgerKind, LedgerState, MemoryStore, hold_lease
-from extensiv_connector.sync._push import (
+from extensiv_connector.sync._push_engine import (
     FOREIGN_RECORD,
     IN_FLIGHT,
     CreateJob,

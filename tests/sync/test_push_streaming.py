@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from extensiv_connector.backorder import BackorderPolicy, allocate
 from extensiv_connector.models import Address, SalesOrder
 from extensiv_connector.sandbox import Sandbox
-from extensiv_connector.sync import Connector, MemoryStore, PushStatus, _pushes
-from extensiv_connector.sync._push import CLAIM_WINDOW
+from extensiv_connector.sync import Connector, MemoryStore, PushStatus, _push_flows
+from extensiv_connector.sync._push_engine import CLAIM_WINDOW
 from extensiv_connector.sync._stock import AllocationInputs
 from extensiv_connector.testing.strategies import allocation_batches
 
@@ -30,13 +30,13 @@ def test_orders_are_sent_while_later_ones_are_still_being_translated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events: list[str] = []
-    translate = _pushes.translate.sales_order_to_order
+    translate = _push_flows.translate.sales_order_to_order
 
     def translating(*args: Any, **kwargs: Any) -> Any:
         events.append("translate")
         return translate(*args, **kwargs)
 
-    monkeypatch.setattr(_pushes.translate, "sales_order_to_order", translating)
+    monkeypatch.setattr(_push_flows.translate, "sales_order_to_order", translating)
     with Sandbox(catalog_size=2, initial_stock=1000) as sb:
         config = config_with(sb, sync={"max_in_flight": IN_FLIGHT})
         with Connector(config, store=MemoryStore()) as connector:
@@ -77,9 +77,9 @@ def test_an_invalid_older_order_takes_no_stock_from_a_valid_newer_one() -> None:
 
 def _decided(
     orders: list[SalesOrder], stock: dict[str, Decimal], policy: BackorderPolicy
-) -> _pushes._Plan:
+) -> _push_flows._Plan:
     allocation = allocate(orders, stock, policy)
-    return _pushes._Plan(
+    return _push_flows._Plan(
         candidates=orders,
         inputs=AllocationInputs(stock=stock, policy=policy),
         decisions=list(allocation.decisions),
@@ -110,7 +110,7 @@ def test_serving_in_order_decides_as_allocating_only_the_valid_orders(
 
     served = {
         index: plan.decisions[index]
-        for index, _ in _pushes.serve_in_order(plan, validate, lambda i: i in trusted)
+        for index, _ in _push_flows.serve_in_order(plan, validate, lambda i: i in trusted)
     }
 
     valid = [i for i in range(len(orders)) if i not in refused]

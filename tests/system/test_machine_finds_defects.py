@@ -17,7 +17,7 @@ from extensiv_connector.backorder import BackorderPolicy
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.mapping import SkuMapping
 from extensiv_connector.models import SalesOrder
-from extensiv_connector.sync import Connector, _connector, _pushes
+from extensiv_connector.sync import Connector, _connector, _push_flows, _snapshot
 from extensiv_connector.sync._stock import AllocationInputs
 from extensiv_connector.testing import ChannelStateMachine
 
@@ -57,16 +57,18 @@ def _keep_unknown(self: Any, screened: Any, *_rest: Any) -> list[SalesOrder]:
 
 DEFECTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "1 oversell with late allocation": lambda mp: (
-        mp.setattr(_pushes, "unreserved_sent", _no_unreserved),
+        mp.setattr(_snapshot, "unreserved_sent", _no_unreserved),
         mp.setattr(_connector, "unreserved_sent", _no_unreserved),
     ),
-    "2 aliases never ship": lambda mp: mp.setattr(_pushes, "allocation_inputs", _stock_by_host_sku),
+    "2 aliases never ship": lambda mp: mp.setattr(
+        _push_flows, "allocation_inputs", _stock_by_host_sku
+    ),
     "3 rename loses the channel": lambda mp: mp.setattr(Connector, "rename", _rename_by_name),
     "4 partial without shipment_seq": lambda mp: mp.setattr(
         config_module, "_check_remainder_numbering", lambda *_a: None
     ),
     "5 unknown SKU held": lambda mp: mp.setattr(
-        _pushes.OrderPush, "_reject_unknown", _keep_unknown
+        _push_flows.OrderPush, "_reject_unknown", _keep_unknown
     ),
 }
 

@@ -1,5 +1,5 @@
 """``Connector``: the channel's sync and quick actions, composed from the client, the pure core
-and the state store. The pure modules decide; the flows in ``_pushes``/``_pull`` carry their
+and the state store. The pure modules decide; the flows in ``_push_flows``/``_pull`` carry their
 decisions out; this module gives each action its lease, journal run and typed result."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from ._journal import Journal, RunRecorder
 from ._outcomes import reason_of
 from ._plan import PlannedPush, plan_orders, plan_receipts
 from ._pull import ProgressCallback, PullSpec, run_pull, state_key
-from ._pushes import SENT_PREFIX, OrderPush, ReceiptPush, unreserved_sent
+from ._push_flows import SENT_PREFIX, OrderPush, ReceiptPush
 from ._records import BackorderEntry, Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import (
     CancelOutcome,
@@ -61,6 +61,7 @@ from ._results import (
 )
 from ._review import review_carriers, review_skus
 from ._scope import ORDERS_LEASE, action_scope, targeted_lease_name
+from ._snapshot import unreserved_sent
 from ._telemetry import ConnectorEvent, EventHook, EventKind, emit
 from .store import LeaseHandle, StateStore, hold_lease, open_store
 

@@ -10,7 +10,7 @@ import attrs
 from ..backorder import Decision
 from ..errors import ExtensivError, ValidationError
 from ..models import SalesOrder
-from ._push import CreateOutcome
+from ._push_engine import CreateOutcome
 from ._records import LedgerState
 from ._results import PushOutcome, PushStatus
 

@@ -16,8 +16,8 @@ from ..config import ChannelConfig
 from ..errors import ValidationError
 from ..models import Receipt, SalesOrder
 from ._outcomes import order_key, reason_of
-from ._pushes import stock_snapshot
 from ._records import LedgerKind, LedgerState
+from ._snapshot import stock_snapshot
 from ._stock import allocation_inputs
 from .store import StateStore
 

@@ -20,9 +20,9 @@ from ..client import ExtensivClient
 from ..client.rql import field
 from ..config import ChannelConfig
 from ..errors import ValidationError, Violation
-from ..models import InventoryLevel, Receipt, SalesOrder
+from ..models import Receipt, SalesOrder
 from ._baseline import sent_baseline
-from ._inventory import promisable, unreserved_quantities, warehouse_available, warehouse_key
+from ._inventory import warehouse_key
 from ._journal import RunRecorder
 from ._outcomes import (
     keys_in_order,
@@ -33,9 +33,10 @@ from ._outcomes import (
     remainder_after,
     remainder_from_sent,
 )
-from ._push import CreateCall, CreateJob, CreateOutcome, PushEngine, item_key
+from ._push_engine import CreateCall, CreateJob, CreateOutcome, PushEngine, item_key
 from ._records import Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
+from ._snapshot import stock_snapshot
 from ._stock import AllocationInputs, allocation_inputs, warehouse_skus
 from .store import LeaseHandle, StateStore
 
@@ -43,54 +44,12 @@ __all__ = [
     "SENT_PREFIX",
     "OrderPush",
     "ReceiptPush",
-    "available_by_sku",
     "serve_in_order",
-    "stock_snapshot",
-    "unreserved_sent",
 ]
 
 #: Store key-value prefix holding the comparison baseline of the payload sent under a
 #: reference (see ``_baseline``: lines, quantities, carrier; never addresses or notes).
 SENT_PREFIX = "sent:"
-
-
-def stock_snapshot(
-    client: ExtensivClient, config: ChannelConfig, store: StateStore
-) -> dict[str, Decimal]:
-    """What pushes may promise, per warehouse SKU (``warehouse_key``) in primary units: the
-    warehouse's available stock minus what this channel sent that it has not reserved yet."""
-    available = warehouse_available(client.inventory.stock_summaries())
-    return promisable(available, unreserved_sent(client, config, store))
-
-
-def unreserved_sent(
-    client: ExtensivClient, config: ChannelConfig, store: StateStore
-) -> dict[str, Decimal]:
-    """Per warehouse SKU: units in this channel's open orders not allocated yet (the ledger
-    says which orders are ours; the warehouse says what it reserved)."""
-    ours = {
-        e.reference
-        for e in store.ledger_list(
-            config.channel, LedgerKind.ORDER, states=[LedgerState.SENT, LedgerState.PENDING]
-        )
-    }
-    if not ours:
-        return {}
-    query = (
-        (field("readOnly.customerIdentifier.id") == config.credentials.customer_id)
-        & (field("readOnly.isClosed") == False)  # noqa: E712 - RQL, not a Python comparison
-        & (field("readOnly.fullyAllocated") == False)  # noqa: E712
-    )
-    orders = client.orders.list(query, detail="OrderItems", itemdetail="Allocations")
-    return unreserved_quantities(orders, ours)
-
-
-def available_by_sku(levels: Iterable[InventoryLevel]) -> dict[str, Decimal]:
-    """Levels summed per host SKU (one SKU may sit in several facilities)."""
-    stock: dict[str, Decimal] = {}
-    for level in levels:
-        stock[level.sku] = stock.get(level.sku, Decimal(0)) + level.available
-    return stock
 
 
 def _record_outcomes(outcomes: Sequence[PushOutcome], run: RunRecorder) -> None:
