@@ -49,6 +49,22 @@ Kind = tuple[int, Any]
 
 #: A learned-key cap per class: a page of ever-new keys must not recompile forever.
 MAX_LEARNED_KEYS = 64
+#: The longest key worth learning: API keys are short names; anything longer is noise.
+MAX_LEARNED_KEY_LENGTH = 64
+
+
+def _learnable(key: str) -> bool:
+    """A key msgspec can read as a field name (no quote, backslash or control character) and
+    that looks like one; ``_embedded`` is never learned (its rels are fields or refusals)."""
+    return (
+        key != "_embedded"
+        and 0 < len(key) <= MAX_LEARNED_KEY_LENGTH
+        and '"' not in key
+        and "\\" not in key
+        and all(ch >= " " for ch in key)
+    )
+
+
 #: Mirrors nest at most this deep (objects and arrays, the page envelope included) ...
 _MAX_STATIC_DEPTH = 24
 #: ... so that a kept value nested at most this deep keeps the page within MAX_DEPTH.
@@ -288,7 +304,7 @@ class TypedReader:
             changed = False
             for cls, keys in found.items():
                 known = self._learned.get(cls, ())
-                new = [k for k in sorted(keys) if k not in known and k != "_embedded"]
+                new = [k for k in sorted(keys) if k not in known and _learnable(k)]
                 room = MAX_LEARNED_KEYS - len(known)
                 if new and room > 0:
                     self._learned[cls] = known + tuple(new[:room])

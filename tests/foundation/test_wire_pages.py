@@ -183,6 +183,19 @@ def test_unknown_keys_are_learned_and_then_read_by_the_typed_path(
     assert {"asnCandidate": 0} == page.records[0].read_only.extra
 
 
+@pytest.mark.parametrize("key", ['say "hi"', "back\\slash", "tab\there", "\u0001", "k" * 65, ""])
+def test_a_key_no_field_name_can_be_is_kept_in_extra_and_never_learned(
+    fresh_typed_reader: _wire_typed.TypedReader, key: str
+) -> None:
+    order = {"referenceNum": "R-1", key: 1}
+    body = json.dumps({"_embedded": {RELS + "orders/order": [order]}}).encode()
+
+    first = wire.read_collection(body, Order, "orders")
+    second = wire.read_collection(body, Order, "orders")  # after any learning
+
+    assert ({key: 1}, first.records) == (first.records[0].extra, second.records)
+
+
 HOSTILE_NUMBERS = [
     "1e400",
     "1E+1000000",

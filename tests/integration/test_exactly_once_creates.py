@@ -126,12 +126,20 @@ def test_an_order_another_system_created_under_our_reference_is_rejected_not_ado
     ]
 
 
-def test_our_own_order_behind_a_lost_response_is_still_adopted(sb: Sandbox) -> None:
+def test_our_own_order_behind_a_lost_response_is_adopted_and_counted_as_sent(
+    sb: Sandbox,
+) -> None:
+    """This push created it (the answer was lost): sent, not "already present", which would
+    tell the host an earlier run or another system had sent it."""
     with Connector(sb.config, store=MemoryStore()) as connector:
         sb.faults.configure(lost_response_rate=1.0, only=("POST /orders",))
         result = connector.push_orders([sales_order("SO-1", (SKU, 2))])
+        sb.faults.clear()
+        again = connector.push_orders([sales_order("SO-1", (SKU, 2))])
 
-    assert PushStatus.ALREADY_PRESENT == _status(result, "SO-1")
+    assert PushStatus.SENT_FULL == _status(result, "SO-1")
+    assert "the answer was lost" in _reason(result, "SO-1")
+    assert PushStatus.ALREADY_PRESENT == _status(again, "SO-1")
     assert {"SO-1-1": 1} == reference_counts(sb)
 
 

@@ -24,6 +24,7 @@ from extensiv_connector.sync import LeaseLostError, LedgerKind, LedgerState, Mem
 from extensiv_connector.sync._push_engine import (
     FOREIGN_RECORD,
     IN_FLIGHT,
+    SENT_ANSWER_LOST,
     CreateJob,
     CreateOutcome,
     PushEngine,
@@ -106,7 +107,13 @@ def test_an_unknown_outcome_the_lookup_finds_is_adopted() -> None:
 
     outcome = _push(_engine(MemoryStore(), create, lambda ref: 77))
 
-    assert (LedgerState.SENT, 77, True) == (outcome.state, outcome.remote_id, outcome.adopted)
+    # Found after our own send: this push created it (sent, not "already present").
+    assert (LedgerState.SENT, 77, False, SENT_ANSWER_LOST) == (
+        outcome.state,
+        outcome.remote_id,
+        outcome.adopted,
+        outcome.reason,
+    )
 
 
 def test_through_the_client_an_unknown_outcome_is_resolved_and_resent_in_one_budget() -> None:
@@ -217,7 +224,7 @@ LINES_JOB = CreateJob(
 @pytest.mark.parametrize(
     ("found", "expected"),
     [
-        ([("B", Decimal("1.5")), ("A", 2)], (LedgerState.SENT, True, "")),
+        ([("B", Decimal("1.5")), ("A", 2)], (LedgerState.SENT, False, SENT_ANSWER_LOST)),
         ([("A", 2), ("C", 1)], (LedgerState.REJECTED, False, FOREIGN_RECORD)),
     ],
     ids=["ours", "someone-elses"],

@@ -80,7 +80,7 @@ def outcome_from_create(
     """A push outcome for one record from what the push engine recorded."""
     if result.state is LedgerState.SENT:
         status = PushStatus.ALREADY_PRESENT if result.adopted else PushStatus.SENT_FULL
-        reason = "found in the warehouse by reference; adopted" if result.adopted else ""
+        reason = "found in the warehouse by reference; adopted" if result.adopted else result.reason
     elif result.state is LedgerState.REJECTED:
         status, reason = PushStatus.REJECTED, result.reason
     else:

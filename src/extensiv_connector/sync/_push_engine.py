@@ -51,6 +51,9 @@ from .store import LeaseHandle, StateStore, utc_now
 
 __all__ = [
     "CLAIM_WINDOW",
+    "FOREIGN_RECORD",
+    "IN_FLIGHT",
+    "SENT_ANSWER_LOST",
     "SETTLE_AFTER",
     "SETTLE_EVERY",
     "CreateCall",
@@ -145,6 +148,10 @@ class CreateJob:
     host_key: str = ""
     metadata: Mapping[str, str] = attrs.field(factory=dict)
     release: str | None = None
+
+
+#: The reason on a create this run sent whose answer was lost, then found by reference.
+SENT_ANSWER_LOST = "sent; the answer was lost, found in the warehouse by reference"
 
 
 @attrs.frozen(kw_only=True)
@@ -409,8 +416,8 @@ class PushEngine:
 
         try:
             remote_id = self._create(job.payload, resolve=resolve, before_attempt=before_attempt)
-        except _Settled as settled:
-            return settled.outcome
+        except _Settled as settled:  # only after an unknown outcome of our own send
+            return _created_by_us(settled.outcome)
         except (ApiError, AuthenticationError, OutcomeUnknownError, TransportError) as exc:
             if sends == 0:  # failed before the first send (e.g. no token): nothing to look up
                 return self._pending(job, f"not sent: {_short(exc)}")
@@ -432,12 +439,13 @@ class PushEngine:
         if isinstance(exc, OutcomeUnknownError):
             # After a lookup: not found, but the request may still be in flight.
             found = None if looked_up else self._resolve(job, "outcome unknown")
-            return found or self._in_flight(job, exc)
+            return _created_by_us(found) if found else self._in_flight(job, exc)
         if isinstance(exc, ServerError | TransportError):
             reason = f"outcome unknown: {_short(exc)}"
             if looked_up:  # proven absent after every try: the budget ran out
                 return self._pending(job, f"gave up after retries: {_short(exc)}")
-            return self._resolve(job, reason) or self._pending(job, reason)
+            found = self._resolve(job, reason)
+            return _created_by_us(found) if found else self._pending(job, reason)
         assert isinstance(exc, ApiError)
         return self._mark(job.reference, LedgerState.REJECTED, reason=_api_reason(exc))
 
@@ -554,6 +562,15 @@ class PushEngine:
             reason=reason,
             released=release is not None,
         )
+
+
+def _created_by_us(outcome: CreateOutcome) -> CreateOutcome:
+    """An outcome found by lookup after our own send's answer was lost: this run created the
+    record, so it counts as sent, not as already present (which means an earlier run or a lost
+    ledger sent it)."""
+    if not outcome.adopted:
+        return outcome
+    return attrs.evolve(outcome, adopted=False, reason=SENT_ANSWER_LOST)
 
 
 class _Settled(Exception):  # noqa: N818 - a control-flow signal, not an error
