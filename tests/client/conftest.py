@@ -63,6 +63,9 @@ def make_client(handler: Handler, **options: Any) -> tuple[ExtensivClient, FakeA
     session.mount(BASE, adapter)
     options.setdefault("sleep", lambda _s: None)
     options.setdefault("rand", lambda: 0.5)
+    # Scripted answers come in request order: one page at a time unless a test asks for more
+    # (the client's default is 4 pages in flight, as the [client] section's).
+    options.setdefault("page_concurrency", 1)
     client = ExtensivClient(
         base_url=BASE,
         client_id="client-abc",
