@@ -161,7 +161,14 @@ def make_client(credentials: dict[str, Any], vcr_cassette: None) -> Iterator[Any
     made: list[ExtensivClient] = []
 
     def make(**overrides: Any) -> ExtensivClient:
-        options = {**credentials, "max_attempts": 2, "base_delay": 0.05, **overrides}
+        # Cassettes were recorded one page at a time; replay them in that order.
+        options = {
+            **credentials,
+            "max_attempts": 2,
+            "base_delay": 0.05,
+            "page_concurrency": 1,
+            **overrides,
+        }
         client = ExtensivClient(**options)
         made.append(client)
         return client
