@@ -460,32 +460,16 @@ class PostgresStore:
             ).fetchone()
             return row is not None
 
+        request = LedgerClaimRequest(
+            reference=reference,
+            fingerprint=fingerprint,
+            sent_lines=sent_lines,
+            host_key=host_key,
+            metadata=metadata,
+        )
+
         def claim_existing(cur: PgCursor[Any]) -> LedgerClaim | None:
-            # Concurrent callers queue on the row lock; each decides on the latest version.
-            existing = self._ledger_locked(cur, channel, kind, reference)
-            if existing is None:
-                return None  # forgotten in between: insert again
-            claim_lease = (
-                self._lease_fetch(cur, channel, existing.claim.action)
-                if existing.claim is not None
-                else None
-            )
-            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
-                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
-            entry = claimed_entry(
-                existing,
-                channel=channel,
-                kind=kind,
-                reference=reference,
-                now=now,
-                fingerprint=fingerprint,
-                sent_lines=sent_lines,
-                host_key=host_key,
-                fence=fence,
-            )
-            self._ledger_save(cur, entry)
-            self._write_metadata(cur, channel, metadata)
-            return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
+            return self._claim_existing(cur, channel, kind, request, retry_states, fence, now)
 
         def fenced(cur: PgCursor[Any]) -> LedgerClaim | None:
             self._check_fence(cur, channel, fence)
@@ -637,34 +621,52 @@ class PostgresStore:
             if inserted is not None:
                 self._write_metadata(cur, channel, request.metadata)
                 return LedgerClaim(entry=fresh, claimed=True, previous=None)
-            existing = self._ledger_locked(cur, channel, kind, reference)
-            if existing is None:
-                continue  # forgotten in between: insert again
-            claim_lease = (
-                self._lease_fetch(cur, channel, existing.claim.action)
-                if existing.claim is not None
-                else None
-            )
-            if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
-                return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
-            entry = claimed_entry(
-                existing,
-                channel=channel,
-                kind=kind,
-                reference=reference,
-                now=now,
-                fingerprint=request.fingerprint,
-                sent_lines=request.sent_lines,
-                host_key=request.host_key,
-                fence=fence,
-            )
-            self._ledger_save(cur, entry)
-            self._write_metadata(cur, channel, request.metadata)
-            return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
+            claim = self._claim_existing(cur, channel, kind, request, retry_states, fence, now)
+            if claim is not None:
+                return claim
+            # forgotten in between: insert again
         raise StateStoreError(
             f"channel {channel!r}: {kind.value} reference {reference!r} keeps being forgotten"
             " while it is claimed"
         )
+
+    def _claim_existing(
+        self,
+        cur: PgCursor[Any],
+        channel: str,
+        kind: LedgerKind,
+        request: LedgerClaimRequest,
+        retry_states: Collection[LedgerState],
+        fence: Fence | None,
+        now: datetime,
+    ) -> LedgerClaim | None:
+        """The claim decision for a reference already in the ledger (row-locked: concurrent
+        callers queue and each decides on the latest version); ``None`` if it was forgotten in
+        between, so the caller inserts again."""
+        existing = self._ledger_locked(cur, channel, kind, request.reference)
+        if existing is None:
+            return None
+        claim_lease = (
+            self._lease_fetch(cur, channel, existing.claim.action)
+            if existing.claim is not None
+            else None
+        )
+        if not may_claim(existing, retry_states, fence=fence, claim_lease=claim_lease, now=now):
+            return LedgerClaim(entry=existing, claimed=False, previous=existing.state)
+        entry = claimed_entry(
+            existing,
+            channel=channel,
+            kind=kind,
+            reference=request.reference,
+            now=now,
+            fingerprint=request.fingerprint,
+            sent_lines=request.sent_lines,
+            host_key=request.host_key,
+            fence=fence,
+        )
+        self._ledger_save(cur, entry)
+        self._write_metadata(cur, channel, request.metadata)
+        return LedgerClaim(entry=entry, claimed=True, previous=existing.state)
 
     def ledger_settle_many(
         self,
