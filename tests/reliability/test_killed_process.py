@@ -20,6 +20,7 @@ import pytest
 
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import (
+    INTERRUPTED_RUN,
     Connector,
     LeaseHeldError,
     LedgerKind,
@@ -81,11 +82,18 @@ def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> Non
         with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
             result = connector.push_orders(_workload.orders(total))
             again = connector.push_orders(_workload.orders(total))
+            [closed] = [
+                e
+                for e in connector.journal.by_action("push_orders")
+                if e.entry_id == crashed.entry_id
+            ]
         store.close()
         references = _references(sb)
 
     assert die_after <= at_kill < total, at_kill
     assert RunStatus.RUNNING == crashed.status  # the killed run stays visible as running
+    # ... until the next run of the action, which holds its lease: closed as interrupted.
+    assert (RunStatus.FAILED, (INTERRUPTED_RUN,)) == (closed.status, closed.errors)
     assert pending, "the kill comes after a create was answered and before it was recorded"
     statuses = collections.Counter(o.status for o in result.outcomes)
     assert total == statuses[PushStatus.SENT_FULL] + statuses[PushStatus.ALREADY_PRESENT]

@@ -3,7 +3,7 @@
 from ._connector import ACTIONS, Connector
 from ._errors import LeaseHeldError, LeaseLostError, StateStoreError
 from ._inventory import available_to_promise, level_changes
-from ._journal import ActionSummary, Journal, RunRecorder
+from ._journal import INTERRUPTED_RUN, ActionSummary, Journal, RunRecorder
 from ._plan import PlannedPush
 from ._pull import ProgressCallback
 from ._records import (
@@ -56,6 +56,7 @@ from .store import (
 __all__ = [
     "ACTIONS",
     "DEFAULT_RETRY_STATES",
+    "INTERRUPTED_RUN",
     "ActionResult",
     "ActionSummary",
     "BackorderEntry",

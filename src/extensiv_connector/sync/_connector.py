@@ -60,7 +60,7 @@ from ._results import (
     PushResult,
 )
 from ._review import review_carriers, review_skus
-from ._scope import ORDERS_LEASE, action_scope, targeted_lease_name
+from ._scope import ORDERS_LEASE, action_scope, run_lease
 from ._snapshot import unreserved_sent
 from ._telemetry import ConnectorEvent, EventHook, EventKind, emit
 from .store import LeaseHandle, StateStore, hold_lease, open_store
@@ -199,7 +199,7 @@ class Connector:
         wait_seconds: float = 0.0,
     ) -> Iterator[_Run]:
         started, t0 = self._clock(), time.perf_counter()
-        name = lease or (targeted_lease_name(action) if targeted else action)
+        name = lease or run_lease(action, targeted=targeted)
         recorder: RunRecorder | None = None
         try:
             with action_scope(
@@ -248,7 +248,7 @@ class Connector:
         (oldest first) unless ``include_backorders`` is false. Re-running a push never creates
         a second warehouse order.
         """
-        with self._run("push_orders", lease=ORDERS_LEASE) as run:
+        with self._run("push_orders") as run:
             outcomes = self._orders.push(
                 list(orders), include_backorders, run.recorder, lease=run.lease
             )
@@ -649,9 +649,7 @@ class Connector:
         """
         outcomes: list[CancelOutcome] = []
         # Under the orders lease: a push or release cannot send what is being withdrawn.
-        with self._run(
-            "cancel_order", lease=ORDERS_LEASE, wait_seconds=self.orders_lease_wait
-        ) as run:
+        with self._run("cancel_order", wait_seconds=self.orders_lease_wait) as run:
             fence = run.lease.fence
             for held in self.store.backorder_list(self.channel):
                 if held.order_number == order_number:

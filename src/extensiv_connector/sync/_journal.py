@@ -28,6 +28,7 @@ from .store._clock import utc_now
 from .store._protocol import StateStore
 
 __all__ = [
+    "INTERRUPTED_RUN",
     "MAX_ERRORS",
     "MAX_ERROR_LENGTH",
     "MAX_REFERENCES",
@@ -47,6 +48,9 @@ MAX_REFERENCES = 10_000
 #: Longest reference kept (longer ones are cut and end with "…"): a rejected 100,000-character
 #: order number would otherwise be stored in full, one ~100 KB row per run.
 MAX_REFERENCE_LENGTH = 200
+#: The error line of a run whose process ended before it finished (killed, crashed, lost power):
+#: the next run of the same action finds it still ``running`` and closes it as failed.
+INTERRUPTED_RUN = "interrupted: the process ended before the run finished"
 
 
 def _short(message: str) -> str:
@@ -190,6 +194,33 @@ class Journal:
             )
         )
         return RunRecorder(self, entry)
+
+    def close_interrupted(self, action: str, *, before: int) -> list[JournalEntry]:
+        """Mark every ``running`` entry of ``action`` older than entry ``before`` as failed
+        with :data:`INTERRUPTED_RUN`, and return them as rewritten.
+
+        Only for a caller that holds every lease a run of ``action`` can hold (so none of those
+        runs is alive): ``action_scope`` does this when a run starts. The entry's
+        ``finished_at`` is when the interruption was found, not when the process died."""
+        stale = [
+            entry
+            for entry in self.store.journal_query(
+                self.channel, action=action, kind=EntryKind.RUN, status=RunStatus.RUNNING
+            )
+            if entry.entry_id is not None and entry.entry_id < before
+        ]
+        now = self.clock()
+        return [
+            self.store.journal_update(
+                attrs.evolve(
+                    entry,
+                    finished_at=max(now, entry.started_at),
+                    status=RunStatus.FAILED,
+                    errors=(*entry.errors, INTERRUPTED_RUN),
+                )
+            )
+            for entry in stale
+        ]
 
     @contextlib.contextmanager
     def run(self, action: str) -> Iterator[RunRecorder]:
