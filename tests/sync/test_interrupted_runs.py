@@ -116,4 +116,5 @@ def test_closing_keeps_what_the_dead_run_had_written(connector: Connector) -> No
 
     assert {"read": 7} == closed.counts
     assert ("x", INTERRUPTED_RUN) == closed.errors
-    assert closed.finished_at is not None and closed.finished_at >= closed.started_at
+    assert closed.finished_at is not None
+    assert closed.finished_at >= closed.started_at

@@ -1,11 +1,12 @@
 """The property suite is worth having only if it fails when a promise breaks: each of the
-defects 1-5 of issue 12 is put back (monkeypatched) and the derandomized CI run must fail."""
+defects 1-5 of issue 12 is put back (monkeypatched) and the derandomized CI run must fail; so
+must the machine with dead processes (``DEAD_RUNS``) when their runs are never closed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -17,7 +18,7 @@ from extensiv_connector.backorder import BackorderPolicy
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.mapping import SkuMapping
 from extensiv_connector.models import SalesOrder
-from extensiv_connector.sync import Connector, _connector, _push_flows, _snapshot
+from extensiv_connector.sync import Connector, Journal, _connector, _push_flows, _snapshot
 from extensiv_connector.sync._stock import AllocationInputs
 from extensiv_connector.testing import ChannelStateMachine
 
@@ -81,3 +82,16 @@ def test_the_property_suite_fails_when_a_defect_is_put_back(
 
     with pytest.raises(AssertionError):
         run_state_machine_as_test(ChannelStateMachine, settings=FIND)
+
+
+class _WithDeadRuns(ChannelStateMachine):
+    DEAD_RUNS: ClassVar[bool] = True
+
+
+def test_the_machine_with_dead_runs_fails_when_their_runs_are_never_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Journal, "close_interrupted", lambda *_a, **_k: [])
+
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(_WithDeadRuns, settings=FIND)

@@ -5,8 +5,9 @@ A Hypothesis ``RuleBasedStateMachine`` that plays host and warehouse at once: it
 know, several lines), receives and removes stock, ships and short-ships, cancels, changes the
 warehouse's allocation timing, restarts the connector on the same store, crashes it in the
 middle of a push (after a create; with ``LEDGER_CRASHES`` also after a window of claims or
-instead of a group of settles), renames the connection and switches the backorder mode. After
-every step it checks what the channel promises (docs/backorders.md, "What the channel promises"):
+instead of a group of settles; with ``DEAD_RUNS`` leaving a journal run unfinished), renames
+the connection and switches the backorder mode. After every step it checks what the channel
+promises (docs/backorders.md, "What the channel promises"):
 
 - **no oversell** (OMS mode): for every warehouse SKU an OMS push sent, the units this channel
   has in open orders that the warehouse has not reserved are at most what it has available;
@@ -16,7 +17,9 @@ every step it checks what the channel promises (docs/backorders.md, "What the ch
   never holds more of a host order than was ordered;
 - **one visible state**: every order the host gave is sent, partly sent with its remainder
   held, held, rejected with a reason (only for a SKU the warehouse lacks) or canceled;
-- **honest journal**: a push's journal counts equal the outcomes it returned.
+- **honest journal**: a push's journal counts equal the outcomes it returned, and a run a dead
+  process left ``running`` stays so exactly until the next run of its action, which closes it
+  as failed (``INTERRUPTED_RUN``).
 
 Subclass it to run the same properties against your own store (override :meth:`make_store`;
 it must keep state across :meth:`restart`) or with other settings; run it with
@@ -45,7 +48,17 @@ from hypothesis.stateful import (
 from ..config import ChannelConfig
 from ..errors import ConfigError, ExtensivError, ValidationError
 from ..models import Address, OrderLine, SalesOrder
-from ..sync import Connector, LedgerKind, LedgerState, MemoryStore, PushResult, PushStatus
+from ..sync import (
+    INTERRUPTED_RUN,
+    Connector,
+    EntryKind,
+    LedgerKind,
+    LedgerState,
+    MemoryStore,
+    PushResult,
+    PushStatus,
+    RunStatus,
+)
 from ..sync.store import StateStore
 
 if TYPE_CHECKING:
@@ -130,6 +143,8 @@ class ChannelStateMachine(RuleBasedStateMachine):
     #: Also crash between a push's batched claims and its grouped settles (a rule of its own;
     #: off by default so the base machine explores the same examples as before it existed).
     LEDGER_CRASHES: ClassVar[bool] = False
+    #: Also let processes die with their journal run unfinished (off by default, as above).
+    DEAD_RUNS: ClassVar[bool] = False
     TEMPLATES: ClassVar[tuple[str, ...]] = (
         "{order_number}-{shipment_seq}",
         "{channel}-{order_number}-{shipment_seq}",
@@ -154,6 +169,7 @@ class ChannelStateMachine(RuleBasedStateMachine):
         self.orders: dict[str, SalesOrder] = {}  # every order the host gave
         self.rejected: set[str] = set()
         self.canceled: set[str] = set()
+        self.dead_runs: dict[int, str] = {}  # journal entry id -> action, left running
         self.clock = datetime(2026, 1, 1)
 
     # ------------------------------------------------------------------ hooks
@@ -313,6 +329,29 @@ class ChannelStateMachine(RuleBasedStateMachine):
             )
 
     # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def a_dead_run_stays_running_until_the_next_run_of_its_action(self) -> None:
+        journal = self.connector.journal
+        for entry_id, action in self.dead_runs.items():
+            runs = journal.store.journal_query(journal.channel, action=action, kind=EntryKind.RUN)
+            [dead] = [e for e in runs if e.entry_id == entry_id]
+            later = [
+                e
+                for e in runs
+                if e.entry_id is not None
+                and e.entry_id > entry_id
+                and e.entry_id not in self.dead_runs
+            ]
+            if later:
+                closed = (dead.status, INTERRUPTED_RUN in dead.errors)
+                assert (RunStatus.FAILED, True) == closed, (
+                    f"{action} run {entry_id} of a dead process is {dead.status} after a later run"
+                )
+            else:
+                assert RunStatus.RUNNING == dead.status, (
+                    f"{action} run {entry_id} was closed ({dead.status}) with no later run"
+                )
 
     @invariant()
     def every_order_is_in_one_visible_state(self) -> None:
@@ -496,6 +535,15 @@ class ChannelStateMachine(RuleBasedStateMachine):
     def restart(self) -> None:
         self.connector.close()
         self.connector = self._open()
+
+    @precondition(lambda self: self.DEAD_RUNS)
+    @rule(action=st.sampled_from(["push_orders", "cancel_order", "receive_inventory_levels"]))
+    def a_process_dies_with_its_run_unfinished(self, action: str) -> None:
+        """A process is killed mid-run: its journal entry stays ``running`` (and its lease has
+        run out by the time the next run comes: the machine does not model the wait)."""
+        entry = self.connector.journal.start(action).entry
+        assert entry.entry_id is not None
+        self.dead_runs[entry.entry_id] = action
 
     @rule(pick=_PICK)
     def crash_in_the_middle_of_a_push(self, pick: int) -> None:
