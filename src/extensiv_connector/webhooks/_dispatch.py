@@ -27,6 +27,7 @@ __all__ = [
     "Dispatcher",
     "EventHandler",
     "ResourceFetcher",
+    "UnresolvedEvent",
     "WebhookAction",
     "WebhookActionKind",
     "host_sku",
@@ -264,7 +265,7 @@ class Dispatcher:
         handled = False
         if action is not None and not replace_default:
             if action.target is None:
-                raise _Unresolved(action.kind)
+                raise UnresolvedEvent(action.kind)
             self._perform(action)
             handled = True
         for handler in handlers:
@@ -314,7 +315,10 @@ class Dispatcher:
         return c.import_products(skus=[sku], handler=self._on_product)
 
 
-class _Unresolved(Exception):  # noqa: N818 - internal signal, never escapes the receiver
+class UnresolvedEvent(Exception):  # noqa: N818 - a signal between dispatcher and receiver
+    """An event that names no resource the dispatcher can act on; the receiver answers it
+    (the caller never sees this exception)."""
+
     def __init__(self, kind: WebhookActionKind) -> None:
         self.kind = kind
         super().__init__(f"cannot tell which resource a {kind.value} event is about")
