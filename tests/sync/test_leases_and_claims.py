@@ -120,7 +120,9 @@ def test_a_push_that_loses_its_lease_stops_before_its_next_write_and_request() -
         clock.advance(61)
         assert store.acquire_lease("main", "push_orders", "thief", 60)
 
-    with hold_lease(store, "main", "push_orders", ttl_seconds=60, renew_every=0) as lease:
+    with hold_lease(
+        store, "main", "push_orders", ttl_seconds=60, renew_every=0, clock=clock.seconds
+    ) as lease:
         engine = _engine(store, lease, created, on_create=stolen)
         with pytest.raises(LeaseLostError):
             engine.run(_jobs(3))

@@ -79,6 +79,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
         return self.now
 
+    def seconds(self) -> float:
+        """The same time in seconds: the ``clock=`` of ``hold_lease`` (its lease trust), so a
+        step of this clock is a stall of the holder too."""
+        return self.now.timestamp()
+
 
 #: ``store_factory(clock)`` -> a fresh, empty store using ``clock``.
 StoreFactory = Callable[[FakeClock], StateStore]
