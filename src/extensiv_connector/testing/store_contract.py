@@ -1149,6 +1149,52 @@ class StoreContract:
         assert info is not None
         assert "w2" == info.owner  # w1's exit did not release w2's lease
 
+    @given(
+        steps=st.lists(
+            st.one_of(
+                st.tuples(st.just("wait"), st.integers(1, 45)),
+                st.tuples(st.sampled_from(["renew", "take", "release"]), st.integers(0, 1)),
+            ),
+            max_size=14,
+        )
+    )
+    @_PROPERTY
+    def test_a_lease_its_holder_trusts_is_never_taken_by_another_owner(
+        self, store_factory: StoreFactory, steps: list[tuple[str, int]]
+    ) -> None:
+        """What lets a holder skip the store read before each send (``LeaseTrust``): another
+        owner takes a lease only after it expired, so while the holder's last take or renewal
+        is within its trust window, every take by someone else fails; once someone else took
+        it, the holder never trusts it again. Time passes only by ``wait``."""
+        clock = FakeClock()
+        store = store_factory(clock)
+        taken_over = False
+        with hold_lease(
+            store,
+            "main",
+            "push_orders",
+            owner="w1",
+            ttl_seconds=30,
+            renew_every=0,
+            clock=clock.seconds,
+        ) as lease:
+            for step, arg in steps:
+                trusted = lease.trust.trusted()
+                if step == "wait":
+                    clock.advance(arg)
+                elif step == "renew":
+                    try:
+                        lease.renew()
+                    except LeaseLostError:
+                        assert taken_over or store.lease_info("main", "push_orders") is None
+                elif step == "take":
+                    taken = store.take_lease("main", "push_orders", f"w{2 + arg}", 30)
+                    assert not (trusted and taken is not None), (step, arg, lease.trust.until)
+                    taken_over = taken_over or taken is not None
+                else:
+                    store.release_lease("main", "push_orders", f"w{2 + arg}")
+                assert not (taken_over and lease.trust.trusted())
+
     # ------------------------------------------------------------------ metadata, channels
 
     def test_key_value_metadata(self, store: StateStore) -> None:
