@@ -632,6 +632,75 @@ class StoreContract:
             batched.kv_get("main", f"sent:{r}") for r in batch
         ]
 
+    @given(
+        settles=st.lists(
+            st.builds(
+                LedgerSettle,
+                reference=st.sampled_from(["R1", "R2", "R3"]),
+                state=st.sampled_from(
+                    [LedgerState.SENT, LedgerState.REJECTED, LedgerState.PENDING]
+                ),
+                remote_id=st.none() | st.integers(1, 9),
+                reasons=st.lists(st.sampled_from(["bad", "gone", 'qu"ote']), max_size=2),
+                release=st.none() | st.sampled_from(["R1", "R2", "R9"]),
+            ),
+            max_size=6,
+        ),
+        known=st.booleans(),
+    )
+    @_PROPERTY
+    def test_a_batch_settle_records_like_one_ledger_update_per_outcome(
+        self, store_factory: StoreFactory, settles: list[LedgerSettle], known: bool
+    ) -> None:
+        """Outcomes settled in one call (a reference may come twice: the later wins, a
+        missing remote id keeps the earlier one) leave the ledger and the backorder queue as
+        one ``ledger_update`` per outcome, in order, would; with an unknown reference both
+        refuse, and the batch changes nothing."""
+        batched, single = store_factory(FakeClock()), store_factory(FakeClock())
+        for target in (batched, single):
+            for ref in ("R1", "R2", "R3") if known else ("R1", "R2"):
+                target.ledger_begin("main", ORDER, ref, host_key=ref)
+                target.ledger_update("main", ORDER, ref, state=LedgerState.PENDING, remote_id=5)
+            for key in ("R1", "R2"):
+                target.backorder_put("main", _order(key), key=key)
+        fences = [_fence(t.take_lease("main", "push_orders", "w", 60)) for t in (batched, single)]
+
+        def batch() -> None:
+            batched.ledger_settle_many("main", ORDER, settles, fence=fences[0])
+
+        def one_by_one() -> None:
+            for s in settles:
+                single.ledger_update(
+                    "main",
+                    ORDER,
+                    s.reference,
+                    state=s.state,
+                    remote_id=s.remote_id,
+                    reasons=s.reasons,
+                    release=s.release,
+                    fence=fences[1],
+                )
+
+        outcomes: list[bool] = []
+        for call in (batch, one_by_one):
+            try:
+                call()
+                outcomes.append(True)
+            except StateStoreError:
+                outcomes.append(False)
+
+        assert outcomes[0] == outcomes[1]
+        if outcomes[0]:
+            assert single.ledger_list("main") == batched.ledger_list("main")
+            assert [e.key for e in single.backorder_list("main")] == [
+                e.key for e in batched.backorder_list("main")
+            ]
+        else:  # the batch changed nothing (the single updates before the unknown one did)
+            assert [(r, LedgerState.PENDING, 5, ()) for r in ("R1", "R2")] == [
+                (e.reference, e.state, e.remote_id, e.reasons) for e in batched.ledger_list("main")
+            ]
+            assert ["R1", "R2"] == [e.key for e in batched.backorder_list("main")]
+
     def test_ledger_get_many_reads_the_entries_that_exist(self, store: StateStore) -> None:
         store.ledger_begin("main", ORDER, "SO-1")
         store.ledger_begin("main", ORDER, "SO-2")
