@@ -137,6 +137,9 @@ def _settle_sql(rows: int) -> str:
 
 
 _SETTLE_MANY = {n: _settle_sql(n) for n in range(1, _CLAIM_ROWS + 1)}
+_JOURNAL_REFS_SAVE_MANY = _multi_row(
+    "INSERT INTO journal_refs (entry_id, position, channel, reference) VALUES (?, ?, ?, ?)"
+)
 
 
 def _reasons_json(reasons: Collection[str]) -> str:
@@ -898,10 +901,12 @@ class SQLiteStore:
     @staticmethod
     def _journal_refs_save(conn: sqlite3.Connection, entry_id: int, entry: JournalEntry) -> None:
         conn.execute("DELETE FROM journal_refs WHERE entry_id = ?", (entry_id,))
-        conn.executemany(
-            "INSERT INTO journal_refs (entry_id, position, channel, reference) VALUES (?, ?, ?, ?)",
-            [(entry_id, i, entry.channel, ref) for i, ref in enumerate(entry.references)],
-        )
+        references = entry.references
+        for start in range(0, len(references), _CLAIM_ROWS):  # a statement per 64 rows
+            values: list[Any] = []
+            for i, ref in enumerate(references[start : start + _CLAIM_ROWS], start):
+                values += (entry_id, i, entry.channel, ref)
+            conn.execute(_JOURNAL_REFS_SAVE_MANY[len(values) // 4], values)
 
     def journal_add(self, entry: JournalEntry) -> JournalEntry:
         with self._tx() as conn:
