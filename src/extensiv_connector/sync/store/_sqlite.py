@@ -112,6 +112,9 @@ _CLAIM_ROWS = 64
 def _lines_json(lines: Mapping[str, Decimal]) -> str:
     """``_json({k: str(v) for k, v in lines.items()})``, character for character, built by
     hand: a claim writes one, and the general encoder costs more than the row it goes in."""
+    if len(lines) == 1:  # the usual claim: one line
+        ((key, quantity),) = lines.items()
+        return f"{{{_quote(key)}:{_quote(str(quantity))}}}"
     if not lines:
         return "{}"
     return "{" + ",".join(f"{_quote(k)}:{_quote(str(v))}" for k, v in sorted(lines.items())) + "}"
