@@ -337,6 +337,25 @@ def test_a_worker_that_stalls_past_its_ttl_sends_nothing_after_another_took_over
     assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT} >= {o.status for o in by_b.outcomes}
 
 
+def test_delete_channel_never_removes_the_lease_of_a_running_push(sb: Sandbox) -> None:
+    """Deleting a lease row lets anyone take it at once, and a pusher trusts its lease without
+    reading it: so the delete waits for the push (here, gives up) instead."""
+    connector = Connector(config_with(sb), store=MemoryStore())
+    connector.orders_lease_wait = 0.05
+    connector.push_orders([sales_order("SO-1", ("SKU-000001", 1))])  # held: no stock
+    with hold_lease(connector.store, connector.channel, "push_orders", owner="pusher"):
+        with pytest.raises(LeaseHeldError):
+            connector.delete_channel(force=True)
+        during = connector.store.lease_info(connector.channel, "push_orders")
+        kept = connector.backorders()
+    connector.delete_channel(force=True)
+
+    assert during is not None
+    assert "pusher" == during.owner
+    assert ["SO-1"] == [b.order.order_number for b in kept]
+    assert [] == connector.store.channels()
+
+
 # ---------------------------------------------------------------------- the pure claim rule
 
 
