@@ -5,20 +5,24 @@ Time is a ``FakeClock`` on the store: "the lease expired" is a clock step, never
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from extensiv_connector.errors import StateStoreError
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
 from extensiv_connector.sync import (
     Connector,
     Fence,
     Lease,
+    LeaseHeldError,
     LeaseLostError,
     LedgerEntry,
     LedgerKind,
@@ -26,6 +30,7 @@ from extensiv_connector.sync import (
     MemoryStore,
     PushStatus,
     RunStatus,
+    SQLiteStore,
     hold_lease,
 )
 from extensiv_connector.sync._push_engine import CreateJob, PushEngine
@@ -120,7 +125,9 @@ def test_a_push_that_loses_its_lease_stops_before_its_next_write_and_request() -
         clock.advance(61)
         assert store.acquire_lease("main", "push_orders", "thief", 60)
 
-    with hold_lease(store, "main", "push_orders", ttl_seconds=60, renew_every=0) as lease:
+    with hold_lease(
+        store, "main", "push_orders", ttl_seconds=60, renew_every=0, clock=clock.seconds
+    ) as lease:
         engine = _engine(store, lease, created, on_create=stolen)
         with pytest.raises(LeaseLostError):
             engine.run(_jobs(3))
@@ -228,6 +235,125 @@ def test_cancel_waits_for_the_orders_lease_and_withdraws_what_is_held(sb: Sandbo
 
     assert ["withdrawn"] == [o.status for o in results[0].outcomes]
     assert [] == connector.backorders()
+
+
+class _CountingStore(MemoryStore):
+    """Counts the lease reads the push makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lease_reads = 0
+
+    def lease_info(self, channel: str, action: str) -> Lease | None:
+        self.lease_reads += 1
+        return super().lease_info(channel, action)
+
+
+def test_a_live_holder_sends_every_order_without_reading_its_lease_from_the_store(
+    sb: Sandbox,
+) -> None:
+    sb.warehouse.adjust_stock("SKU-000001", 100)
+    store = _CountingStore()
+    connector = Connector(config_with(sb, sync={"max_in_flight": 4}), store=store)
+    orders = [sales_order(f"SO-{i}", ("SKU-000001", 1)) for i in range(20)]
+
+    result = connector.push_orders(orders)
+
+    assert [PushStatus.SENT_FULL] * 20 == [o.status for o in result.outcomes]
+    assert 0 == store.lease_reads  # was one per order: its take vouches for the lease
+
+
+class _StallingStore(SQLiteStore):
+    """Worker A's view of the shared state file: once A stalls, its renewals fail (as when
+    the process is frozen, or the store is unreachable from it)."""
+
+    stalled = False
+
+    def renew_lease(self, channel: str, action: str, owner: str, ttl_seconds: float) -> bool:
+        if self.stalled:
+            raise StateStoreError("state store is busy")
+        return super().renew_lease(channel, action, owner, ttl_seconds)
+
+
+def test_a_worker_that_stalls_past_its_ttl_sends_nothing_after_another_took_over(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    """Worker A stalls right after its first create, with more of its orders claimed and
+    waiting; its renewals fail meanwhile, so only its lease trust running out can stop it.
+    Worker B takes the expired lease over and pushes the same orders. When A wakes up it
+    reads its lease, finds it gone, and sends nothing more: each order reaches the
+    warehouse once."""
+    sb.warehouse.adjust_stock("SKU-000001", 100)
+    state = tmp_path / "state.db"
+    config = config_with(sb, sync={"max_in_flight": 1, "lease_seconds": 1})
+    orders = [sales_order(f"SO-{i}", ("SKU-000001", 1)) for i in range(6)]
+    a_store = _StallingStore(state)
+    a = Connector(config, store=a_store)
+    b = Connector(config, store=SQLiteStore(state))
+    stalled, resume = threading.Event(), threading.Event()
+    sent_by_a: list[str] = []
+    create = a.client.orders.create
+
+    def stalling_create(payload: dict[str, Any], **hooks: Any) -> Any:
+        sent_by_a.append(payload["referenceNum"])
+        answer = create(payload, **hooks)
+        if not stalled.is_set():
+            a_store.stalled = True
+            stalled.set()
+            resume.wait(30)
+        return answer
+
+    a.client.orders.create = stalling_create  # type: ignore[method-assign,assignment]  # spy on the real call
+    failures: list[BaseException] = []
+
+    def push_a() -> None:
+        try:
+            a.push_orders(orders)
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker_a = threading.Thread(target=push_a)
+    worker_a.start()
+    assert stalled.wait(30)
+    by_b = None
+    for _ in range(300):  # until A's lease has run out (1 s), bounded
+        try:
+            by_b = b.push_orders(orders)
+            break
+        except LeaseHeldError:
+            threading.Event().wait(0.02)
+    resume.set()
+    worker_a.join(30)
+    a.close()
+    b.close()
+    counts = collections.Counter(
+        sb.warehouse.order_view(r)["referenceNum"] for r in sb.warehouse.order_records()
+    )
+
+    assert by_b is not None
+    assert [LeaseLostError] == [type(f) for f in failures]
+    assert ["SO-0-1"] == sent_by_a  # nothing after the stall
+    assert {f"SO-{i}-1": 1 for i in range(6)} == dict(counts)
+    assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT} >= {o.status for o in by_b.outcomes}
+
+
+def test_delete_channel_never_removes_the_lease_of_a_running_push(sb: Sandbox) -> None:
+    """Deleting a lease row lets anyone take it at once, and a pusher trusts its lease without
+    reading it: so the delete waits for the push (here, gives up) instead."""
+    connector = Connector(config_with(sb), store=MemoryStore())
+    connector.orders_lease_wait = 0.05
+    connector.push_orders([sales_order("SO-1", ("SKU-000001", 1))])  # held: no stock
+    with hold_lease(connector.store, connector.channel, "push_orders", owner="pusher"):
+        with pytest.raises(LeaseHeldError):
+            connector.delete_channel(force=True)
+        during = connector.store.lease_info(connector.channel, "push_orders")
+        kept = connector.backorders()
+    connector.delete_channel(force=True)
+
+    assert during is not None
+    assert "pusher" == during.owner
+    assert ["SO-1"] == [b.order.order_number for b in kept]
+    assert [] == connector.store.channels()
 
 
 # ---------------------------------------------------------------------- the pure claim rule

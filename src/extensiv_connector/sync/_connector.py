@@ -822,11 +822,28 @@ class Connector:
 
         Held orders and remainders of partial shipments exist nowhere else: while there are
         any, this raises :class:`~extensiv_connector.errors.ChannelNotEmptyError` listing them
-        unless ``force`` is true (CLI: ``delete --yes``)."""
-        held = [entry.key for entry in self.store.backorder_list(self.channel)]
-        if held and not force:
-            raise ChannelNotEmptyError(self.channel, held)
-        self.store.delete_channel(self.channel)
+        unless ``force`` is true (CLI: ``delete --yes``).
+
+        It holds the channel's push leases while it deletes (waiting up to
+        ``orders_lease_wait`` for a running push, else ``LeaseHeldError``): deleting a lease
+        row lets anyone take it at once, and a pusher trusts its lease without reading it
+        until it could have expired (``LeaseTrust``)."""
+        with contextlib.ExitStack() as leases:
+            for name in (ORDERS_LEASE, "send_receipts"):
+                leases.enter_context(
+                    hold_lease(
+                        self.store,
+                        self.channel,
+                        name,
+                        ttl_seconds=self.config.sync.lease_seconds,
+                        wait_seconds=self.orders_lease_wait,
+                        renew_every=0,
+                    )
+                )
+            held = [entry.key for entry in self.store.backorder_list(self.channel)]
+            if held and not force:
+                raise ChannelNotEmptyError(self.channel, held)
+            self.store.delete_channel(self.channel)
 
     def rename(self, new_name: str) -> ChannelConfig:
         """Change the connection's display name; returns the new configuration.

@@ -212,15 +212,18 @@ class PushEngine:
             self._lease.check()
 
     def _still_fenced(self) -> None:
-        """Before a claimed job's first request: the lease still carries the claim's token,
-        read from the store. A claim waits in its window for a while, and a worker that
-        stalled past its TTL meanwhile must not send what the next holder may take over."""
+        """Before a claimed job's first request: the lease still carries the claim's token.
+        A claim waits in its window for a while, and a worker that stalled past its TTL
+        meanwhile must not send what the next holder may take over. While the lease's last
+        take or renewal is recent enough (:class:`~.store.LeaseTrust`: nobody else can have
+        taken it yet) that is certain without asking; after that it is read from the store."""
         self._check()
-        fence = self._fence
-        if fence is not None:
-            lease = self._store.lease_info(self._channel, fence.action)
-            if lease is None or lease.token != fence.token:
-                raise LeaseLostError(self._channel, fence.action)
+        fence, lease = self._fence, self._lease
+        if fence is None or lease is None or lease.trust.trusted():
+            return
+        current = self._store.lease_info(self._channel, fence.action)
+        if current is None or current.token != fence.token:
+            raise LeaseLostError(self._channel, fence.action)
 
     def resolve_pending(self, reference: str) -> CreateOutcome | None:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -273,6 +273,19 @@ def updated_entry(
         reasons=tuple(reasons),
         fingerprint=existing.fingerprint if fingerprint is None else fingerprint,
     )
+
+
+def settles_per_reference(settles: Sequence[LedgerSettle]) -> list[LedgerSettle]:
+    """One settle per reference (first-seen order) that leaves the entry as the given ones
+    applied in turn would: the last state and reasons, and the last remote id given (a settle
+    without one keeps the stored value). Releases are the caller's to drop, every one."""
+    merged: dict[str, LedgerSettle] = {}
+    for settle in settles:
+        earlier = merged.get(settle.reference)
+        if earlier is not None and settle.remote_id is None and earlier.remote_id is not None:
+            settle = attrs.evolve(settle, remote_id=earlier.remote_id)
+        merged[settle.reference] = settle
+    return list(merged.values())
 
 
 def payload_fingerprint(document: Any) -> str:

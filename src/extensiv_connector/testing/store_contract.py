@@ -79,6 +79,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
         return self.now
 
+    def seconds(self) -> float:
+        """The same time in seconds: the ``clock=`` of ``hold_lease`` (its lease trust), so a
+        step of this clock is a stall of the holder too."""
+        return self.now.timestamp()
+
 
 #: ``store_factory(clock)`` -> a fresh, empty store using ``clock``.
 StoreFactory = Callable[[FakeClock], StateStore]
@@ -627,6 +632,75 @@ class StoreContract:
             batched.kv_get("main", f"sent:{r}") for r in batch
         ]
 
+    @given(
+        settles=st.lists(
+            st.builds(
+                LedgerSettle,
+                reference=st.sampled_from(["R1", "R2", "R3"]),
+                state=st.sampled_from(
+                    [LedgerState.SENT, LedgerState.REJECTED, LedgerState.PENDING]
+                ),
+                remote_id=st.none() | st.integers(1, 9),
+                reasons=st.lists(st.sampled_from(["bad", "gone", 'qu"ote']), max_size=2),
+                release=st.none() | st.sampled_from(["R1", "R2", "R9"]),
+            ),
+            max_size=6,
+        ),
+        known=st.booleans(),
+    )
+    @_PROPERTY
+    def test_a_batch_settle_records_like_one_ledger_update_per_outcome(
+        self, store_factory: StoreFactory, settles: list[LedgerSettle], known: bool
+    ) -> None:
+        """Outcomes settled in one call (a reference may come twice: the later wins, a
+        missing remote id keeps the earlier one) leave the ledger and the backorder queue as
+        one ``ledger_update`` per outcome, in order, would; with an unknown reference both
+        refuse, and the batch changes nothing."""
+        batched, single = store_factory(FakeClock()), store_factory(FakeClock())
+        for target in (batched, single):
+            for ref in ("R1", "R2", "R3") if known else ("R1", "R2"):
+                target.ledger_begin("main", ORDER, ref, host_key=ref)
+                target.ledger_update("main", ORDER, ref, state=LedgerState.PENDING, remote_id=5)
+            for key in ("R1", "R2"):
+                target.backorder_put("main", _order(key), key=key)
+        fences = [_fence(t.take_lease("main", "push_orders", "w", 60)) for t in (batched, single)]
+
+        def batch() -> None:
+            batched.ledger_settle_many("main", ORDER, settles, fence=fences[0])
+
+        def one_by_one() -> None:
+            for s in settles:
+                single.ledger_update(
+                    "main",
+                    ORDER,
+                    s.reference,
+                    state=s.state,
+                    remote_id=s.remote_id,
+                    reasons=s.reasons,
+                    release=s.release,
+                    fence=fences[1],
+                )
+
+        outcomes: list[bool] = []
+        for call in (batch, one_by_one):
+            try:
+                call()
+                outcomes.append(True)
+            except StateStoreError:
+                outcomes.append(False)
+
+        assert outcomes[0] == outcomes[1]
+        if outcomes[0]:
+            assert single.ledger_list("main") == batched.ledger_list("main")
+            assert [e.key for e in single.backorder_list("main")] == [
+                e.key for e in batched.backorder_list("main")
+            ]
+        else:  # the batch changed nothing (the single updates before the unknown one did)
+            assert [(r, LedgerState.PENDING, 5, ()) for r in ("R1", "R2")] == [
+                (e.reference, e.state, e.remote_id, e.reasons) for e in batched.ledger_list("main")
+            ]
+            assert ["R1", "R2"] == [e.key for e in batched.backorder_list("main")]
+
     def test_ledger_get_many_reads_the_entries_that_exist(self, store: StateStore) -> None:
         store.ledger_begin("main", ORDER, "SO-1")
         store.ledger_begin("main", ORDER, "SO-2")
@@ -1143,6 +1217,52 @@ class StoreContract:
         info = store.lease_info("main", "a")
         assert info is not None
         assert "w2" == info.owner  # w1's exit did not release w2's lease
+
+    @given(
+        steps=st.lists(
+            st.one_of(
+                st.tuples(st.just("wait"), st.integers(1, 45)),
+                st.tuples(st.sampled_from(["renew", "take", "release"]), st.integers(0, 1)),
+            ),
+            max_size=14,
+        )
+    )
+    @_PROPERTY
+    def test_a_lease_its_holder_trusts_is_never_taken_by_another_owner(
+        self, store_factory: StoreFactory, steps: list[tuple[str, int]]
+    ) -> None:
+        """What lets a holder skip the store read before each send (``LeaseTrust``): another
+        owner takes a lease only after it expired, so while the holder's last take or renewal
+        is within its trust window, every take by someone else fails; once someone else took
+        it, the holder never trusts it again. Time passes only by ``wait``."""
+        clock = FakeClock()
+        store = store_factory(clock)
+        taken_over = False
+        with hold_lease(
+            store,
+            "main",
+            "push_orders",
+            owner="w1",
+            ttl_seconds=30,
+            renew_every=0,
+            clock=clock.seconds,
+        ) as lease:
+            for step, arg in steps:
+                trusted = lease.trust.trusted()
+                if step == "wait":
+                    clock.advance(arg)
+                elif step == "renew":
+                    try:
+                        lease.renew()
+                    except LeaseLostError:
+                        assert taken_over or store.lease_info("main", "push_orders") is None
+                elif step == "take":
+                    taken = store.take_lease("main", "push_orders", f"w{2 + arg}", 30)
+                    assert not (trusted and taken is not None), (step, arg, lease.trust.until)
+                    taken_over = taken_over or taken is not None
+                else:
+                    store.release_lease("main", "push_orders", f"w{2 + arg}")
+                assert not (taken_over and lease.trust.trusted())
 
     # ------------------------------------------------------------------ metadata, channels
 

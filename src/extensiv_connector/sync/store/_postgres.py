@@ -50,6 +50,7 @@ from .._records import (
     fence_holds,
     held_entry,
     may_claim,
+    settles_per_reference,
     updated_entry,
 )
 from ._clock import utc_now
@@ -676,9 +677,10 @@ class PostgresStore:
         *,
         fence: Fence | None = None,
     ) -> None:
-        # As ``ledger_update`` per settle, in order: the last settle of a repeated reference
-        # wins (one UPDATE touches a row once), and every release is dropped.
-        last = {settle.reference: settle for settle in settles}
+        # As ``ledger_update`` per settle, in order: one UPDATE touches a row once, so a
+        # repeated reference is merged first (the last state and reasons, the last remote id
+        # given), and every release is dropped.
+        last = {settle.reference: settle for settle in settles_per_reference(settles)}
         references = list(last)
         released = [s.release for s in settles if s.release is not None]
 

@@ -12,7 +12,9 @@ Rules every implementation follows (the contract tests check them):
 * timestamps written by the store come from its injectable clock;
 * records returned are immutable snapshots (frozen attrs);
 * a channel's state never leaks into another channel, and ``delete_channel`` removes all of it
-  (except the last fencing token handed out per lease, which must never be handed out again).
+  (except the last fencing token handed out per lease, which must never be handed out again),
+  live leases included: call it only while no push of the channel runs
+  (``Connector.delete_channel`` holds the push leases while it deletes).
 
 Exclusive claims and fencing (schema version 3 of the SQLite store):
 
@@ -20,6 +22,9 @@ Exclusive claims and fencing (schema version 3 of the SQLite store):
   expired or another owner's hands out a token greater than every token handed out before for
   that (channel, action), also across ``release_lease`` and ``delete_channel``; renewing, and
   re-taking one's own live lease, keep the token. A store may use one counter for all leases.
+  Another owner takes a lease only once it has expired, and a take or renewal sets its expiry
+  to at least "now" (taken when the call starts) plus the TTL: a holder trusts its lease
+  without a read for a while on that promise (``LeaseTrust``).
 * a write that carries a ``fence`` (:class:`Fence`: lease action + token) is refused with
   ``LeaseLostError``, and changes nothing, unless that lease still carries that token (it was
   not released and nobody took it over). The check and the write are one atomic step.

@@ -47,6 +47,7 @@ from .._records import (
     held_entry,
     may_claim,
     may_take_lease,
+    settles_per_reference,
     taken_lease,
     updated_entry,
 )
@@ -101,6 +102,51 @@ _IN_CHUNK = 500
 #: ``json.dumps(value, separators=(",", ":"), sort_keys=True)`` without rebuilding an encoder
 #: per call (a push writes two small documents per claim).
 _json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+_quote = json.encoder.encode_basestring_ascii  # how that encoder writes a string
+
+#: Rows per multi-row ``INSERT ... VALUES (...), (...)`` of ledger claims: 14 columns each, so
+#: a statement stays under the 999 variables of older SQLite builds.
+_CLAIM_ROWS = 64
+
+
+def _lines_json(lines: Mapping[str, Decimal]) -> str:
+    """``_json({k: str(v) for k, v in lines.items()})``, character for character, built by
+    hand: a claim writes one, and the general encoder costs more than the row it goes in."""
+    if len(lines) == 1:  # the usual claim: one line
+        ((key, quantity),) = lines.items()
+        return f"{{{_quote(key)}:{_quote(str(quantity))}}}"
+    if not lines:
+        return "{}"
+    return "{" + ",".join(f"{_quote(k)}:{_quote(str(v))}" for k, v in sorted(lines.items())) + "}"
+
+
+def _multi_row(single: str) -> dict[int, str]:
+    """``single`` (an ``INSERT ... VALUES (?, ...)``) for 1 .. ``_CLAIM_ROWS`` rows at once."""
+    head, row = single.split(" VALUES ")
+    return {n: f"{head} VALUES {','.join([row] * n)}" for n in range(1, _CLAIM_ROWS + 1)}
+
+
+def _settle_sql(rows: int) -> str:
+    """Settles of ``rows`` distinct references in one statement, as ``ledger_update`` does
+    each (state and reasons replaced, remote_id kept when not given)."""
+    values = ",".join(["(?, ?, ?, ?)"] * rows)
+    return (
+        f"WITH v(reference, state, remote_id, reasons) AS (VALUES {values})"  # noqa: S608 - "?" marks only
+        " UPDATE ledger SET (state, remote_id, reasons) = (SELECT v.state,"
+        " COALESCE(v.remote_id, ledger.remote_id), v.reasons FROM v"
+        " WHERE v.reference = ledger.reference), updated_at = ?"
+        " WHERE channel = ? AND kind = ? AND reference IN (SELECT reference FROM v)"
+    )
+
+
+_SETTLE_MANY = {n: _settle_sql(n) for n in range(1, _CLAIM_ROWS + 1)}
+_JOURNAL_REFS_SAVE_MANY = _multi_row(
+    "INSERT INTO journal_refs (entry_id, position, channel, reference) VALUES (?, ?, ?, ?)"
+)
+
+
+def _reasons_json(reasons: Collection[str]) -> str:
+    return _json(list(reasons)) if reasons else "[]"
 
 
 def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
@@ -252,6 +298,10 @@ class SQLiteStore:
         " claim_action, claim_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
 
+    #: ``_LEDGER_SAVE`` and the key-value save for 1 .. ``_CLAIM_ROWS`` rows, by row count.
+    _LEDGER_SAVE_MANY = _multi_row(_LEDGER_SAVE)
+    _KV_SAVE_MANY = _multi_row("INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)")
+
     @staticmethod
     def _ledger_values(entry: LedgerEntry) -> tuple[Any, ...]:
         return (
@@ -261,8 +311,8 @@ class SQLiteStore:
             entry.state.value,
             entry.remote_id,
             entry.fingerprint,
-            _json({k: str(v) for k, v in entry.sent_lines.items()}),
-            _json(list(entry.reasons)) if entry.reasons else "[]",
+            _lines_json(entry.sent_lines),
+            _reasons_json(entry.reasons),
             entry.attempts,
             entry.host_key,
             entry.created_at.isoformat(),
@@ -338,9 +388,10 @@ class SQLiteStore:
             current = self._ledger_fetch_many(conn, channel, kind, {r.reference for r in requests})
             leases: dict[str, Lease | None] = {}
             now = self._clock()
+            now_text = now.isoformat()
             claims: list[LedgerClaim] = []
-            saved: dict[str, LedgerEntry] = {}
-            metadata: list[tuple[str, str, str]] = []
+            saved: dict[str, tuple[Any, ...]] = {}
+            metadata: list[str] = []
             for request in requests:
                 existing = current.get(request.reference)
                 claim_lease = None
@@ -368,16 +419,36 @@ class SQLiteStore:
                     host_key=request.host_key,
                     fence=fence,
                 )
-                current[request.reference] = saved[request.reference] = entry
+                current[request.reference] = entry
+                saved[request.reference] = (
+                    channel,
+                    kind.value,
+                    entry.reference,
+                    entry.state.value,
+                    entry.remote_id,
+                    entry.fingerprint,
+                    _lines_json(entry.sent_lines),
+                    "[]",  # a claim has no reasons yet
+                    entry.attempts,
+                    entry.host_key,
+                    now_text if existing is None else entry.created_at.isoformat(),
+                    now_text,
+                    fence.action if fence is not None else "",
+                    fence.token if fence is not None else 0,
+                )
                 if request.metadata:
-                    metadata.extend((channel, k, v) for k, v in request.metadata.items())
+                    for k, v in request.metadata.items():
+                        metadata += (channel, k, v)
                 previous = existing.state if existing is not None else None
                 claims.append(LedgerClaim(entry=entry, claimed=True, previous=previous))
-            conn.executemany(self._LEDGER_SAVE, [self._ledger_values(e) for e in saved.values()])
-            if metadata:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO kv (channel, key, value) VALUES (?, ?, ?)", metadata
-                )
+            rows = list(saved.values())
+            for start in range(0, len(rows), _CLAIM_ROWS):
+                chunk = rows[start : start + _CLAIM_ROWS]
+                conn.execute(self._LEDGER_SAVE_MANY[len(chunk)], [v for row in chunk for v in row])
+            step = 3 * _CLAIM_ROWS  # (channel, key, value) per pair
+            for start in range(0, len(metadata), step):
+                values = metadata[start : start + step]
+                conn.execute(self._KV_SAVE_MANY[len(values) // 3], values)
             return claims
 
     def _ledger_fetch_many(
@@ -485,24 +556,9 @@ class SQLiteStore:
         updated_at = self._clock().isoformat()
         with self._tx() as conn:  # an unknown reference raises: the whole batch rolls back
             self._check_fence(conn, channel, fence)
-            # As ``updated_entry``: state and reasons replaced, remote_id kept when not given.
-            changed = conn.executemany(
-                "UPDATE ledger SET state = ?, remote_id = COALESCE(?, remote_id), reasons = ?,"
-                " updated_at = ? WHERE channel = ? AND kind = ? AND reference = ?",
-                [
-                    (
-                        s.state.value,
-                        s.remote_id,
-                        _json(list(s.reasons)),
-                        updated_at,
-                        channel,
-                        kind.value,
-                        s.reference,
-                    )
-                    for s in settles
-                ],
-            ).rowcount
-            if changed != len(settles):
+            merged = settles_per_reference(settles)
+            changed = self._settle_rows(conn, channel, kind, merged, updated_at)
+            if changed != len(merged):
                 present = self._ledger_fetch_many(
                     conn, channel, kind, {s.reference for s in settles}
                 )
@@ -510,9 +566,36 @@ class SQLiteStore:
                 raise StateStoreError(
                     f"channel {channel!r}: no {kind.value} ledger entry for reference {missing!r}"
                 )
-            released = [(channel, s.release) for s in settles if s.release is not None]
-            if released:
-                conn.executemany("DELETE FROM backorders WHERE channel = ? AND key = ?", released)
+            released = [s.release for s in settles if s.release is not None]
+            for start in range(0, len(released), _IN_CHUNK):
+                chunk = released[start : start + _IN_CHUNK]
+                conn.execute(
+                    "DELETE FROM backorders WHERE channel = ?"  # noqa: S608 - "?" marks only
+                    f" AND key IN ({','.join('?' * len(chunk))})",
+                    (channel, *chunk),
+                )
+
+    def _settle_rows(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        kind: LedgerKind,
+        settles: Sequence[LedgerSettle],
+        updated_at: str,
+    ) -> int:
+        """Update the entries of ``settles`` (distinct references: see
+        ``settles_per_reference``) a statement per ``_CLAIM_ROWS``, rather than one statement
+        per row; returns the rows changed."""
+        changed = 0
+        for start in range(0, len(settles), _CLAIM_ROWS):
+            chunk = settles[start : start + _CLAIM_ROWS]
+            values: list[Any] = []
+            for s in chunk:
+                values += (s.reference, s.state.value, s.remote_id, _reasons_json(s.reasons))
+            before = conn.total_changes  # a WITH ... UPDATE has no cursor rowcount
+            conn.execute(_SETTLE_MANY[len(chunk)], (*values, updated_at, channel, kind.value))
+            changed += conn.total_changes - before
+        return changed
 
     def _settle(
         self,
@@ -821,10 +904,12 @@ class SQLiteStore:
     @staticmethod
     def _journal_refs_save(conn: sqlite3.Connection, entry_id: int, entry: JournalEntry) -> None:
         conn.execute("DELETE FROM journal_refs WHERE entry_id = ?", (entry_id,))
-        conn.executemany(
-            "INSERT INTO journal_refs (entry_id, position, channel, reference) VALUES (?, ?, ?, ?)",
-            [(entry_id, i, entry.channel, ref) for i, ref in enumerate(entry.references)],
-        )
+        references = entry.references
+        for start in range(0, len(references), _CLAIM_ROWS):  # a statement per 64 rows
+            values: list[Any] = []
+            for i, ref in enumerate(references[start : start + _CLAIM_ROWS], start):
+                values += (entry_id, i, entry.channel, ref)
+            conn.execute(_JOURNAL_REFS_SAVE_MANY[len(values) // 4], values)
 
     def journal_add(self, entry: JournalEntry) -> JournalEntry:
         with self._tx() as conn:
