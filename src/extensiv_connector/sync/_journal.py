@@ -195,6 +195,16 @@ class Journal:
         )
         return RunRecorder(self, entry)
 
+    def unfinished(self, action: str, *, before: int) -> list[JournalEntry]:
+        """Runs of ``action`` older than entry ``before`` that are still ``running``."""
+        return [
+            entry
+            for entry in self.store.journal_query(
+                self.channel, action=action, kind=EntryKind.RUN, status=RunStatus.RUNNING
+            )
+            if entry.entry_id is not None and entry.entry_id < before
+        ]
+
     def close_interrupted(self, action: str, *, before: int) -> list[JournalEntry]:
         """Mark every ``running`` entry of ``action`` older than entry ``before`` as failed
         with :data:`INTERRUPTED_RUN`, and return them as rewritten.
@@ -202,13 +212,6 @@ class Journal:
         Only for a caller that holds every lease a run of ``action`` can hold (so none of those
         runs is alive): ``action_scope`` does this when a run starts. The entry's
         ``finished_at`` is when the interruption was found, not when the process died."""
-        stale = [
-            entry
-            for entry in self.store.journal_query(
-                self.channel, action=action, kind=EntryKind.RUN, status=RunStatus.RUNNING
-            )
-            if entry.entry_id is not None and entry.entry_id < before
-        ]
         now = self.clock()
         return [
             self.store.journal_update(
@@ -219,7 +222,7 @@ class Journal:
                     errors=(*entry.errors, INTERRUPTED_RUN),
                 )
             )
-            for entry in stale
+            for entry in self.unfinished(action, before=before)
         ]
 
     @contextlib.contextmanager

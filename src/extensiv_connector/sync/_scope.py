@@ -72,8 +72,14 @@ def action_scope(
         journal.run(action) as run,
     ):
         try:
-            if _no_other_run_alive(store, channel, action, name):
-                journal.close_interrupted(action, before=run.entry.entry_id or 0)
+            # The journal first (one read, and almost always nothing): the leases are read only
+            # when there is something to close, and close_interrupted reads the journal again
+            # after them, so a run that finished meanwhile is seen finished.
+            before = run.entry.entry_id or 0
+            if journal.unfinished(action, before=before) and _no_other_run_alive(
+                store, channel, action, name
+            ):
+                journal.close_interrupted(action, before=before)
         except ExtensivError:  # housekeeping: a busy store must not fail the action itself
             log.warning("could not close interrupted %s runs of channel %s", action, channel)
         yield ActionScope(run, held)
@@ -81,9 +87,8 @@ def action_scope(
 
 def _no_other_run_alive(store: StateStore, channel: str, action: str, held: str) -> bool:
     """A run of ``action`` holds one of two leases (plain or targeted); a caller holding one
-    knows no other run is alive once the other is free. Leases read before the journal is,
-    so a run that finished meanwhile is seen finished, and one that starts later has a newer
-    entry than ours."""
+    knows no other run is alive once the other is free (one that starts later has a newer
+    entry than ours)."""
     leases = {run_lease(action), run_lease(action, targeted=True)}
     if held not in leases:
         return False  # a lease chosen by the caller: another run may hold the usual one
