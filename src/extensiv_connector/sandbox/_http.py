@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -30,6 +31,8 @@ _LIVE_LOCK = threading.Lock()
 #: No response header the handler writes itself may come from the application too.
 _OWN_HEADERS = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 _NO_BODY = frozenset({204, 304})
+#: ``[second, Date header]``: the last ``Date`` value formatted (shared by handler threads).
+_DATE: list[Any] = [None, ""]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -49,10 +52,32 @@ class KeepAliveHandler(QuietHandler):
     #: An idle kept-alive connection is closed after this many seconds.
     timeout = 60
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, formatted once per second rather than once per response."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = int(time.time())
+        cached = _DATE
+        if cached[0] != now:
+            cached = _DATE[:] = [now, super().date_time_string(now)]
+        return str(cached[1])
+
+    def end_headers_with(self, body: bytes) -> None:
+        """``end_headers()`` then ``wfile.write(body)``, as one write."""
+        buffered: list[bytes] | None = getattr(self, "_headers_buffer", None)
+        if buffered is None:  # HTTP/0.9: no headers were buffered
+            if body:
+                self.wfile.write(body)
+            return
+        buffered.append(b"\r\n")
+        if body:
+            buffered.append(body)
+        self.flush_headers()
+
     def setup(self) -> None:
         super().setup()
-        # Headers and body go out as two writes; with Nagle's algorithm the second waits for
-        # the client's delayed ACK (tens of ms) once the connection is kept open.
+        # Every response is one write (headers and body); Nagle would still hold back a
+        # write that follows an unacknowledged one, e.g. the "100 Continue" line.
         with contextlib.suppress(OSError):  # not a TCP socket (a test double): nothing to tune
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _LIVE_LOCK:
@@ -119,9 +144,9 @@ class KeepAliveHandler(QuietHandler):
             if has_body or self.command == "HEAD":
                 self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close" if self.close_connection else "keep-alive")
-            self.end_headers()
-            if has_body and body:
-                self.wfile.write(body)
+            # Headers and body in one write: one send, one wake-up of the client, instead of
+            # two of each.
+            self.end_headers_with(body if has_body else b"")
             self.wfile.flush()
         except OSError:
             # The application reset the connection (an injected fault) or the client left.
