@@ -19,12 +19,12 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import requests
 from requests.adapters import HTTPAdapter
-from requests.cookies import RequestsCookieJar, merge_cookies
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth
 from urllib3.exceptions import NewConnectionError
@@ -46,6 +46,9 @@ from ._auth import DEFAULT_TOKEN_MARGIN, BearerAuth, TokenCache, token_request_b
 from ._errors import error_from_response
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
+
+if TYPE_CHECKING:  # the types-requests stubs name them; requests itself does not export them
+    from requests.adapters import _HostParams, _PoolKwargs
 
 __all__ = [
     "HAL_JSON",
@@ -414,27 +417,26 @@ def _prepare(
 
     The same merge as ``Session.prepare_request`` and ``merge_environment_settings`` (session
     headers, params, auth, cookies and hooks; netrc, proxies and CA bundle from the environment
-    when ``trust_env``), minus the work that finds nothing: an empty cookie jar is not walked,
-    empty session params are not merged, and with ``trust_env`` off (the sessions this module
-    builds) the environment is not read. That work was about a quarter of the client's CPU per
-    request.
+    when ``trust_env``), minus the work that finds nothing: no ``Request`` object, no merging of
+    empty session settings, and with ``trust_env`` off (the sessions this module builds) no
+    reading of the environment. That work was about a quarter of the client's CPU per request.
     """
     prepared = requests.PreparedRequest()
     prepared.prepare_method(call.method)
-    params: Any = call.params
-    if session.params:
-        params = requests.sessions.merge_setting(params or {}, session.params)
+    params: Mapping[str, Any] | None = call.params
+    if session.params and isinstance(session.params, Mapping):
+        merged_params = {**session.params, **(params or {})}
+        params = {k: v for k, v in merged_params.items() if v is not None}
     prepared.prepare_url(call.url, params)
     merged = CaseInsensitiveDict(session.headers)
     merged.update(headers)
     for name in [name for name, value in merged.items() if value is None]:
         del merged[name]
     prepared.prepare_headers(merged)
+    jar = RequestsCookieJar()
     if session.cookies:
-        jar = merge_cookies(RequestsCookieJar(), session.cookies)
-        prepared.prepare_cookies(jar)
-    else:
-        prepared._cookies = RequestsCookieJar()  # read only when following a redirect
+        jar.update(session.cookies)
+    prepared.prepare_cookies(jar)
     prepared.prepare_body(call.data, None)
     auth: Any = call.basic_auth or session.auth
     if auth is None and session.trust_env:
@@ -443,11 +445,10 @@ def _prepare(
     prepared.prepare_hooks(session.hooks)
     options: dict[str, Any]
     if session.trust_env:
-        options = session.merge_environment_settings(prepared.url, {}, None, None, None)
+        options = dict(session.merge_environment_settings(prepared.url, {}, None, None, None))
     else:
-        proxies = {k: v for k, v in (session.proxies or {}).items() if v is not None}
         options = {
-            "proxies": proxies,
+            "proxies": {k: v for k, v in (session.proxies or {}).items() if v is not None},
             "stream": session.stream,
             "verify": session.verify,
             "cert": session.cert,
@@ -466,11 +467,11 @@ class _OneHostAdapter(HTTPAdapter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._pool_keys: dict[tuple[str, Any, Any], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._pool_keys: dict[tuple[str, Any, Any], tuple[_HostParams, _PoolKwargs]] = {}
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_HostParams, _PoolKwargs]:
         url = request.url or ""
         end = url.find("/", url.find("//") + 2)
         key = (url if end < 0 else url[:end], verify, cert)
@@ -480,7 +481,7 @@ class _OneHostAdapter(HTTPAdapter):
             if len(self._pool_keys) >= 64:
                 self._pool_keys.clear()
             self._pool_keys[key] = known
-        return dict(known[0]), dict(known[1])
+        return known[0].copy(), known[1].copy()
 
 
 def _as_auth_error(error: ExtensivError, status: int, body: str) -> AuthenticationError:
