@@ -19,6 +19,7 @@ BASE = "https://wms.test"
 _TEXT = st.text(alphabet="abcXYZ019-_.~ /=&?%", min_size=1, max_size=8)
 _HEADER_VALUE = st.text(alphabet="abcXYZ019-_./;=", min_size=1, max_size=12)
 _HEADER_NAME = st.sampled_from(["Accept", "X-Extra", "User-Agent", "If-Match", "accept"])
+_VERIFY: st.SearchStrategy[bool | str] = st.sampled_from([True, False, "/etc/ssl/a-bundle.pem"])
 _PARAMS = st.none() | st.dictionaries(
     st.sampled_from(["pgsiz", "pgnum", "rql", "sort", "detail"]),
     st.none() | _TEXT | st.integers(min_value=0, max_value=999),
@@ -39,8 +40,7 @@ def sessions(draw: st.DrawFn) -> requests.Session:
     if draw(st.booleans()):
         session.cookies.set("sid", draw(_HEADER_VALUE), domain="wms.test", path="/")
     session.proxies = draw(st.sampled_from([{}, {"https": "http://proxy.invalid:3128"}]))
-    verify: bool | str = draw(st.sampled_from([True, False, "/etc/ssl/a-bundle.pem"]))
-    session.verify = verify
+    session.verify = draw(_VERIFY)
     return session
 
 
