@@ -22,7 +22,6 @@ over the rounds; the client's ratio to the bare session is taken per round.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
-from _common import Rounds, fmt_ratio, spread
+from _common import Rounds, fmt_ratio, process_cpu, spread
 from push_orders import config, orders
 
 from extensiv_connector import translate, wire
@@ -64,16 +63,6 @@ def sandbox_process() -> Iterator[tuple[dict[str, Any], int]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (``None`` off Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fmt_us(values: Sequence[float]) -> str:
