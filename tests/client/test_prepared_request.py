@@ -1,18 +1,21 @@
 """The transport builds each request itself instead of calling ``Session.request``: what goes
-out, and the options it is sent with, are what ``Session.request`` would have produced."""
+out, and the options it is sent with, are what ``Session.request`` would have produced; and it
+reads each body whole, with what ``response.content`` would have given or raised."""
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
 import pytest
 import requests
+import urllib3
 from hypothesis import given
 from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 
-from extensiv_connector.client._transport import _Call, _OneHostAdapter, _prepare
+from extensiv_connector.client._transport import _Call, _OneHostAdapter, _prepare, _read_body
 
 BASE = "https://wms.test"
 
@@ -166,3 +169,45 @@ def test_the_remembered_pool_key_cannot_be_changed_through_an_answer() -> None:
         adapter.build_connection_pool_key_attributes(prepared, True, None)[0]["host"],
         adapter.build_connection_pool_key_attributes(prepared, True, None)[1]["cert_reqs"],
     )
+
+
+class _CountingBody(io.BytesIO):
+    def __init__(self, data: bytes, fail_after: int | None = None) -> None:
+        super().__init__(data)
+        self.reads = 0
+        self._fail_after = fail_after
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        if self._fail_after is not None and self.reads > self._fail_after:
+            raise urllib3.exceptions.ProtocolError("connection broken")
+        return super().read(size)
+
+
+def _response(body: _CountingBody) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = urllib3.HTTPResponse(body=body, preload_content=False)
+    return response
+
+
+def test_a_large_body_is_read_in_one_piece_with_the_same_content() -> None:
+    data = b'{"summaries": [' + b'{"sku": "SKU-000001"},' * 5000 + b"{}]}"
+    piecewise, whole = _CountingBody(data), _CountingBody(data)
+
+    expected = _response(piecewise).content  # requests' own: 10 KiB at a time
+    response = _response(whole)
+    _read_body(response)
+
+    assert (expected, data) == (response.content, data)
+    assert piecewise.reads > 5
+    assert 2 >= whole.reads
+
+
+def test_a_body_broken_while_being_read_raises_what_requests_raises() -> None:
+    data = b"x" * 100_000
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        _ = _response(_CountingBody(data, fail_after=3)).content
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        _read_body(_response(_CountingBody(data, fail_after=0)))

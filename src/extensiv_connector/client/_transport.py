@@ -361,7 +361,11 @@ class Transport:
             self.request_count += 1
             session = self._session
             prepared, options = _prepare(session, call, headers)
+            streamed = options["stream"]
+            options["stream"] = True  # the body is read below, whole
             resp = session.send(prepared, timeout=self._timeout, **options)
+            if not streamed:
+                _read_body(resp)
             if debug:
                 elapsed = time.perf_counter() - started
                 log.debug(
@@ -455,6 +459,21 @@ def _prepare(
         }
     options["allow_redirects"] = True
     return prepared, options
+
+
+#: How much of a body one read may ask for: more than any page, so a body is read with as
+#: few system calls as the network allows.
+_BODY_READ = 1 << 22
+
+
+def _read_body(resp: requests.Response) -> None:
+    """What ``resp.content`` does, in pieces of up to :data:`_BODY_READ` bytes instead of
+    10 KiB: every read is a system call that gives up the GIL, and a 90 KB page took nine
+    (each a chance for another thread to keep the GIL for a switch interval). The same
+    iterator, so the same errors (``ChunkedEncodingError``, ``ConnectionError``...)."""
+    if vars(resp).get("_content") is False and resp.raw is not None and resp.status_code:
+        resp._content = b"".join(resp.iter_content(_BODY_READ))
+    _ = resp.content  # what is left to requests: empty bodies, replayed answers, ...
 
 
 class _OneHostAdapter(HTTPAdapter):
