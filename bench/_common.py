@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,7 @@ __all__ = [
     "external_sandbox",
     "fmt_ratio",
     "fmt_seconds",
+    "process_cpu",
     "spread",
 ]
 
@@ -39,6 +41,16 @@ def external_sandbox(*args: str) -> Iterator[dict[str, Any]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (``None`` without ``/proc``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_and_wall(fn: Callable[[], Any]) -> tuple[float, float, Any]:

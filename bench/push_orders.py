@@ -13,7 +13,9 @@ cProfile of the concurrent run's connector side (run with ``--in-process`` off).
 
 Also printed: how long after ``push_orders`` was called the first create left (orders are
 translated and validated while earlier ones are sent, so it does not wait for the batch), and
-with ``--store sqlite`` (a file in a temporary directory) the write transactions per order.
+with ``--store sqlite`` (a file in a temporary directory) the write transactions per order;
+and the CPU time per order of this process (every thread: translation, store, client) and of
+the sandbox's process (from ``/proc``; Linux only), the two halves of the per-request cost.
 
 The latency floor is requests x latency / concurrency. Goal (issue 15): within 1.15x of the
 floor at 8 in flight, in every round. ``--sequential`` adds one run at 1 in flight (40 s at the
@@ -36,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import fmt_ratio, fmt_seconds
+from _common import fmt_ratio, fmt_seconds, process_cpu, spread
 
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.models import Address, OrderLine, SalesOrder
@@ -49,14 +51,15 @@ _CATALOG = 100
 @contextlib.contextmanager
 def sandbox(
     latency_ms: float, in_process: bool, stock: int, keep_alive: bool = True
-) -> Iterator[dict[str, Any]]:
-    """Connection info (base_url and credentials) of a running sandbox."""
+) -> Iterator[tuple[dict[str, Any], int | None]]:
+    """Connection info (base_url and credentials) of a running sandbox, and the pid of its
+    process (``None`` in-process)."""
     if in_process:
         from extensiv_connector.sandbox import Sandbox
 
         with Sandbox(catalog_size=_CATALOG, initial_stock=stock, keep_alive=keep_alive) as sb:
             sb.faults.configure(latency_ms=latency_ms)
-            yield sb.connection_info()
+            yield sb.connection_info(), None
         return
     command = [
         sys.executable,
@@ -75,7 +78,7 @@ def sandbox(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own module
     try:
         assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
+        yield json.loads(process.stdout.readline()), process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -128,9 +131,10 @@ def push(
     profile: bool,
     store_kind: str = "memory",
     directory: str = "",
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Wall time of one push of ``n`` fresh orders (token included, as a real run would),
-    seconds until the first create left, and write transactions per order."""
+    seconds until the first create left, write transactions per order, and this process's
+    CPU seconds per order (every thread)."""
     batch = orders(prefix, n)
     profiler = cProfile.Profile() if profile else None
     store, begins = _store(store_kind, directory, prefix)
@@ -143,20 +147,27 @@ def push(
                 first.append(time.perf_counter())
             return create(payload, **hooks)
 
-        connector.client.orders.create = timed_create  # type: ignore[method-assign]
+        connector.client.orders.create = timed_create  # type: ignore[method-assign,assignment]
         started = time.perf_counter()
+        cpu = time.process_time()
         if profiler is not None:
             profiler.enable()
         result = connector.push_orders(batch)
         if profiler is not None:
             profiler.disable()
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     store.close()
     sent = result.counts[PushStatus.SENT_FULL.value]
     assert sent == n, result.counts
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    return elapsed, first[0] - started, begins[0] / n
+    return elapsed, first[0] - started, begins[0] / n, cpu / n
+
+
+def fmt_us(values: list[float]) -> str:
+    low, mid, high = spread(values)
+    return f"{low * 1e6:.0f} / {mid * 1e6:.0f} / {high * 1e6:.0f} µs"
 
 
 def main() -> None:
@@ -181,18 +192,25 @@ def main() -> None:
     walls: list[float] = []
     firsts: list[float] = []
     writes: list[float] = []
+    client_cpu: list[float] = []
+    sandbox_cpu: list[float] = []
     seq_s = None
     with (
-        sandbox(args.latency_ms, args.in_process, stock, not args.no_keep_alive) as info,
+        sandbox(args.latency_ms, args.in_process, stock, not args.no_keep_alive) as (info, pid),
         tempfile.TemporaryDirectory() as directory,
     ):
         for r in range(args.rounds):
-            wall, first, per_order = push(
+            before = process_cpu(pid) if pid is not None else None
+            wall, first, per_order, cpu = push(
                 info, f"CON{r}", n, args.in_flight, args.profile, args.store, directory
             )
+            after = process_cpu(pid) if pid is not None else None
             walls.append(wall)
             firsts.append(first)
             writes.append(per_order)
+            client_cpu.append(cpu)
+            if before is not None and after is not None:
+                sandbox_cpu.append((after - before) / n)
         if args.sequential:
             seq_s = push(info, "SEQ", n, 1, False, args.store, directory)[0]
 
@@ -212,6 +230,9 @@ def main() -> None:
         "goal <= 1.15x)"
     )
     print(f"  first create after   : {fmt_seconds(firsts)}  (token and stock page included)")
+    print(f"  client CPU per order : {fmt_us(client_cpu)}  (this process, every thread)")
+    if sandbox_cpu:
+        print(f"  sandbox CPU per order: {fmt_us(sandbox_cpu)}  (its process)")
     if args.store == "sqlite":
         print(
             f"  write transactions   : {max(writes):.3f} per order (max; lease, journal included)"

@@ -17,10 +17,9 @@ the defaults).
 
 from __future__ import annotations
 
-import copy
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -199,11 +198,28 @@ class ValidationRules:
         """Check (and normalise/truncate a copy of) ``payload``; never raises for data."""
         if not self.enabled:
             return RuleResult(payload=payload)
-        document = copy.deepcopy(payload)
+        document = _copy_json(payload)
         violations: list[Violation] = []
-        for rule in self.effective(resource):
-            violations.extend(_check(rule, document))
+        for rule, parts, simple in self._plan(resource):
+            violations.extend(_check(rule, _places(document, rule.path, parts, simple)))
         return RuleResult(payload=document, violations=tuple(violations))
+
+    def _plan(self, resource: str) -> tuple[_Step, ...]:
+        """:meth:`effective` with each rule's path split (and whether it has no ``[]``),
+        worked out once per rule set and resource (the rules are frozen), not per payload."""
+        entry = _PLANS.get(id(self))
+        if entry is None or entry[0] is not self:
+            if len(_PLANS) >= _PLANS_KEPT:
+                _PLANS.clear()
+            entry = _PLANS[id(self)] = (self, {})
+        plans = entry[1]
+        plan = plans.get(resource)
+        if plan is None:
+            plan = plans[resource] = tuple(
+                (rule, rule.path.split("."), "[]" not in rule.path)
+                for rule in self.effective(resource)
+            )
+        return plan
 
     def check(self, resource: str, payload: dict[str, Any], subject: str = "") -> RuleResult:
         """:meth:`apply`, raising :class:`ValidationError` (all violations) on any error."""
@@ -212,7 +228,24 @@ class ValidationRules:
         return result
 
 
+#: One rule of a plan: the rule, its path split at dots, and whether no part has ``[]``.
+_Step = tuple[FieldRule, list[str], bool]
 _PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
+#: ``id(rules) -> (rules, {resource: plan})``: the rule sets seen (kept alive by the entry, so
+#: an id is not reused while it is cached) and their per-resource plans; bounded.
+_PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Step, ...]]]] = {}
+_PLANS_KEPT = 64
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of a JSON-like document: new dicts and lists, the same (immutable) leaves. The
+    rules only ever replace values inside dicts and lists, so this is as safe as a deep copy,
+    at a fraction of its cost."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
 
 
 def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any, str, str]]:
@@ -245,10 +278,27 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
 
 
-def _check(rule: FieldRule, document: dict[str, Any]) -> list[Violation]:
+def _places(
+    document: Any, path: str, parts: list[str], simple: bool
+) -> Iterable[tuple[Any, str, str]]:
+    """:func:`_locate` from the top; a path without ``[]`` addresses at most one place,
+    found by walking its objects."""
+    if not simple:
+        return _locate(document, parts, "")
+    container = document
+    for key in parts[:-1]:
+        if not isinstance(container, dict):
+            return ()
+        container = container.get(key)
+    if not isinstance(container, dict):
+        return ()
+    return ((container, parts[-1], path),)
+
+
+def _check(rule: FieldRule, places: Iterable[tuple[Any, str, str]]) -> list[Violation]:
     out: list[Violation] = []
     severity = rule.severity.value
-    for container, key, path in _locate(document, rule.path.split("."), ""):
+    for container, key, path in places:
         value = container[int(key)] if isinstance(container, list) else container.get(key)
         if _empty(value):
             if rule.required:

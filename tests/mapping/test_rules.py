@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -195,3 +196,39 @@ def test_normalise_upper_and_strip() -> None:
     )
 
     assert {"a": "ABC", "b": "x"} == rules.apply("order", {"a": " abc", "b": " x "}).payload
+
+
+def test_each_rule_set_applies_its_own_rules_when_several_are_used_in_turn() -> None:
+    strict = ValidationRules(rules=(FieldRule(resource="order", path="shipTo.city", max_length=3),))
+    lenient = ValidationRules(include_defaults=False)
+    order = good_order()
+
+    results = [rules.apply("order", order) for rules in (strict, lenient, strict, lenient)]
+
+    assert [("shipTo.city",), (), ("shipTo.city",), ()] == [
+        tuple(v.path for v in r.violations) for r in results
+    ]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50)
+@given(extra=st.dictionaries(st.sampled_from(["shipTo", "notes", "orderItems", "x"]), _JSON))
+def test_applying_rules_never_changes_the_payload_it_was_given(extra: dict[str, Any]) -> None:
+    payload = {**good_order(), **extra}
+    before = copy.deepcopy(payload)
+    rules = ValidationRules(
+        rules=(FieldRule(resource="order", path="shipTo.name", normalise=Normalise.UPPER),)
+    )
+
+    result = rules.apply("order", payload)
+
+    assert before == payload
+    assert result.payload is not payload

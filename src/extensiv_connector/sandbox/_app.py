@@ -33,6 +33,8 @@ from ._webhooks import WebhookSender
 __all__ = ["AppSettings", "SandboxApp"]
 
 logger = logging.getLogger("extensiv_connector.sandbox")
+#: How many distinct request lines keep their route match (ids in paths make them many).
+_MATCHES_KEPT = 4096
 
 
 @attrs.frozen(kw_only=True)
@@ -76,6 +78,10 @@ class SandboxApp:
         #: The last item listing's filtered, sorted docs, keyed by (rql, sort, generation).
         self.items_view: tuple[tuple[str | None, str | None, int], list[Doc]] | None = None
         self.url_map = route_map()
+        #: ``(method, path) -> (route, path values)`` for paths matched before (bounded), and
+        #: the map they were matched against.
+        self._matches: dict[tuple[str, str], tuple[Route, dict[str, Any]]] = {}
+        self._matched_map = self.url_map
 
     # ------------------------------------------------------------------ WSGI
     def __call__(
@@ -113,13 +119,28 @@ class SandboxApp:
             return reset_connection(request)
         return response
 
+    def _match(self, path: str, method: str) -> tuple[Route, dict[str, Any]]:
+        """The route and path values for ``method path``; werkzeug's matching runs once per
+        distinct request line (it was a tenth of the sandbox's CPU per request)."""
+        if self._matched_map is not self.url_map:  # the map was replaced: forget its matches
+            self._matches, self._matched_map = {}, self.url_map
+        key = (method, path)
+        known = self._matches.get(key)
+        if known is not None:
+            return known
+        endpoint, values = self.url_map.bind("sandbox", "/").match(path, method=method)
+        route: Route = endpoint  # every rule's endpoint is its Route (see route_map)
+        found = (route, dict(values))
+        if len(self._matches) >= _MATCHES_KEPT:
+            self._matches.clear()
+        self._matches[key] = found
+        return found
+
     def _dispatch(self, request: Request, path: str, method: str) -> Response:
-        adapter = self.url_map.bind("sandbox", "/")
         try:
-            endpoint, values = adapter.match(path, method=method)
+            route, values = self._match(path, method)
         except HTTPException as exc:  # 404 unknown path, 405 known path with another method
             return text_response(exc.code or 404, exc.description or "")
-        route: Route = endpoint  # every rule's endpoint is its Route (see route_map)
         try:
             if not route.public:
                 token = bearer(request.headers.get("Authorization"))

@@ -1,0 +1,165 @@
+"""The sandbox's per-request shortcuts answer exactly as the slower paths they replace: header
+blocks read as http.client reads them, one write per response, the ``Date`` header, route
+matches remembered per request line."""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import io
+import time
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sandbox._http import KeepAliveHandler, _read_headers
+from extensiv_connector.sandbox._routes import ROUTES, route_map
+
+_NAME = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=":"),
+    min_size=1,
+    max_size=12,
+)
+_VALUE = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\r\n"),
+    max_size=20,
+)
+_PLAIN_LINE = st.builds(lambda n, v: f"{n}:{v}\r\n", _NAME, _VALUE)
+_ODD_LINE = st.sampled_from(
+    [" folded continuation\r\n", "\tfolded\r\n", "From someone\r\n", "no colon here\r\n", "\n"]
+)
+
+
+def _block(lines: list[str], ending: str = "\r\n") -> bytes:
+    return ("".join(lines) + ending).encode("iso-8859-1")
+
+
+@given(lines=st.lists(st.one_of(_PLAIN_LINE, _PLAIN_LINE, _ODD_LINE), max_size=12))
+def test_a_header_block_reads_as_http_client_reads_it(lines: list[str]) -> None:
+    block = _block(lines) + b"trailing bytes the parser must not care about"
+
+    expected = http.client.parse_headers(io.BytesIO(block))
+    actual = _read_headers(io.BytesIO(block), http.client.HTTPMessage)
+
+    assert expected.items() == actual.items()
+    assert expected.get_payload() == actual.get_payload()
+
+
+@given(lines=st.lists(_PLAIN_LINE, max_size=6))
+def test_the_header_block_leaves_the_body_where_the_request_reader_expects_it(
+    lines: list[str],
+) -> None:
+    stream = io.BytesIO(_block(lines) + b'{"body": 1}')
+
+    _read_headers(stream, http.client.HTTPMessage)
+
+    assert b'{"body": 1}' == stream.read()
+
+
+def test_an_oversized_or_endless_header_block_is_refused_as_http_client_refuses_it() -> None:
+    too_long = _block([f"X-Long: {'a' * 70_000}\r\n"])
+    too_many = _block([f"X-{i}: v\r\n" for i in range(101)])
+
+    with pytest.raises(http.client.LineTooLong):
+        _read_headers(io.BytesIO(too_long), http.client.HTTPMessage)
+    with pytest.raises(http.client.HTTPException, match="more than 100 headers"):
+        _read_headers(io.BytesIO(too_many), http.client.HTTPMessage)
+
+
+def test_oversized_headers_are_answered_431_and_the_connection_closed() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=10)
+        conn.putrequest("GET", "/customers")
+        conn.putheader("X-Long", "a" * 70_000)
+        conn.endheaders()
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+
+    assert (431, "close") == (response.status, response.getheader("Connection"))
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+
+def _handler(command: str = "GET") -> tuple[KeepAliveHandler, _Recorder]:
+    handler = KeepAliveHandler.__new__(KeepAliveHandler)  # no socket: only the writer
+    recorder = _Recorder()
+    handler.wfile = recorder  # type: ignore[assignment]  # records what would be sent
+    handler.request_version = "HTTP/1.1"
+    handler.requestline = f"{command} /x HTTP/1.1"
+    handler.command = command
+    handler.close_connection = False
+    return handler, recorder
+
+
+def test_a_response_leaves_in_one_write_headers_then_body() -> None:
+    handler, recorder = _handler()
+
+    handler._send("200 OK", [("Content-Type", "application/json")], b'{"a": 1}')
+
+    assert 1 == len(recorder.writes)
+    head, _, body = recorder.writes[0].partition(b"\r\n\r\n")
+    assert b'{"a": 1}' == body
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nContent-Length: 8\r\n" in head + b"\r\n"
+    assert b"\r\nConnection: keep-alive" in head
+
+
+def test_a_head_response_sends_the_length_but_no_body() -> None:
+    handler, recorder = _handler("HEAD")
+
+    handler._send("200 OK", [], b"12345")
+
+    assert 1 == len(recorder.writes)
+    head, _, body = recorder.writes[0].partition(b"\r\n\r\n")
+    assert (b"", True) == (body, b"Content-Length: 5" in head)
+
+
+def test_the_date_header_is_the_current_second_in_http_form() -> None:
+    handler, _ = _handler()
+
+    before = int(time.time())
+    value = handler.date_time_string()
+    after = int(time.time())
+
+    assert value in {email.utils.formatdate(t, usegmt=True) for t in range(before, after + 1)}
+    assert email.utils.formatdate(86400, usegmt=True) == handler.date_time_string(86400)
+
+
+def test_a_request_line_seen_before_is_routed_again_and_a_replaced_map_is_obeyed() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        api = requests.Session()
+        token = api.post(
+            sb.base_url + "/AuthServer/api/Token",
+            json={
+                "grant_type": "client_credentials",
+                "user_login_id": sb.credentials.user_login_id,
+            },
+            auth=(sb.credentials.client_id, sb.credentials.client_secret),
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/hal+json"}
+
+        def status(path: str) -> Any:
+            return api.get(sb.base_url + path, headers=headers, timeout=10).status_code
+
+        first, again = status("/customers"), status("/customers")
+        sb.app.url_map = route_map([r for r in ROUTES if r.pattern != "/customers"])
+        after_replacing = status("/customers")
+        api.close()
+
+    assert (200, 200, 404) == (first, again, after_replacing)
