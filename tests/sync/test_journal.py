@@ -16,6 +16,7 @@ from extensiv_connector.errors import NotFoundError
 from extensiv_connector.sync import (
     EntryKind,
     Journal,
+    LeaseLostError,
     LogLevel,
     MemoryStore,
     RunStatus,
@@ -277,3 +278,18 @@ def test_control_characters_are_escaped_in_journal_errors_and_references(
     assert ("Q\\u0000R", "Q\\ud800R") == entry.references
     assert ("Q\\u0000R: rejected",) == entry.errors
     assert [entry] == journal.by_reference("Q\ud800R")
+
+
+def test_a_run_failing_after_its_entry_was_deleted_raises_its_own_error(
+    journal: Journal, store: StateStore
+) -> None:
+    """A push stalled past its lease while the channel was deleted: it must say that it lost
+    its lease, not that its (deleted) journal entry could not be updated."""
+
+    def stalled_push() -> None:
+        with journal.run("push_orders"):
+            store.delete_channel("main")
+            raise LeaseLostError("main", "push_orders")
+
+    with pytest.raises(LeaseLostError):
+        stalled_push()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO
@@ -51,6 +52,9 @@ MAX_REFERENCE_LENGTH = 200
 #: The error line of a run whose process ended before it finished (killed, crashed, lost power):
 #: the next run of the same action finds it still ``running`` and closes it as failed.
 INTERRUPTED_RUN = "interrupted: the process ended before the run finished"
+
+
+log = logging.getLogger("extensiv_connector.sync")
 
 
 def _short(message: str) -> str:
@@ -234,7 +238,16 @@ class Journal:
             yield recorder
         except BaseException as exc:
             recorder.error(describe_exception(exc))
-            recorder.finish(RunStatus.FAILED)
+            try:
+                recorder.finish(RunStatus.FAILED)
+            except ExtensivError as journal_error:
+                # The action's own error is the one to raise (e.g. LeaseLostError after the
+                # channel was deleted, which took this run's entry with it).
+                log.warning(
+                    "could not journal the failed %s run: %s",
+                    action,
+                    describe_exception(journal_error),
+                )
             raise
         recorder.finish()
 
