@@ -290,6 +290,29 @@ def test_from_config_reveals_secrets_and_closes_the_session() -> None:
     assert [True] == closed
 
 
+def test_from_config_keyword_options_win_over_the_credentials_section() -> None:
+    class Creds:
+        base_url = BASE
+        client_id = "cid1"
+        client_secret = "from-config"
+        user_login_id = "4"
+        customer_id = 12
+        facility_id = 3
+
+    class Config:
+        credentials = Creds()
+
+    with ExtensivClient.from_config(
+        Config(), client_secret="from-vault", facility_id=7, read_timeout=2.5
+    ) as client:
+        creds = client._transport._credentials
+        assert ("from-vault", 7, 12) == (
+            creds.client_secret,
+            client.facility_id,
+            client.customer_id,
+        )
+
+
 def test_paged_list_sends_pgsiz_pgnum_and_rql(fake: Fake) -> None:
     def handle(request: requests.PreparedRequest) -> Any:
         if path_of(request) == TOKEN:

@@ -178,7 +178,9 @@ class ExtensivClient:
 
     @classmethod
     def from_config(cls, config: Any, **options: Any) -> ExtensivClient:
-        """Build from a ``ChannelConfig`` (its ``credentials`` section)."""
+        """Build from a ``ChannelConfig`` (its ``credentials`` and ``client`` sections); keyword
+        ``options`` (any ``__init__`` argument, e.g. ``client_secret=`` or ``read_timeout=``)
+        win over what the config says."""
         creds = config.credentials
         settings = getattr(config, "client", None)
         if settings is not None:
@@ -202,16 +204,16 @@ class ExtensivClient:
         user_login = getattr(creds, "user_login", None)
         if user_login and "user_login" not in options and not getattr(creds, "user_login_id", None):
             options["user_login"] = user_login
-        return cls(
-            base_url=creds.base_url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret,
-            user_login_id=getattr(creds, "user_login_id", None),
-            tpl=getattr(creds, "tpl", None),
-            customer_id=getattr(creds, "customer_id", None),
-            facility_id=getattr(creds, "facility_id", None),
-            **options,
-        )
+        connection = {
+            "base_url": creds.base_url,
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "user_login_id": getattr(creds, "user_login_id", None),
+            "tpl": getattr(creds, "tpl", None),
+            "customer_id": getattr(creds, "customer_id", None),
+            "facility_id": getattr(creds, "facility_id", None),
+        }
+        return cls(**{**connection, **options})  # keyword options win, credentials included
 
     def __repr__(self) -> str:
         return (
