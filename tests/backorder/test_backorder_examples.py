@@ -23,7 +23,6 @@ from extensiv_connector.backorder import (
     decide,
     reevaluate,
 )
-from extensiv_connector.backorder._decide import _make_decision
 from extensiv_connector.errors import ConfigError, ValidationError
 from extensiv_connector.models import Address, OrderLine, SalesOrder
 
@@ -474,13 +473,22 @@ def test_reason_and_repr_hold_no_personal_data() -> None:
         assert not any(secret in text for secret in ("Jane", "Secret Lane", "jane@"))
 
 
-def test_fast_constructor_builds_the_same_decision_as_the_class() -> None:
-    decision = decide(SHORT_ORDER, SHORT_STOCK, BackorderPolicy(allow_partial=True))
+@pytest.mark.parametrize(
+    "policy",
+    [BackorderPolicy(), BackorderPolicy(allow_partial=True)],
+    ids=["held", "partial"],
+)
+def test_decisions_built_slot_by_slot_equal_the_class_built_ones(policy: BackorderPolicy) -> None:
+    decisions = [
+        decide(SHORT_ORDER, SHORT_STOCK, policy),
+        *allocate([SHORT_ORDER, SHORT_ORDER], SHORT_STOCK, policy).decisions,
+    ]
     names = [field.name for field in attrs.fields(Decision)]
-    values = [getattr(decision, name) for name in names]
-    rebuilt = Decision(**dict(zip(names, values, strict=True)))
-    assert rebuilt == _make_decision(*values)
-    assert decision == rebuilt
+    for decision in decisions:
+        values = {name: getattr(decision, name) for name in names}  # every slot is set
+        rebuilt = Decision(**values)
+        assert Decision is type(decision)
+        assert rebuilt == decision
 
 
 def test_allocation_rows_are_plain_data() -> None:
