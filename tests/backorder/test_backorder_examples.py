@@ -489,6 +489,8 @@ def test_decisions_built_slot_by_slot_equal_the_class_built_ones(policy: Backord
         rebuilt = Decision(**values)
         assert Decision is type(decision)
         assert rebuilt == decision
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            decision.basis = "changed"  # type: ignore[misc] # the point: it is read-only
 
 
 def test_allocation_rows_are_plain_data() -> None:

@@ -118,9 +118,11 @@ def allocate(
     decisions = evaluate(batch, sequence, compiled.base, rules_for, compiled.lines, usable)
     allocated: dict[str, Decimal] = {}
     for sku, left in usable.items():
-        taken = initial_usable.get(sku, _ZERO) - left
-        if taken:
-            allocated[sku] = taken
+        before = initial_usable.get(sku, _ZERO)
+        if left is not before:  # untouched SKUs keep their object: no arithmetic for them
+            taken = before - left
+            if taken:
+                allocated[sku] = taken
     remaining = dict(stock)
     for sku, taken in allocated.items():
         remaining[sku] = remaining.get(sku, _ZERO) - taken
