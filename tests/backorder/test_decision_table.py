@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from extensiv_connector.backorder import (
     allocate,
     decide,
 )
-from extensiv_connector.backorder._decide import _OUTCOMES, DECISION_TABLE, Row, Stock
+from extensiv_connector.backorder._decide import _BY_RULES, _OUTCOMES, DECISION_TABLE, Row, Stock
 from extensiv_connector.models import SalesOrder
 from extensiv_connector.testing.strategies import (
     allocation_batches,
@@ -183,6 +184,19 @@ def test_the_compiled_table_answers_as_the_one_matching_row(
     rows = rows_for(mode, allow_partial, stock)
     expected = (rows[0].action, rows[0].basis) if rows else None
     assert expected == _OUTCOMES.get((mode is BackorderMode.MANAGE_IN_OMS, allow_partial, stock))
+
+
+@pytest.mark.parametrize("mode", list(BackorderMode))
+@pytest.mark.parametrize("allow_partial", [False, True])
+def test_the_outcomes_read_once_per_rules_are_the_tables(
+    mode: BackorderMode, allow_partial: bool
+) -> None:
+    covered, short = _BY_RULES[mode is BackorderMode.MANAGE_IN_OMS][allow_partial]
+    [covered_row] = rows_for(mode, allow_partial, Stock.COVERED)
+    short_rows = [] if allow_partial else rows_for(mode, allow_partial, Stock.SHORT)
+
+    assert (covered_row.action, covered_row.basis) == covered
+    assert [(row.action, row.basis) for row in short_rows] == ([] if short is None else [short])
 
 
 @given(st.sampled_from(BackorderMode), st.booleans(), st.sampled_from(Stock))

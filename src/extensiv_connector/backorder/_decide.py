@@ -145,6 +145,23 @@ _COVERED, _SHORT, _NOTHING = Stock.COVERED, Stock.SHORT, Stock.NOTHING
 _TOO_FEW_UNITS, _TOO_SMALL_FRACTION = Stock.TOO_FEW_UNITS, Stock.TOO_SMALL_FRACTION
 _ENOUGH_FOR_PARTIAL = Stock.ENOUGH_FOR_PARTIAL
 
+Outcome = tuple[Action, str]
+
+
+def _by_rules(oms: bool, allow_partial: bool) -> tuple[Outcome, Outcome | None]:
+    """What ``evaluate`` needs of ``_OUTCOMES`` for one set of rules: the outcome when stock
+    covers the order, and when a line is short without partial shipments (``stock_situation``
+    then always says ``SHORT``; ``None`` when partials are on and it must be asked)."""
+    covered = _OUTCOMES[oms, allow_partial, _COVERED]
+    return covered, None if allow_partial else _OUTCOMES[oms, False, _SHORT]
+
+
+#: ``_by_rules(oms, allow_partial)`` as ``_BY_RULES[oms][allow_partial]``: two tuple indexes
+#: per change of rules instead of hashing two keys.
+_BY_RULES = tuple(
+    tuple(_by_rules(oms, partial) for partial in (False, True)) for oms in (False, True)
+)
+
 
 @attrs.frozen(kw_only=True, repr=False)
 class Decision:
@@ -501,9 +518,7 @@ def evaluate(
     oms = rules.oms
     allow_partial = rules.allow_partial
     split_units = allow_partial and not rules.by_line
-    covered_outcome = _OUTCOMES[oms, allow_partial, _COVERED]
-    # Without partial shipments what stock allows for a short order is always SHORT.
-    short_outcome = None if allow_partial else _OUTCOMES[oms, False, _SHORT]
+    covered_outcome, short_outcome = _BY_RULES[oms][allow_partial]
     for index in sequence:
         order = orders[index]
         if rules_for is not None:
@@ -513,8 +528,7 @@ def evaluate(
                 oms = rules.oms
                 allow_partial = rules.allow_partial
                 split_units = allow_partial and not rules.by_line
-                covered_outcome = _OUTCOMES[oms, allow_partial, _COVERED]
-                short_outcome = None if allow_partial else _OUTCOMES[oms, False, _SHORT]
+                covered_outcome, short_outcome = _BY_RULES[oms][allow_partial]
         # Take the lines: per line the quantity sent (ordered unit), the shortages (None while
         # no line is short), the primary quantities (None while no line converts), and the
         # stock taken per stocked SKU.
