@@ -132,6 +132,20 @@ def test_lines_of_the_same_sku_share_its_stock() -> None:
     assert (Action.HOLD, qty(0, 1)) == (decision.action, decision.shortages)
 
 
+@pytest.mark.parametrize("zero", ["0", "0.0"])
+def test_a_zero_line_is_not_short_where_channel_orders_took_its_sku_below_zero(zero: str) -> None:
+    policy = BackorderPolicy(customer_overrides={"WH": PolicyOverride(mode=CHANNEL)})
+    channel = order("SO-1", ("A", 5), customer="WH")
+    remainder = order("SO-2", ("A", zero), ("B", 1), minutes=1)  # e.g. A already sent
+    decision = allocate([channel, remainder], {"A": D(2), "B": D(5)}, policy).decisions[1]
+    assert (Action.SEND_FULL, qty(0, 1), qty(0, 0)) == (
+        decision.action,
+        decision.line_quantities,
+        decision.shortages,
+    )
+    assert {"B": D(1)} == decision.consumed
+
+
 def test_negative_quantity_is_rejected_naming_the_line() -> None:
     with pytest.raises(ValidationError, match=r"order SO-3.*lines\[1\]\.quantity"):
         decide(order("SO-3", ("A", 1), ("B", -1)), {"A": D(5)})

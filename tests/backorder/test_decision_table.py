@@ -82,7 +82,7 @@ def serve(
     could_send = ZERO
     for line in order.lines:
         have = left.get(line.sku, ZERO)
-        if have >= line.quantity:
+        if have >= line.quantity or line.quantity == 0:  # a zero line needs nothing
             left[line.sku] = have - line.quantity
             could_send += line.quantity
             continue

@@ -40,10 +40,11 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _LISTED = 5
 _NO_FACTORS: Mapping[str, Decimal] = {}
-#: Whole, non-negative quantities as lines and stock usually are: one set lookup (the hash is
+#: Whole, positive quantities as lines and stock usually are: one set lookup (the hash is
 #: cached in the Decimal) instead of a comparison with 0 and the ``% 1`` or ``// 1`` that prove
-#: a quantity whole in general.
-_SMALL_WHOLE = frozenset(Decimal(n) for n in range(1025))
+#: a quantity whole in general. Zero is not in it: a zero line (e.g. the sent part of a
+#: re-evaluated order) takes the other path, where it needs nothing and is never short.
+_SMALL_WHOLE = frozenset(Decimal(n) for n in range(1, 1025))
 _SHARED_ZEROS = 64
 _ZERO_TUPLES = tuple((_ZERO,) * n for n in range(_SHARED_ZEROS))
 
@@ -437,7 +438,7 @@ def _take_other_line(
     converted = factor is not None or components is not None
     if components is None:
         have = usable.get(sku, _ZERO) - taken.get(sku, _ZERO)
-        covered = have >= need
+        covered = have >= need or not need  # a zero line needs nothing, even from below zero
         possible = have if have > _ZERO else _ZERO
         if check_integral and possible not in _SMALL_WHOLE:
             possible = possible // _ONE
@@ -507,7 +508,7 @@ def evaluate(
     into ``_OUTCOMES``); build the ``Decision`` (no text: the reason is worded lazily from
     ``basis``).
 
-    The hot path of ``allocate``, so it is one loop: the usual line (a whole quantity up to
+    The hot path of ``allocate``, so it is one loop: the usual line (a whole quantity from 1 to
     1,024 in the primary unit, not a kit) is taken inline, any other through
     ``_take_other_line``; what depends only on the rules is looked up when they change.
     """
@@ -539,7 +540,7 @@ def evaluate(
         for line in order.lines:
             sku = line.sku
             quantity = line.quantity
-            # The usual line: a small whole quantity (one set lookup proves it whole and >= 0).
+            # The usual line: a small whole quantity (one set lookup proves it whole and > 0).
             if line.unit or quantity not in _SMALL_WHOLE or (kits and sku in kits):
                 send, shortage, send_primary = _take_other_line(
                     order, len(sent), rules, tables, usable, taken
@@ -562,8 +563,7 @@ def evaluate(
             if already is not None:
                 have -= already
             if have >= quantity or not oms:
-                if quantity:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
-                    taken[sku] = quantity if already is None else already + quantity
+                taken[sku] = quantity if already is None else already + quantity
                 if shortages is not None:
                     shortages.append(_ZERO)
                 sent.append(quantity)
@@ -571,7 +571,12 @@ def evaluate(
                     primary.append(quantity)
                 continue
             possible = have if have > _ZERO else _ZERO
-            if whole_units and possible not in _SMALL_WHOLE and sku not in fractional:
+            if (
+                whole_units
+                and possible is not _ZERO
+                and possible not in _SMALL_WHOLE
+                and sku not in fractional
+            ):
                 possible = possible // _ONE
             if shortages is None:
                 shortages = [_ZERO] * len(sent)
