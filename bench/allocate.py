@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from _common import Rounds, fmt_ratio, fmt_seconds
 
@@ -59,9 +61,11 @@ def build(n_orders: int, n_skus: int, seed: int = 7) -> tuple[list[SalesOrder], 
     return orders, stock
 
 
-def bare_loop(
-    orders: Sequence[SalesOrder], stock: dict[str, Decimal]
-) -> tuple[list[tuple[tuple[Decimal, ...], tuple[Decimal, ...]]], dict[str, Decimal]]:
+#: ``bare_loop``'s answer: per order (sent, shortages), and the stock left.
+BareResult = tuple[list[tuple[tuple[Decimal, ...], tuple[Decimal, ...]]], dict[str, Decimal]]
+
+
+def bare_loop(orders: Sequence[SalesOrder], stock: dict[str, Decimal]) -> BareResult:
     remaining = dict(stock)
     keys = [(o.ordered_at, o.order_number, o.shipment_seq) for o in orders]
     results: list[tuple[tuple[Decimal, ...], tuple[Decimal, ...]]] = [((), ())] * len(orders)
@@ -101,16 +105,21 @@ def main() -> None:
     args = parser.parse_args()
     orders, stock = build(args.orders, args.skus)
     policy = BackorderPolicy()
-    contenders = {
-        "bare": lambda: bare_loop(orders, stock),
-        "lib": lambda: allocate(orders, stock, policy),
-    }
+
+    def run_bare() -> object:
+        return bare_loop(orders, stock)
+
+    def run_lib() -> object:
+        return allocate(orders, stock, policy)
+
+    contenders: dict[str, Callable[[], object]] = {"bare": run_bare, "lib": run_lib}
     last: dict[str, object] = {}
     rounds = Rounds()
     print(
         f"allocate: {args.orders:,} orders x 3 lines over {args.skus:,} SKUs, "
         f"{args.rounds} interleaved rounds, the best of {args.repeat} runs each "
-        "(thread CPU time, gc off)"
+        f"(thread CPU time, gc off), load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
     )
     gc.disable()
     try:
@@ -133,7 +142,7 @@ def main() -> None:
             )
     finally:
         gc.enable()
-    bare, bare_remaining = last["bare"]  # type: ignore[misc] # bare_loop's (results, remaining)
+    bare, bare_remaining = cast(BareResult, last["bare"])
     result = last["lib"]
     assert isinstance(result, Allocation)
     # Same answer, or the comparison means nothing.

@@ -23,7 +23,6 @@ from extensiv_connector.backorder import (
     decide,
     reevaluate,
 )
-from extensiv_connector.backorder._decide import _make_decision
 from extensiv_connector.errors import ConfigError, ValidationError
 from extensiv_connector.models import Address, OrderLine, SalesOrder
 
@@ -131,6 +130,20 @@ def test_decide_does_not_change_its_inputs() -> None:
 def test_lines_of_the_same_sku_share_its_stock() -> None:
     decision = decide(order("SO-2", ("A", 2), ("A", 2)), {"A": D(3)})
     assert (Action.HOLD, qty(0, 1)) == (decision.action, decision.shortages)
+
+
+@pytest.mark.parametrize("zero", ["0", "0.0"])
+def test_a_zero_line_is_not_short_where_channel_orders_took_its_sku_below_zero(zero: str) -> None:
+    policy = BackorderPolicy(customer_overrides={"WH": PolicyOverride(mode=CHANNEL)})
+    channel = order("SO-1", ("A", 5), customer="WH")
+    remainder = order("SO-2", ("A", zero), ("B", 1), minutes=1)  # e.g. A already sent
+    decision = allocate([channel, remainder], {"A": D(2), "B": D(5)}, policy).decisions[1]
+    assert (Action.SEND_FULL, qty(0, 1), qty(0, 0)) == (
+        decision.action,
+        decision.line_quantities,
+        decision.shortages,
+    )
+    assert {"B": D(1)} == decision.consumed
 
 
 def test_negative_quantity_is_rejected_naming_the_line() -> None:
@@ -474,13 +487,24 @@ def test_reason_and_repr_hold_no_personal_data() -> None:
         assert not any(secret in text for secret in ("Jane", "Secret Lane", "jane@"))
 
 
-def test_fast_constructor_builds_the_same_decision_as_the_class() -> None:
-    decision = decide(SHORT_ORDER, SHORT_STOCK, BackorderPolicy(allow_partial=True))
+@pytest.mark.parametrize(
+    "policy",
+    [BackorderPolicy(), BackorderPolicy(allow_partial=True)],
+    ids=["held", "partial"],
+)
+def test_decisions_built_slot_by_slot_equal_the_class_built_ones(policy: BackorderPolicy) -> None:
+    decisions = [
+        decide(SHORT_ORDER, SHORT_STOCK, policy),
+        *allocate([SHORT_ORDER, SHORT_ORDER], SHORT_STOCK, policy).decisions,
+    ]
     names = [field.name for field in attrs.fields(Decision)]
-    values = [getattr(decision, name) for name in names]
-    rebuilt = Decision(**dict(zip(names, values, strict=True)))
-    assert rebuilt == _make_decision(*values)
-    assert decision == rebuilt
+    for decision in decisions:
+        values = {name: getattr(decision, name) for name in names}  # every slot is set
+        rebuilt = Decision(**values)
+        assert Decision is type(decision)
+        assert rebuilt == decision
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            decision.basis = "changed"  # type: ignore[misc] # the point: it is read-only
 
 
 def test_allocation_rows_are_plain_data() -> None:

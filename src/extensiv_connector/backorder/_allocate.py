@@ -112,26 +112,17 @@ def allocate(
         have = available - buffers.get(sku, default_buffer)
         usable[sku] = have if have > _ZERO else _ZERO
     initial_usable = dict(usable)
-    base = compiled.base
-    customer_rules = compiled.customer_rules
-    order_overrides = compiled.order_overrides
-    plain = not customer_rules and not order_overrides
-    rules_for = compiled.rules_for
-    tables = compiled.lines
-    decisions: list[Decision | None] = [None] * len(batch)
+    plain = not compiled.customer_rules and not compiled.order_overrides
+    rules_for = None if plain else compiled.rules_for
     sequence = _ranking(batch, policy)
-    for index in sequence:
-        order = batch[index]
-        rules = base if plain else rules_for(order.order_number, order.customer)
-        decision = evaluate(order, rules, tables, usable)
-        for sku, amount in decision.consumed.items():
-            usable[sku] = usable.get(sku, _ZERO) - amount
-        decisions[index] = decision
+    decisions = evaluate(batch, sequence, compiled.base, rules_for, compiled.lines, usable)
     allocated: dict[str, Decimal] = {}
     for sku, left in usable.items():
-        taken = initial_usable.get(sku, _ZERO) - left
-        if taken:
-            allocated[sku] = taken
+        before = initial_usable.get(sku, _ZERO)
+        if left is not before:  # untouched SKUs keep their object: no arithmetic for them
+            taken = before - left
+            if taken:
+                allocated[sku] = taken
     remaining = dict(stock)
     for sku, taken in allocated.items():
         remaining[sku] = remaining.get(sku, _ZERO) - taken

@@ -1,16 +1,16 @@
 """One order against stock: the decision table, units and kits.
 
 Reading order: ``DECISION_TABLE`` (mode x allow_partial x what stock allows -> action), then
-``evaluate``, which takes each line from stock (``take_lines``), says what stock allowed
+``evaluate``, which for each order in turn takes each line from stock, says what stock allowed
 (``stock_situation``), looks the outcome up in the table and builds the ``Decision``.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -34,23 +34,24 @@ __all__ = [
     "decide",
     "evaluate",
     "stock_situation",
-    "take_lines",
 ]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _LISTED = 5
 _NO_FACTORS: Mapping[str, Decimal] = {}
-#: Whole, non-negative quantities as lines and stock usually are: one set lookup (the hash is
+#: Whole, positive quantities as lines and stock usually are: one set lookup (the hash is
 #: cached in the Decimal) instead of a comparison with 0 and the ``% 1`` or ``// 1`` that prove
-#: a quantity whole in general.
-_SMALL_WHOLE = frozenset(Decimal(n) for n in range(1025))
-_ZERO_TUPLES = tuple((_ZERO,) * n for n in range(64))
+#: a quantity whole in general. Zero is not in it: a zero line (e.g. the sent part of a
+#: re-evaluated order) takes the other path, where it needs nothing and is never short.
+_SMALL_WHOLE = frozenset(Decimal(n) for n in range(1, 1025))
+_SHARED_ZEROS = 64
+_ZERO_TUPLES = tuple((_ZERO,) * n for n in range(_SHARED_ZEROS))
 
 
 def _zeros(n: int) -> tuple[Decimal, ...]:
     """``(Decimal(0),) * n``, shared for common sizes (tuples are immutable)."""
-    return _ZERO_TUPLES[n] if n < 64 else (_ZERO,) * n
+    return _ZERO_TUPLES[n] if n < _SHARED_ZEROS else (_ZERO,) * n
 
 
 class Action(enum.Enum):
@@ -144,6 +145,23 @@ _HOLD = Action.HOLD
 _COVERED, _SHORT, _NOTHING = Stock.COVERED, Stock.SHORT, Stock.NOTHING
 _TOO_FEW_UNITS, _TOO_SMALL_FRACTION = Stock.TOO_FEW_UNITS, Stock.TOO_SMALL_FRACTION
 _ENOUGH_FOR_PARTIAL = Stock.ENOUGH_FOR_PARTIAL
+
+Outcome = tuple[Action, str]
+
+
+def _by_rules(oms: bool, allow_partial: bool) -> tuple[Outcome, Outcome | None]:
+    """What ``evaluate`` needs of ``_OUTCOMES`` for one set of rules: the outcome when stock
+    covers the order, and when a line is short without partial shipments (``stock_situation``
+    then always says ``SHORT``; ``None`` when partials are on and it must be asked)."""
+    covered = _OUTCOMES[oms, allow_partial, _COVERED]
+    return covered, None if allow_partial else _OUTCOMES[oms, False, _SHORT]
+
+
+#: ``_by_rules(oms, allow_partial)`` as ``_BY_RULES[oms][allow_partial]``: two tuple indexes
+#: per change of rules instead of hashing two keys.
+_BY_RULES = tuple(
+    tuple(_by_rules(oms, partial) for partial in (False, True)) for oms in (False, True)
+)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -320,7 +338,9 @@ def decide(
         for sku in (line.sku,) if components is None else (c for c, _ in components):
             if sku not in usable:
                 usable[sku] = compiled.usable(sku, stock)
-    return evaluate(order, rules, compiled.lines, usable)
+    [decision] = evaluate((order,), (0,), rules, None, compiled.lines, usable)
+    assert decision is not None  # index 0 is in the sequence
+    return decision
 
 
 def _reject(order: SalesOrder, index: int, message: str) -> ValidationError:
@@ -330,62 +350,22 @@ def _reject(order: SalesOrder, index: int, message: str) -> ValidationError:
     )
 
 
-def _fast_constructor() -> Callable[
-    [
-        SalesOrder,
-        Action,
-        tuple[Decimal, ...],
-        tuple[Decimal, ...],
-        tuple[Decimal, ...],
-        dict[str, Decimal],
-        EffectiveRules,
-        str,
-    ],
-    Decision,
-]:
-    """A positional constructor for ``Decision`` that sets its slots directly.
+class _Draft(Decision):
+    """A ``Decision`` being filled in: ``evaluate`` builds one per order.
 
-    ``allocate`` builds one ``Decision`` per order; the generated keyword-only ``__init__`` of a
-    frozen class costs about twice as much. ``Decision`` has no converters, validators or
-    post-init hook, so the result is identical (a test checks it against ``Decision(...)``).
+    Same slots as ``Decision`` (it adds none) but plain attribute stores, so ``evaluate`` sets
+    the eight fields with the interpreter's slot stores, then turns the draft into a
+    ``Decision`` by assigning ``__class__`` (Python allows it between classes of one memory
+    layout). That costs about a third of setting a frozen instance's slots through their
+    descriptors, and less than half of ``Decision(...)``. ``Decision`` has no converters,
+    validators or post-init hook, so the result is the same object ``Decision(...)`` would
+    build (a test checks it, and that it is still frozen).
     """
-    names = [field.name for field in attrs.fields(Decision)]
-    setters = [Decision.__dict__[name].__set__ for name in names]
-    assert len(setters) == 8
-    s0, s1, s2, s3, s4, s5, s6, s7 = setters
-    new = object.__new__
 
-    def make(
-        order: SalesOrder,
-        action: Action,
-        line_quantities: tuple[Decimal, ...],
-        shortages: tuple[Decimal, ...],
-        primary_quantities: tuple[Decimal, ...],
-        consumed: dict[str, Decimal],
-        rules: EffectiveRules,
-        basis: str,
-    ) -> Decision:
-        decision: Decision = new(Decision)
-        s0(decision, order)
-        s1(decision, action)
-        s2(decision, line_quantities)
-        s3(decision, shortages)
-        s4(decision, primary_quantities)
-        s5(decision, consumed)
-        s6(decision, rules)
-        s7(decision, basis)
-        return decision
-
-    return make
-
-
-_make_decision = _fast_constructor()
-
-
-#: What ``take_lines`` returns: per line the quantity sent (ordered unit), the shortages (None
-#: while no line is short), the primary quantities (None while no line converts), and the stock
-#: taken per stocked SKU.
-Taken = tuple[list[Decimal], list[Decimal] | None, list[Decimal] | None, dict[str, Decimal]]
+    __slots__ = ()
+    # Both, or the slot stores go through a Python-level __setattr__/__delattr__ pair.
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__
 
 
 def _factor(order: SalesOrder, index: int, sku: str, unit: str, tables: LineTables) -> Decimal:
@@ -439,7 +419,7 @@ def _take_other_line(
     usable: Mapping[str, Decimal],
     taken: dict[str, Decimal],
 ) -> tuple[Decimal, Decimal, Decimal | None]:
-    """``take_lines`` for a line that is not the usual one: in another unit, a kit, negative,
+    """``evaluate`` for a line that is not the usual one: in another unit, a kit, negative,
     fractional or large. Takes what goes from ``usable`` into ``taken`` and returns (sent in
     the ordered unit, shortage, sent in primary units or None when the line is in them)."""
     line = order.lines[index]
@@ -458,7 +438,7 @@ def _take_other_line(
     converted = factor is not None or components is not None
     if components is None:
         have = usable.get(sku, _ZERO) - taken.get(sku, _ZERO)
-        covered = have >= need
+        covered = have >= need or not need  # a zero line needs nothing, even from below zero
         possible = have if have > _ZERO else _ZERO
         if check_integral and possible not in _SMALL_WHOLE:
             possible = possible // _ONE
@@ -489,74 +469,8 @@ def _take_other_line(
     return possible_ordered, shortage, possible if converted else None
 
 
-def take_lines(
-    order: SalesOrder, rules: EffectiveRules, tables: LineTables, usable: Mapping[str, Decimal]
-) -> Taken:
-    """Take each line of ``order`` from ``usable`` (only read) in turn: in full when stock
-    covers it (always in channel mode), else what can go when the rules split lines by unit.
-
-    The hot path of ``allocate``: the usual line (a whole quantity up to 1,024 in the primary
-    unit, not a kit) is handled inline; any other goes through ``_take_other_line``.
-    """
-    _factors, _default_factors, kits, whole_units, fractional = tables  # one unpack
-    oms = rules.oms
-    split_units = rules.allow_partial and not rules.by_line
-    taken: dict[str, Decimal] = {}
-    sent: list[Decimal] = []
-    primary: list[Decimal] | None = None  # created at the first converted line or kit
-    shortages: list[Decimal] | None = None  # created at the first short line
-    for line in order.lines:
-        sku = line.sku
-        quantity = line.quantity
-        # The usual line: a small whole quantity (one set lookup proves it whole and >= 0).
-        if line.unit or quantity not in _SMALL_WHOLE or (kits and sku in kits):
-            send, shortage, send_primary = _take_other_line(
-                order, len(sent), rules, tables, usable, taken
-            )
-            if send_primary is not None and primary is None:
-                primary = list(sent)
-            if shortage:
-                if shortages is None:
-                    shortages = [_ZERO] * len(sent)
-                shortages.append(shortage)
-            elif shortages is not None:
-                shortages.append(_ZERO)
-            sent.append(send)
-            if primary is not None:
-                primary.append(send if send_primary is None else send_primary)
-            continue
-        # Most orders touch a SKU once: skip the Decimal arithmetic with nothing taken yet.
-        already = taken.get(sku)
-        have = usable.get(sku, _ZERO)
-        if already is not None:
-            have -= already
-        if have >= quantity or not oms:
-            if quantity:  # a zero line (e.g. the sent part of a re-evaluated order) takes none
-                taken[sku] = quantity if already is None else already + quantity
-            if shortages is not None:
-                shortages.append(_ZERO)
-            sent.append(quantity)
-            if primary is not None:
-                primary.append(quantity)
-            continue
-        possible = have if have > _ZERO else _ZERO
-        if whole_units and possible not in _SMALL_WHOLE and sku not in fractional:
-            possible = possible // _ONE
-        if shortages is None:
-            shortages = [_ZERO] * len(sent)
-        shortages.append(quantity - possible)
-        if possible > _ZERO and split_units:
-            taken[sku] = possible if already is None else already + possible
-        else:
-            possible = _ZERO
-        sent.append(possible)
-        if primary is not None:
-            primary.append(possible)
-    return sent, shortages, primary, taken
-
-
 def stock_situation(order: SalesOrder, rules: EffectiveRules, sent: list[Decimal]) -> Stock:
-    """What stock allows for an order with a short line, given what ``take_lines`` could
+    """What stock allows for an order with a short line, given what ``evaluate`` could
     send (``sent``, in the ordered unit); the partial minimums are checked in this order."""
     if not rules.allow_partial:
         return _SHORT
@@ -573,45 +487,137 @@ def stock_situation(order: SalesOrder, rules: EffectiveRules, sent: list[Decimal
 
 
 def evaluate(
-    order: SalesOrder,
-    rules: EffectiveRules,
+    orders: Sequence[SalesOrder],
+    sequence: Iterable[int],
+    base: EffectiveRules,
+    rules_for: Callable[[str, str], EffectiveRules] | None,
     tables: LineTables,
-    usable: Mapping[str, Decimal],
-) -> Decision:
-    """Core of ``decide``/``allocate``: ``usable`` is promisable stock per SKU (buffers already
-    taken off); it is only read. The result's ``consumed`` says what to take from it.
+    usable: dict[str, Decimal],
+) -> list[Decision | None]:
+    """Core of ``decide``/``allocate``: decide ``orders[i]`` for each ``i`` of ``sequence`` in
+    turn, each against what the ones before it left, and return the decisions in the order of
+    ``orders`` (``None`` where ``sequence`` has no index).
 
-    Take the lines, say what stock allows, look the action up in ``DECISION_TABLE``, build the
-    ``Decision`` (no text: the reason is worded lazily from ``basis``).
+    ``usable`` is promisable stock per SKU (buffers already taken off); each decision's
+    ``consumed`` is taken from it. An order's rules are ``rules_for(order_number, customer)``,
+    or ``base`` without ``rules_for``.
+
+    Per order: take each line from ``usable`` in turn, in full when stock covers it (always in
+    channel mode), else what can go when the rules split lines by unit; if a line is short, say
+    what stock allows (``stock_situation``); look the action up in ``DECISION_TABLE`` (compiled
+    into ``_OUTCOMES``); build the ``Decision`` (no text: the reason is worded lazily from
+    ``basis``).
+
+    The hot path of ``allocate``, so it is one loop: the usual line (a whole quantity from 1 to
+    1,024 in the primary unit, not a kit) is taken inline, any other through
+    ``_take_other_line``; what depends only on the rules is looked up when they change.
     """
-    sent, shortages, primary, taken = take_lines(order, rules, tables, usable)
-    if shortages is None:
-        action, basis = _OUTCOMES[rules.oms, rules.allow_partial, _COVERED]
-        line_quantities = tuple(sent)
-        # Without units or kits the primary quantities are the line quantities themselves.
-        return _make_decision(
-            order,
-            action,
-            line_quantities,
-            _zeros(len(sent)),
-            line_quantities if primary is None else tuple(primary),
-            taken,
-            rules,
-            basis,
-        )
-    stock = stock_situation(order, rules, sent)
-    action, basis = _OUTCOMES[rules.oms, rules.allow_partial, stock]
-    if action is _HOLD:
-        zeros = _zeros(len(sent))
-        return _make_decision(order, action, zeros, tuple(shortages), zeros, {}, rules, basis)
-    line_quantities = tuple(sent)
-    return _make_decision(
-        order,
-        action,
-        line_quantities,
-        tuple(shortages),
-        line_quantities if primary is None else tuple(primary),
-        taken,
-        rules,
-        basis,
-    )
+    _factors, _default_factors, kits, whole_units, fractional = tables  # one unpack
+    decisions: list[Decision | None] = [None] * len(orders)
+    new = object.__new__
+    rules = base
+    oms = rules.oms
+    allow_partial = rules.allow_partial
+    split_units = allow_partial and not rules.by_line
+    covered_outcome, short_outcome = _BY_RULES[oms][allow_partial]
+    for index in sequence:
+        order = orders[index]
+        if rules_for is not None:
+            order_rules = rules_for(order.order_number, order.customer)
+            if order_rules is not rules:
+                rules = order_rules
+                oms = rules.oms
+                allow_partial = rules.allow_partial
+                split_units = allow_partial and not rules.by_line
+                covered_outcome, short_outcome = _BY_RULES[oms][allow_partial]
+        # Take the lines: per line the quantity sent (ordered unit), the shortages (None while
+        # no line is short), the primary quantities (None while no line converts), and the
+        # stock taken per stocked SKU.
+        taken: dict[str, Decimal] = {}
+        sent: list[Decimal] = []
+        primary: list[Decimal] | None = None  # created at the first converted line or kit
+        shortages: list[Decimal] | None = None  # created at the first short line
+        for line in order.lines:
+            sku = line.sku
+            quantity = line.quantity
+            # The usual line: a small whole quantity (one set lookup proves it whole and > 0).
+            if line.unit or quantity not in _SMALL_WHOLE or (kits and sku in kits):
+                send, shortage, send_primary = _take_other_line(
+                    order, len(sent), rules, tables, usable, taken
+                )
+                if send_primary is not None and primary is None:
+                    primary = list(sent)
+                if shortage:
+                    if shortages is None:
+                        shortages = [_ZERO] * len(sent)
+                    shortages.append(shortage)
+                elif shortages is not None:
+                    shortages.append(_ZERO)
+                sent.append(send)
+                if primary is not None:
+                    primary.append(send if send_primary is None else send_primary)
+                continue
+            # Most orders touch a SKU once: skip the Decimal arithmetic with nothing taken yet.
+            already = taken.get(sku)
+            have = usable.get(sku, _ZERO)
+            if already is not None:
+                have -= already
+            if have >= quantity or not oms:
+                taken[sku] = quantity if already is None else already + quantity
+                if shortages is not None:
+                    shortages.append(_ZERO)
+                sent.append(quantity)
+                if primary is not None:
+                    primary.append(quantity)
+                continue
+            possible = have if have > _ZERO else _ZERO
+            if (
+                whole_units
+                and possible is not _ZERO
+                and possible not in _SMALL_WHOLE
+                and sku not in fractional
+            ):
+                possible = possible // _ONE
+            if shortages is None:
+                shortages = [_ZERO] * len(sent)
+            shortages.append(quantity - possible)
+            if split_units and possible > _ZERO:
+                taken[sku] = possible if already is None else already + possible
+            else:
+                possible = _ZERO
+            sent.append(possible)
+            if primary is not None:
+                primary.append(possible)
+        # Look the outcome up and build the decision.
+        if shortages is None:
+            action, basis = covered_outcome
+            line_quantities = tuple(sent)
+            # Without units or kits the primary quantities are the line quantities themselves.
+            primary_quantities = line_quantities if primary is None else tuple(primary)
+            count = len(sent)
+            short = _ZERO_TUPLES[count] if count < _SHARED_ZEROS else _zeros(count)
+        else:
+            action, basis = (
+                short_outcome or _OUTCOMES[oms, allow_partial, stock_situation(order, rules, sent)]
+            )
+            short = tuple(shortages)
+            if action is _HOLD:
+                line_quantities = primary_quantities = _zeros(len(sent))
+                taken = {}
+            else:
+                line_quantities = tuple(sent)
+                primary_quantities = line_quantities if primary is None else tuple(primary)
+        draft: Any = new(_Draft)  # Any: the fields are read-only to the type checker
+        draft.order = order
+        draft.action = action
+        draft.line_quantities = line_quantities
+        draft.shortages = short
+        draft.primary_quantities = primary_quantities
+        draft.consumed = taken
+        draft.rules = rules
+        draft.basis = basis
+        draft.__class__ = Decision
+        decisions[index] = draft
+        for sku, amount in taken.items():
+            usable[sku] = usable.get(sku, _ZERO) - amount
+    return decisions
