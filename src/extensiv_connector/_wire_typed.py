@@ -31,6 +31,7 @@ from typing import Annotated, Any
 
 import attrs
 
+from . import _json_guard
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
 from ._wire_codegen import FieldSpec
 
@@ -165,6 +166,8 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
+
+
 class _Unsupported(Exception):  # noqa: N818 - a model the typed path does not read
     pass
 
@@ -199,8 +202,9 @@ class TypedReader:
         self._float_hook = float_hook
         self._lock = threading.Lock()
         self._learned: dict[type, tuple[str, ...]] = {}
-        # (decode, build, mirror) per class; None = not read here. Replaced, never
-        # mutated, when a key is learned, so readers need no lock.
+        # (decode, build, mirror) per class; None = not read here. Filled and emptied (a key
+        # learned) under the lock, read without it: a reader sees an entry or none (then
+        # compiles), never a half-built one; each entry is immutable.
         self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
@@ -258,6 +262,43 @@ class TypedReader:
             return None
         return doc, models
 
+    def record_reader(
+        self, cls: type, fallback: Callable[[Any, bool], Any]
+    ) -> Callable[..., Any]:
+        """``read(document)`` (or ``read(document, cls)``: a cattrs structure hook): the model
+        of one parsed ``cls`` record. ``msgspec.convert`` checks the document against the
+        class's mirror in C (exact camelCase keys, value types), the mirror's build makes the
+        model; anything either refuses goes to ``fallback(document, unknown_key)``, which
+        reads it the general way (and, when ``unknown_key``, hands the model to
+        :meth:`learn`). Like pages, records are read the typed way only while the guard's
+        msgspec parser is on (``_json_guard._ACCELERATED``: off is what an install without
+        msgspec has).
+
+        A parsed document did not come through the guard's number hook, so the build checks
+        Decimals itself (it does for pages too) and copies ``dict`` fields, as the general
+        reader does."""
+        convert = self._msgspec.convert
+        validation_error = self._msgspec.ValidationError
+        compiled_of = self._compiled.get
+        compile_top = self._compile_top
+
+        guard = _json_guard
+
+        def read(data: Any, _cls: Any = None) -> Any:
+            compiled = compiled_of(cls, ABSENT)
+            if compiled is ABSENT:
+                compiled = compile_top(cls)
+            if compiled is not None and guard._ACCELERATED is not None:
+                try:
+                    return compiled[1](convert(data, compiled[2]))
+                except validation_error as exc:
+                    return fallback(data, "unknown field" in str(exc))
+                except Exception:  # _Decline, a timestamp, an enum value, ...
+                    pass
+            return fallback(data, False)
+
+        return read
+
     def _compile_page(
         self, cls: type, layout: Layout, compiled: tuple[Any, Any, Any]
     ) -> Callable[[Any], Any]:
@@ -310,7 +351,7 @@ class TypedReader:
                     self._learned[cls] = known + tuple(new[:room])
                     changed = True
             if changed:
-                self._compiled = {}  # every mirror that nests a changed class is rebuilt
+                self._compiled.clear()  # every mirror that nests a changed class is rebuilt
 
     # -- compiling -----------------------------------------------------------------------------
 
@@ -333,9 +374,7 @@ class TypedReader:
                 )
             except _Unsupported:
                 result = None
-            compiled = dict(self._compiled)
-            compiled[cls] = result
-            self._compiled = compiled
+            self._compiled[cls] = result
             return result
 
     def _mirror(
@@ -361,6 +400,7 @@ class TypedReader:
             Decimal=Decimal,
             bounded=bounded,
             INT_LIMIT=_INT_LIMIT,
+            EXP_LIMIT=MAX_NUMBER_DIGITS + 1,
             decline=_decline,
             int=int,
             str=str,
@@ -509,6 +549,8 @@ class TypedReader:
                     f"\t{v} = {{}}",
                     f"elif type({v}) is not dict or not bounded({v}):",
                     "\traise DECLINE",  # a JSON string: the general reader parses it
+                    "else:",
+                    f"\t{v} = dict({v})",  # a copy, as the general reader makes
                 ],
             )
         if code == c["ATTRS"]:
@@ -606,11 +648,18 @@ def _kept_lines(v: str) -> list[str]:
 
 
 def _decimal_lines(v: str, *, optional: bool) -> list[str]:
-    # Integers are bounded by the page pre-scan; Decimals come from the checking number hook.
-    test = (
-        f"{v} is not None and type({v}) is not Decimal" if optional else f"type({v}) is not Decimal"
-    )
-    return [f"if type({v}) is int:", f"\t{v} = DECIMALS[{v}]", f"elif {test}:", "\traise DECLINE"]
+    # Integers are bounded by DECIMALS; a Decimal from a page came through the checking number
+    # hook, one in a parsed document may be anything: finite, exponent within the guard's.
+    lines = [
+        f"if type({v}) is int:",
+        f"\t{v} = DECIMALS[{v}]",
+        f"elif type({v}) is Decimal:",
+        f"\tif not {v}.is_finite() or ({v} and not -EXP_LIMIT < {v}.adjusted() < EXP_LIMIT):",
+        "\t\traise DECLINE",
+    ]
+    if optional:
+        return [*lines, f"elif {v} is not None:", "\traise DECLINE"]
+    return [*lines, "else:", "\traise DECLINE"]
 
 
 def _enum_table(tp: type) -> dict[Any, Any]:
