@@ -166,8 +166,6 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-
-
 class _Unsupported(Exception):  # noqa: N818 - a model the typed path does not read
     pass
 
@@ -262,9 +260,7 @@ class TypedReader:
             return None
         return doc, models
 
-    def record_reader(
-        self, cls: type, fallback: Callable[[Any, bool], Any]
-    ) -> Callable[..., Any]:
+    def record_reader(self, cls: type, fallback: Callable[[Any, bool], Any]) -> Callable[..., Any]:
         """``read(document)`` (or ``read(document, cls)``: a cattrs structure hook): the model
         of one parsed ``cls`` record. ``msgspec.convert`` checks the document against the
         class's mirror in C (exact camelCase keys, value types), the mirror's build makes the
@@ -294,7 +290,7 @@ class TypedReader:
                 except validation_error as exc:
                     return fallback(data, "unknown field" in str(exc))
                 except Exception:  # _Decline, a timestamp, an enum value, ...
-                    pass
+                    return fallback(data, False)
             return fallback(data, False)
 
         return read
