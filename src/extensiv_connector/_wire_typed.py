@@ -204,6 +204,10 @@ class TypedReader:
         # learned) under the lock, read without it: a reader sees an entry or none (then
         # compiles), never a half-built one; each entry is immutable.
         self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
+        # (mirror, build, nesting depth) per class, shared by the mirrors that nest it; a class
+        # that learns a key is rebuilt, with every mirror that nests it (see learn).
+        self._mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
+        self._nesting: dict[type, frozenset[type]] = {}
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
         self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
@@ -347,7 +351,28 @@ class TypedReader:
                     self._learned[cls] = known + tuple(new[:room])
                     changed = True
             if changed:
-                self._compiled.clear()  # every mirror that nests a changed class is rebuilt
+                # Every mirror that nests a changed class is rebuilt (when next used); the
+                # others are kept: rebuilding all of them costs ~0.2 s.
+                touched = set(found)
+                for table in (self._mirrors, self._compiled):
+                    for key in [k for k in table if self._classes_in(k) & touched]:
+                        del table[key]
+
+    def _classes_in(self, cls: type) -> frozenset[type]:
+        """``cls`` and every model class its mirror nests, however deep (under the lock)."""
+        found = self._nesting.get(cls)
+        if found is None:
+            seen: set[type] = set()
+            todo = [cls]
+            while todo:
+                current = todo.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                for spec in self._plans(current)[0]:
+                    todo.extend(_model_classes(spec.type, self._kind, self._codes))
+            found = self._nesting[cls] = frozenset(seen)
+        return found
 
     # -- compiling -----------------------------------------------------------------------------
 
@@ -356,9 +381,8 @@ class TypedReader:
             found = self._compiled.get(cls, ABSENT)
             if found is not ABSENT:
                 return found  # type: ignore[no-any-return]
-            mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
             try:
-                mirror, build, depth = self._mirror(cls, mirrors, ())
+                mirror, build, depth = self._mirror(cls, self._mirrors, ())
                 if depth + 3 > _MAX_STATIC_DEPTH:  # + the envelope, _embedded, the array
                     raise _Unsupported(f"{cls.__name__} nests too deep")
                 records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
@@ -683,6 +707,14 @@ def _plain_slotted(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> b
         if not hasattr(cls.__dict__.get(name), "__set__"):
             return False
     return True
+
+
+def _model_classes(tp: Any, kind: Callable[[Any], Kind], codes: dict[str, int]) -> list[type]:
+    """The model classes a field of type ``tp`` holds (itself, optional, or a tuple of them)."""
+    code, arg = kind(tp)
+    if code == codes["OPT"] or code == codes["TUPLE"]:
+        return _model_classes(arg, kind, codes)
+    return [arg] if code == codes["ATTRS"] else []
 
 
 def _collect_extra_keys(model: Any, found: dict[type, set[str]], depth: int) -> None:
