@@ -207,6 +207,8 @@ class TypedReader:
         # (mirror, build, nesting depth) per class, shared by the mirrors that nest it; a class
         # that learns a key is rebuilt, with every mirror that nests it (see learn).
         self._mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
+        # The slot setters of a flat class's model (see _mirror), or None; per class.
+        self._flat: dict[type, tuple[Callable[[Any, Any], None], ...] | None] = {}
         self._nesting: dict[type, frozenset[type]] = {}
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
@@ -434,12 +436,16 @@ class TypedReader:
         depth = 1
         embedded = [f for f in fields if f.embedded_rel is not None]
         later: list[tuple[int, Any, str, Callable[[str], list[str]]]] = []
+        # Flat: every value is the mirror's own (no extra, no conversion, no code for an absent
+        # key); a mirror that nests it then builds it inline, without a call.
+        flat = not has_extra and not embedded
         for index, spec in enumerate(fields):
             name = f"f{index}"
             rename[name] = spec.wire_name
             tp, inner_depth, convert = self._value(spec.type, mirrors, (*stack, cls), w)
             depth = max(depth, 1 + inner_depth)
             default, absent = _default_of(attr_fields[spec.name], convert, w, index)
+            flat = flat and not convert(f"v{index}") and default is not ABSENT
             w.line(1, f"v{index} = r.{name}")
             if spec.embedded_rel is not None:
                 # The list may come from _embedded instead: merged, then converted, below.
@@ -512,6 +518,9 @@ class TypedReader:
             gc=False,
         )
         build = w.compile(f"<extensiv typed reader {cls.__name__}>")
+        self._flat[cls] = (
+            tuple(cls.__dict__[spec.name].__set__ for spec in fields) if flat else None
+        )
         mirrors[cls] = (mirror, build, depth)
         return mirrors[cls]
 
@@ -575,6 +584,20 @@ class TypedReader:
             )
         if code == c["ATTRS"]:
             mirror, build, depth = self._mirror(arg, mirrors, stack)
+            setters = self._flat.get(arg)
+            if setters is not None:  # built inline: the slots set from the mirror's values
+                new = w.bind("new", object.__new__)
+                made = w.bind("cls", arg)
+                sets = [w.bind("set", setter) for setter in setters]
+                return (
+                    mirror,
+                    depth,
+                    lambda v: [
+                        f"t = {v}",
+                        f"{v} = {new}({made})",
+                        *(f"{setter}({v}, t.f{i})" for i, setter in enumerate(sets)),
+                    ],
+                )
             fn = w.bind("build", build)
             return mirror, depth, lambda v: [f"{v} = {fn}({v})"]
         if code == c["TUPLE"]:
