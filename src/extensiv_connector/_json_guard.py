@@ -171,12 +171,13 @@ def _marks_too_deep(brackets: bytes, limit: int) -> bool:
         return False
     # A string without brackets is now '""'. When every run of quotes has an even length (so
     # removing the pairs '""' would leave no quote), no string holds a bracket: its opening
-    # quote would end a run at an odd count. The quotes then just go (counting and one more
-    # translate are cheaper than removing thousands of pairs). Otherwise cut the strings out
+    # quote would end a run at an odd count. The quotes then just go (one translate and one count
+    # are cheaper than removing thousands of pairs). Otherwise cut the strings out
     # exactly: removing adjacent quote pairs keeps every other quote's parity, so the strings
     # left are cut out of ``without`` (few quotes) rather than of ``brackets``.
-    if brackets.count(b'"') == 2 * brackets.count(b'""'):
-        brackets = brackets.translate(None, b'"')
+    only = brackets.translate(None, b'"')
+    if len(brackets) - len(only) == 2 * brackets.count(b'""'):
+        brackets = only
     else:
         without = brackets.replace(b'""', b"")
         brackets = without if b'"' not in without else b"".join(without.split(b'"')[::2])
