@@ -37,6 +37,7 @@ from ._wire_codegen import FieldSpec
 
 __all__ = [
     "ABSENT",
+    "BACK_OFF",
     "CHECKED",
     "PLACEHOLDER",
     "VALUE_DEPTH",
@@ -48,6 +49,9 @@ __all__ = [
 
 Kind = tuple[int, Any]
 
+#: Records read the general way, without trying the mirror, after a refusal that taught
+#: nothing (:meth:`TypedReader.record_reader`).
+BACK_OFF = 16
 #: A learned-key cap per class: a page of ever-new keys must not recompile forever.
 MAX_LEARNED_KEYS = 64
 #: The longest key worth learning: API keys are short names; anything longer is noise.
@@ -266,15 +270,18 @@ class TypedReader:
             return None
         return doc, models
 
-    def record_reader(self, cls: type, fallback: Callable[[Any, bool], Any]) -> Callable[..., Any]:
+    def record_reader(self, cls: type, fallback: Callable[[Any], Any]) -> Callable[..., Any]:
         """``read(document)`` (or ``read(document, cls)``: a cattrs structure hook): the model
         of one parsed ``cls`` record. ``msgspec.convert`` checks the document against the
         class's mirror in C (exact camelCase keys, value types), the mirror's build makes the
-        model; anything either refuses goes to ``fallback(document, unknown_key)``, which
-        reads it the general way (and, when ``unknown_key``, hands the model to
-        :meth:`learn`). Like pages, records are read the typed way only while the guard's
-        msgspec parser is on (``_json_guard._ACCELERATED``: off is what an install without
-        msgspec has).
+        model; anything either refuses goes to ``fallback(document)``, which reads it the
+        general way. A refusal for an unknown key hands that model to :meth:`learn`. When a
+        refusal taught nothing (PascalCase, a number as a string, ...), the next
+        :data:`BACK_OFF` records go straight to ``fallback``: a stream of them costs one
+        refused convert per that many records, not one each (a racing count between threads
+        only moves when the mirror is tried again). Like pages, records are read the typed
+        way only while the guard's msgspec parser is on (``_json_guard._ACCELERATED``: off is
+        what an install without msgspec has).
 
         A parsed document did not come through the guard's number hook, so the build checks
         Decimals itself (it does for pages too) and copies ``dict`` fields, as the general
@@ -283,21 +290,29 @@ class TypedReader:
         validation_error = self._msgspec.ValidationError
         compiled_of = self._compiled.get
         compile_top = self._compile_top
-
+        learn = self.learn
         guard = _json_guard
+        skip = [0]  # records left to hand straight to fallback
 
         def read(data: Any, _cls: Any = None) -> Any:
+            if skip[0]:
+                skip[0] -= 1
+                return fallback(data)
             compiled = compiled_of(cls, ABSENT)
             if compiled is ABSENT:
                 compiled = compile_top(cls)
-            if compiled is not None and guard._ACCELERATED is not None:
-                try:
-                    return compiled[1](convert(data, compiled[2]))
-                except validation_error as exc:
-                    return fallback(data, "unknown field" in str(exc))
-                except Exception:  # _Decline, a timestamp, an enum value, ...
-                    return fallback(data, False)
-            return fallback(data, False)
+            if compiled is None or guard._ACCELERATED is None:
+                return fallback(data)
+            try:
+                return compiled[1](convert(data, compiled[2]))
+            except validation_error as exc:
+                unknown_key = "unknown field" in str(exc)
+            except Exception:  # _Decline, a timestamp, an enum value, ...
+                unknown_key = False
+            result = fallback(data)
+            if not (unknown_key and learn((result,))):
+                skip[0] = BACK_OFF
+            return result
 
         return read
 
@@ -337,9 +352,10 @@ class TypedReader:
             self._pages[(cls, layout)] = (compiled, decode)
         return decode
 
-    def learn(self, models: Iterable[Any]) -> None:
+    def learn(self, models: Iterable[Any]) -> bool:
         """Add the ``extra`` keys of ``models`` (and of the models inside them) to their
-        classes' mirrors. ``_embedded`` is never learned: its rels are fields or refusals."""
+        classes' mirrors; whether any was new. ``_embedded`` is never learned: its rels are
+        fields or refusals."""
         found: dict[type, set[str]] = {}
         for model in models:
             _collect_extra_keys(model, found, 0)
@@ -359,6 +375,7 @@ class TypedReader:
                 for table in (self._mirrors, self._compiled):
                     for key in [k for k in table if self._classes_in(k) & touched]:
                         del table[key]
+            return changed
 
     def _classes_in(self, cls: type) -> frozenset[type]:
         """``cls`` and every model class its mirror nests, however deep (under the lock)."""

@@ -272,11 +272,9 @@ class _Structurer:
             general = self.general_instance
             typed = _TYPED if self._compiled else None
 
-            def fallback(data: Any, unknown_key: bool) -> Any:
+            def fallback(data: Any) -> Any:
                 result = fast(data)
                 if result is not MISS:
-                    if unknown_key and typed is not None:
-                        typed.learn((result,))  # its extra keys: typed from now on
                     return result
                 try:
                     return general(data, cls)

@@ -47,7 +47,7 @@ class Spy:
     def reader(self, cls: type[Any]) -> Any:
         structurer = _Structurer()
 
-        def fallback(data: Any, unknown_key: bool) -> Any:
+        def fallback(data: Any) -> Any:
             self.fallbacks += 1
             return structurer.reader(cls)(data)
 
@@ -195,6 +195,21 @@ def test_a_pascal_case_record_is_read_by_the_generated_reader() -> None:
     actual = spy.reader(StockSummary)(row)
 
     assert (GENERAL.reader(StockSummary)(row), 1) == (actual, spy.fallbacks)
+
+
+def test_after_a_refusal_that_teaches_nothing_the_next_records_skip_the_mirror_for_a_while() -> (
+    None
+):
+    row = {"itemIdentifier": {"sku": "A"}, "onHand": 4}
+    spy = Spy(new_typed_reader())
+    read = spy.reader(StockSummary)
+
+    models = [read(pascal(row))] + [read(row) for _ in range(_wire_typed.BACK_OFF)]
+    skipped = spy.fallbacks
+    models.append(read(row))  # the mirror again
+
+    assert (1 + _wire_typed.BACK_OFF, 1 + _wire_typed.BACK_OFF) == (skipped, spy.fallbacks)
+    assert [GENERAL.reader(StockSummary)(row)] * (2 + _wire_typed.BACK_OFF) == models
 
 
 def test_threads_that_structure_records_while_keys_are_learned_all_get_the_same_models(
