@@ -278,8 +278,8 @@ class TypedReader:
         general way. A refusal for an unknown key hands that model to :meth:`learn`. When a
         refusal taught nothing (PascalCase, a number as a string, ...), the next
         :data:`BACK_OFF` records go straight to ``fallback``: a stream of them costs one
-        refused convert per that many records, not one each (a racing count between threads
-        only moves when the mirror is tried again). Like pages, records are read the typed
+        refused convert per that many records, not one each (threads racing on the count only
+        move when the mirror is tried again). Like pages, records are read the typed
         way only while the guard's msgspec parser is on (``_json_guard._ACCELERATED``: off is
         what an install without msgspec has).
 
@@ -295,7 +295,7 @@ class TypedReader:
         skip = [0]  # records left to hand straight to fallback
 
         def read(data: Any, _cls: Any = None) -> Any:
-            if skip[0]:
+            if skip[0] > 0:  # threads may race it below 0: then the mirror is tried again
                 skip[0] -= 1
                 return fallback(data)
             compiled = compiled_of(cls, ABSENT)
