@@ -105,6 +105,15 @@ def bounded(value: Any, budget: int = VALUE_DEPTH) -> bool:
 CHECKED = frozenset({dict, list, int})
 
 
+def _within_limits_already(value: Any, budget: int = VALUE_DEPTH) -> bool:
+    """:func:`bounded` in record builds: a parsed document's values are kept as they are."""
+    return True
+
+
+#: (page decoder, page build, mirror Struct, record build) of a model class.
+_Compiled = tuple[Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any]]
+
+
 class _Decimals(dict[int, Decimal]):
     """``cache[n] == Decimal(n)`` for integers the guard accepts; others decline. A subscript
     that hits costs no Python call (six quantities per stock summary). Bounded."""
@@ -207,7 +216,7 @@ class TypedReader:
         # (decode, build, mirror) per class; None = not read here. Filled and emptied (a key
         # learned) under the lock, read without it: a reader sees an entry or none (then
         # compiles), never a half-built one; each entry is immutable.
-        self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
+        self._compiled: dict[type, _Compiled | None] = {}
         # (mirror, build, nesting depth) per class, shared by the mirrors that nest it; a class
         # that learns a key is rebuilt, with every mirror that nests it (see learn).
         self._mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
@@ -217,6 +226,8 @@ class TypedReader:
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
         self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
+        # The record build (see _mirror) of each page build.
+        self._record_builds: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -229,7 +240,7 @@ class TypedReader:
             compiled = self._compile_top(cls)
         if compiled is None:
             return False
-        decode, build, _ = compiled
+        decode, build = compiled[0], compiled[1]
         try:
             return [build(r) for r in decode(raw)]
         except self._msgspec.ValidationError as exc:
@@ -251,7 +262,7 @@ class TypedReader:
             decode = cached[1]
         else:
             decode = self._compile_page(cls, layout, compiled)
-        _, build, _ = compiled
+        build = compiled[1]
         keys, records_key, inner_key = layout
         try:
             values = self._msgspec.structs.astuple(decode(raw))
@@ -304,7 +315,7 @@ class TypedReader:
             if compiled is None or guard._ACCELERATED is None:
                 return fallback(data)
             try:
-                return compiled[1](convert(data, compiled[2]))
+                return compiled[3](convert(data, compiled[2]))
             except validation_error as exc:
                 unknown_key = "unknown field" in str(exc)
             except Exception:  # _Decline, a timestamp, an enum value, ...
@@ -316,9 +327,7 @@ class TypedReader:
 
         return read
 
-    def _compile_page(
-        self, cls: type, layout: Layout, compiled: tuple[Any, Any, Any]
-    ) -> Callable[[Any], Any]:
+    def _compile_page(self, cls: type, layout: Layout, compiled: _Compiled) -> Callable[[Any], Any]:
         keys, records_key, inner_key = layout
         mirror = compiled[2]
         records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
@@ -372,9 +381,10 @@ class TypedReader:
                 # Every mirror that nests a changed class is rebuilt (when next used); the
                 # others are kept: rebuilding all of them costs ~0.2 s.
                 touched = set(found)
-                for table in (self._mirrors, self._compiled):
-                    for key in [k for k in table if self._classes_in(k) & touched]:
-                        del table[key]
+                for key in [k for k in self._mirrors if self._classes_in(k) & touched]:
+                    self._record_builds.pop(self._mirrors.pop(key)[1], None)
+                for key in [k for k in self._compiled if self._classes_in(k) & touched]:
+                    del self._compiled[key]
             return changed
 
     def _classes_in(self, cls: type) -> frozenset[type]:
@@ -395,7 +405,7 @@ class TypedReader:
 
     # -- compiling -----------------------------------------------------------------------------
 
-    def _compile_top(self, cls: type) -> tuple[Any, Callable[[Any], Any], Any] | None:
+    def _compile_top(self, cls: type) -> _Compiled | None:
         with self._lock:
             found = self._compiled.get(cls, ABSENT)
             if found is not ABSENT:
@@ -406,10 +416,11 @@ class TypedReader:
                     raise _Unsupported(f"{cls.__name__} nests too deep")
                 records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
                 decoder = self._msgspec.json.Decoder(records, float_hook=self._float_hook)
-                result: tuple[Any, Callable[[Any], Any], Any] | None = (
+                result: _Compiled | None = (
                     decoder.decode,
                     build,
                     mirror,
+                    self._record_builds[build],
                 )
             except _Unsupported:
                 result = None
@@ -535,6 +546,18 @@ class TypedReader:
             gc=False,
         )
         build = w.compile(f"<extensiv typed reader {cls.__name__}>")
+        # The same code for parsed records: nested builds are their record builds, and values
+        # kept as parsed are not walked (the general path keeps them as they are: a page's
+        # limits were the guard's, and a parsed document has been through it or is the
+        # caller's own).
+        record_env = {
+            name: self._record_builds.get(value, value) if name.startswith("build") else value
+            for name, value in w.env.items()
+        }
+        record_env["bounded"] = _within_limits_already
+        self._record_builds[build] = w.compile(
+            f"<extensiv typed record reader {cls.__name__}>", record_env
+        )
         self._flat[cls] = (
             tuple(cls.__dict__[spec.name].__set__ for spec in fields) if flat else None
         )
@@ -791,13 +814,15 @@ class _Source:
         self.env[name] = value
         return name
 
-    def compile(self, label: str) -> Callable[[Any], Any]:
+    def compile(self, label: str, env: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+        """The build function; ``env`` replaces the names' values (same names)."""
         # Every name is a closure cell: no global lookups, and unlike default arguments (which
         # CPython fills in on every call) cells cost nothing per call.
-        names = ", ".join(self.env)
+        env = self.env if env is None else env
+        names = ", ".join(env)
         body = "\n".join("    " + line for line in self.lines)
         source = f"def make({names}):\n    def build(r):\n{body}\n    return build\n"
         namespace: dict[str, Any] = {}
         exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - built above
-        build: Callable[[Any], Any] = namespace["make"](**self.env)
+        build: Callable[[Any], Any] = namespace["make"](**env)
         return build

@@ -188,6 +188,23 @@ def test_an_order_with_links_is_read_by_the_mirror_once_its_unknown_keys_are_lea
     assert {"_links": {"self": {"href": "/orders/1{?detail}"}}} == second.extra
 
 
+def test_a_deep_value_kept_in_extra_is_read_by_the_mirror_as_the_general_path_keeps_it() -> None:
+    """Pages bound the depth of what they keep (the guard's limit); a parsed record's values
+    are kept as they are, as the general path keeps them."""
+    deep: Any = 1
+    for _ in range(60):
+        deep = [deep]
+    row = {"itemIdentifier": {"sku": "A"}, "onHand": 4, "x-deep": deep}
+    spy = Spy(new_typed_reader())
+    read = spy.reader(StockSummary)
+
+    first = read(row)  # refused for the unknown key, which is learned
+    second = read(row)
+
+    assert (GENERAL.reader(StockSummary)(row), 1) == (second, spy.fallbacks)
+    assert first == second
+
+
 def test_a_pascal_case_record_is_read_by_the_generated_reader() -> None:
     row = pascal({"itemIdentifier": {"sku": "A"}, "onHand": 4, "x-new": [1]})
     spy = Spy(new_typed_reader())
