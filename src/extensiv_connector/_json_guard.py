@@ -6,10 +6,12 @@ raises ``RecursionError``, ``NaN``/``Infinity`` parse and later break ``int()``,
 parses but cannot be encoded again (SQLite, logs). :func:`parse` refuses all of these up front,
 each as a :class:`~extensiv_connector.errors.WireFormatError` naming the JSON path.
 
-The success path adds two ``bytes.translate`` pre-scans to the C parser (about 0.6 ms per
-155 kB page, ``bench/json_guard.py``); the integer hook runs only when the text has a long run
-of digits, the surrogate check only when it has ``\\u`` escapes. Paths are found only once a
-document is refused.
+The success path adds ``bytes.translate`` pre-scans to the C parser (``bench/json_guard.py``);
+the integer hook runs only when the text has a long run of digits, the surrogate check only
+when it has ``\\u`` escapes. Paths are found only once a document is refused. With msgspec,
+bytes (and text) are first read the plain way (:func:`_plain_parse`): one pre-scan for both
+limits, no decode/encode round trip; anything it is not sure of takes the full path, which
+words every refusal.
 """
 
 from __future__ import annotations
@@ -133,19 +135,52 @@ def _long_digit_run(raw: bytes) -> bool:
     return _LONG_RUN in raw.translate(_DIGITS)
 
 
+def _unescaped(raw: bytes) -> bytes:
+    """``raw`` without escaped backslashes, then escaped quotes: every quote left delimits."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return raw
+
+
 def _too_deep(raw: bytes, limit: int) -> bool:
     """True when brackets outside strings nest deeper than ``limit``; linear-time, no recursion."""
-    if b"\\" in raw:  # drop escaped backslashes, then escaped quotes: every quote left delimits
-        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = raw.translate(_BRACKETS, _NOT_BRACKETS)
+    return _marks_too_deep(_unescaped(raw).translate(_BRACKETS, _NOT_BRACKETS), limit)
+
+
+# The plain way's one pre-scan keeps what both limits need: brackets (one kind), quotes,
+# digits (all "0") and commas (which keep the digits of neighbouring numbers apart).
+_MARKS_AND_DIGITS = bytes.maketrans(b"{}0123456789", b"[]0000000000")
+_NOT_MARKS_OR_DIGITS = bytes(b for b in range(256) if b not in b'[]{}"0123456789,')
+
+
+def _surely_within_limits(raw: bytes, limit: int) -> bool:
+    """True only if ``raw`` (JSON the parser accepts) has no digit run longer than
+    MAX_NUMBER_DIGITS and nests at most ``limit`` deep: then :func:`_long_digit_run` and
+    :func:`_too_deep` are both false. One ``bytes.translate`` of the whole text, the rest on
+    what it keeps. Dropping characters only joins digit runs, never splits one, so a text
+    without a long run in what is kept has none (with one, the exact check decides)."""
+    kept = _unescaped(raw).translate(_MARKS_AND_DIGITS, _NOT_MARKS_OR_DIGITS)
+    if _LONG_RUN in kept:
+        return False
+    return not _marks_too_deep(kept.translate(None, b"0,"), limit)
+
+
+def _marks_too_deep(brackets: bytes, limit: int) -> bool:
+    """:func:`_too_deep` on the text's quotes and brackets (one kind), escapes removed."""
     if len(brackets) <= 2 * limit:  # quotes included: too few characters to nest that deep
         return False
-    # A string without brackets is now '""'; if no quote survives removing those, no string held
-    # a bracket (its opening quote would be left over). Otherwise cut the strings out exactly.
-    # Removing adjacent quote pairs keeps every other quote's parity, so the strings left are cut
-    # out of ``without`` (few quotes) rather than of ``brackets`` (one pair per string).
-    without = brackets.replace(b'""', b"")
-    brackets = without if b'"' not in without else b"".join(without.split(b'"')[::2])
+    # A string without brackets is now '""'. When every run of quotes has an even length (so
+    # removing the pairs '""' would leave no quote), no string holds a bracket: its opening
+    # quote would end a run at an odd count. The quotes then just go (one translate and one count
+    # are cheaper than removing thousands of pairs). Otherwise cut the strings out
+    # exactly: removing adjacent quote pairs keeps every other quote's parity, so the strings
+    # left are cut out of ``without`` (few quotes) rather than of ``brackets``.
+    only = brackets.translate(None, b'"')
+    if len(brackets) - len(only) == 2 * brackets.count(b'""'):
+        brackets = only
+    else:
+        without = brackets.replace(b'""', b"")
+        brackets = without if b'"' not in without else b"".join(without.split(b'"')[::2])
     for _ in range(limit):  # each pass peels exactly the innermost level
         inner = brackets.replace(b"[]", b"")
         if not inner or inner == brackets:
@@ -161,6 +196,10 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     column), nesting deeper than ``max_depth``, ``NaN``/``Infinity``, numbers too long or too
     large (see :data:`MAX_NUMBER_DIGITS`), and lone UTF-16 surrogate escapes.
     """
+    if _ACCELERATED is not None:
+        document = _plain_parse(text, max_depth)
+        if document is not _REFUSED:
+            return document
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8-sig")
@@ -192,6 +231,38 @@ def parse(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
         if where is not None:  # the regex also matches an escaped backslash before "u"
             raise WireFormatError(where, "lone UTF-16 surrogate escape in a string")
     return document
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _plain_parse(text: str | bytes | bytearray, max_depth: int) -> Any:
+    """What :func:`parse` returns for a document it accepts, read the quick way (msgspec after
+    one pre-scan, no decode/encode round trip for bytes), or ``_REFUSED``: not sure, take the
+    full path, which also words every refusal. Refuses what the full path may refuse: a
+    byte-order mark, bytes that are not UTF-8 (Python's decoder decides, as there), anything
+    :func:`_surely_within_limits` is not sure of, anything msgspec or the number hook refuses,
+    and a possible lone surrogate escape."""
+    if type(text) is str:
+        if text[:1] == "\ufeff":
+            return _REFUSED
+        raw = text.encode("utf-8", "surrogatepass")  # a lone surrogate: not UTF-8, msgspec refuses
+    elif type(text) is bytes or type(text) is bytearray:
+        raw = bytes(text)
+        if raw[:3] == _BOM:
+            return _REFUSED
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return _REFUSED
+    else:
+        return _REFUSED  # not a documented argument type: the full path says what it says
+    if not _surely_within_limits(raw, max_depth):
+        return _REFUSED
+    if b"\\" in raw and b"\\u" in raw and _LONE_SURROGATE_BYTES.search(raw):
+        return _REFUSED
+    return _accelerated(raw)
 
 
 def plain(raw: bytes) -> bool:

@@ -31,11 +31,13 @@ from typing import Annotated, Any
 
 import attrs
 
+from . import _json_guard
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
 from ._wire_codegen import FieldSpec
 
 __all__ = [
     "ABSENT",
+    "BACK_OFF",
     "CHECKED",
     "PLACEHOLDER",
     "VALUE_DEPTH",
@@ -47,6 +49,9 @@ __all__ = [
 
 Kind = tuple[int, Any]
 
+#: Records read the general way, without trying the mirror, after a refusal that taught
+#: nothing (:meth:`TypedReader.record_reader`).
+BACK_OFF = 16
 #: A learned-key cap per class: a page of ever-new keys must not recompile forever.
 MAX_LEARNED_KEYS = 64
 #: The longest key worth learning: API keys are short names; anything longer is noise.
@@ -98,6 +103,15 @@ def bounded(value: Any, budget: int = VALUE_DEPTH) -> bool:
 
 #: The types :func:`bounded` has to look into; anything else parsed is always within limits.
 CHECKED = frozenset({dict, list, int})
+
+
+def _within_limits_already(value: Any, budget: int = VALUE_DEPTH) -> bool:
+    """:func:`bounded` in record builds: a parsed document's values are kept as they are."""
+    return True
+
+
+#: (page decoder, page build, mirror Struct, record build) of a model class.
+_Compiled = tuple[Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any]]
 
 
 class _Decimals(dict[int, Decimal]):
@@ -199,12 +213,21 @@ class TypedReader:
         self._float_hook = float_hook
         self._lock = threading.Lock()
         self._learned: dict[type, tuple[str, ...]] = {}
-        # (decode, build, mirror) per class; None = not read here. Replaced, never
-        # mutated, when a key is learned, so readers need no lock.
-        self._compiled: dict[type, tuple[Any, Callable[[Any], Any], Any] | None] = {}
+        # (decode, build, mirror) per class; None = not read here. Filled and emptied (a key
+        # learned) under the lock, read without it: a reader sees an entry or none (then
+        # compiles), never a half-built one; each entry is immutable.
+        self._compiled: dict[type, _Compiled | None] = {}
+        # (mirror, build, nesting depth) per class, shared by the mirrors that nest it; a class
+        # that learns a key is rebuilt, with every mirror that nests it (see learn).
+        self._mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
+        # The slot setters of a flat class's model (see _mirror), or None; per class.
+        self._flat: dict[type, tuple[Callable[[Any, Any], None], ...] | None] = {}
+        self._nesting: dict[type, frozenset[type]] = {}
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
         self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
+        # The record build (see _mirror) of each page build.
+        self._record_builds: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -217,7 +240,7 @@ class TypedReader:
             compiled = self._compile_top(cls)
         if compiled is None:
             return False
-        decode, build, _ = compiled
+        decode, build = compiled[0], compiled[1]
         try:
             return [build(r) for r in decode(raw)]
         except self._msgspec.ValidationError as exc:
@@ -239,7 +262,7 @@ class TypedReader:
             decode = cached[1]
         else:
             decode = self._compile_page(cls, layout, compiled)
-        _, build, _ = compiled
+        build = compiled[1]
         keys, records_key, inner_key = layout
         try:
             values = self._msgspec.structs.astuple(decode(raw))
@@ -258,9 +281,53 @@ class TypedReader:
             return None
         return doc, models
 
-    def _compile_page(
-        self, cls: type, layout: Layout, compiled: tuple[Any, Any, Any]
-    ) -> Callable[[Any], Any]:
+    def record_reader(self, cls: type, fallback: Callable[[Any], Any]) -> Callable[..., Any]:
+        """``read(document)`` (or ``read(document, cls)``: a cattrs structure hook): the model
+        of one parsed ``cls`` record. ``msgspec.convert`` checks the document against the
+        class's mirror in C (exact camelCase keys, value types), the mirror's build makes the
+        model; anything either refuses goes to ``fallback(document)``, which reads it the
+        general way. A refusal for an unknown key hands that model to :meth:`learn`. When a
+        refusal taught nothing (PascalCase, a number as a string, ...), the next
+        :data:`BACK_OFF` records go straight to ``fallback``: a stream of them costs one
+        refused convert per that many records, not one each (threads racing on the count only
+        move when the mirror is tried again). Like pages, records are read the typed
+        way only while the guard's msgspec parser is on (``_json_guard._ACCELERATED``: off is
+        what an install without msgspec has).
+
+        A parsed document did not come through the guard's number hook, so the build checks
+        Decimals itself (it does for pages too) and copies ``dict`` fields, as the general
+        reader does."""
+        convert = self._msgspec.convert
+        validation_error = self._msgspec.ValidationError
+        compiled_of = self._compiled.get
+        compile_top = self._compile_top
+        learn = self.learn
+        guard = _json_guard
+        skip = [0]  # records left to hand straight to fallback
+
+        def read(data: Any, _cls: Any = None) -> Any:
+            if skip[0] > 0:  # threads may race it below 0: then the mirror is tried again
+                skip[0] -= 1
+                return fallback(data)
+            compiled = compiled_of(cls, ABSENT)
+            if compiled is ABSENT:
+                compiled = compile_top(cls)
+            if compiled is None or guard._ACCELERATED is None:
+                return fallback(data)
+            try:
+                return compiled[3](convert(data, compiled[2]))
+            except validation_error as exc:
+                unknown_key = "unknown field" in str(exc)
+            except Exception:  # _Decline, a timestamp, an enum value, ...
+                unknown_key = False
+            result = fallback(data)
+            if not (unknown_key and learn((result,))):
+                skip[0] = BACK_OFF
+            return result
+
+        return read
+
+    def _compile_page(self, cls: type, layout: Layout, compiled: _Compiled) -> Callable[[Any], Any]:
         keys, records_key, inner_key = layout
         mirror = compiled[2]
         records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
@@ -294,9 +361,10 @@ class TypedReader:
             self._pages[(cls, layout)] = (compiled, decode)
         return decode
 
-    def learn(self, models: Iterable[Any]) -> None:
+    def learn(self, models: Iterable[Any]) -> bool:
         """Add the ``extra`` keys of ``models`` (and of the models inside them) to their
-        classes' mirrors. ``_embedded`` is never learned: its rels are fields or refusals."""
+        classes' mirrors; whether any was new. ``_embedded`` is never learned: its rels are
+        fields or refusals."""
         found: dict[type, set[str]] = {}
         for model in models:
             _collect_extra_keys(model, found, 0)
@@ -310,32 +378,53 @@ class TypedReader:
                     self._learned[cls] = known + tuple(new[:room])
                     changed = True
             if changed:
-                self._compiled = {}  # every mirror that nests a changed class is rebuilt
+                # Every mirror that nests a changed class is rebuilt (when next used); the
+                # others are kept: rebuilding all of them costs ~0.2 s.
+                touched = set(found)
+                for key in [k for k in self._mirrors if self._classes_in(k) & touched]:
+                    self._record_builds.pop(self._mirrors.pop(key)[1], None)
+                for key in [k for k in self._compiled if self._classes_in(k) & touched]:
+                    del self._compiled[key]
+            return changed
+
+    def _classes_in(self, cls: type) -> frozenset[type]:
+        """``cls`` and every model class its mirror nests, however deep (under the lock)."""
+        found = self._nesting.get(cls)
+        if found is None:
+            seen: set[type] = set()
+            todo = [cls]
+            while todo:
+                current = todo.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                for spec in self._plans(current)[0]:
+                    todo.extend(_model_classes(spec.type, self._kind, self._codes))
+            found = self._nesting[cls] = frozenset(seen)
+        return found
 
     # -- compiling -----------------------------------------------------------------------------
 
-    def _compile_top(self, cls: type) -> tuple[Any, Callable[[Any], Any], Any] | None:
+    def _compile_top(self, cls: type) -> _Compiled | None:
         with self._lock:
             found = self._compiled.get(cls, ABSENT)
             if found is not ABSENT:
                 return found  # type: ignore[no-any-return]
-            mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
             try:
-                mirror, build, depth = self._mirror(cls, mirrors, ())
+                mirror, build, depth = self._mirror(cls, self._mirrors, ())
                 if depth + 3 > _MAX_STATIC_DEPTH:  # + the envelope, _embedded, the array
                     raise _Unsupported(f"{cls.__name__} nests too deep")
                 records: Any = list[mirror]  # type: ignore[valid-type]  # a Struct made at run time
                 decoder = self._msgspec.json.Decoder(records, float_hook=self._float_hook)
-                result: tuple[Any, Callable[[Any], Any], Any] | None = (
+                result: _Compiled | None = (
                     decoder.decode,
                     build,
                     mirror,
+                    self._record_builds[build],
                 )
             except _Unsupported:
                 result = None
-            compiled = dict(self._compiled)
-            compiled[cls] = result
-            self._compiled = compiled
+            self._compiled[cls] = result
             return result
 
     def _mirror(
@@ -361,6 +450,7 @@ class TypedReader:
             Decimal=Decimal,
             bounded=bounded,
             INT_LIMIT=_INT_LIMIT,
+            EXP_LIMIT=MAX_NUMBER_DIGITS + 1,
             decline=_decline,
             int=int,
             str=str,
@@ -374,12 +464,16 @@ class TypedReader:
         depth = 1
         embedded = [f for f in fields if f.embedded_rel is not None]
         later: list[tuple[int, Any, str, Callable[[str], list[str]]]] = []
+        # Flat: every value is the mirror's own (no extra, no conversion, no code for an absent
+        # key); a mirror that nests it then builds it inline, without a call.
+        flat = not has_extra and not embedded
         for index, spec in enumerate(fields):
             name = f"f{index}"
             rename[name] = spec.wire_name
             tp, inner_depth, convert = self._value(spec.type, mirrors, (*stack, cls), w)
             depth = max(depth, 1 + inner_depth)
             default, absent = _default_of(attr_fields[spec.name], convert, w, index)
+            flat = flat and not convert(f"v{index}") and default is not ABSENT
             w.line(1, f"v{index} = r.{name}")
             if spec.embedded_rel is not None:
                 # The list may come from _embedded instead: merged, then converted, below.
@@ -452,6 +546,21 @@ class TypedReader:
             gc=False,
         )
         build = w.compile(f"<extensiv typed reader {cls.__name__}>")
+        # The same code for parsed records: nested builds are their record builds, and values
+        # kept as parsed are not walked (the general path keeps them as they are: a page's
+        # limits were the guard's, and a parsed document has been through it or is the
+        # caller's own).
+        record_env = {
+            name: self._record_builds.get(value, value) if name.startswith("build") else value
+            for name, value in w.env.items()
+        }
+        record_env["bounded"] = _within_limits_already
+        self._record_builds[build] = w.compile(
+            f"<extensiv typed record reader {cls.__name__}>", record_env
+        )
+        self._flat[cls] = (
+            tuple(cls.__dict__[spec.name].__set__ for spec in fields) if flat else None
+        )
         mirrors[cls] = (mirror, build, depth)
         return mirrors[cls]
 
@@ -509,10 +618,26 @@ class TypedReader:
                     f"\t{v} = {{}}",
                     f"elif type({v}) is not dict or not bounded({v}):",
                     "\traise DECLINE",  # a JSON string: the general reader parses it
+                    "else:",
+                    f"\t{v} = dict({v})",  # a copy, as the general reader makes
                 ],
             )
         if code == c["ATTRS"]:
             mirror, build, depth = self._mirror(arg, mirrors, stack)
+            setters = self._flat.get(arg)
+            if setters is not None:  # built inline: the slots set from the mirror's values
+                new = w.bind("new", object.__new__)
+                made = w.bind("cls", arg)
+                sets = [w.bind("set", setter) for setter in setters]
+                return (
+                    mirror,
+                    depth,
+                    lambda v: [
+                        f"t = {v}",
+                        f"{v} = {new}({made})",
+                        *(f"{setter}({v}, t.f{i})" for i, setter in enumerate(sets)),
+                    ],
+                )
             fn = w.bind("build", build)
             return mirror, depth, lambda v: [f"{v} = {fn}({v})"]
         if code == c["TUPLE"]:
@@ -606,11 +731,18 @@ def _kept_lines(v: str) -> list[str]:
 
 
 def _decimal_lines(v: str, *, optional: bool) -> list[str]:
-    # Integers are bounded by the page pre-scan; Decimals come from the checking number hook.
-    test = (
-        f"{v} is not None and type({v}) is not Decimal" if optional else f"type({v}) is not Decimal"
-    )
-    return [f"if type({v}) is int:", f"\t{v} = DECIMALS[{v}]", f"elif {test}:", "\traise DECLINE"]
+    # Integers are bounded by DECIMALS; a Decimal from a page came through the checking number
+    # hook, one in a parsed document may be anything: finite, exponent within the guard's.
+    lines = [
+        f"if type({v}) is int:",
+        f"\t{v} = DECIMALS[{v}]",
+        f"elif type({v}) is Decimal:",
+        f"\tif not {v}.is_finite() or ({v} and not -EXP_LIMIT < {v}.adjusted() < EXP_LIMIT):",
+        "\t\traise DECLINE",
+    ]
+    if optional:
+        return [*lines, f"elif {v} is not None:", "\traise DECLINE"]
+    return [*lines, "else:", "\traise DECLINE"]
 
 
 def _enum_table(tp: type) -> dict[Any, Any]:
@@ -638,6 +770,14 @@ def _plain_slotted(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> b
         if not hasattr(cls.__dict__.get(name), "__set__"):
             return False
     return True
+
+
+def _model_classes(tp: Any, kind: Callable[[Any], Kind], codes: dict[str, int]) -> list[type]:
+    """The model classes a field of type ``tp`` holds (itself, optional, or a tuple of them)."""
+    code, arg = kind(tp)
+    if code == codes["OPT"] or code == codes["TUPLE"]:
+        return _model_classes(arg, kind, codes)
+    return [arg] if code == codes["ATTRS"] else []
 
 
 def _collect_extra_keys(model: Any, found: dict[type, set[str]], depth: int) -> None:
@@ -674,13 +814,15 @@ class _Source:
         self.env[name] = value
         return name
 
-    def compile(self, label: str) -> Callable[[Any], Any]:
+    def compile(self, label: str, env: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+        """The build function; ``env`` replaces the names' values (same names)."""
         # Every name is a closure cell: no global lookups, and unlike default arguments (which
         # CPython fills in on every call) cells cost nothing per call.
-        names = ", ".join(self.env)
+        env = self.env if env is None else env
+        names = ", ".join(env)
         body = "\n".join("    " + line for line in self.lines)
         source = f"def make({names}):\n    def build(r):\n{body}\n    return build\n"
         namespace: dict[str, Any] = {}
         exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - built above
-        build: Callable[[Any], Any] = namespace["make"](**self.env)
+        build: Callable[[Any], Any] = namespace["make"](**env)
         return build

@@ -260,15 +260,19 @@ class _Structurer:
         """The generated reader of ``cls``: an instance, or ``MISS`` for the general path."""
         return self.compiled(cls)[0]
 
-    def reader(self, cls: type[T]) -> Callable[[Any], T]:
-        """``reader(document)`` structures one ``cls``: the generated reader, else the general
-        path (which raises ``WireFormatError`` with the JSON path)."""
+    def reader(self, cls: type[T]) -> Callable[..., T]:
+        """``reader(document)`` structures one ``cls`` (``reader(document, cls)`` too: it is
+        the converter's structure hook itself, no wrapper frame per record). With msgspec,
+        the typed reader first (the class's mirror Struct checked by ``msgspec.convert``);
+        what it declines, the generated reader; what that declines, the general path (which
+        raises ``WireFormatError`` with the JSON path)."""
         found = self._readers.get(cls)
         if found is None:
             fast = self.fast(cls)
             general = self.general_instance
+            typed = _TYPED if self._compiled else None
 
-            def read(data: Any) -> Any:
+            def fallback(data: Any) -> Any:
                 result = fast(data)
                 if result is not MISS:
                     return result
@@ -277,7 +281,21 @@ class _Structurer:
                 except _Shape as shape:
                     raise WireFormatError(shape.path(), shape.message) from None
 
-            found = self._readers[cls] = read
+            if typed is not None:
+                found = typed.record_reader(cls, fallback)
+            else:
+
+                def read(data: Any, _cls: Any = None) -> Any:
+                    result = fast(data)
+                    if result is not MISS:
+                        return result
+                    try:
+                        return general(data, cls)
+                    except _Shape as shape:
+                        raise WireFormatError(shape.path(), shape.message) from None
+
+                found = read
+            self._readers[cls] = found
         return found
 
     def kind(self, tp: Any) -> tuple[int, Any]:
@@ -560,12 +578,7 @@ def make_converter() -> cattrs.Converter:
     structurer = _Structurer()
 
     def structure_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
-        read = structurer.reader(cls)
-
-        def hook(data: Any, _: type[Any]) -> Any:
-            return read(data)
-
-        return hook
+        return structurer.reader(cls)  # takes (data, cls): no wrapper frame per record
 
     converter.register_structure_hook_factory(attrs.has, structure_hook_factory)
     converter.register_unstructure_hook_factory(attrs.has, lambda _cls: _unstructure_attrs)

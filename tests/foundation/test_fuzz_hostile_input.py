@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,13 @@ CONVERTER = wire.make_converter()
 # Every wire and host model: structuring is the next step after parsing for all of them.
 MODELS = tuple(getattr(models, name) for name in models.__all__ if attrs.has(getattr(models, name)))
 # FUZZ_EXAMPLES=5000 for a long local hunt; CI keeps the suite's time bounded.
+# The deadline only has to catch runaway work (the reproducers took minutes): an example
+# that makes the typed readers learn a key rebuilds the mirrors nesting that class, which every
+# model read right after pays once (tens of milliseconds each on a loaded machine).
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
     suppress_health_check=[HealthCheck.too_slow],
+    deadline=timedelta(seconds=2),
 )
 
 
