@@ -27,7 +27,6 @@ __all__ = [
     "Dispatcher",
     "EventHandler",
     "ResourceFetcher",
-    "UnresolvedEvent",
     "WebhookAction",
     "WebhookActionKind",
     "host_sku",
@@ -265,7 +264,7 @@ class Dispatcher:
         handled = False
         if action is not None and not replace_default:
             if action.target is None:
-                raise UnresolvedEvent(action.kind)
+                raise _Unresolved(action.kind)
             self._perform(action)
             handled = True
         for handler in handlers:
@@ -315,10 +314,7 @@ class Dispatcher:
         return c.import_products(skus=[sku], handler=self._on_product)
 
 
-class UnresolvedEvent(Exception):  # noqa: N818 - a signal between dispatcher and receiver
-    """An event that names no resource the dispatcher can act on; the receiver answers it
-    (the caller never sees this exception)."""
-
+class _Unresolved(Exception):  # noqa: N818 - internal signal, never escapes the receiver
     def __init__(self, kind: WebhookActionKind) -> None:
         self.kind = kind
         super().__init__(f"cannot tell which resource a {kind.value} event is about")

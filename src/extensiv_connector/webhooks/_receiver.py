@@ -29,8 +29,8 @@ from ._dispatch import (
     Dispatcher,
     EventHandler,
     ResourceFetcher,
-    UnresolvedEvent,
     WebhookActionKind,
+    _Unresolved,
 )
 from ._errors import WebhookContentTypeError, WebhookKeyError, WebhookSignatureError
 from ._events import parse_event
@@ -408,7 +408,7 @@ class WebhookReceiver:
             if not self.dispatcher.run(event, action):
                 return EventOutcome.UNHANDLED
             record_processed(store, self.channel, event, key)
-        except UnresolvedEvent as exc:
+        except _Unresolved as exc:
             logger.warning(
                 "webhook %s event %s: %s (no body; pass fetch_resource)",
                 event.event_type,
