@@ -210,7 +210,7 @@ class _Structurer:
         self._norms: dict[str, str] = {}
         self._compiled = compiled
         self._fast: dict[type, _wire_codegen.Readers] = {}
-        self._readers: dict[type, Callable[[Any], Any]] = {}
+        self._readers: dict[type, tuple[Any, Callable[..., Any]]] = {}
         self._lock = threading.RLock()
         self._building: set[type] = set()
 
@@ -266,11 +266,14 @@ class _Structurer:
         the typed reader first (the class's mirror Struct checked by ``msgspec.convert``);
         what it declines, the generated reader; what that declines, the general path (which
         raises ``WireFormatError`` with the JSON path)."""
-        found = self._readers.get(cls)
+        typed = _TYPED if self._compiled else None
+        cached = self._readers.get(cls)
+        # Keyed by the typed reader too: converters share this structurer, and a reader is
+        # bound to the typed reader of when it was built (tests swap in a fresh one).
+        found = cached[1] if cached is not None and cached[0] is typed else None
         if found is None:
             fast = self.fast(cls)
             general = self.general_instance
-            typed = _TYPED if self._compiled else None
 
             def fallback(data: Any) -> Any:
                 result = fast(data)
@@ -295,7 +298,7 @@ class _Structurer:
                         raise WireFormatError(shape.path(), shape.message) from None
 
                 found = read
-            self._readers[cls] = found
+            self._readers[cls] = (typed, found)
         return found
 
     def kind(self, tp: Any) -> tuple[int, Any]:
@@ -575,7 +578,9 @@ def make_converter() -> cattrs.Converter:
     ``converter.unstructure(order)`` emits camelCase with unknown fields restored.
     """
     converter = cattrs.Converter()
-    structurer = _Structurer()
+    # Every converter reads alike, so they share one structurer: its generated readers are
+    # built once per process, not once per converter (every Connector and client makes one).
+    structurer = _DEFAULT
 
     def structure_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
         return structurer.reader(cls)  # takes (data, cls): no wrapper frame per record

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from extensiv_connector.sandbox import Sandbox
-from extensiv_connector.sync import LedgerKind, LedgerState, PostgresStore, RunStatus
+from extensiv_connector.sync import (
+    INTERRUPTED_RUN,
+    EntryKind,
+    LedgerKind,
+    LedgerState,
+    PostgresStore,
+    RunStatus,
+)
 
 from . import _fleet
 from ._server import fresh_schema
@@ -130,10 +137,23 @@ def test_four_workers_killed_at_random_deliver_every_order_exactly_once() -> Non
                 for c in range(CHANNELS)
                 for e in store.ledger_list(_fleet.channel_name(c), LedgerKind.ORDER)
             )
-            interrupted = [
-                e
+            runs = {
+                c: store.journal_query(_fleet.channel_name(c), kind=EntryKind.RUN)
                 for c in range(CHANNELS)
-                for e in store.journal_query(_fleet.channel_name(c), status=RunStatus.RUNNING)
+            }
+            # A killed run is closed by the next run of its action; one with no later run
+            # (killed last) is still RUNNING.
+            interrupted = [e for c in runs for e in runs[c] if INTERRUPTED_RUN in e.errors] + [
+                e for c in runs for e in runs[c] if e.status is RunStatus.RUNNING
+            ]
+            running_with_a_later_run = [
+                e
+                for c in runs
+                for e in runs[c]
+                if e.status is RunStatus.RUNNING
+                and any(
+                    o.action == e.action and (o.entry_id or 0) > (e.entry_id or 0) for o in runs[c]
+                )
             ]
             # A killed worker's lease stays until it expires (nothing can release it); every
             # lease left must be one of those, never a gracefully stopped worker's.
@@ -153,7 +173,8 @@ def test_four_workers_killed_at_random_deliver_every_order_exactly_once() -> Non
     assert 0 == states[LedgerState.PENDING]
     assert len(want_sent) == states[LedgerState.SENT]
     assert [] == leases  # graceful stop released everything it held
-    assert interrupted, "the kills should have interrupted runs (left RUNNING in the journal)"
+    assert interrupted, "the kills should have interrupted runs (closed or still RUNNING)"
+    assert [] == running_with_a_later_run  # the next run of an action closes a killed one
 
 
 def _close(proc: subprocess.Popen[str]) -> None:
