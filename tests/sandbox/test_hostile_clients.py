@@ -9,6 +9,7 @@ import io
 import itertools
 import socket
 import threading
+import time
 from base64 import b64encode
 
 import pytest
@@ -16,9 +17,10 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from extensiv_connector.client import ExtensivClient
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sandbox._cli import build_parser
-from extensiv_connector.sandbox._http import _RefusedError, read_chunked, read_exactly
+from extensiv_connector.sandbox._http import _LIVE, _RefusedError, read_chunked, read_exactly
 
 _WAIT_S = 10.0  # the longest any probe waits for the sandbox (a bound, not a measurement)
 
@@ -101,6 +103,23 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() -> Non
         conn.close()
 
     assert ("keep-alive", b"") == (first.getheader("Connection"), closed_by_sandbox)
+
+
+def test_a_client_pool_carries_on_after_the_sandbox_closes_its_idle_connections() -> None:
+    sb = Sandbox(catalog_size=3, idle_timeout_s=0.2)
+    with sb, ExtensivClient(**sb.connection_info()) as client:
+        before = [s.item_identifier.sku for s in client.inventory.stock_summaries()]
+        server = sb._server
+        assert server is not None
+        for _ in range(int(_WAIT_S / 0.05)):  # until the sandbox has closed them all
+            if not _LIVE.get(server):
+                break
+            time.sleep(0.05)
+        idle_closed = not _LIVE.get(server)
+        after = [s.item_identifier.sku for s in client.inventory.stock_summaries()]
+
+    assert (True, 3) == (idle_closed, len(before))
+    assert before == after
 
 
 def test_a_request_that_stalls_halfway_is_closed_after_the_idle_timeout() -> None:
