@@ -88,7 +88,8 @@ def test_cli_with_tls_prints_ca_file_in_its_first_line_and_curl_trusts_it() -> N
     finally:
         process.terminate()
         process.wait(timeout=10)
-        process.stdout.close()
+        if process.stdout is not None:
+            process.stdout.close()
 
     assert info["base_url"].startswith("https://127.0.0.1:")
     assert (0, "Bearer") == (curl.returncode, json.loads(curl.stdout)["token_type"])

@@ -62,6 +62,13 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
         action="store_true",
         help="close the connection after every response (default: HTTP/1.1 keep-alive)",
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="close a connection that sends nothing for this long (default 15)",
+    )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
     parser.add_argument(
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             client_secret=args.client_secret,
             tls=args.tls,
             keep_alive=not args.no_keep_alive,
+            idle_timeout_s=args.idle_timeout,
         )
     except (ValueError, ImportError) as exc:
         print(f"error: sandbox: {exc}", file=sys.stderr)

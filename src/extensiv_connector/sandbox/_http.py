@@ -8,6 +8,13 @@ sandbox does too: the response is buffered (the sandbox's bodies are small, and 
 exact length so the next request line is where the parser expects it, and the connection is
 kept unless the client asked to close it or something went wrong mid-request.
 
+Hostile or odd clients cost one handler thread for at most ``idle_timeout_s``: the TLS handshake
+runs in the connection's own thread (never in ``accept()`` on the serving thread), and every
+read, the handshake and the wait for the next kept-alive request included, gives up after that
+long. A request body is read whole before the application runs, never past a size limit
+(413) and never allocated at the size a client claims; a malformed body (a bad chunk, a short
+body) is a 400 and the connection is closed.
+
 ``Sandbox.stop`` calls :func:`close_connections` so idle kept-alive connections do not keep
 their handler threads blocked after the server is gone.
 """
@@ -20,15 +27,23 @@ import http.client
 import io
 import re
 import socket
+import ssl
 import threading
 import time
 import weakref
 from typing import Any
 
+import attrs
 from werkzeug.exceptions import InternalServerError
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
-__all__ = ["KeepAliveHandler", "QuietHandler", "close_connections"]
+__all__ = [
+    "KeepAliveHandler",
+    "QuietHandler",
+    "SandboxServer",
+    "ServerSettings",
+    "close_connections",
+]
 
 _LIVE: weakref.WeakKeyDictionary[BaseWSGIServer, set[socket.socket]] = weakref.WeakKeyDictionary()
 _LIVE_LOCK = threading.Lock()
@@ -44,6 +59,60 @@ _PLAIN_HEADER = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _END_OF_HEADERS = (b"\r\n", b"\n", b"")
 #: ``[second, Date header]``: the last ``Date`` value formatted (shared by handler threads).
 _DATE: list[Any] = [None, ""]
+#: A body is read in pieces of at most this size, so a claimed length is never allocated.
+_READ_PIECE = 65536
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_DIGITS = frozenset(b"0123456789")
+#: The largest request body the sandbox reads (its requests are kilobytes): 413 beyond.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@attrs.frozen
+class ServerSettings:
+    """How the sandbox's server treats connections (see ``Sandbox(keep_alive=,
+    idle_timeout_s=)``)."""
+
+    keep_alive: bool = True
+    #: Seconds a connection may sit without sending: between kept-alive requests, within a
+    #: request (headers or body) and during the TLS handshake. Then it is closed.
+    idle_timeout_s: float = 15.0
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+_DEFAULT_SETTINGS = ServerSettings()
+
+
+class SandboxServer(ThreadedWSGIServer):
+    """werkzeug's threaded server, with :class:`ServerSettings` and TLS done per connection.
+
+    The listening socket stays plain: ``tls`` (an ``SSLContext``) is kept as ``ssl_context``
+    (so the WSGI environ says ``https``) and :class:`KeepAliveHandler` wraps each accepted
+    socket and runs the handshake in that connection's thread, under the idle timeout. A
+    client that connects and never says hello holds its own thread, not the accept loop.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: Any,
+        *,
+        settings: ServerSettings,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(host, port, app, KeepAliveHandler)
+        self.settings = settings
+        self.ssl_context = tls
+
+
+class _RefusedError(Exception):
+    """A request the handler answers itself (``status``, plain-text ``message``) and then
+    closes the connection: where its body ends is unknown or the body is not read."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -57,11 +126,20 @@ class QuietHandler(WSGIRequestHandler):
 
 
 class KeepAliveHandler(QuietHandler):
-    """werkzeug's handler with persistent HTTP/1.1 connections."""
+    """werkzeug's handler with persistent HTTP/1.1 connections, bounded reads and per-connection
+    TLS (see :class:`SandboxServer`)."""
 
     protocol_version = "HTTP/1.1"
-    #: An idle kept-alive connection is closed after this many seconds.
-    timeout = 60
+    #: Errors found while reading the request line get a real status line (http.server would
+    #: send an HTTP/0.9-style bare HTML page, which no HTTP/1.x client can read).
+    default_request_version = "HTTP/1.1"
+    #: Set per connection from :class:`ServerSettings` in :meth:`setup`.
+    timeout = None
+    _open = False
+
+    def _settings(self) -> ServerSettings:
+        settings = getattr(self.server, "settings", None)
+        return settings if isinstance(settings, ServerSettings) else _DEFAULT_SETTINGS
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The ``Date`` header, formatted once per second rather than once per response."""
@@ -76,7 +154,7 @@ class KeepAliveHandler(QuietHandler):
     def end_headers_with(self, body: bytes) -> None:
         """``end_headers()`` then ``wfile.write(body)``, as one write."""
         buffered: list[bytes] | None = getattr(self, "_headers_buffer", None)
-        if buffered is None:  # HTTP/0.9: no headers were buffered
+        if buffered is None:  # no headers were buffered
             if body:
                 self.wfile.write(body)
             return
@@ -90,9 +168,11 @@ class KeepAliveHandler(QuietHandler):
         ``http.client.parse_headers`` runs was a quarter of the sandbox's CPU per request.
 
         The request line is checked by http.server as before (against an empty header block);
-        then the real block is read with http.client's limits, and the ``Connection`` and
-        ``Expect`` headers are honoured as http.server does. Anything but plain ``Name:
-        value`` lines (folded lines, say) is parsed by the email package, as before.
+        a line without an HTTP version (HTTP/0.9) is refused with 400, as any line http.server
+        refuses, with a status line and the connection closed. Then the real block is read
+        with http.client's limits, and the ``Connection`` header is honoured as http.server
+        does (``Expect: 100-continue`` is answered when the body is about to be read). Anything
+        but plain ``Name: value`` lines (folded lines, say) is parsed by the email package.
         """
         rfile = self.rfile
         self.rfile = io.BytesIO(b"\r\n")
@@ -101,6 +181,10 @@ class KeepAliveHandler(QuietHandler):
                 return False
         finally:
             self.rfile = rfile
+        if len(self.requestline.split()) != 3:  # "GET /path": HTTP/0.9, no headers follow
+            self.close_connection = True
+            self.send_error(400, "Bad request syntax: no HTTP version")
+            return False
         try:
             self.headers = _read_headers(rfile, self.MessageClass)
         except http.client.LineTooLong as exc:
@@ -110,46 +194,70 @@ class KeepAliveHandler(QuietHandler):
             self.send_error(431, "Too many headers", str(exc))
             return False
         connection = self.headers.get("Connection", "").lower()
-        if connection == "close":
+        if connection == "close" or not self._settings().keep_alive:
             self.close_connection = True
         elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
             self.close_connection = False
-        expect = self.headers.get("Expect", "")
-        if (
-            expect.lower() == "100-continue"
-            and self.protocol_version >= "HTTP/1.1"
-            and self.request_version >= "HTTP/1.1"
-        ):
-            return self.handle_expect_100()
         return True
 
     def setup(self) -> None:
-        super().setup()
+        sock: socket.socket = self.request
+        sock.settimeout(self._settings().idle_timeout_s)
         # Every response is one write (headers and body); Nagle would still hold back a
         # write that follows an unacknowledged one, e.g. the "100 Continue" line.
         with contextlib.suppress(OSError):  # not a TCP socket (a test double): nothing to tune
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tls = self.server.ssl_context
+        if isinstance(tls, ssl.SSLContext):
+            # The handshake runs here, in this connection's thread, under the idle timeout.
+            sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            self.request = sock
         with _LIVE_LOCK:
-            _LIVE.setdefault(self.server, set()).add(self.connection)
+            _LIVE.setdefault(self.server, set()).add(sock)
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                sock.do_handshake()
+            except (OSError, ValueError):  # timeout, not TLS, a reset, or stopped meanwhile
+                self._forget(sock)
+                _close(sock)
+                return
+        self._open = True
+        super().setup()
+
+    def handle(self) -> None:
+        if self._open:
+            super().handle()
 
     def finish(self) -> None:
+        if not self._open:
+            return
+        self._forget(self.request)
+        try:
+            super().finish()
+        finally:
+            if isinstance(self.request, ssl.SSLSocket):  # socketserver closes the plain socket
+                _close(self.request)
+
+    def _forget(self, sock: socket.socket) -> None:
         with _LIVE_LOCK:
-            _LIVE.get(self.server, set()).discard(self.connection)
-        super().finish()
+            _LIVE.get(self.server, set()).discard(sock)
 
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
-        chunked = environ.get("wsgi.input_terminated", False)
-        length = _content_length(environ)
-        if length is None:
-            # A length we cannot read: where this body ends is unknown, so nothing may follow.
+        try:
+            body = self._read_body()
+        except _RefusedError as refused:
             self.close_connection = True
-            length = 0
-        body_in = environ["wsgi.input"] if chunked else _Limited(self.rfile, length)
-        environ["wsgi.input"] = body_in
+            reason = http.client.responses.get(refused.status, "")
+            self._send(
+                f"{refused.status} {reason}",
+                [("Content-Type", "text/plain; charset=utf-8")],
+                refused.message.encode(),
+            )
+            return
+        environ["wsgi.input"] = io.BytesIO(body)
         environ["wsgi.input_terminated"] = True
+        environ["CONTENT_LENGTH"] = str(len(body))
         started: list[Any] = []
 
         def start_response(
@@ -172,26 +280,59 @@ class KeepAliveHandler(QuietHandler):
             self.close_connection = True
             started.clear()
             body = b"".join(InternalServerError()(environ, start_response))
-        try:
-            _drain(body_in)
-        except OSError:
-            self.close_connection = True
         if not started:
             self.close_connection = True
             return
         self._send(started[0], started[1], body)
 
+    def _read_body(self) -> bytes:
+        """The whole request body: ``Content-Length`` bytes, or the chunks decoded; after the
+        one ``100 Continue`` an ``Expect: 100-continue`` asks for. Raises :class:`_RefusedError`
+        (413 over the limit, 400 malformed or cut short, 501 another transfer coding)."""
+        headers = self.headers
+        limit = self._settings().max_body_bytes
+        codings = headers.get_all("Transfer-Encoding") or []
+        if codings:
+            if [c.strip().lower() for c in ",".join(codings).split(",")] != ["chunked"]:
+                raise _RefusedError(501, "Only Transfer-Encoding: chunked is supported.")
+            if headers.get("Content-Length") is not None:
+                self.close_connection = True  # RFC 9112 6.3: chunked wins, then close
+            self._continue()
+            return read_chunked(self.rfile, limit)
+        lengths = {v.strip() for v in headers.get_all("Content-Length") or []}
+        if not lengths:
+            return b""
+        raw = lengths.pop().encode("latin-1")
+        if lengths or not raw or not _DIGITS.issuperset(raw):
+            raise _RefusedError(400, "Invalid Content-Length.")
+        length = int(raw)
+        if length > limit:
+            raise _RefusedError(413, f"The request body is larger than {limit} bytes.")
+        if length == 0:
+            return b""
+        self._continue()
+        return read_exactly(self.rfile, length)
+
+    def _continue(self) -> None:
+        expect = self.headers.get("Expect", "").strip(" \t").lower()
+        if expect == "100-continue" and self.request_version >= "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def _send(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         code_text, _, reason = status.partition(" ")
         code = int(code_text)
+        length = len(body)
         try:
             self.send_response(code, reason)
             for key, value in headers:
-                if key.lower() not in _OWN_HEADERS:
+                lower = key.lower()
+                if lower not in _OWN_HEADERS:
                     self.send_header(key, value)
+                elif lower == "content-length" and self.command == "HEAD" and value.isdigit():
+                    length = int(value)  # HEAD: the length GET would send (no body here)
             has_body = self.command != "HEAD" and code not in _NO_BODY and code >= 200
             if has_body or self.command == "HEAD":
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
             self.send_header("Connection", "close" if self.close_connection else "keep-alive")
             # Headers and body in one write: one send, one wake-up of the client, instead of
             # two of each.
@@ -200,6 +341,57 @@ class KeepAliveHandler(QuietHandler):
         except OSError:
             # The application reset the connection (an injected fault) or the client left.
             self.close_connection = True
+
+
+def read_exactly(stream: Any, length: int) -> bytes:
+    """``length`` bytes of ``stream``, read in pieces (memory grows with what arrives, not with
+    what was claimed); :class:`_RefusedError` 400 when the stream ends first."""
+    pieces: list[bytes] = []
+    left = length
+    while left > 0:
+        piece: bytes = stream.read(min(left, _READ_PIECE))
+        if not piece:
+            raise _RefusedError(400, "The request body is shorter than its Content-Length.")
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
+def read_chunked(stream: Any, limit: int) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body, decoded (chunk extensions and trailers are read
+    and dropped). :class:`_RefusedError` 400 when it is malformed or cut short, 413 when its chunks
+    add up to more than ``limit`` bytes."""
+    pieces: list[bytes] = []
+    total = 0
+    while True:
+        line: bytes = stream.readline(_MAX_LINE + 1)
+        if not line.endswith(b"\n"):
+            raise _RefusedError(400, "A chunk size line is cut short or too long.")
+        size_text = line.split(b";", 1)[0].strip(b" \t\r\n")
+        if not size_text or not _HEX.issuperset(size_text):
+            raise _RefusedError(400, "Invalid chunk size.")
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        total += size
+        if total > limit:
+            raise _RefusedError(413, f"The request body is larger than {limit} bytes.")
+        pieces.append(read_exactly(stream, size))
+        if stream.readline(3) not in (b"\r\n", b"\n"):
+            raise _RefusedError(400, "A chunk does not end where its size says.")
+    for _ in range(_MAX_HEADERS + 1):  # the trailer section, up to its empty line
+        line = stream.readline(_MAX_LINE + 1)
+        if line in (b"\r\n", b"\n"):
+            return b"".join(pieces)
+        if not line.endswith(b"\n"):
+            raise _RefusedError(400, "The chunked body is cut short.")
+    raise _RefusedError(400, "Too many trailer lines.")
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # the peer is gone already
+        sock.shutdown(socket.SHUT_WR)
+    sock.close()
 
 
 def _read_headers(rfile: Any, message_class: Any) -> http.client.HTTPMessage:
@@ -234,53 +426,9 @@ def close_connections(server: BaseWSGIServer) -> None:
         live = list(_LIVE.pop(server, ()))
     for sock in live:
         with contextlib.suppress(OSError):  # already closed by its handler
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Limited:
-    """The request body, never read past ``Content-Length`` (the next request follows it)."""
-
-    def __init__(self, stream: Any, length: int) -> None:
-        self._stream = stream
-        self._left = length
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        want = self._left if size is None or size < 0 else min(size, self._left)
-        data: bytes = self._stream.read(want)
-        self._left -= len(data)
-        if not data:
-            self._left = 0
-        return data
-
-    def readline(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        want = self._left if size is None or size < 0 else min(size, self._left)
-        data: bytes = self._stream.readline(want)
-        self._left -= len(data)
-        if not data:
-            self._left = 0
-        return data
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
-
-
-def _content_length(environ: dict[str, Any]) -> int | None:
-    """The declared body length; 0 when none is declared, ``None`` when it is not a number."""
-    raw = environ.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(raw)
-    except ValueError:
-        return None
-    return length if length >= 0 else None
-
-
-def _drain(stream: Any) -> None:
-    while stream.read(65536):
-        pass
+            # socket's own shutdown, also for a TLS socket: unblocks its handler's read
+            # without touching the TLS state that thread is using.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _no_write(data: bytes) -> None:

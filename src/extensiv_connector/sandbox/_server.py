@@ -10,12 +10,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, SandboxCredentials, TokenStore
 from ._faults import FaultConfig, Faults
-from ._http import KeepAliveHandler, QuietHandler, close_connections
+from ._http import SandboxServer, ServerSettings, close_connections
 from ._tls import TlsMaterial
 from ._warehouse import Warehouse, WarehouseOptions
 from ._webhooks import WebhookSender
@@ -38,7 +37,9 @@ class Sandbox:
     :attr:`webhooks` (or ``webhook_url=``) to receive signed event notifications.
 
     Connections are kept alive (HTTP/1.1), as a real tenant does; ``keep_alive=False`` makes
-    every response close its connection.
+    every response close its connection. A connection that sends nothing for
+    ``idle_timeout_s`` seconds (between kept-alive requests, within a request or during the TLS
+    handshake) is closed.
     """
 
     def __init__(
@@ -66,16 +67,21 @@ class Sandbox:
         clock: Any = None,
         tls: bool = False,
         keep_alive: bool = True,
+        idle_timeout_s: float = 15.0,
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
         if not 0 <= port <= 65535:  # the socket layer would wrap 99999 to 34463
             raise ValueError(f"port must be between 0 and 65535, got {port}")
+        if not 0 < idle_timeout_s < float("inf"):
+            raise ValueError(f"idle_timeout_s must be a positive number, got {idle_timeout_s}")
         if allocation is not None:  # shorthand for options=WarehouseOptions(allocation=...)
             options = attrs.evolve(options or WarehouseOptions(), allocation=allocation)
         self._host = host
         self._port = port
-        self._keep_alive = keep_alive
+        self._server_settings = ServerSettings(
+            keep_alive=keep_alive, idle_timeout_s=float(idle_timeout_s)
+        )
         self.tls = tls  # HTTPS with a fresh self-signed CA (``ca_file``), made on start
         self._tls: TlsMaterial | None = None
         self.credentials = SandboxCredentials(
@@ -117,7 +123,7 @@ class Sandbox:
             webhooks=self.webhooks,
             settings=settings,
         )
-        self._server: BaseWSGIServer | None = None
+        self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
     def _render_note(self, note: Any) -> dict[str, Any]:
@@ -130,13 +136,12 @@ class Sandbox:
         if self.tls and self._tls is None:
             self._tls = TlsMaterial(self._host)
         try:
-            server = make_server(
+            server = SandboxServer(
                 self._host,
                 self._port,
                 self.app,
-                threaded=True,
-                request_handler=KeepAliveHandler if self._keep_alive else QuietHandler,
-                ssl_context=self._tls.server_context() if self._tls else None,
+                settings=self._server_settings,
+                tls=self._tls.server_context() if self._tls else None,
             )
         except SystemExit:  # werkzeug prints why it cannot bind, then exits: raise instead
             if self._tls is not None:

@@ -1,0 +1,329 @@
+"""Hostile and odd clients cost the sandbox one connection's thread for a bounded time, and get
+a proper HTTP answer: never a stalled server, an allocation at a claimed size, or a page
+without a status line."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import itertools
+import socket
+import threading
+import time
+from base64 import b64encode
+
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extensiv_connector.client import ExtensivClient
+from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sandbox._cli import build_parser
+from extensiv_connector.sandbox._http import _LIVE, _RefusedError, read_chunked, read_exactly
+
+_WAIT_S = 10.0  # the longest any probe waits for the sandbox (a bound, not a measurement)
+
+
+def _connect(sb: Sandbox) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", sb.port), timeout=_WAIT_S)
+
+
+def _exchange(sb: Sandbox, data: bytes, *, half_close: bool = False) -> bytes:
+    """Send ``data`` on a new connection and read until the sandbox closes it."""
+    with _connect(sb) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def _status_line(response: bytes) -> bytes:
+    return response.split(b"\r\n", 1)[0]
+
+
+def _basic(sb: Sandbox) -> bytes:
+    creds = sb.credentials
+    return b64encode(f"{creds.client_id}:{creds.client_secret}".encode())
+
+
+# ---------------------------------------------------------------- TLS handshakes
+
+
+def test_a_tls_client_that_never_says_hello_blocks_neither_other_clients_nor_stop() -> None:
+    sb = Sandbox(catalog_size=1, tls=True).start()
+    silent = _connect(sb)  # connects, never sends a ClientHello
+    half = _connect(sb)
+    half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # half a ClientHello
+    try:
+        answered = requests.get(
+            sb.base_url + "/events/webhook/key", verify=sb.ca_file, timeout=_WAIT_S
+        )
+        stopper = threading.Thread(target=sb.stop)
+        stopper.start()
+        stopper.join(timeout=_WAIT_S)
+    finally:
+        silent.close()
+        half.close()
+
+    assert (200, False) == (answered.status_code, stopper.is_alive())
+
+
+def test_a_stalled_tls_handshake_is_closed_after_the_idle_timeout() -> None:
+    with Sandbox(catalog_size=1, tls=True, idle_timeout_s=0.2) as sb, _connect(sb) as silent:
+        closed_by_sandbox = silent.recv(1)
+
+    assert b"" == closed_by_sandbox
+
+
+def test_plain_http_on_the_tls_port_is_closed_and_the_port_keeps_serving_https() -> None:
+    with Sandbox(catalog_size=1, tls=True) as sb:
+        plain = _exchange(sb, b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\n\r\n")
+        answered = requests.get(
+            sb.base_url + "/events/webhook/key", verify=sb.ca_file, timeout=_WAIT_S
+        )
+
+    assert (b"", 200) == (plain, answered.status_code)
+
+
+# ---------------------------------------------------------------- idle connections
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() -> None:
+    with Sandbox(catalog_size=1, idle_timeout_s=0.2) as sb:
+        conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=_WAIT_S)
+        conn.request("GET", "/events/webhook/key")
+        first = conn.getresponse()
+        first.read()
+        assert conn.sock is not None
+        closed_by_sandbox = conn.sock.recv(1)
+        conn.close()
+
+    assert ("keep-alive", b"") == (first.getheader("Connection"), closed_by_sandbox)
+
+
+def test_a_client_pool_carries_on_after_the_sandbox_closes_its_idle_connections() -> None:
+    sb = Sandbox(catalog_size=3, idle_timeout_s=0.2)
+    with sb, ExtensivClient(**sb.connection_info()) as client:
+        before = [s.item_identifier.sku for s in client.inventory.stock_summaries()]
+        server = sb._server
+        assert server is not None
+        for _ in range(int(_WAIT_S / 0.05)):  # until the sandbox has closed them all
+            if not _LIVE.get(server):
+                break
+            time.sleep(0.05)
+        idle_closed = not _LIVE.get(server)
+        after = [s.item_identifier.sku for s in client.inventory.stock_summaries()]
+
+    assert (True, 3) == (idle_closed, len(before))
+    assert before == after
+
+
+def test_a_request_that_stalls_halfway_is_closed_after_the_idle_timeout() -> None:
+    with Sandbox(catalog_size=1, idle_timeout_s=0.2) as sb:
+        stalled = _exchange(sb, b"GET /events/webhook/key HTTP/1.1\r\nHo")
+
+    assert b"" == stalled
+
+
+def test_the_idle_timeout_must_be_a_positive_number() -> None:
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="idle_timeout_s"):
+            Sandbox(catalog_size=0, idle_timeout_s=bad)
+
+
+def test_the_cli_takes_the_idle_timeout_and_defaults_to_fifteen_seconds() -> None:
+    parser = build_parser()
+
+    assert (15.0, 2.5) == (
+        parser.parse_args([]).idle_timeout,
+        parser.parse_args(["--idle-timeout", "2.5"]).idle_timeout,
+    )
+
+
+# ---------------------------------------------------------------- HEAD and Expect
+
+
+def test_head_announces_the_length_get_sends_and_sends_no_body() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=_WAIT_S)
+        conn.request("GET", "/events/webhook/key")
+        get = conn.getresponse()
+        get_body = get.read()
+        conn.request("HEAD", "/events/webhook/key")
+        head = conn.getresponse()
+        head_body = head.read()
+        conn.request("HEAD", "/no/such/path")
+        missing = conn.getresponse()
+        missing.read()
+        conn.close()
+
+    assert (str(len(get_body)), b"") == (head.getheader("Content-Length"), head_body)
+    assert 0 < len(get_body)
+    assert (404, "keep-alive") == (missing.status, missing.getheader("Connection"))
+    assert 0 < int(missing.getheader("Content-Length") or 0)
+
+
+def test_expect_100_continue_gets_exactly_one_interim_response() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        body = b'{"grant_type":"client_credentials"}'
+        head = (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+            + _basic(sb)
+            + b"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+            + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        )
+        with _connect(sb) as sock:
+            sock.sendall(head)
+            interim = b""
+            while not interim.endswith(b"\r\n\r\n"):
+                interim += sock.recv(1)
+            sock.sendall(body)
+            rest = b""
+            while chunk := sock.recv(65536):
+                rest += chunk
+
+    assert b"HTTP/1.1 100 Continue\r\n\r\n" == interim
+    assert (0, b"HTTP/1.1 200 OK") == (rest.count(b"100 Continue"), _status_line(rest))
+
+
+def test_a_body_over_the_limit_is_refused_413_before_any_100_continue() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        refused = _exchange(
+            sb,
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 1000000000000\r\n\r\n{}",
+        )
+
+    assert b"HTTP/1.1 413 Request Entity Too Large" == _status_line(refused)
+    assert b"100 Continue" not in refused
+    assert b"\r\nConnection: close\r\n" in refused
+
+
+# ---------------------------------------------------------------- malformed requests
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status_line"),
+    [
+        (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\nzz\r\n{}\r\n0\r\n\r\nGET /events/webhook/key HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"HTTP/1.1 501 Not Implemented",
+        ),
+        (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+            b"Content-Length: 5\r\n\r\n{}abc",
+            b"HTTP/1.1 400 Bad Request",
+        ),
+        (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nContent-Length: -2\r\n\r\n{}",
+            b"HTTP/1.1 400 Bad Request",
+        ),
+        (b"GET /events/webhook/key\r\n", b"HTTP/1.1 400 Bad request syntax: no HTTP version"),
+        (b"\x00\x01garbage\r\n\r\n", b"HTTP/1.1 400 Bad request syntax ('\\x00\\x01garbage')"),
+        (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"HTTP/1.1 505 Invalid HTTP version (2.0)"),
+    ],
+    ids=["bad-chunk", "gzip", "two-lengths", "negative-length", "http-0.9", "garbage", "h2"],
+)
+def test_a_malformed_request_gets_a_status_line_and_the_connection_closed(
+    request_bytes: bytes, status_line: bytes
+) -> None:
+    with Sandbox(catalog_size=1) as sb:
+        answer = _exchange(sb, request_bytes)
+        still_serving = requests.get(sb.base_url + "/events/webhook/key", timeout=_WAIT_S)
+
+    assert status_line == _status_line(answer)
+    assert b"\r\nConnection: close\r\n" in answer
+    assert 1 == answer.count(b"HTTP/1.1 ")  # nothing after the refusal is served
+    assert 200 == still_serving.status_code
+
+
+def test_a_body_shorter_than_its_length_is_400_when_the_client_stops_sending() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        answer = _exchange(
+            sb,
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}",
+            half_close=True,
+        )
+
+    assert b"HTTP/1.1 400 Bad Request" == _status_line(answer)
+
+
+# ---------------------------------------------------------------- body readers (pure)
+
+
+class _Recording(io.BytesIO):
+    """A stream that records the sizes it was asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def test_a_claimed_length_is_never_asked_for_at_once() -> None:
+    stream = _Recording(b"{}")
+
+    with pytest.raises(_RefusedError) as refused:
+        read_exactly(stream, 10**12)
+
+    assert (400, 65536) == (refused.value.status, max(stream.asked))
+
+
+def _chunked(body: bytes, cuts: list[int], extension: bool, trailer: bool) -> bytes:
+    points = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
+    out = b""
+    for start, end in itertools.pairwise(points):
+        ext = b";name=value" if extension else b""
+        out += b"%x%s\r\n%s\r\n" % (end - start, ext, body[start:end])
+    return out + b"0\r\n" + (b"X-Checksum: 1\r\n" if trailer else b"") + b"\r\n"
+
+
+@given(
+    body=st.binary(max_size=300),
+    cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=6),
+    extension=st.booleans(),
+    trailer=st.booleans(),
+    following=st.binary(max_size=20),
+)
+def test_a_chunked_body_decodes_to_its_bytes_and_leaves_the_next_request_in_place(
+    body: bytes, cuts: list[int], extension: bool, trailer: bool, following: bytes
+) -> None:
+    stream = io.BytesIO(_chunked(body, cuts, extension, trailer) + following)
+
+    decoded = read_chunked(stream, limit=len(body))
+
+    assert (body, following) == (decoded, stream.read())
+
+
+@given(body=st.binary(min_size=1, max_size=300), cuts=st.lists(st.integers(0, 300), max_size=6))
+def test_a_chunked_body_over_the_limit_is_refused_413(body: bytes, cuts: list[int]) -> None:
+    stream = io.BytesIO(_chunked(body, cuts, extension=False, trailer=False))
+
+    with pytest.raises(_RefusedError) as refused:
+        read_chunked(stream, limit=len(body) - 1)
+
+    assert 413 == refused.value.status
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}", b"2\r\n{}XX0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n", b""],
+    ids=["not-hex", "cut-short", "no-chunk-end", "negative", "empty"],
+)
+def test_a_malformed_chunked_body_is_refused_400(encoded: bytes) -> None:
+    with pytest.raises(_RefusedError) as refused:
+        read_chunked(io.BytesIO(encoded), limit=1000)
+
+    assert 400 == refused.value.status
