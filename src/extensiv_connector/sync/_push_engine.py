@@ -309,7 +309,7 @@ class PushEngine:
             return CreateOutcome(
                 reference=reference,
                 state=LedgerState.PENDING,
-                reason=f"{IN_FLIGHT}: sent moments ago, not looked up yet",
+                reason=f"{IN_FLIGHT}: not looked up before the read timeout has passed",
             )
         if step is PendingStep.LEAVE:
             return CreateOutcome(
