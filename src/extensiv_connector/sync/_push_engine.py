@@ -5,7 +5,10 @@ by looking the record up by reference and adopting it, once its lines show it is
 record another system created under the reference is REJECTED, not adopted). The record is
 re-sent only when the lookup proves it absent, which it does only where the server answered:
 after a read timeout, a reset or a 502/504 the first request may still be in flight, so a
-record not found stays PENDING for a later run to look up first. The engine itself never waits
+record not found stays PENDING for a later run to look up first. So does a claim taken over
+from a worker that died or stalled before settling it (:func:`pending_step`), until the read
+timeout has passed since the take-over: that worker sent only while it held its lease, which
+ended before anyone could take it over. The engine itself never waits
 or repeats: the client's one retry loop does, with one attempt budget per create, calling back
 here through the create call's ``before_attempt`` (the lease check before every send) and
 ``resolve`` (the lookup after an unknown outcome) arguments. The same engine serves orders and
@@ -227,9 +230,10 @@ class PushEngine:
     ``lookup`` finds a record by reference and returns its remote id or ``None``;
     ``found_lines`` reads a found record's ``(item, quantity)`` lines (keyed by
     :func:`item_key`), so a record is adopted only when it is the one we meant to send. All
-    are thin client calls. A create that may still be in flight is left PENDING and not looked
-    up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read timeout)
-    have passed on ``clock`` (the store's).
+    are thin client calls. A create that may still be in flight (its own request's answer was
+    lost, or its claim was taken over from a worker that stopped) is left PENDING and not
+    looked up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read
+    timeout) have passed on ``clock`` (the store's) since it was marked so.
 
     With a ``lease``, every ledger write carries its fence (the store refuses it once another
     worker took the lease over) and every request is preceded by ``lease.check()``, so a
