@@ -236,7 +236,8 @@ class PushEngine:
     timeout) have passed on ``clock`` (the store's) since it was marked so.
 
     With a ``lease``, every ledger write carries its fence (the store refuses it once another
-    worker took the lease over) and every request is preceded by ``lease.check()``, so a
+    worker took the lease over) and every request, retries included, is preceded by a lease
+    check (trusted, :class:`~.store.LeaseTrust`, or its token read back from the store), so a
     worker that lost its lease stops before its next request or write (``LeaseLostError``).
     """
 
