@@ -468,11 +468,9 @@ class PushEngine:
             except LeaseLostError:
                 raise
             except ExtensivError as exc:
-                return CreateOutcome(
-                    reference=job.reference,
-                    state=LedgerState.PENDING,
-                    reason=f"outcome still unknown: {_short(exc)}",
-                )
+                if not proven:  # the wait starts now, as if the lookup had found nothing
+                    return self._mark(job.reference, LedgerState.PENDING, reason=_TAKEN_OVER_REASON)
+                return self._pending(job, f"outcome still unknown: {_short(exc)}")
             if found is not None:
                 return found
             if not proven:
@@ -557,9 +555,10 @@ class PushEngine:
         except ExtensivError as exc:
             return self._pending(job, f"{reason}; lookup failed: {_short(exc)}")
 
-    @staticmethod
-    def _pending(job: CreateJob, reason: str) -> CreateOutcome:
-        return CreateOutcome(reference=job.reference, state=LedgerState.PENDING, reason=reason)
+    def _pending(self, job: CreateJob, reason: str) -> CreateOutcome:
+        """PENDING with ``reason``, recorded: an entry left PENDING without a reason is one
+        whose owner stopped before settling it, which a later run must not send at once."""
+        return self._mark(job.reference, LedgerState.PENDING, reason=reason)
 
     def _adopt(self, job: CreateJob) -> CreateOutcome | None:
         """The record found under the job's reference, adopted (SENT) when its lines are the
@@ -608,10 +607,11 @@ class PushEngine:
         release = job.release if job is not None and state is LedgerState.SENT else None
         reasons = (reason,) if reason else ()
         settles = self._settles
-        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark (a
-        # create that may still be in flight) is written at once: its time is what keeps the
+        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark of
+        # a create that may still be in flight is written at once: its time is what keeps the
         # next run from looking the reference up too early, also after a crash.
-        if settles is not None and state is not LedgerState.PENDING:
+        in_flight = state is LedgerState.PENDING and reason.startswith(IN_FLIGHT)
+        if settles is not None and not in_flight:
             settles.add(
                 LedgerSettle(
                     reference=reference,
