@@ -64,7 +64,9 @@ def config(info: dict[str, Any], c: int, lease: float) -> ChannelConfig:
                 "lease_seconds": max(int(lease), 1),
                 "schedule": {"push_orders": "every 1s"},
             },
-            "client": {"backoff_initial": 0.001, "backoff_max": 0.01},
+            # A killed worker's claims not found wait one read timeout before they are sent
+            # again; the local sandbox answers in milliseconds, so 5 s keeps the race short.
+            "client": {"backoff_initial": 0.001, "backoff_max": 0.01, "read_timeout": 5},
         }
     )
 

@@ -29,6 +29,7 @@ from extensiv_connector.sync import (
     RunStatus,
     SQLiteStore,
 )
+from extensiv_connector.sync._push_engine import IN_FLIGHT
 from extensiv_connector.sync.store import utc_now
 
 from . import _workload
@@ -77,16 +78,23 @@ def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> Non
             [crashed] = connector.journal.by_action("push_orders")
         store.close()
 
-        # Once it has expired, the next run resumes: every order exactly once.
+        # Once it has expired, the next run resumes: what it finds is adopted, its unsettled
+        # claims not found stay PENDING (the dead child may have sent them just before it
+        # died) until the read timeout has passed; a later run sends those. Each order once.
+        config = _workload.config(info, lease_seconds=lease)
         store = SQLiteStore(state, clock=_later(lease + 1))
-        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+        with Connector(config, store=store) as connector:
             result = connector.push_orders(_workload.orders(total))
-            again = connector.push_orders(_workload.orders(total))
             [closed] = [
                 e
                 for e in connector.journal.by_action("push_orders")
                 if e.entry_id == crashed.entry_id
             ]
+        store.close()
+        store = SQLiteStore(state, clock=_later(lease + 1 + config.client.read_timeout))
+        with Connector(config, store=store) as connector:
+            later = connector.push_orders(_workload.orders(total))
+            again = connector.push_orders(_workload.orders(total))
         store.close()
         references = _references(sb)
 
@@ -96,8 +104,17 @@ def test_push_killed_mid_batch_resumes_without_duplicates(tmp_path: Path) -> Non
     assert (RunStatus.FAILED, (INTERRUPTED_RUN,)) == (closed.status, closed.errors)
     assert pending, "the kill comes after a create was answered and before it was recorded"
     statuses = collections.Counter(o.status for o in result.outcomes)
-    assert total == statuses[PushStatus.SENT_FULL] + statuses[PushStatus.ALREADY_PRESENT]
+    waiting = {o.order_number for o in result.outcomes if o.status is PushStatus.FAILED}
+    assert (
+        total
+        == len(waiting) + statuses[PushStatus.SENT_FULL] + statuses[PushStatus.ALREADY_PRESENT]
+    )
     assert statuses[PushStatus.ALREADY_PRESENT] >= at_kill - len(pending)
+    assert len(waiting) <= len(pending)
+    assert {IN_FLIGHT} >= {
+        o.reason.split(":")[0] for o in result.outcomes if o.status is PushStatus.FAILED
+    }
+    assert {PushStatus.SENT_FULL} >= {o.status for o in later.outcomes if o.order_number in waiting}
     assert {PushStatus.ALREADY_PRESENT} == {o.status for o in again.outcomes}
     assert total == len(references)
     assert {1} == set(references.values())  # nothing lost, nothing twice
@@ -123,11 +140,17 @@ def test_push_killed_between_batched_claims_and_settles_sends_each_order_once(
         assert -signal.SIGKILL == child.wait(timeout=60)
         at_kill = _references(sb)
 
+        config = _workload.config(info, lease_seconds=lease)
         store = SQLiteStore(state, clock=_later(lease + 1))  # the dead child's lease ran out
-        with Connector(_workload.config(info, lease_seconds=lease), store=store) as connector:
+        with Connector(config, store=store) as connector:
             pending = store.ledger_list(
                 connector.channel, LedgerKind.ORDER, states=[LedgerState.PENDING]
             )
+            first = connector.push_orders(_workload.orders(total))
+        store.close()
+        # ... and once its claims' requests can no longer be in flight (the read timeout):
+        store = SQLiteStore(state, clock=_later(lease + 1 + config.client.read_timeout))
+        with Connector(config, store=store) as connector:
             result = connector.push_orders(_workload.orders(total))
             settled = store.ledger_list(connector.channel, LedgerKind.ORDER)
         store.close()
@@ -135,6 +158,9 @@ def test_push_killed_between_batched_claims_and_settles_sends_each_order_once(
 
     assert pending, "the kill leaves claims that were never settled"
     assert sum(at_kill.values()) < total
+    waited = [o for o in first.outcomes if o.status is PushStatus.FAILED]
+    assert {IN_FLIGHT} >= {o.reason.split(":")[0] for o in waited}
+    assert len(waited) <= len(pending)
     assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT} >= {o.status for o in result.outcomes}
     assert total == len(references)
     assert {1} == set(references.values())  # nothing lost, nothing twice

@@ -28,13 +28,15 @@ from extensiv_connector.sync import (
     LedgerKind,
     LedgerState,
     MemoryStore,
+    PushResult,
     PushStatus,
     RunStatus,
     SQLiteStore,
     hold_lease,
 )
-from extensiv_connector.sync._push_engine import CreateJob, PushEngine
+from extensiv_connector.sync._push_engine import IN_FLIGHT, CreateJob, PushEngine
 from extensiv_connector.sync._records import may_claim
+from extensiv_connector.sync.store import utc_now
 from extensiv_connector.testing.store_contract import T0, FakeClock
 
 from ..integration.conftest import config_with, sales_order
@@ -315,7 +317,7 @@ def test_a_worker_that_stalls_past_its_ttl_sends_nothing_after_another_took_over
     worker_a = threading.Thread(target=push_a)
     worker_a.start()
     assert stalled.wait(30)
-    by_b = None
+    by_b: PushResult | None = None
     for _ in range(300):  # until A's lease has run out (1 s), bounded
         try:
             by_b = b.push_orders(orders)
@@ -326,15 +328,27 @@ def test_a_worker_that_stalls_past_its_ttl_sends_nothing_after_another_took_over
     worker_a.join(30)
     a.close()
     b.close()
+    assert by_b is not None
+    # A's claims B found unsent may have been sent by A just before it stalled: they wait
+    # for the read timeout, then a later run sends them.
+    wait = timedelta(seconds=config.client.read_timeout + 1)
+    with Connector(config, store=SQLiteStore(state, clock=lambda: utc_now() + wait)) as c:
+        by_c = c.push_orders(orders)
     counts = collections.Counter(
         sb.warehouse.order_view(r)["referenceNum"] for r in sb.warehouse.order_records()
     )
+    waited = {o.order_number for o in by_b.outcomes if o.status is PushStatus.FAILED}
 
-    assert by_b is not None
     assert [LeaseLostError] == [type(f) for f in failures]
     assert ["SO-0-1"] == sent_by_a  # nothing after the stall
     assert {f"SO-{i}-1": 1 for i in range(6)} == dict(counts)
-    assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT} >= {o.status for o in by_b.outcomes}
+    assert {PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT, PushStatus.FAILED} >= {
+        o.status for o in by_b.outcomes
+    }
+    assert {IN_FLIGHT} >= {
+        o.reason.split(":")[0] for o in by_b.outcomes if o.order_number in waited
+    }
+    assert {PushStatus.SENT_FULL} >= {o.status for o in by_c.outcomes if o.order_number in waited}
 
 
 def test_delete_channel_never_removes_the_lease_of_a_running_push(sb: Sandbox) -> None:

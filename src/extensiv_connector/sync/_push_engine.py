@@ -5,7 +5,10 @@ by looking the record up by reference and adopting it, once its lines show it is
 record another system created under the reference is REJECTED, not adopted). The record is
 re-sent only when the lookup proves it absent, which it does only where the server answered:
 after a read timeout, a reset or a 502/504 the first request may still be in flight, so a
-record not found stays PENDING for a later run to look up first. The engine itself never waits
+record not found stays PENDING for a later run to look up first. So does a claim taken over
+from a worker that died or stalled before settling it (:func:`pending_step`), until the read
+timeout has passed since the take-over: that worker sent only while it held its lease, which
+ended before anyone could take it over. The engine itself never waits
 or repeats: the client's one retry loop does, with one attempt budget per create, calling back
 here through the create call's ``before_attempt`` (the lease check before every send) and
 ``resolve`` (the lookup after an unknown outcome) arguments. The same engine serves orders and
@@ -14,6 +17,7 @@ receipts.
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
@@ -59,10 +63,12 @@ __all__ = [
     "CreateCall",
     "CreateJob",
     "CreateOutcome",
+    "PendingStep",
     "PushEngine",
     "claim_is_live",
     "item_key",
     "payload_lines",
+    "pending_step",
 ]
 
 log = logging.getLogger("extensiv_connector.sync")
@@ -94,6 +100,59 @@ def claim_is_live(store: StateStore, channel: str, entry: LedgerEntry) -> bool:
 FOREIGN_RECORD = "reference already used in the warehouse by a different order"
 #: How a PENDING reason starts when the create may still be in flight (not found yet).
 IN_FLIGHT = "may still be in flight"
+#: The rest of that reason on a claim taken over from a worker that stopped mid-send.
+TAKEN_OVER = "taken over from a worker that stopped before settling it; not found yet"
+_TAKEN_OVER_REASON = f"{IN_FLIGHT}: {TAKEN_OVER}"
+
+
+class PendingStep(enum.Enum):
+    """What a push does about a reference it finds ``PENDING`` (see :func:`pending_step`)."""
+
+    #: Another live worker owns the claim: neither look up nor send.
+    LEAVE = "leave"
+    #: The create may still be in flight: neither look up nor send yet.
+    WAIT = "wait"
+    #: Look it up and adopt it if found; if not, mark it in flight from now and do not send.
+    ADOPT_ONLY = "adopt only"
+    #: Look it up and adopt it if found; not finding it proves it absent: it may be sent.
+    LOOK_UP = "look up"
+
+
+def pending_step(
+    entry: LedgerEntry,
+    *,
+    fence: Fence | None,
+    claim_live: bool,
+    now: datetime,
+    in_flight_wait: timedelta,
+) -> PendingStep:
+    """The step for ``entry`` (found ``PENDING``) by a push holding ``fence`` at ``now``.
+
+    Pure (no clock, no I/O; ``claim_live`` is :func:`claim_is_live`), so the rule is tested
+    on its own. A create that may still be in flight is only adopted, never re-sent, until a
+    lookup ``in_flight_wait`` (the client's read timeout) after its last possible send proves
+    it absent:
+
+    * an entry marked in flight (reason :data:`IN_FLIGHT`) waits until ``in_flight_wait``
+      after that mark, whose time is never before the last possible send: the worker that
+      marked it gave up on its own request, or (:data:`TAKEN_OVER`) a later worker found the
+      claim's lease ended, after which its owner sends nothing more;
+    * a claim of another lease with no outcome recorded (no reason: its owner stopped
+      mid-send, or before it) may have been sent at any time while that lease was held, so
+      until the lease ended, which the store no longer knows once the lease was taken over.
+      The caller looks it up and, if it is absent, marks it in flight now (:data:`TAKEN_OVER`):
+      now is after the lease ended, so the wait counted from that mark is safe;
+    * a live claim of another worker is left alone; everything else (an outcome its owner
+      recorded, our own claim) is looked up, and not finding it proves it absent.
+    """
+    marked = bool(entry.reasons) and entry.reasons[0].startswith(IN_FLIGHT)
+    if marked and now - entry.updated_at < in_flight_wait:
+        return PendingStep.WAIT
+    if entry.claim == fence:
+        return PendingStep.LOOK_UP
+    if claim_live:
+        return PendingStep.LEAVE
+    return PendingStep.LOOK_UP if entry.reasons else PendingStep.ADOPT_ONLY
 
 
 class CreateCall(Protocol):
@@ -171,12 +230,14 @@ class PushEngine:
     ``lookup`` finds a record by reference and returns its remote id or ``None``;
     ``found_lines`` reads a found record's ``(item, quantity)`` lines (keyed by
     :func:`item_key`), so a record is adopted only when it is the one we meant to send. All
-    are thin client calls. A create that may still be in flight is left PENDING and not looked
-    up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read timeout)
-    have passed on ``clock`` (the store's).
+    are thin client calls. A create that may still be in flight (its own request's answer was
+    lost, or its claim was taken over from a worker that stopped) is left PENDING and not
+    looked up by :meth:`resolve_pending` until ``in_flight_wait`` seconds (the client's read
+    timeout) have passed on ``clock`` (the store's) since it was marked so.
 
     With a ``lease``, every ledger write carries its fence (the store refuses it once another
-    worker took the lease over) and every request is preceded by ``lease.check()``, so a
+    worker took the lease over) and every request, retries included, is preceded by a lease
+    check (trusted, :class:`~.store.LeaseTrust`, or its token read back from the store), so a
     worker that lost its lease stops before its next request or write (``LeaseLostError``).
     """
 
@@ -206,6 +267,10 @@ class PushEngine:
         self._lease = lease
         self._fence: Fence | None = lease.fence if lease is not None else None
         self._settles: _SettleBuffer | None = None
+        #: References :meth:`resolve_pending` proved absent (no create of theirs may still
+        #: be in flight): only these are sent again when their claim is taken over.
+        self._cleared: set[str] = set()
+        self._cleared_lock = threading.Lock()
 
     def _check(self) -> None:
         if self._lease is not None:
@@ -228,17 +293,30 @@ class PushEngine:
     def resolve_pending(self, reference: str) -> CreateOutcome | None:
         """For a reference left PENDING by an earlier run: adopt it if the warehouse has it.
 
-        Returns ``None`` when the lookup proves it absent (the caller may send it again), or a
-        PENDING outcome when the lookup itself failed (try again later), another live worker
-        owns the claim, or the earlier request may still be in flight (less than
-        ``in_flight_wait`` ago; nothing is looked up or written in these last two cases).
+        Returns ``None`` when the lookup proves it absent (the caller may send it again; the
+        claim it then takes over is sent after one more lookup), or a PENDING outcome when
+        the lookup itself failed (try again later), another live worker owns the claim, or
+        the earlier request may still be in flight (see :func:`pending_step`: nothing is
+        looked up or written while it waits; a claim taken over from a worker that stopped
+        mid-send is looked up, and if absent marked in flight from now).
         """
         entry = self._store.ledger_get(self._channel, self._kind, reference)
-        early = self._too_early(entry) if entry is not None else None
-        if early is not None:
-            return early
-        live = entry is not None and claim_is_live(self._store, self._channel, entry)
-        if live and entry is not None and entry.claim != self._fence:
+        step = PendingStep.LOOK_UP
+        if entry is not None and entry.state is LedgerState.PENDING:
+            step = pending_step(
+                entry,
+                fence=self._fence,
+                claim_live=claim_is_live(self._store, self._channel, entry),
+                now=self._clock(),
+                in_flight_wait=timedelta(seconds=self._in_flight_wait),
+            )
+        if step is PendingStep.WAIT:
+            return CreateOutcome(
+                reference=reference,
+                state=LedgerState.PENDING,
+                reason=f"{IN_FLIGHT}: not looked up before the read timeout has passed",
+            )
+        if step is PendingStep.LEAVE:
             return CreateOutcome(
                 reference=reference, state=LedgerState.PENDING, reason=CLAIMED_ELSEWHERE
             )
@@ -252,6 +330,10 @@ class PushEngine:
                 reason=f"outcome still unknown: {_short(exc)}",
             )
         if remote_id is None:
+            if step is PendingStep.ADOPT_ONLY:
+                return self._mark(reference, LedgerState.PENDING, reason=_TAKEN_OVER_REASON)
+            with self._cleared_lock:
+                self._cleared.add(reference)
             return None
         self._store.ledger_update(
             self._channel,
@@ -378,18 +460,23 @@ class PushEngine:
         self._still_fenced()
         if claim.previous is LedgerState.PENDING:
             # Taken over from an expired claim: its owner may have sent it before it stopped.
+            with self._cleared_lock:
+                proven = job.reference in self._cleared
+                self._cleared.discard(job.reference)
             try:
                 found = self._adopt(job)
             except LeaseLostError:
                 raise
             except ExtensivError as exc:
-                return CreateOutcome(
-                    reference=job.reference,
-                    state=LedgerState.PENDING,
-                    reason=f"outcome still unknown: {_short(exc)}",
-                )
+                if not proven:  # the wait starts now, as if the lookup had found nothing
+                    return self._mark(job.reference, LedgerState.PENDING, reason=_TAKEN_OVER_REASON)
+                return self._pending(job, f"outcome still unknown: {_short(exc)}")
             if found is not None:
                 return found
+            if not proven:
+                # Not looked at by resolve_pending (which would have said when its owner's
+                # request can be done): it may still be in flight, so wait from now on.
+                return self._mark(job.reference, LedgerState.PENDING, reason=_TAKEN_OVER_REASON)
         return self._attempt(job)
 
     def _attempt(self, job: CreateJob) -> CreateOutcome:
@@ -407,7 +494,9 @@ class PushEngine:
 
         def before_attempt() -> None:
             nonlocal sends
-            self._check()
+            # Every send, not only the first: a retry after a stall past the TTL must not go
+            # out under a lease another worker took over (the take-over wait counts on it).
+            self._still_fenced()
             sends += 1  # counted before the send: 0 means nothing reached the server
 
         def resolve(_reference: str) -> None:
@@ -456,23 +545,6 @@ class PushEngine:
         """PENDING, marked and timed, so no run looks it up before the request can be done."""
         return self._mark(job.reference, LedgerState.PENDING, reason=f"{IN_FLIGHT}: {_short(exc)}")
 
-    def _too_early(self, entry: LedgerEntry) -> CreateOutcome | None:
-        """A PENDING outcome while ``entry``'s request may still be in flight, else ``None``.
-
-        Left by :meth:`_in_flight` (the client gave up waiting, a read timeout ago): a lookup
-        is trusted only once another ``in_flight_wait`` (the read timeout) has passed."""
-        if entry.state is not LedgerState.PENDING or not entry.reasons:
-            return None
-        if not entry.reasons[0].startswith(IN_FLIGHT):
-            return None
-        if self._clock() - entry.updated_at >= timedelta(seconds=self._in_flight_wait):
-            return None
-        return CreateOutcome(
-            reference=entry.reference,
-            state=LedgerState.PENDING,
-            reason=f"{IN_FLIGHT}: sent moments ago, not looked up yet",
-        )
-
     def _resolve(self, job: CreateJob, reason: str) -> CreateOutcome | None:
         """Adopt the record if the warehouse has it; ``None`` when the lookup proves it absent;
         PENDING when the lookup fails (the next run resolves it by reference first)."""
@@ -483,9 +555,10 @@ class PushEngine:
         except ExtensivError as exc:
             return self._pending(job, f"{reason}; lookup failed: {_short(exc)}")
 
-    @staticmethod
-    def _pending(job: CreateJob, reason: str) -> CreateOutcome:
-        return CreateOutcome(reference=job.reference, state=LedgerState.PENDING, reason=reason)
+    def _pending(self, job: CreateJob, reason: str) -> CreateOutcome:
+        """PENDING with ``reason``, recorded: an entry left PENDING without a reason is one
+        whose owner stopped before settling it, which a later run must not send at once."""
+        return self._mark(job.reference, LedgerState.PENDING, reason=reason)
 
     def _adopt(self, job: CreateJob) -> CreateOutcome | None:
         """The record found under the job's reference, adopted (SENT) when its lines are the
@@ -534,10 +607,11 @@ class PushEngine:
         release = job.release if job is not None and state is LedgerState.SENT else None
         reasons = (reason,) if reason else ()
         settles = self._settles
-        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark (a
-        # create that may still be in flight) is written at once: its time is what keeps the
+        # Inside run(), outcomes are settled with others in one transaction; a PENDING mark of
+        # a create that may still be in flight is written at once: its time is what keeps the
         # next run from looking the reference up too early, also after a crash.
-        if settles is not None and state is not LedgerState.PENDING:
+        in_flight = state is LedgerState.PENDING and reason.startswith(IN_FLIGHT)
+        if settles is not None and not in_flight:
             settles.add(
                 LedgerSettle(
                     reference=reference,

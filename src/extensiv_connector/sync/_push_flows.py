@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -38,7 +39,7 @@ from ._records import Fence, LedgerEntry, LedgerKind, LedgerState
 from ._results import PushOutcome, PushStatus
 from ._snapshot import stock_snapshot
 from ._stock import AllocationInputs, allocation_inputs, warehouse_skus
-from .store import LeaseHandle, StateStore
+from .store import LeaseHandle, StateStore, utc_now
 
 __all__ = [
     "SENT_PREFIX",
@@ -58,6 +59,13 @@ def _record_outcomes(outcomes: Sequence[PushOutcome], run: RunRecorder) -> None:
         run.touch(outcome.order_number)
         if outcome.status in (PushStatus.REJECTED, PushStatus.FAILED):
             run.error(f"{outcome.order_number}: {outcome.reason}")
+
+
+def _store_clock(store: StateStore) -> Callable[[], datetime]:
+    """The clock ``store`` stamps its entries with: the engine measures how long ago a create
+    was marked in flight against it (``utc_now`` for a store that keeps no clock of its own)."""
+    clock = getattr(store, "_clock", None)  # every bundled store keeps its injected clock here
+    return clock if callable(clock) else utc_now
 
 
 @attrs.define
@@ -89,6 +97,7 @@ class _Context:
             lease=lease,
             found_lines=found_lines,
             in_flight_wait=self.config.client.read_timeout,
+            clock=_store_clock(self.store),
         )
 
     @staticmethod
