@@ -275,7 +275,7 @@ class _Structurer:
             fast = self.fast(cls)
             general = self.general_instance
 
-            def fallback(data: Any) -> Any:
+            def fallback(data: Any, _cls: Any = None) -> Any:
                 result = fast(data)
                 if result is not MISS:
                     return result
@@ -284,20 +284,7 @@ class _Structurer:
                 except _Shape as shape:
                     raise WireFormatError(shape.path(), shape.message) from None
 
-            if typed is not None:
-                found = typed.record_reader(cls, fallback)
-            else:
-
-                def read(data: Any, _cls: Any = None) -> Any:
-                    result = fast(data)
-                    if result is not MISS:
-                        return result
-                    try:
-                        return general(data, cls)
-                    except _Shape as shape:
-                        raise WireFormatError(shape.path(), shape.message) from None
-
-                found = read
+            found = fallback if typed is None else typed.record_reader(cls, fallback)
             self._readers[cls] = (typed, found)
         return found
 
