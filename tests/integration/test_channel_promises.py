@@ -3,18 +3,21 @@ the in-process sandbox. Each test failed before its fix."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 from extensiv_connector.backorder import BackorderMode, BackorderPolicy
+from extensiv_connector.client import Versioned
 from extensiv_connector.config import ChannelConfig
 from extensiv_connector.errors import ChannelNotEmptyError, ConfigError
+from extensiv_connector.models import Order
 from extensiv_connector.sandbox import Sandbox, WarehouseOptions
-from extensiv_connector.sync import Connector, MemoryStore, PushStatus
+from extensiv_connector.sync import Connector, LedgerKind, MemoryStore, PushStatus
 
 from .conftest import config_with, reference_counts, sales_order
 
@@ -320,13 +323,11 @@ def test_mode_switch_keeps_the_channel_id(sb: Sandbox) -> None:
     assert config.channel == switched.channel == "sandbox"
 
 
-def _orders(sb: Sandbox) -> list[dict[str, object]]:
+def _orders(sb: Sandbox) -> list[dict[str, Any]]:
     return [sb.warehouse.order_view(r) for r in sb.warehouse.order_records()]
 
 
-def _order_kind() -> object:
-    from extensiv_connector.sync import LedgerKind
-
+def _order_kind() -> LedgerKind:
     return LedgerKind.ORDER
 
 
@@ -351,10 +352,11 @@ def test_a_crash_between_releasing_a_held_order_and_dequeuing_it_leaves_it_sent_
         sb.warehouse.receive({SKU: 10})
         create = connector.client.orders.create
 
-        def dying_create(*args: object, **kwargs: object) -> object:
-            create(*args, **kwargs)  # the warehouse has it; the process dies before dequeuing
+        def dying_create(order: Order | Mapping[str, Any], **hooks: Any) -> Versioned[Order]:
+            create(order, **hooks)  # the warehouse has it; the process dies before dequeuing
             raise _Crash
 
+        # Patched on this one instance on purpose: the crash must land inside the real push.
         connector.client.orders.create = dying_create  # type: ignore[method-assign]
         with pytest.raises(_Crash):
             connector.push_orders([])

@@ -19,11 +19,13 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from extensiv_connector.client import Versioned
 from extensiv_connector.config import ChannelConfig
-from extensiv_connector.models import Address, OrderLine, SalesOrder, Shipment
+from extensiv_connector.models import Address, Order, OrderLine, SalesOrder, Shipment
 from extensiv_connector.sync import Connector, SQLiteStore
 
 _SHIP_TO = Address(name="K", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
@@ -71,16 +73,17 @@ def _die_after_creates(connector: Connector, count: int) -> None:
     lock = threading.Lock()
     answered = 0
 
-    def dying_create(payload: Any, **hooks: Any) -> Any:
+    def dying_create(order: Order | Mapping[str, Any], **hooks: Any) -> Versioned[Order]:
         nonlocal answered
-        result = create(payload, **hooks)
+        result = create(order, **hooks)
         with lock:
             answered += 1
             if answered >= count:
                 os.kill(os.getpid(), signal.SIGKILL)
         return result
 
-    connector.client.orders.create = dying_create
+    # Patched on this one instance on purpose: the kill must land inside the real push.
+    connector.client.orders.create = dying_create  # type: ignore[method-assign]
 
 
 class _KilledInTheLedger:

@@ -4,6 +4,7 @@ validated before allocation)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from extensiv_connector import translate as translate_module
 from extensiv_connector.backorder import BackorderPolicy, allocate
-from extensiv_connector.models import Address, SalesOrder
+from extensiv_connector.client import Versioned
+from extensiv_connector.models import Address, Order, SalesOrder
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, MemoryStore, PushStatus, _push_flows
 from extensiv_connector.sync._push_engine import CLAIM_WINDOW
@@ -30,22 +33,24 @@ def test_orders_are_sent_while_later_ones_are_still_being_translated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events: list[str] = []
-    translate = _push_flows.translate.sales_order_to_order
+    translate = translate_module.sales_order_to_order
 
     def translating(*args: Any, **kwargs: Any) -> Any:
         events.append("translate")
         return translate(*args, **kwargs)
 
-    monkeypatch.setattr(_push_flows.translate, "sales_order_to_order", translating)
+    # _push_flows calls through the module attribute, so patching the module reaches the push.
+    monkeypatch.setattr(translate_module, "sales_order_to_order", translating)
     with Sandbox(catalog_size=2, initial_stock=1000) as sb:
         config = config_with(sb, sync={"max_in_flight": IN_FLIGHT})
         with Connector(config, store=MemoryStore()) as connector:
             create = connector.client.orders.create
 
-            def creating(payload: Any, **hooks: Any) -> Any:
+            def creating(order: Order | Mapping[str, Any], **hooks: Any) -> Versioned[Order]:
                 events.append("create")
-                return create(payload, **hooks)
+                return create(order, **hooks)
 
+            # Patched on this one instance on purpose: it records when the real push sends.
             connector.client.orders.create = creating  # type: ignore[method-assign]
             result = connector.push_orders(
                 [sales_order(f"SO-{i}", ("SKU-000001", 1)) for i in range(ORDERS)]

@@ -91,7 +91,9 @@ def test_an_order_covered_through_an_alias_a_pack_and_a_second_host_sku_is_sent(
     )
 
 
-def _inputs(order: SalesOrder, policy: BackorderPolicy, w1: int) -> tuple[object, ...]:
+def _inputs(
+    order: SalesOrder, policy: BackorderPolicy, w1: int
+) -> tuple[dict[str, Decimal], BackorderPolicy]:
     inputs = allocation_inputs([order], {"w-1": Decimal(w1)}, policy, SKUS)
     return inputs.stock, inputs.policy
 
