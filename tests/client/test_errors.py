@@ -141,7 +141,7 @@ def test_plain_text_500_is_server_error_without_body_in_message() -> None:
 def test_statuses_map_to_their_class(status: int, cls: type[ApiError]) -> None:
     error = error_from_response(status, "", "")
     assert cls is type(error)
-    assert status == error.status  # type: ignore[attr-defined]
+    assert status == error.status
 
 
 def test_camel_case_error_keys_are_read_too() -> None:

@@ -207,7 +207,7 @@ setting_values = st.one_of(
 
 @st.composite
 def configs(draw: st.DrawFn) -> dict[str, Any]:
-    data = json.loads(json.dumps(BASE_CONFIG))
+    data: dict[str, Any] = json.loads(json.dumps(BASE_CONFIG))  # a deep copy
     for _ in range(draw(st.integers(1, 3))):
         section = draw(st.sampled_from(sorted(SECTIONS)))
         key = draw(st.sampled_from(SECTIONS[section]))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +29,14 @@ from extensiv_connector.wire import _Structurer
 CONVERTER = wire.make_converter()
 GENERAL = _Structurer(compiled=False)
 EMBED = "http://api.3plCentral.com/rels/orders/item"
+T = TypeVar("T")
+
+
+class Draw(Protocol):
+    """``DataObject.draw``: ``st.DrawFn`` also demands ``__signature__``, which a bound method
+    lacks as far as mypy knows."""
+
+    def __call__(self, strategy: st.SearchStrategy[T], label: object = None) -> T: ...
 
 
 def outcome(structure: Any, document: Any, cls: type[Any]) -> Any:
@@ -45,7 +54,7 @@ def pascal(value: Any) -> Any:
     return value
 
 
-def mutate(document: Any, draw: st.DrawFn) -> Any:
+def mutate(document: Any, draw: Draw) -> Any:
     """Re-case, drop, add, retype or break some keys, recursively."""
     if isinstance(document, list):
         return [mutate(item, draw) for item in document]
@@ -173,7 +182,7 @@ HOSTILE_NUMBERS = [
     10**50,
 ]
 # Where each lands: an int field, a quantity, an optional int inside a nested object.
-NUMBER_SLOTS = [
+NUMBER_SLOTS: list[tuple[type[Any], Callable[[Any], dict[str, Any]], str]] = [
     (StockSummary, lambda n: {"available": n}, "$.available"),
     (StockSummary, lambda n: {"facilityId": n}, "$.facilityId"),
     (StockSummary, lambda n: {"itemIdentifier": {"sku": "A", "id": n}}, "$.itemIdentifier.id"),
