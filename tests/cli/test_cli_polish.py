@@ -132,7 +132,7 @@ def test_usage_mistakes_exit_2_with_a_reason(
     config: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
 ) -> None:
     try:
-        code = cli.main([*args, "--config", str(config)])
+        code: str | int | None = cli.main([*args, "--config", str(config)])
     except SystemExit as exited:  # argparse reports its own usage errors by exiting
         code = exited.code
     err = capsys.readouterr().err
@@ -385,7 +385,7 @@ def test_huge_counts_are_usage_errors_not_tracebacks(
 ) -> None:
     run(["check", "--config", str(config)], capsys)  # the state file exists
     try:
-        code = cli.main([*args, "--config", str(config)])
+        code: str | int | None = cli.main([*args, "--config", str(config)])
     except SystemExit as exited:
         code = exited.code
     err = capsys.readouterr().err

@@ -4,6 +4,7 @@ instead of failing at first use (a timeout of nan, a lease of 2**62 seconds...).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,7 +142,9 @@ def test_a_non_string_key_is_reported_not_crashed_on() -> None:
 
 
 def test_the_slowest_rate_limit_loads() -> None:
-    data = {"credentials": {"client_id": "c", "client_secret": "s", "user_login_id": "1"}}
+    data: dict[str, dict[str, Any]] = {
+        "credentials": {"client_id": "c", "client_secret": "s", "user_login_id": "1"}
+    }
     data["credentials"].update(customer_id=1, facility_id=1)
     data["client"] = {"rate_limit_per_second": 0.001}
 

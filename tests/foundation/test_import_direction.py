@@ -42,7 +42,7 @@ def actual_imports() -> dict[str, set[str]]:
         for path in PACKAGE_DIR.iterdir()
         if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
     }
-    actual = {unit: set() for unit in units} | {"": set()}
+    actual: dict[str, set[str]] = {unit: set() for unit in [*units, ""]}
     for here, theres in graph.items():
         actual.setdefault(here, set()).update(theres)
     return {(unit or ROOT_UNIT): targets for unit, targets in actual.items()}

@@ -43,7 +43,9 @@ class HostileAnswers:
 def hostile() -> Iterator[tuple[Sandbox, HostileAnswers, Connector]]:
     sb = Sandbox(catalog_size=4, initial_stock=10)
     middleware = HostileAnswers(sb.app)
-    sb.app = middleware  # served by start(); the sandbox's own calls reach the wrapped app
+    # served by start(); the sandbox's own calls reach the wrapped app. A duck-typed stand-in
+    # (attributes forwarded by __getattr__), not a SandboxApp, swapped in on purpose.
+    sb.app = middleware  # type: ignore[assignment]
     with sb, Connector(sb.config, store=MemoryStore()) as connector:
         yield sb, middleware, connector
 

@@ -287,6 +287,7 @@ def test_fencing_tokens_grow_across_release_and_channel_deletion(pg: tuple[str, 
     tokens = [lease.token if lease else None for lease in (first, again, second, third)]
     assert tokens[0] is not None
     assert tokens[0] == tokens[1]
-    # Narrows for mypy only: a missing lease already failed the ordering below with a TypeError.
-    assert tokens[1] is not None and tokens[2] is not None and tokens[3] is not None
+    # These narrow for mypy: a missing lease already failed the ordering below (TypeError).
+    assert tokens[2] is not None
+    assert tokens[3] is not None
     assert tokens[1] < tokens[2] < tokens[3]

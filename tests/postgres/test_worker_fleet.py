@@ -61,7 +61,8 @@ def _references(sb: Sandbox) -> collections.Counter[str]:
 
 def _expected() -> tuple[set[str], set[str]]:
     per_channel = ORDERS // CHANNELS
-    sent, held = set(), set()
+    sent: set[str] = set()
+    held: set[str] = set()
     for c in range(CHANNELS):
         for i in range(per_channel):
             bucket = held if i % _fleet.HELD_EVERY == _fleet.HELD_EVERY - 1 else sent

@@ -56,7 +56,8 @@ def _keep_unknown(self: Any, screened: Any, *_rest: Any) -> list[SalesOrder]:
     return list(screened.candidates)
 
 
-DEFECTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
+# each puts one defect back through the monkeypatch; what the lambda returns is unused
+DEFECTS: dict[str, Callable[[pytest.MonkeyPatch], object]] = {
     "1 oversell with late allocation": lambda mp: (
         mp.setattr(_snapshot, "unreserved_sent", _no_unreserved),
         mp.setattr(_connector, "unreserved_sent", _no_unreserved),

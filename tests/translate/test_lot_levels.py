@@ -16,14 +16,22 @@ from ._support import make_config
 JAN = datetime(2027, 1, 31)
 
 
-def _row(lot: str, available: int, on_hand: int, **flags: bool) -> StockDetail:
+def _row(
+    lot: str,
+    available: int,
+    on_hand: int,
+    *,
+    is_on_hold: bool | None = None,
+    quarantined: bool | None = None,
+) -> StockDetail:
     return StockDetail(
         item_identifier=ItemIdentifier(sku="LOT-SKU"),
         lot_number=lot,
         expiration_date=JAN if lot else None,
         available=Decimal(available),
         on_hand=Decimal(on_hand),
-        **flags,
+        is_on_hold=is_on_hold,
+        quarantined=quarantined,
     )
 
 

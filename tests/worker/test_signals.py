@@ -27,7 +27,8 @@ def test_a_signal_landing_while_the_event_lock_is_held_still_stops_the_worker() 
     with stop_on_signals(stop, [signal.SIGUSR1]):
         # Event.wait() holds this lock for a moment on every call: the handler runs right here,
         # in this thread, and must not need it.
-        with stop._cond:  # the stdlib lock the old handler deadlocked on
+        # the stdlib lock the old handler deadlocked on: private, so typeshed does not declare it
+        with stop._cond:  # type: ignore[attr-defined]
             os.kill(os.getpid(), signal.SIGUSR1)
             held_through_signal = not stop.is_set()
         stopped = stop.wait(10)

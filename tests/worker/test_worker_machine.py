@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from extensiv_connector.config import ChannelConfig
-from extensiv_connector.sync import MemoryStore
+from extensiv_connector.sync import Connector, MemoryStore
 from extensiv_connector.worker import Worker
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -88,8 +88,9 @@ class SharedWorkers(RuleBasedStateMachine):
             Worker(
                 configs,
                 self.store,
-                connector_factory=lambda cfg, store: _FakeConnector(
-                    cfg.channel, self.runs, self.clock
+                # the fake stands in for a Connector: it has only what the worker calls
+                connector_factory=lambda cfg, store: cast(
+                    Connector, _FakeConnector(cfg.channel, self.runs, self.clock)
                 ),
                 owner=f"w{i}",
                 lease_seconds=TTL,
