@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -32,12 +33,12 @@ OMS = BackorderMode.MANAGE_IN_OMS
 CHANNEL = BackorderMode.MANAGE_IN_CHANNEL
 
 
-def order(number: str, *lines: tuple[str, int | str], minutes: int = 0, **kw: object) -> SalesOrder:
+def order(number: str, *lines: tuple[str, int | str], minutes: int = 0, **kw: Any) -> SalesOrder:
     return SalesOrder(
         order_number=number,
         lines=[OrderLine(sku=sku, quantity=D(q)) for sku, q in lines],
         ordered_at=T0 + timedelta(minutes=minutes),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -436,10 +437,10 @@ def test_already_sent_beyond_the_ordered_quantity_is_rejected() -> None:
     ],
 )
 def test_invalid_policy_is_a_config_error_naming_the_setting(
-    settings: dict[str, object], path: str
+    settings: dict[str, Any], path: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        BackorderPolicy(**settings)  # type: ignore[arg-type]
+        BackorderPolicy(**settings)
     assert path == caught.value.path
 
 

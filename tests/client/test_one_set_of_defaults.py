@@ -28,7 +28,9 @@ def test_client_options_default_to_the_config_sections_values() -> None:
     settings, options = defaults(ClientSettings), defaults(ClientOptions)
 
     expected = {name: settings[setting] for setting, name in SAME_MEANING.items()}
-    expected["max_attempts"] = settings["max_retries"] + 1  # type: ignore[operator]
+    max_retries = settings["max_retries"]
+    assert isinstance(max_retries, int)
+    expected["max_attempts"] = max_retries + 1
 
     assert expected == {name: options[name] for name in expected}
 

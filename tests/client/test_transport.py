@@ -278,6 +278,7 @@ def test_from_config_reveals_secrets_and_closes_the_session() -> None:
 
     closed = []
     session = requests.Session()
+    # patched on this one session on purpose: the test sees whether the client closes it
     session.close = lambda: closed.append(True)  # type: ignore[method-assign]
     with ExtensivClient.from_config(Config(), session=session) as client:
         creds = client._transport._credentials

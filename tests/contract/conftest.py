@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,9 @@ def vcr_cassette(contract_mode: str, request: pytest.FixtureRequest) -> Iterator
 
 
 @pytest.fixture
-def make_client(credentials: dict[str, Any], vcr_cassette: None) -> Iterator[Any]:
+def make_client(
+    credentials: dict[str, Any], vcr_cassette: None
+) -> Iterator[Callable[..., ExtensivClient]]:
     made: list[ExtensivClient] = []
 
     def make(**overrides: Any) -> ExtensivClient:
@@ -179,8 +181,8 @@ def make_client(credentials: dict[str, Any], vcr_cassette: None) -> Iterator[Any
 
 
 @pytest.fixture
-def client(make_client: Any) -> ExtensivClient:
-    return make_client()  # type: ignore[no-any-return]
+def client(make_client: Callable[..., ExtensivClient]) -> ExtensivClient:
+    return make_client()
 
 
 @pytest.fixture

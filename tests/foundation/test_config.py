@@ -51,7 +51,8 @@ def test_the_example_channel_toml_in_docs_loads() -> None:
     config = ChannelConfig.from_toml(path, environ=ENV)
 
     assert "Acme West" == config.general.connection_name
-    assert ENV["EXTENSIV_TPL"] == config.credentials.tpl.reveal()  # type: ignore[union-attr]
+    assert config.credentials.tpl is not None
+    assert ENV["EXTENSIV_TPL"] == config.credentials.tpl.reveal()
 
 
 @pytest.mark.parametrize(

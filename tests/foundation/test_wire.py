@@ -40,9 +40,12 @@ def test_hal_order_collection_yields_orders_with_embedded_items_and_packages() -
     assert [("ABC-1", Decimal(2), "L1")] == [
         (i.item_identifier.sku, i.qty, i.external_id) for i in order.order_items
     ]
-    assert Decimal(3) == order.order_items[0].read_only.original_primary_qty  # type: ignore[union-attr]
-    assert "1Z999AA10123456784" == order.read_only.packages[0].tracking_number  # type: ignore[union-attr]
-    assert 77 == order.read_only.packages[0].package_contents[0].order_item_id  # type: ignore[union-attr]
+    item_read_only = order.order_items[0].read_only
+    assert item_read_only is not None
+    assert Decimal(3) == item_read_only.original_primary_qty
+    assert order.read_only is not None
+    assert "1Z999AA10123456784" == order.read_only.packages[0].tracking_number
+    assert 77 == order.read_only.packages[0].package_contents[0].order_item_id
 
 
 def test_offset_less_timestamps_with_seven_fraction_digits_parse() -> None:
@@ -51,7 +54,8 @@ def test_offset_less_timestamps_with_seven_fraction_digits_parse() -> None:
     )
 
     expected = datetime(2026, 2, 11, 16, 42, 19, 63000)
-    actual = order.read_only.last_modified_date  # type: ignore[union-attr]
+    assert order.read_only is not None
+    actual = order.read_only.last_modified_date
 
     assert expected == actual
 
@@ -62,10 +66,11 @@ def test_plain_json_pascal_case_collection_reads_into_the_same_models() -> None:
 
     assert 1 == page.total_results
     assert None is page.next_href
+    assert order.routing_info is not None
     assert (55, "SO-9", "03", Decimal("2.5")) == (
         order.order_id,
         order.reference_num,
-        order.routing_info.mode,  # type: ignore[union-attr]
+        order.routing_info.mode,
         order.order_items[0].qty,
     )
 
@@ -110,7 +115,9 @@ def test_webhook_sample_parses_links_and_data_from_json_strings() -> None:
     )
     assert {"OrderId": "31004581"} == event.data
     assert "/customers/418" == event.links["customers/customer"]
-    assert 31004581 == event.resource.body["readOnly"]["orderId"]  # type: ignore[union-attr,index]
+    assert event.resource is not None
+    assert event.resource.body is not None
+    assert 31004581 == event.resource.body["readOnly"]["orderId"]
 
 
 @pytest.mark.parametrize(

@@ -356,7 +356,7 @@ def test_a_crash_between_releasing_a_held_order_and_dequeuing_it_leaves_it_sent_
             create(order, **hooks)  # the warehouse has it; the process dies before dequeuing
             raise _Crash
 
-        # Patched on this one instance on purpose: the crash must land inside the real push.
+        # patched on this one instance on purpose: the crash must land inside the real push.
         connector.client.orders.create = dying_create  # type: ignore[method-assign]
         with pytest.raises(_Crash):
             connector.push_orders([])

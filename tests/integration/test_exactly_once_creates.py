@@ -39,6 +39,7 @@ class Wire:
                 self.lookups += "referenceNum" in request.args.get("rql", "")
             return handle(request)
 
+        # patched on this one app on purpose: it counts every request the sandbox serves
         sb.app.handle = counting  # type: ignore[method-assign]
 
 

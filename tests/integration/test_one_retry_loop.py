@@ -33,6 +33,7 @@ class WireLog:
             self.seen.append(f"{request.method} {request.path.rstrip('/').lower()}")
             return handle(request)
 
+        # patched on this one app on purpose: it records every request the sandbox serves
         sb.app.handle = recording  # type: ignore[method-assign]
 
     def api(self) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -195,10 +197,10 @@ def test_reverse_passes_unknown_values_back_with_a_warning() -> None:
     ],
 )
 def test_a_mapping_that_cannot_work_is_a_config_error_naming_the_entry(
-    data: dict[str, object], path: str
+    data: dict[str, list[dict[str, Any]]], path: str
 ) -> None:
-    entries = tuple(CarrierMappingEntry(**e) for e in data.get("entries", []))  # type: ignore[attr-defined]
-    codes = tuple(HostCarrierCode(**c) for c in data.get("host_codes", []))  # type: ignore[attr-defined]
+    entries = tuple(CarrierMappingEntry(**e) for e in data.get("entries", []))
+    codes = tuple(HostCarrierCode(**c) for c in data.get("host_codes", []))
 
     with pytest.raises(ConfigError) as caught:
         CarrierMapping(entries=entries, host_codes=codes)

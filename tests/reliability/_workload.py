@@ -82,7 +82,7 @@ def _die_after_creates(connector: Connector, count: int) -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
         return result
 
-    # Patched on this one instance on purpose: the kill must land inside the real push.
+    # patched on this one instance on purpose: the kill must land inside the real push.
     connector.client.orders.create = dying_create  # type: ignore[method-assign]
 
 

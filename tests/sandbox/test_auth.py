@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -102,7 +103,9 @@ def test_expire_tokens_ends_every_token_early(api: Api) -> None:
     assert 401 == api.get("/customers").status_code
 
 
-def test_user_login_can_be_required(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+def test_user_login_can_be_required(
+    extensiv_sandbox_factory: Callable[..., Sandbox],
+) -> None:
     sb = extensiv_sandbox_factory(catalog_size=0, auth=AuthSettings(require_user_login=True))
     assert 401 == token(sb).status_code
     assert 200 == token(sb, user_login_id=sb.credentials.user_login_id).status_code

@@ -48,7 +48,9 @@ def test_error_rate_uses_the_configured_statuses_with_plain_text(api: Api) -> No
     assert "An error has occurred." == api.get("/customers").text
 
 
-def test_same_seed_gives_same_fault_sequence(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+def test_same_seed_gives_same_fault_sequence(
+    extensiv_sandbox_factory: Callable[..., Sandbox],
+) -> None:
     config = FaultConfig(error_rate=0.3, reset_rate=0.1, seed=7)
     runs = []
     for _ in range(2):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -21,14 +22,14 @@ from extensiv_connector.sandbox._wh_core import format_stamp
 from extensiv_connector.wire import parse_timestamp
 
 
-def _token(sb: Sandbox, **kwargs: object) -> requests.Response:
+def _token(sb: Sandbox, **kwargs: Any) -> requests.Response:
     c = sb.credentials
     return requests.post(
         sb.token_url,
         auth=(c.client_id, c.client_secret),
         json={"grant_type": "client_credentials"},
         timeout=10,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -173,7 +174,9 @@ def test_cancel_choices_are_configurable(sb: Sandbox) -> None:
     assert 201 == api.create_order("SO-R", {"SKU-000001": 1}).status_code
 
 
-def test_large_catalog_seeds_and_pages_to_the_last_sku(extensiv_sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+def test_large_catalog_seeds_and_pages_to_the_last_sku(
+    extensiv_sandbox_factory: Callable[..., Sandbox],
+) -> None:
     sb = extensiv_sandbox_factory(catalog_size=100_000)
     api = Api(sb)
     last = api.get("/inventory/stocksummaries", params={"pgsiz": 500, "pgnum": 200}).json()

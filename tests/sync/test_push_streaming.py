@@ -50,7 +50,7 @@ def test_orders_are_sent_while_later_ones_are_still_being_translated(
                 events.append("create")
                 return create(order, **hooks)
 
-            # Patched on this one instance on purpose: it records when the real push sends.
+            # patched on this one instance on purpose: it records when the real push sends.
             connector.client.orders.create = creating  # type: ignore[method-assign]
             result = connector.push_orders(
                 [sales_order(f"SO-{i}", ("SKU-000001", 1)) for i in range(ORDERS)]

@@ -27,6 +27,7 @@ def test_duplicates_and_late_events_are_skipped_with_a_real_store(
     store: StateStore, signer: Signer
 ) -> None:
     connector = FakeConnector()
+    # a real store in the fake connector on purpose (the fake declares its own FakeStore)
     connector.store = store  # type: ignore[assignment]
     receiver = WebhookReceiver(connector, fetch_key=lambda url: signer.key_document())
     documents = [

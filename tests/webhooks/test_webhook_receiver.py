@@ -389,6 +389,7 @@ def test_lazy_pull_results_are_drained(connector: FakeConnector, signer: Signer)
             pulled.append(order_id)
             yield order_id
 
+    # swapped on purpose for a generator the receiver must drain; it returns ids, not a result
     connector.receive_shipments = lazy  # type: ignore[method-assign,assignment]
     receiver = WebhookReceiver(connector, fetch_key=lambda url: signer.key_document())
     assert EventOutcome.PROCESSED == receiver.process(
