@@ -32,6 +32,7 @@ from typing import Annotated, Any
 import attrs
 
 from . import _json_guard
+from ._draft import draft_lines, draft_of
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
 from ._wire_codegen import FieldSpec
 
@@ -220,8 +221,8 @@ class TypedReader:
         # (mirror, build, nesting depth) per class, shared by the mirrors that nest it; a class
         # that learns a key is rebuilt, with every mirror that nests it (see learn).
         self._mirrors: dict[type, tuple[Any, Callable[[Any], Any], int]] = {}
-        # The slot setters of a flat class's model (see _mirror), or None; per class.
-        self._flat: dict[type, tuple[Callable[[Any, Any], None], ...] | None] = {}
+        # The slot names of a flat class's model (see _mirror), or None; per class.
+        self._flat: dict[type, tuple[str, ...] | None] = {}
         self._nesting: dict[type, frozenset[type]] = {}
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
@@ -531,11 +532,19 @@ class TypedReader:
                 w.line(2, f"extra[{key!r}] = x")
         # Slots set directly, as attrs' __init__ would, minus converters that are identities on
         # what the code above produced (checked by _default_of / _plain_slotted).
-        w.line(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
-        for index, spec in enumerate(fields):
-            w.line(1, f"{w.bind('set', cls.__dict__[spec.name].__set__)}(obj, v{index})")
+        stores = [(spec.name, f"v{index}") for index, spec in enumerate(fields)]
         if has_extra:
-            w.line(1, f"{w.bind('set', cls.__dict__['extra'].__set__)}(obj, extra)")
+            stores.append(("extra", "extra"))
+        new = w.bind("new", object.__new__)
+        draft = draft_of(cls, [name for name, _ in stores])
+        if draft is None:
+            w.line(1, f"obj = {new}({w.bind('cls', cls)})")
+            for name, value in stores:
+                w.line(1, f"{w.bind('set', cls.__dict__[name].__set__)}(obj, {value})")
+        else:
+            made, drafted = w.bind("cls", cls), w.bind("draft", draft)
+            for line in draft_lines("obj", new, drafted, made, stores):
+                w.line(1, line)
         w.line(1, "return obj")
         mirror = self._msgspec.defstruct(
             f"_Mirror{cls.__name__}",
@@ -558,9 +567,7 @@ class TypedReader:
         self._record_builds[build] = w.compile(
             f"<extensiv typed record reader {cls.__name__}>", record_env
         )
-        self._flat[cls] = (
-            tuple(cls.__dict__[spec.name].__set__ for spec in fields) if flat else None
-        )
+        self._flat[cls] = tuple(spec.name for spec in fields) if flat else None
         mirrors[cls] = (mirror, build, depth)
         return mirrors[cls]
 
@@ -624,19 +631,17 @@ class TypedReader:
             )
         if code == c["ATTRS"]:
             mirror, build, depth = self._mirror(arg, mirrors, stack)
-            setters = self._flat.get(arg)
-            if setters is not None:  # built inline: the slots set from the mirror's values
-                new = w.bind("new", object.__new__)
-                made = w.bind("cls", arg)
-                sets = [w.bind("set", setter) for setter in setters]
+            names = self._flat.get(arg)
+            draft = None if names is None else draft_of(arg, names)
+            if names is not None and draft is not None:
+                # Built inline: the model's slots stored from the mirror's values.
+                new, made = w.bind("new", object.__new__), w.bind("cls", arg)
+                drafted = w.bind("draft", draft)
+                stores = [(name, f"t.f{i}") for i, name in enumerate(names)]
                 return (
                     mirror,
                     depth,
-                    lambda v: [
-                        f"t = {v}",
-                        f"{v} = {new}({made})",
-                        *(f"{setter}({v}, t.f{i})" for i, setter in enumerate(sets)),
-                    ],
+                    lambda v: [f"t = {v}", *draft_lines(v, new, drafted, made, stores)],
                 )
             fn = w.bind("build", build)
             return mirror, depth, lambda v: [f"{v} = {fn}({v})"]

@@ -1,0 +1,64 @@
+"""Frozen slotted models filled in at the interpreter's speed.
+
+Generated readers build frozen attrs models without their ``__init__`` (values already
+checked), so they used to set each slot through its descriptor: a C call per field. A draft is
+a subclass of the model that adds no slots and has ``object.__setattr__``, so plain attribute
+stores on it are the interpreter's specialised slot stores; assigning ``__class__`` then turns
+it into the model (Python allows that between classes of one memory layout). For a ten-field
+summary that is under half the time of the descriptor calls, and the result is the object
+``cls(...)`` would have built: same class, same slots, still frozen.
+"""
+
+from __future__ import annotations
+
+import keyword
+import threading
+from collections.abc import Iterable
+
+__all__ = ["draft_lines", "draft_of"]
+
+_DRAFTS: dict[type, type | None] = {}
+_LOCK = threading.Lock()
+
+
+def draft_of(cls: type, names: Iterable[str]) -> type | None:
+    """The draft class of ``cls`` (created once), or ``None`` when one cannot stand in for it:
+    a name that is not a plain identifier, or a layout Python refuses to swap."""
+    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names):
+        return None
+    with _LOCK:
+        if cls in _DRAFTS:
+            return _DRAFTS[cls]
+        draft: type | None
+        try:
+            draft = type(cls)(
+                f"_Draft{cls.__name__}",
+                (cls,),
+                {
+                    "__slots__": (),
+                    # Both, or the stores go through a Python-level __setattr__/__delattr__.
+                    "__setattr__": object.__setattr__,
+                    "__delattr__": object.__delattr__,
+                    "__module__": cls.__module__,
+                    "__qualname__": f"{cls.__qualname__}._draft",
+                },
+            )
+            probe: object = object.__new__(draft)
+            probe.__class__ = cls
+        except TypeError:
+            draft = None
+        _DRAFTS[cls] = draft
+        return draft
+
+
+def draft_lines(
+    var: str, new: str, draft: str, cls: str, stores: Iterable[tuple[str, str]]
+) -> list[str]:
+    """Source lines that build into ``var`` a model from ``(slot name, value expression)``
+    pairs; ``new``, ``draft`` and ``cls`` are the names bound to ``object.__new__``, the draft
+    and the model class."""
+    return [
+        f"{var} = {new}({draft})",
+        *(f"{var}.{name} = {value}" for name, value in stores),
+        f"{var}.__class__ = {cls}",
+    ]
