@@ -15,6 +15,14 @@ long. A request body is read whole before the application runs, never past a siz
 (413) and never allocated at the size a client claims; a malformed body (a bad chunk, a short
 body) is a 400 and the connection is closed.
 
+At most ``max_connections`` connections have a handler thread at a time. One more is closed
+as soon as it is accepted, without a thread and without reading or answering anything: a 503
+would need the request read first (answered before it, the response races the client's send
+and is lost to a reset) and, over TLS, a handshake, each taking a thread for up to
+``idle_timeout_s``, which is what the cap is there to prevent. Node's ``server.maxConnections``
+and Envoy's connection limit refuse the same way; the client sees the connection closed before
+any answer, as when a server restarts.
+
 ``Sandbox.stop`` calls :func:`close_connections` so idle kept-alive connections do not keep
 their handler threads blocked after the server is gone.
 """
@@ -65,18 +73,22 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
 #: The largest request body the sandbox reads (its requests are kilobytes): 413 beyond.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Connections served at once (each has a thread); more are closed when accepted.
+MAX_CONNECTIONS = 256
 
 
 @attrs.frozen
 class ServerSettings:
     """How the sandbox's server treats connections (see ``Sandbox(keep_alive=,
-    idle_timeout_s=)``)."""
+    idle_timeout_s=, max_connections=)``)."""
 
     keep_alive: bool = True
     #: Seconds a connection may sit without sending: between kept-alive requests, within a
     #: request (headers or body) and during the TLS handshake. Then it is closed.
     idle_timeout_s: float = 15.0
     max_body_bytes: int = MAX_BODY_BYTES
+    #: Connections with a handler thread at once; one more is closed when accepted.
+    max_connections: int = MAX_CONNECTIONS
 
 
 _DEFAULT_SETTINGS = ServerSettings()
@@ -89,6 +101,10 @@ class SandboxServer(ThreadedWSGIServer):
     (so the WSGI environ says ``https``) and :class:`KeepAliveHandler` wraps each accepted
     socket and runs the handshake in that connection's thread, under the idle timeout. A
     client that connects and never says hello holds its own thread, not the accept loop.
+
+    ``settings.max_connections`` bounds the handler threads: a connection accepted while every
+    slot is taken is closed at once on the serving thread (see the module docstring) and
+    counted in :attr:`refused_connections`.
     """
 
     def __init__(
@@ -103,6 +119,27 @@ class SandboxServer(ThreadedWSGIServer):
         super().__init__(host, port, app, KeepAliveHandler)
         self.settings = settings
         self.ssl_context = tls
+        self._slots = threading.BoundedSemaphore(settings.max_connections)
+        #: Connections closed unserved because every slot was taken (only the serving
+        #: thread writes it).
+        self.refused_connections = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.refused_connections += 1
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: nobody else gives the slot back
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _RefusedError(Exception):
