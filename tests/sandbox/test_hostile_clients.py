@@ -156,11 +156,11 @@ def test_the_cli_takes_the_idle_timeout_and_defaults_to_fifteen_seconds() -> Non
 _KEY_REQUEST = b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-def _answer_on(sock: socket.socket) -> int | None:
+def _answer_on(sock: socket.socket, request: bytes = _KEY_REQUEST) -> int | None:
     """Send one keep-alive request on ``sock`` and read its whole answer: the status, or None
     if the sandbox closed the connection instead of answering."""
     try:
-        sock.sendall(_KEY_REQUEST)
+        sock.sendall(request)
         response = http.client.HTTPResponse(sock)
         response.begin()
         response.read()
@@ -246,6 +246,50 @@ def test_the_cli_takes_the_connection_cap_and_defaults_to_the_sandboxes() -> Non
     )
     with pytest.raises(SystemExit):
         parser.parse_args(["--max-connections", "0"])
+
+
+# ---------------------------------------------------------------- empty lines (RFC 9112 2.2)
+
+
+@pytest.mark.parametrize("empty", [b"\r\n", b"\n", b"\r\n" * 8], ids=["crlf", "lf", "eight"])
+def test_empty_lines_before_a_request_line_are_ignored(empty: bytes) -> None:
+    with Sandbox(catalog_size=1) as sb, _connect(sb) as sock:
+        status = _answer_on(sock, empty + _KEY_REQUEST)
+        next_status = _answer_on(sock)
+
+    assert (200, 200) == (status, next_status)
+
+
+def test_a_stray_crlf_after_a_post_body_leaves_the_connection_kept_alive() -> None:
+    with Sandbox(catalog_size=1) as sb, _connect(sb) as sock:
+        body = b"grant_type=client_credentials&user_login_id=4242"
+        post = (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Basic " + _basic(sb) + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n"
+        )
+        token_status = _answer_on(sock, post)
+        next_status = _answer_on(sock)
+
+    assert (200, 200) == (token_status, next_status)
+
+
+def test_a_client_sending_more_than_eight_empty_lines_or_leaving_after_one_is_closed() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        endless = _exchange(sb, b"\r\n" * 9)
+        left = _exchange(sb, b"\r\n", half_close=True)
+
+    assert (b"", b"") == (endless, left)
+
+
+def test_an_overlong_line_after_an_empty_one_is_refused_414() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        # Exactly one byte over the limit, and nothing after it: the sandbox reads every byte
+        # sent, so closing sends a FIN (unread bytes would make it a reset, racing the 414).
+        answer = _exchange(sb, b"\r\nGET /" + b"a" * (65_537 - len(b"GET /")))
+
+    assert b"HTTP/1.1 414 Request-URI Too Long" == _status_line(answer)
 
 
 # ---------------------------------------------------------------- HEAD and Expect

@@ -65,6 +65,10 @@ _MAX_HEADERS = 100
 #: store as that name and value, with nothing else to decide.
 _PLAIN_HEADER = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _END_OF_HEADERS = (b"\r\n", b"\n", b"")
+_EMPTY_LINES = (b"\r\n", b"\n")
+#: Empty lines skipped before a request line (RFC 9112 2.2: a server SHOULD ignore at least
+#: one, e.g. the CRLF some clients send after a POST body); a client sending more is closed.
+_MAX_EMPTY_LINES = 8
 #: ``[second, Date header]``: the last ``Date`` value formatted (shared by handler threads).
 _DATE: list[Any] = [None, ""]
 #: A body is read in pieces of at most this size, so a claimed length is never allocated.
@@ -172,6 +176,8 @@ class KeepAliveHandler(QuietHandler):
     default_request_version = "HTTP/1.1"
     #: Set per connection from :class:`ServerSettings` in :meth:`setup`.
     timeout = None
+    #: The first line of a request, as ``handle_one_request`` read it (typeshed omits it).
+    raw_requestline: bytes
     _open = False
 
     def _settings(self) -> ServerSettings:
@@ -210,7 +216,23 @@ class KeepAliveHandler(QuietHandler):
         with http.client's limits, and the ``Connection`` header is honoured as http.server
         does (``Expect: 100-continue`` is answered when the body is about to be read). Anything
         but plain ``Name: value`` lines (folded lines, say) is parsed by the email package.
+
+        Empty lines before the request line are skipped (RFC 9112 section 2.2), a few at most.
         """
+        raw = self.raw_requestline
+        for _ in range(_MAX_EMPTY_LINES):
+            if raw not in _EMPTY_LINES:
+                break
+            raw = self.rfile.readline(_MAX_LINE + 1)
+        self.raw_requestline = raw
+        if not raw:  # the client left after its empty lines: nothing to answer
+            self.close_connection = True
+            return False
+        if len(raw) > _MAX_LINE:  # as handle_one_request answers an overlong first line
+            self.requestline = self.request_version = self.command = ""
+            self.close_connection = True
+            self.send_error(414)
+            return False
         rfile = self.rfile
         self.rfile = io.BytesIO(b"\r\n")
         try:
