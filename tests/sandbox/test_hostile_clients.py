@@ -8,6 +8,7 @@ import http.client
 import io
 import itertools
 import socket
+import ssl
 import threading
 import time
 from base64 import b64encode
@@ -20,7 +21,13 @@ from hypothesis import strategies as st
 from extensiv_connector.client import ExtensivClient
 from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sandbox._cli import build_parser
-from extensiv_connector.sandbox._http import _LIVE, _RefusedError, read_chunked, read_exactly
+from extensiv_connector.sandbox._http import (
+    _LIVE,
+    MAX_CONNECTIONS,
+    _RefusedError,
+    read_chunked,
+    read_exactly,
+)
 
 _WAIT_S = 10.0  # the longest any probe waits for the sandbox (a bound, not a measurement)
 
@@ -142,6 +149,147 @@ def test_the_cli_takes_the_idle_timeout_and_defaults_to_fifteen_seconds() -> Non
         parser.parse_args([]).idle_timeout,
         parser.parse_args(["--idle-timeout", "2.5"]).idle_timeout,
     )
+
+
+# ---------------------------------------------------------------- connection cap
+
+_KEY_REQUEST = b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _answer_on(sock: socket.socket, request: bytes = _KEY_REQUEST) -> int | None:
+    """Send one keep-alive request on ``sock`` and read its whole answer: the status, or None
+    if the sandbox closed the connection instead of answering."""
+    try:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        response.read()
+    except ConnectionResetError:  # RemoteDisconnected included: closed, our request unread
+        return None
+    return response.status
+
+
+def test_a_connection_over_the_cap_is_closed_unanswered_and_the_held_ones_keep_serving() -> None:
+    with Sandbox(catalog_size=1, max_connections=2) as sb:
+        held = [_connect(sb), _connect(sb)]
+        try:
+            first = [_answer_on(sock) for sock in held]  # both hold a slot from here on
+            with _connect(sb) as extra:
+                refused = _answer_on(extra)
+            again = [_answer_on(sock) for sock in held]
+            refused_count = sb.refused_connections
+        finally:
+            for sock in held:
+                sock.close()
+
+    assert [200, 200] == first == again
+    assert (None, 1) == (refused, refused_count)
+
+
+def test_many_sockets_at_once_are_served_only_up_to_the_cap() -> None:
+    with Sandbox(catalog_size=1, max_connections=3) as sb:
+        opened = [_connect(sb) for _ in range(40)]  # accepted in this order
+        try:
+            answers = [_answer_on(sock) for sock in opened]
+            refused_count = sb.refused_connections
+        finally:
+            for sock in opened:
+                sock.close()
+
+    assert [200] * 3 + [None] * 37 == answers
+    assert 37 == refused_count
+
+
+def test_a_slot_freed_by_a_closed_connection_serves_the_next_one() -> None:
+    with Sandbox(catalog_size=1, max_connections=1) as sb:
+        with _connect(sb) as only:
+            first = _answer_on(only)
+        answer = None
+        for _ in range(int(_WAIT_S / 0.05)):  # until the closed connection's thread has ended
+            with _connect(sb) as next_one:
+                answer = _answer_on(next_one)
+            if answer is not None:
+                break
+            time.sleep(0.05)
+
+    assert (200, 200) == (first, answer)
+
+
+def test_a_tls_connection_over_the_cap_is_closed_before_any_handshake() -> None:
+    with Sandbox(catalog_size=1, tls=True, max_connections=1) as sb:
+        context = ssl.create_default_context(cafile=sb.ca_file)
+        with context.wrap_socket(_connect(sb), server_hostname="127.0.0.1") as held:
+            first = _answer_on(held)
+            with _connect(sb) as extra:
+                extra.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+                try:
+                    refused = extra.recv(1)
+                except ConnectionResetError:  # closed with the hello unread
+                    refused = b""
+            refused_count = sb.refused_connections
+
+    assert (200, b"", 1) == (first, refused, refused_count)
+
+
+def test_the_connection_cap_must_be_a_whole_number_of_at_least_one() -> None:
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_connections"):
+            Sandbox(catalog_size=0, max_connections=bad)  # type: ignore[arg-type]
+
+
+def test_the_cli_takes_the_connection_cap_and_defaults_to_the_sandboxes() -> None:
+    parser = build_parser()
+
+    assert (MAX_CONNECTIONS, 3) == (
+        parser.parse_args([]).max_connections,
+        parser.parse_args(["--max-connections", "3"]).max_connections,
+    )
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--max-connections", "0"])
+
+
+# ---------------------------------------------------------------- empty lines (RFC 9112 2.2)
+
+
+@pytest.mark.parametrize("empty", [b"\r\n", b"\n", b"\r\n" * 8], ids=["crlf", "lf", "eight"])
+def test_empty_lines_before_a_request_line_are_ignored(empty: bytes) -> None:
+    with Sandbox(catalog_size=1) as sb, _connect(sb) as sock:
+        status = _answer_on(sock, empty + _KEY_REQUEST)
+        next_status = _answer_on(sock)
+
+    assert (200, 200) == (status, next_status)
+
+
+def test_a_stray_crlf_after_a_post_body_leaves_the_connection_kept_alive() -> None:
+    with Sandbox(catalog_size=1) as sb, _connect(sb) as sock:
+        body = b"grant_type=client_credentials&user_login_id=4242"
+        post = (
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Basic " + _basic(sb) + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n"
+        )
+        token_status = _answer_on(sock, post)
+        next_status = _answer_on(sock)
+
+    assert (200, 200) == (token_status, next_status)
+
+
+def test_a_client_sending_more_than_eight_empty_lines_or_leaving_after_one_is_closed() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        endless = _exchange(sb, b"\r\n" * 9)
+        left = _exchange(sb, b"\r\n", half_close=True)
+
+    assert (b"", b"") == (endless, left)
+
+
+def test_an_overlong_line_after_an_empty_one_is_refused_414() -> None:
+    with Sandbox(catalog_size=1) as sb:
+        # Exactly one byte over the limit, and nothing after it: the sandbox reads every byte
+        # sent, so closing sends a FIN (unread bytes would make it a reset, racing the 414).
+        answer = _exchange(sb, b"\r\nGET /" + b"a" * (65_537 - len(b"GET /")))
+
+    assert b"HTTP/1.1 414 Request-URI Too Long" == _status_line(answer)
 
 
 # ---------------------------------------------------------------- HEAD and Expect

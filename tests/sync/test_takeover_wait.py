@@ -45,6 +45,7 @@ from extensiv_connector.sync._push_engine import (
     PushEngine,
     pending_step,
 )
+from extensiv_connector.sync._push_flows import _store_clock
 from extensiv_connector.sync.store import utc_now
 from extensiv_connector.testing.store_contract import T0, FakeClock
 
@@ -213,6 +214,22 @@ def _stopped_mid_send(store: MemoryStore, clock: FakeClock) -> None:
     assert lease is not None
     store.ledger_begin("main", ORDER, "SO-0", fence=lease.fence)
     clock.advance(61)
+
+
+def test_the_push_measures_in_flight_time_on_the_stores_own_clock() -> None:
+    clock = FakeClock()
+
+    measured = _store_clock(MemoryStore(clock=clock))
+
+    clock.advance(61)
+    assert clock.now == measured()
+
+
+def test_a_store_without_now_is_measured_on_the_wall_clock() -> None:
+    class _OlderStore:  # a third-party store written before ``now`` joined the protocol
+        pass
+
+    assert utc_now is _store_clock(_OlderStore())  # type: ignore[arg-type]  # deliberately incomplete
 
 
 def test_a_taken_over_claim_not_found_stays_pending_until_the_wait_then_is_sent_once() -> None:

@@ -30,6 +30,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
 def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Serve an Extensiv-compatible sandbox on loopback."
@@ -68,6 +78,13 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
         default=15.0,
         metavar="SECONDS",
         help="close a connection that sends nothing for this long (default 15)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=256,
+        metavar="N",
+        help="connections served at once; one more is closed unanswered (default 256)",
     )
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
@@ -141,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             tls=args.tls,
             keep_alive=not args.no_keep_alive,
             idle_timeout_s=args.idle_timeout,
+            max_connections=args.max_connections,
         )
     except (ValueError, ImportError) as exc:
         print(f"error: sandbox: {exc}", file=sys.stderr)

@@ -15,6 +15,14 @@ long. A request body is read whole before the application runs, never past a siz
 (413) and never allocated at the size a client claims; a malformed body (a bad chunk, a short
 body) is a 400 and the connection is closed.
 
+At most ``max_connections`` connections have a handler thread at a time. One more is closed
+as soon as it is accepted, without a thread and without reading or answering anything: a 503
+would need the request read first (answered before it, the response races the client's send
+and is lost to a reset) and, over TLS, a handshake, each taking a thread for up to
+``idle_timeout_s``, which is what the cap is there to prevent. Node's ``server.maxConnections``
+and Envoy's connection limit refuse the same way; the client sees the connection closed before
+any answer, as when a server restarts.
+
 ``Sandbox.stop`` calls :func:`close_connections` so idle kept-alive connections do not keep
 their handler threads blocked after the server is gone.
 """
@@ -57,6 +65,10 @@ _MAX_HEADERS = 100
 #: store as that name and value, with nothing else to decide.
 _PLAIN_HEADER = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _END_OF_HEADERS = (b"\r\n", b"\n", b"")
+_EMPTY_LINES = (b"\r\n", b"\n")
+#: Empty lines skipped before a request line (RFC 9112 2.2: a server SHOULD ignore at least
+#: one, e.g. the CRLF some clients send after a POST body); a client sending more is closed.
+_MAX_EMPTY_LINES = 8
 #: ``[second, Date header]``: the last ``Date`` value formatted (shared by handler threads).
 _DATE: list[Any] = [None, ""]
 #: A body is read in pieces of at most this size, so a claimed length is never allocated.
@@ -65,18 +77,22 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
 #: The largest request body the sandbox reads (its requests are kilobytes): 413 beyond.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Connections served at once (each has a thread); more are closed when accepted.
+MAX_CONNECTIONS = 256
 
 
 @attrs.frozen
 class ServerSettings:
     """How the sandbox's server treats connections (see ``Sandbox(keep_alive=,
-    idle_timeout_s=)``)."""
+    idle_timeout_s=, max_connections=)``)."""
 
     keep_alive: bool = True
     #: Seconds a connection may sit without sending: between kept-alive requests, within a
     #: request (headers or body) and during the TLS handshake. Then it is closed.
     idle_timeout_s: float = 15.0
     max_body_bytes: int = MAX_BODY_BYTES
+    #: Connections with a handler thread at once; one more is closed when accepted.
+    max_connections: int = MAX_CONNECTIONS
 
 
 _DEFAULT_SETTINGS = ServerSettings()
@@ -89,6 +105,10 @@ class SandboxServer(ThreadedWSGIServer):
     (so the WSGI environ says ``https``) and :class:`KeepAliveHandler` wraps each accepted
     socket and runs the handshake in that connection's thread, under the idle timeout. A
     client that connects and never says hello holds its own thread, not the accept loop.
+
+    ``settings.max_connections`` bounds the handler threads: a connection accepted while every
+    slot is taken is closed at once on the serving thread (see the module docstring) and
+    counted in :attr:`refused_connections`.
     """
 
     def __init__(
@@ -103,6 +123,27 @@ class SandboxServer(ThreadedWSGIServer):
         super().__init__(host, port, app, KeepAliveHandler)
         self.settings = settings
         self.ssl_context = tls
+        self._slots = threading.BoundedSemaphore(settings.max_connections)
+        #: Connections closed unserved because every slot was taken (only the serving
+        #: thread writes it).
+        self.refused_connections = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.refused_connections += 1
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: nobody else gives the slot back
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _RefusedError(Exception):
@@ -135,6 +176,8 @@ class KeepAliveHandler(QuietHandler):
     default_request_version = "HTTP/1.1"
     #: Set per connection from :class:`ServerSettings` in :meth:`setup`.
     timeout = None
+    #: The first line of a request, as ``handle_one_request`` read it (typeshed omits it).
+    raw_requestline: bytes
     _open = False
 
     def _settings(self) -> ServerSettings:
@@ -173,7 +216,23 @@ class KeepAliveHandler(QuietHandler):
         with http.client's limits, and the ``Connection`` header is honoured as http.server
         does (``Expect: 100-continue`` is answered when the body is about to be read). Anything
         but plain ``Name: value`` lines (folded lines, say) is parsed by the email package.
+
+        Empty lines before the request line are skipped (RFC 9112 section 2.2), a few at most.
         """
+        raw = self.raw_requestline
+        for _ in range(_MAX_EMPTY_LINES):
+            if raw not in _EMPTY_LINES:
+                break
+            raw = self.rfile.readline(_MAX_LINE + 1)
+        self.raw_requestline = raw
+        if not raw:  # the client left after its empty lines: nothing to answer
+            self.close_connection = True
+            return False
+        if len(raw) > _MAX_LINE:  # as handle_one_request answers an overlong first line
+            self.requestline = self.request_version = self.command = ""
+            self.close_connection = True
+            self.send_error(414)
+            return False
         rfile = self.rfile
         self.rfile = io.BytesIO(b"\r\n")
         try:

@@ -14,7 +14,7 @@ import attrs
 from ._app import AppSettings, SandboxApp
 from ._auth import AuthSettings, SandboxCredentials, TokenStore
 from ._faults import FaultConfig, Faults
-from ._http import SandboxServer, ServerSettings, close_connections
+from ._http import MAX_CONNECTIONS, SandboxServer, ServerSettings, close_connections
 from ._tls import TlsMaterial
 from ._warehouse import Warehouse, WarehouseOptions
 from ._webhooks import WebhookSender
@@ -39,7 +39,9 @@ class Sandbox:
     Connections are kept alive (HTTP/1.1), as a real tenant does; ``keep_alive=False`` makes
     every response close its connection. A connection that sends nothing for
     ``idle_timeout_s`` seconds (between kept-alive requests, within a request or during the TLS
-    handshake) is closed.
+    handshake) is closed. At most ``max_connections`` connections are served at once (each
+    has a thread); one more is closed as soon as it is accepted, unanswered, and counted in
+    :attr:`refused_connections`.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Sandbox:
         tls: bool = False,
         keep_alive: bool = True,
         idle_timeout_s: float = 15.0,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         if not 0 <= catalog_size <= 100_000:
             raise ValueError("catalog_size must be between 0 and 100000")
@@ -75,12 +78,18 @@ class Sandbox:
             raise ValueError(f"port must be between 0 and 65535, got {port}")
         if not 0 < idle_timeout_s < float("inf"):
             raise ValueError(f"idle_timeout_s must be a positive number, got {idle_timeout_s}")
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise ValueError(f"max_connections must be a whole number, got {max_connections!r}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         if allocation is not None:  # shorthand for options=WarehouseOptions(allocation=...)
             options = attrs.evolve(options or WarehouseOptions(), allocation=allocation)
         self._host = host
         self._port = port
         self._server_settings = ServerSettings(
-            keep_alive=keep_alive, idle_timeout_s=float(idle_timeout_s)
+            keep_alive=keep_alive,
+            idle_timeout_s=float(idle_timeout_s),
+            max_connections=max_connections,
         )
         self.tls = tls  # HTTPS with a fresh self-signed CA (``ca_file``), made on start
         self._tls: TlsMaterial | None = None
@@ -193,6 +202,13 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not running; use `with Sandbox() as sb:`")
         return int(self._server.server_port)
+
+    @property
+    def refused_connections(self) -> int:
+        """Connections closed unserved since :meth:`start` because ``max_connections`` were
+        already open (0 while stopped)."""
+        server = self._server
+        return server.refused_connections if server is not None else 0
 
     @property
     def base_url(self) -> str:

@@ -62,10 +62,11 @@ def _record_outcomes(outcomes: Sequence[PushOutcome], run: RunRecorder) -> None:
 
 
 def _store_clock(store: StateStore) -> Callable[[], datetime]:
-    """The clock ``store`` stamps its entries with: the engine measures how long ago a create
-    was marked in flight against it (``utc_now`` for a store that keeps no clock of its own)."""
-    clock = getattr(store, "_clock", None)  # every bundled store keeps its injected clock here
-    return clock if callable(clock) else utc_now
+    """The clock ``store`` stamps its entries with (``StateStore.now``): the engine measures
+    how long ago a create was marked in flight against it. A store written before ``now``
+    joined the protocol has none; the wall clock stands in, as it did for such stores."""
+    now = getattr(store, "now", None)
+    return now if callable(now) else utc_now
 
 
 @attrs.define

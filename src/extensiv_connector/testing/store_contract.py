@@ -155,6 +155,16 @@ class StoreContract:
     def test_store_satisfies_the_protocol(self, store: StateStore) -> None:
         assert isinstance(store, StateStore)
 
+    def test_now_reads_the_clock_the_store_stamps_entries_with(
+        self, store: StateStore, clock: FakeClock
+    ) -> None:
+        before = store.now()
+        clock.advance(90)
+        claim = store.ledger_begin("main", ORDER, "SO-1")
+
+        assert (T0, clock.now) == (before, store.now())
+        assert store.now() == claim.entry.updated_at
+
     # ------------------------------------------------------------------ push ledger
 
     def test_unknown_reference_has_no_ledger_entry(self, store: StateStore) -> None:

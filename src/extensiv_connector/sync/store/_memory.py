@@ -559,6 +559,9 @@ class MemoryStore:
             self._ch(channel)  # raises if closed
             self._channels.pop(channel, None)
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -1397,6 +1397,9 @@ class PostgresStore:
 
         self._run(delete, retry=True)
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None and self._owns_pool:

@@ -9,7 +9,7 @@ Rules every implementation follows (the contract tests check them):
   ``cursor_commit``, ``cursor_advance``, ``mark_event_seen``, ``advance_resource_version`` and
   the lease methods are read-modify-write and must be serialised against concurrent callers
   (threads and, for shared backends, processes);
-* timestamps written by the store come from its injectable clock;
+* timestamps written by the store come from its injectable clock, which ``now()`` reads;
 * records returned are immutable snapshots (frozen attrs);
 * a channel's state never leaks into another channel, and ``delete_channel`` removes all of it
   (except the last fencing token handed out per lease, which must never be handed out again),
@@ -363,4 +363,13 @@ class StateStore(Protocol):
 
     def close(self) -> None:
         """Release resources; the store must not be used afterwards."""
+        ...
+
+    # ------------------------------------------------------------------ time
+
+    def now(self) -> datetime:
+        """The store's current time, read from the clock it stamps entries and judges lease
+        expiry with (the injected ``clock=``; an aware UTC ``datetime`` by default). A push
+        measures how long a claim has been in flight against it, so both sides of that
+        comparison come from one clock."""
         ...

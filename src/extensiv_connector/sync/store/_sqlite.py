@@ -1217,6 +1217,9 @@ class SQLiteStore:
             for table in _CHANNEL_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE channel = ?", (channel,))  # noqa: S608 - constant
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
