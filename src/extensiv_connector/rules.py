@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -200,13 +200,26 @@ class ValidationRules:
             return RuleResult(payload=payload)
         document = _copy_json(payload)
         violations: list[Violation] = []
-        for rule, parts, simple in self._plan(resource):
-            violations.extend(_check(rule, _places(document, rule.path, parts, simple)))
+        self.apply_in_place(resource, document, violations)
         return RuleResult(payload=document, violations=tuple(violations))
 
+    def apply_in_place(
+        self, resource: str, document: dict[str, Any], violations: list[Violation]
+    ) -> bool:
+        """:meth:`apply` on ``document`` itself (a payload nobody else holds, such as one just
+        unstructured), adding the violations to ``violations``; True if a value changed."""
+        if not self.enabled:
+            return False
+        changed = False
+        for step in self._plan(resource):
+            places = _places(document, step.path, step.parts, step.simple)
+            changed = _check(step, places, violations) or changed
+        return changed
+
     def _plan(self, resource: str) -> tuple[_Step, ...]:
-        """:meth:`effective` with each rule's path split (and whether it has no ``[]``),
-        worked out once per rule set and resource (the rules are frozen), not per payload."""
+        """:meth:`effective`, each rule compiled (path split, pattern compiled, normaliser
+        chosen), worked out once per rule set and resource (the rules are frozen), not per
+        payload."""
         entry = _PLANS.get(id(self))
         if entry is None or entry[0] is not self:
             if len(_PLANS) >= _PLANS_KEPT:
@@ -215,10 +228,7 @@ class ValidationRules:
         plans = entry[1]
         plan = plans.get(resource)
         if plan is None:
-            plan = plans[resource] = tuple(
-                (rule, rule.path.split("."), "[]" not in rule.path)
-                for rule in self.effective(resource)
-            )
+            plan = plans[resource] = tuple(_Step.of(rule) for rule in self.effective(resource))
         return plan
 
     def check(self, resource: str, payload: dict[str, Any], subject: str = "") -> RuleResult:
@@ -228,8 +238,41 @@ class ValidationRules:
         return result
 
 
-#: One rule of a plan: the rule, its path split at dots, and whether no part has ``[]``.
-_Step = tuple[FieldRule, list[str], bool]
+@attrs.frozen
+class _Step:
+    """One rule of a plan, with what checking it needs worked out once."""
+
+    path: str
+    parts: list[str]
+    simple: bool  # no part has ``[]``: the path addresses at most one place
+    required: bool
+    severity: str
+    normalise: Callable[[str], str] | None
+    max_length: int | None
+    truncate: bool
+    pattern: re.Pattern[str] | None
+    pattern_text: str
+    allowed: tuple[str, ...]
+    message: str
+
+    @classmethod
+    def of(cls, rule: FieldRule) -> _Step:
+        return cls(
+            path=rule.path,
+            parts=rule.path.split("."),
+            simple="[]" not in rule.path,
+            required=rule.required,
+            severity=rule.severity.value,
+            normalise=_NORMALISERS[rule.normalise],
+            max_length=rule.max_length,
+            truncate=rule.too_long is TooLong.TRUNCATE,
+            pattern=re.compile(rule.pattern) if rule.pattern else None,
+            pattern_text=rule.pattern,
+            allowed=rule.allowed,
+            message=rule.message,
+        )
+
+
 _PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
 #: ``id(rules) -> (rules, {resource: plan})``: the rule sets seen (kept alive by the entry, so
 #: an id is not reused while it is cached) and their per-resource plans; bounded.
@@ -274,10 +317,6 @@ def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any,
         yield from _locate(value, rest, here)
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
-
-
 def _places(
     document: Any, path: str, parts: list[str], simple: bool
 ) -> Iterable[tuple[Any, str, str]]:
@@ -295,54 +334,47 @@ def _places(
     return ((container, parts[-1], path),)
 
 
-def _check(rule: FieldRule, places: Iterable[tuple[Any, str, str]]) -> list[Violation]:
-    out: list[Violation] = []
-    severity = rule.severity.value
+def _check(step: _Step, places: Iterable[tuple[Any, str, str]], out: list[Violation]) -> bool:
+    """Add ``step``'s violations at ``places`` to ``out``; True if it changed a value."""
+    changed = False
+    severity = step.severity
     for container, key, path in places:
         value = container[int(key)] if isinstance(container, list) else container.get(key)
-        if _empty(value):
-            if rule.required:
+        if value is None or (not value and isinstance(value, str | list | dict)):
+            if step.required:
                 out.append(Violation(path, "is required", severity, "required"))
             continue
         if not isinstance(value, str):
             continue
-        fixed = _normalise(rule.normalise, value)
-        if fixed != value:
-            _set(container, key, fixed)
-            value = fixed
-        if rule.max_length is not None and len(value) > rule.max_length:
-            if rule.too_long is TooLong.TRUNCATE:
-                _set(container, key, value[: rule.max_length])
-                value = value[: rule.max_length]
+        if step.normalise is not None:
+            fixed = step.normalise(value)
+            if fixed != value:
+                _set(container, key, fixed)
+                value, changed = fixed, True
+        limit = step.max_length
+        if limit is not None and len(value) > limit:
+            if step.truncate:
+                value = value[:limit]
+                _set(container, key, value)
+                changed = True
                 out.append(
                     Violation(
-                        path,
-                        f"truncated to {rule.max_length} characters",
-                        "warning",
-                        "max_length.truncated",
+                        path, f"truncated to {limit} characters", "warning", "max_length.truncated"
                     )
                 )
             else:
                 out.append(
                     Violation(
-                        path,
-                        f"is {len(value)} characters, limit {rule.max_length}",
-                        severity,
-                        "max_length",
+                        path, f"is {len(value)} characters, limit {limit}", severity, "max_length"
                     )
                 )
-        if rule.pattern and re.fullmatch(rule.pattern, value) is None:
-            out.append(
-                Violation(
-                    path, rule.message or f"does not match {rule.pattern!r}", severity, "pattern"
-                )
-            )
-        if rule.allowed and value not in rule.allowed:
-            allowed = ", ".join(rule.allowed)
-            out.append(
-                Violation(path, rule.message or f"not one of: {allowed}", severity, "allowed")
-            )
-    return out
+        if step.pattern is not None and step.pattern.fullmatch(value) is None:
+            text = step.message or f"does not match {step.pattern_text!r}"
+            out.append(Violation(path, text, severity, "pattern"))
+        if step.allowed and value not in step.allowed:
+            text = step.message or f"not one of: {', '.join(step.allowed)}"
+            out.append(Violation(path, text, severity, "allowed"))
+    return changed
 
 
 def _set(container: Any, key: str, value: str) -> None:
@@ -350,18 +382,6 @@ def _set(container: Any, key: str, value: str) -> None:
         container[int(key)] = value
     else:
         container[key] = value
-
-
-def _normalise(kind: Normalise, value: str) -> str:
-    if kind is Normalise.COUNTRY:
-        return normalise_country(value)
-    if kind is Normalise.PHONE:
-        return normalise_phone(value)
-    if kind is Normalise.UPPER:
-        return value.strip().upper()
-    if kind is Normalise.STRIP:
-        return value.strip()
-    return value
 
 
 def normalise_phone(value: str) -> str:
@@ -421,3 +441,20 @@ def normalise_country(value: str) -> str:
     if code is not None:
         return code
     return text.upper() if len(text) == 2 and text.isalpha() else text
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+def _upper(value: str) -> str:
+    return value.strip().upper()
+
+
+_NORMALISERS: dict[Normalise, Callable[[str], str] | None] = {
+    Normalise.NONE: None,
+    Normalise.COUNTRY: normalise_country,
+    Normalise.PHONE: normalise_phone,
+    Normalise.UPPER: _upper,
+    Normalise.STRIP: _strip,
+}

@@ -554,8 +554,20 @@ def _unstructure_attrs(obj: Any) -> dict[str, Any]:
     extra = getattr(obj, "extra", None)
     if extra:
         for key, value in extra.items():
-            out.setdefault(key, value)
+            if key not in out:
+                # A copy: whoever holds the document may change it; the model must not change.
+                out[key] = _copy_kept(value) if type(value) in _CONTAINERS else value
     return out
+
+
+_CONTAINERS = frozenset({dict, list})
+
+
+def _copy_kept(value: Any) -> Any:
+    """A copy of a kept JSON value: new dicts and lists, the same (immutable) leaves."""
+    if type(value) is dict:
+        return {k: _copy_kept(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    return [_copy_kept(v) if type(v) in _CONTAINERS else v for v in value]
 
 
 def make_converter() -> cattrs.Converter:

@@ -200,6 +200,18 @@ def test_documented_timestamp_forms_parse(text: str, expected: datetime) -> None
     assert expected == wire.parse_timestamp(text)
 
 
+def test_changing_an_unstructured_document_leaves_the_models_kept_values_alone() -> None:
+    order = CONVERTER.structure(
+        {"referenceNum": "SO-1", "_links": {"self": {"href": "/orders/1"}}, "tags": [["a"]]}, Order
+    )
+    written = CONVERTER.unstructure(order)
+
+    written["_links"]["self"]["href"] = "/elsewhere"
+    written["tags"][0].append("b")
+
+    assert {"_links": {"self": {"href": "/orders/1"}}, "tags": [["a"]]} == order.extra
+
+
 def test_unstructure_writes_camel_case_and_omits_unset_fields() -> None:
     order = Order(reference_num="SO-1", po_num=None)
 

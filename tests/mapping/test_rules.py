@@ -232,3 +232,49 @@ def test_applying_rules_never_changes_the_payload_it_was_given(extra: dict[str, 
 
     assert before == payload
     assert result.payload is not payload
+
+
+_PATHS = ["notes", "shipTo.name", "shipTo.country", "orderItems[].notes", "orderItems", "x.y"]
+_RULES = st.builds(
+    FieldRule,
+    path=st.sampled_from(_PATHS),
+    resource=st.just("order"),
+    required=st.booleans(),
+    max_length=st.none() | st.integers(min_value=1, max_value=4),
+    too_long=st.sampled_from(TooLong),
+    pattern=st.sampled_from(["", "[A-Z]{2}", "a.*"]),
+    allowed=st.sampled_from([(), ("US", "CA")]),
+    normalise=st.sampled_from(Normalise),
+    severity=st.sampled_from(Severity),
+)
+_TEXTS = st.none() | st.integers() | st.text(max_size=6)
+_DOCUMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "notes": _TEXTS,
+        "shipTo": st.fixed_dictionaries({}, optional={"name": _TEXTS, "country": _TEXTS}),
+        "orderItems": st.lists(st.fixed_dictionaries({}, optional={"notes": _TEXTS}), max_size=3),
+        "x": _JSON,
+    },
+)
+
+
+@settings(max_examples=200)
+@given(
+    rules=st.lists(_RULES, max_size=5),
+    defaults=st.booleans(),
+    document=_DOCUMENTS,
+)
+def test_rules_applied_in_place_say_whether_they_changed_the_document(
+    rules: list[FieldRule], defaults: bool, document: dict[str, Any]
+) -> None:
+    rule_set = ValidationRules(rules=tuple(rules), include_defaults=defaults)
+    expected = rule_set.apply("order", document)
+    in_place = copy.deepcopy(document)
+    found: list[Any] = []
+
+    changed = rule_set.apply_in_place("order", in_place, found)
+
+    assert expected.payload == in_place
+    assert list(expected.violations) == found
+    assert (expected.payload != document) == changed

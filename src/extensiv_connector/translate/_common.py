@@ -233,15 +233,17 @@ def check_payload(
     """Apply the validation rules to ``model``'s JSON; add violations to ``out``; return the
     (possibly normalised) model and its payload."""
     converter = converter or make_converter()
-    raw = converter.unstructure(model)
-    result = config.validation.apply(resource, raw)
+    payload = converter.unstructure(model)  # ours alone: the rules may change it in place
+    found: list[Violation] = []
+    changed = config.validation.apply_in_place(resource, payload, found)
     # A field the mapping stage already reported (e.g. a reference that failed to render and
     # so is missing) is not reported twice.
-    seen = {v.path for v in out}
-    out.extend(v for v in result.violations if v.path not in seen)
-    if result.payload == raw:
-        return model, result.payload
-    return converter.structure(result.payload, cls), result.payload
+    if found:
+        seen = {v.path for v in out}
+        out.extend(v for v in found if v.path not in seen)
+    if not changed:
+        return model, payload
+    return converter.structure(payload, cls), payload
 
 
 def normalise_text(text: str | None) -> str:
