@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from .. import wire
@@ -49,6 +50,9 @@ from ._retry import Failure, RetryDecision, RetryPolicy
 
 if TYPE_CHECKING:  # the types-requests stubs name them; requests itself does not export them
     from requests.adapters import _HostParams, _PoolKwargs
+    from urllib3.connection import HTTPConnection as _ConnectionBase
+else:  # at run time the mixin's base is whatever class it is mixed into
+    _ConnectionBase = object
 
 __all__ = [
     "HAL_JSON",
@@ -501,6 +505,111 @@ class _OneHostAdapter(HTTPAdapter):
                 self._pool_keys.clear()
             self._pool_keys[key] = known
         return known[0].copy(), known[1].copy()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = _ONE_WRITE_POOLS
+
+
+#: The largest request body sent in the same write as its headers: the pushes' bodies are a
+#: few kilobytes; past the socket's buffer one write gains nothing and the copy costs memory.
+ONE_WRITE_MAX_BODY = 64 * 1024
+
+
+class _OneWrite(_ConnectionBase):
+    """Sends a small ``bytes`` body in the same ``sendall`` as the request's headers.
+
+    urllib3 2 sends the header block (``endheaders``) and then each body chunk (``send``), and
+    http.client's ``_send_output`` also sends a ``message_body`` apart from the headers. Two
+    writes are two chances to wait for the GIL: with eight threads sending, the body often
+    left a switch interval (5 ms) after its headers, and a server that reads the whole
+    request before answering answered that much later. Here the header block is held and
+    joined to whatever urllib3 sends next, so the bytes on the wire and their order are
+    urllib3's own; only the number of writes changes. Streams, files, iterables and bodies
+    over :data:`ONE_WRITE_MAX_BODY` take urllib3's path untouched.
+    """
+
+    _one_write_pending = False
+    _one_write_held: bytes | None = None
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(body, bytes) or len(body) > ONE_WRITE_MAX_BODY:
+            super().request(method, url, body, headers, **kwargs)
+            return
+        self._one_write_pending = True
+        try:
+            super().request(method, url, body, headers, **kwargs)
+            held = self._one_write_held
+            if held is not None:  # nothing followed the headers (an empty body)
+                self._one_write_held = None
+                self._one_write_pending = False
+                super().send(held)
+        finally:
+            self._one_write_pending = False
+            self._one_write_held = None
+
+    def send(self, data: Any) -> None:
+        if self._one_write_pending:
+            held = self._one_write_held
+            if held is None:
+                self._one_write_held = data  # the header block: wait for the body
+                return
+            self._one_write_pending = False
+            self._one_write_held = None
+            data = held + data
+        super().send(data)
+
+
+_ONE_WRITE_CLASSES: dict[type[Any], type[Any]] = {}
+
+
+def _one_write_class(base: type[Any]) -> type[Any]:
+    """``base`` with :class:`_OneWrite` mixed in, if ``base`` sends through urllib3's own
+    ``request`` and http.client's ``send`` (what the mixin was written against); else
+    ``base`` itself. Asked for every new connection, so a class patched in after the pool was
+    made (vcrpy's cassette stubs, urllib3's HTTP/2) is used as it is, and unpatched again
+    when the patch ends."""
+    known = _ONE_WRITE_CLASSES.get(base)
+    if known is None:
+        request = getattr(base, "request", None)
+        send = getattr(base, "send", None)
+        if (
+            getattr(request, "__module__", None) == "urllib3.connection"
+            and getattr(request, "__qualname__", None) == "HTTPConnection.request"
+            and getattr(send, "__module__", None) == "http.client"
+        ):
+            known = type(f"OneWrite{base.__name__}", (_OneWrite, base), {"__module__": __name__})
+        else:
+            known = base
+        _ONE_WRITE_CLASSES[base] = known
+    return known
+
+
+class _OneWriteHTTPPool(HTTPConnectionPool):
+    @property
+    def ConnectionCls(self) -> type[Any]:  # type: ignore[override]  # noqa: N802 - urllib3's name
+        return _one_write_class(HTTPConnectionPool.ConnectionCls)
+
+
+class _OneWriteHTTPSPool(HTTPSConnectionPool):
+    @property
+    def ConnectionCls(self) -> type[Any]:  # type: ignore[override]  # noqa: N802 - urllib3's name
+        return _one_write_class(HTTPSConnectionPool.ConnectionCls)
+
+
+_ONE_WRITE_POOLS: dict[str, type[HTTPConnectionPool]] = {
+    "http": _OneWriteHTTPPool,
+    "https": _OneWriteHTTPSPool,
+}
 
 
 def _as_auth_error(error: ExtensivError, status: int, body: str) -> AuthenticationError:
