@@ -12,7 +12,9 @@ from __future__ import annotations
 import http.server
 import io
 import json
+import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ from extensiv_connector.client._transport import (
 )
 from extensiv_connector.errors import ConnectionFailedError
 from extensiv_connector.models import TokenResponse
+from extensiv_connector.sandbox import Sandbox
 
 
 class _Tee:
@@ -154,6 +157,40 @@ def test_each_small_body_leaves_in_one_write_with_its_headers(
     expected = [raw for raw, _body in server.received]
     assert 5 == len(expected)  # the token request, then the four above
     assert expected == client_writes
+
+
+def test_over_tls_the_headers_and_body_are_one_write_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(catalog_size=1, tls=True) as sb:
+        port = int(sb.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+        writes: list[bytes] = []
+        real_sendall = ssl.SSLSocket.sendall
+
+        def sendall(sock: ssl.SSLSocket, data: Any, flags: int = 0) -> None:
+            if sock.getpeername()[1] == port:
+                writes.append(bytes(data))
+            real_sendall(sock, data, flags)
+
+        monkeypatch.setattr(ssl.SSLSocket, "sendall", sendall)
+        creds = sb.credentials
+        transport = Transport(
+            TransportSettings(base_url=sb.base_url, verify=str(sb.ca_file)),
+            ClientCredentials(
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+                user_login_id=creds.user_login_id,
+            ),
+        )
+        try:
+            transport.request("GET", f"/customers/{creds.customer_id}")
+        finally:
+            transport.close()
+
+    token_write, get_write = writes  # one write per request
+    head, _, body = token_write.partition(b"\r\n\r\n")
+    length = re.search(rb"\r\nContent-Length: (\d+)\r\n", head)
+    assert length is not None
+    expected = (b"POST " + TOKEN_PATH.encode(), len(body), b"GET ")
+    assert expected == (head[: len(expected[0])], int(length[1]), get_write[:4])
 
 
 def test_a_body_above_the_limit_still_arrives_whole(
