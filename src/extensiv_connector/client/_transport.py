@@ -28,7 +28,7 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from .. import wire
 from .._version import __version__
@@ -44,6 +44,7 @@ from ..errors import (
 )
 from ..models import TokenResponse
 from ._auth import DEFAULT_TOKEN_MARGIN, BearerAuth, TokenCache, token_request_body
+from ._deadline import DEADLINE_POOLS, DeadlineHTTPPool, DeadlineHTTPSPool
 from ._errors import error_from_response
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
@@ -140,6 +141,10 @@ def _classify(exc: requests.RequestException) -> tuple[Failure, type[TransportEr
     if isinstance(exc, requests.Timeout):
         return Failure.TIMEOUT, TimeoutError_
     if isinstance(exc, requests.ConnectionError):
+        if exc.args and isinstance(exc.args[0], ReadTimeoutError):
+            # The body stopped arriving in time: requests reports a read timeout met while
+            # streaming the body as a connection error.
+            return Failure.TIMEOUT, TimeoutError_
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         if isinstance(reason, NewConnectionError):
             return Failure.NOT_SENT, ConnectionFailedError
@@ -492,6 +497,12 @@ class _OneHostAdapter(HTTPAdapter):
         super().__init__(**kwargs)
         self._pool_keys: dict[tuple[str, Any, Any], tuple[_HostParams, _PoolKwargs]] = {}
 
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS brings pools of its own
+            manager.pool_classes_by_scheme = DEADLINE_POOLS
+        return manager
+
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
     ) -> tuple[_HostParams, _PoolKwargs]:
@@ -510,6 +521,8 @@ class _OneHostAdapter(HTTPAdapter):
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
     ) -> None:
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        # Headers and a small body in one write; a whole response, not each socket read,
+        # within the read timeout (``_deadline``).
         self.poolmanager.pool_classes_by_scheme = _ONE_WRITE_POOLS
 
 
@@ -594,13 +607,13 @@ def _one_write_class(base: type[Any]) -> type[Any]:
     return known
 
 
-class _OneWriteHTTPPool(HTTPConnectionPool):
+class _OneWriteHTTPPool(DeadlineHTTPPool):
     @property
     def ConnectionCls(self) -> type[Any]:  # type: ignore[override]  # noqa: N802 - urllib3's name
         return _one_write_class(HTTPConnectionPool.ConnectionCls)
 
 
-class _OneWriteHTTPSPool(HTTPSConnectionPool):
+class _OneWriteHTTPSPool(DeadlineHTTPSPool):
     @property
     def ConnectionCls(self) -> type[Any]:  # type: ignore[override]  # noqa: N802 - urllib3's name
         return _one_write_class(HTTPSConnectionPool.ConnectionCls)

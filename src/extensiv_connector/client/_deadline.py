@@ -1,0 +1,107 @@
+"""One deadline for a whole response: status line, headers and body within the read timeout.
+
+urllib3 applies the read timeout to each socket read, so a server that sends a byte every few
+seconds keeps a response (and a create whose outcome is then unknown) going far longer than
+the read timeout; ``Timeout(total=...)`` does not help, it only shortens that per-read timeout
+once, before the status line (urllib3's ``Timeout`` docstring says as much). Here every read
+of a response is bounded by what is left of one deadline, set when the request has been sent
+and the response is created: the read timeout the socket has then.
+
+The connection pools set http.client's hook, ``response_class``, on each connection they make
+(an attribute, not a connection subclass: vcrpy replaces the pools' connection class to replay
+cassettes, and must keep doing so). The response reads through :class:`_DeadlineReader`, which
+wraps the socket's own ``SocketIO``, so the descriptor stays open while the response is read,
+as http.client expects when it closes the connection early. Shortening the socket's timeout
+costs a system call, so it is done only once the time left is clearly below it: a response
+answered in milliseconds costs a clock read per socket read and nothing else, and a slow one
+ends at most about ``_SLACK`` of its timeout after its deadline.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+import time
+from typing import Any
+
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+__all__ = ["DEADLINE_POOLS", "DeadlineHTTPPool", "DeadlineHTTPSPool"]
+
+#: A response may overrun its deadline by at most this share of its read timeout (the socket's
+#: timeout is shortened in steps of it, not before every read).
+_SLACK = 0.1
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's raw reader, refusing to wait past ``deadline`` (``time.monotonic``)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)
+        timeout = sock.gettimeout()
+        self._timeout = timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def readinto(self, buffer: Any) -> int | None:
+        deadline, timeout = self._deadline, self._timeout
+        if deadline is not None and timeout is not None:
+            left = deadline - time.monotonic()
+            if left < timeout * (1 - _SLACK):
+                if left <= 0:
+                    raise TimeoutError("the response took longer than the read timeout")
+                self._sock.settimeout(left)
+                self._timeout = left
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """What :class:`http.client.HTTPResponse` asks of its socket: a buffered reader."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock))
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(
+        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: Any = None
+    ) -> None:
+        super().__init__(_DeadlineSocket(sock), debuglevel, method, url)  # type: ignore[arg-type]
+
+
+def _bounded(conn: Any) -> Any:
+    if isinstance(conn, http.client.HTTPConnection):
+        conn.response_class = _DeadlineResponse
+    return conn
+
+
+class DeadlineHTTPPool(HTTPConnectionPool):
+    def _new_conn(self) -> Any:
+        return _bounded(super()._new_conn())
+
+
+class DeadlineHTTPSPool(HTTPSConnectionPool):
+    def _new_conn(self) -> Any:
+        return _bounded(super()._new_conn())
+
+
+#: ``PoolManager.pool_classes_by_scheme`` for responses read under one deadline.
+DEADLINE_POOLS: dict[str, type[HTTPConnectionPool]] = {
+    "http": DeadlineHTTPPool,
+    "https": DeadlineHTTPSPool,
+}

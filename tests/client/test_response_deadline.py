@@ -1,0 +1,116 @@
+"""A response must arrive whole within the read timeout: a server that drips it a byte at a
+time, each byte well inside the timeout, no longer keeps a request going for as long as it
+likes. Against a dripping server on loopback; no time is measured, only what is raised."""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from extensiv_connector.client import ExtensivClient
+from extensiv_connector.errors import TimeoutError_
+
+_TOKEN = json.dumps({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}).encode()
+_BODY = json.dumps({"ResourceList": [], "TotalResults": 0}).encode()
+_READ_TIMEOUT = 0.5
+#: Pause between dripped bytes: a tenth of the read timeout, so no single read ever times out.
+_DRIP_S = _READ_TIMEOUT / 10
+
+
+def _answer(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+class _DripServer(socketserver.ThreadingTCPServer):
+    """Answers the token request at once and every other request a byte at a time, from
+    ``drip_from`` on (0: the status line already; the header length: only the body)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, drip_from: int | None) -> None:
+        super().__init__(("127.0.0.1", 0), _DripHandler)
+        self.drip_from = drip_from
+        self.stopped = threading.Event()
+
+
+class _DripHandler(socketserver.BaseRequestHandler):
+    server: _DripServer
+
+    def handle(self) -> None:
+        reader = self.request.makefile("rb")
+        while True:
+            request_line = reader.readline()
+            if not request_line:
+                return
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            reader.read(length)
+            token = request_line.startswith(b"POST /AuthServer/api/Token ")
+            answer = _answer(_TOKEN if token else _BODY)
+            start = len(answer) if token or self.server.drip_from is None else self.server.drip_from
+            try:
+                self.request.sendall(answer[:start])
+                for byte in answer[start:]:
+                    if self.server.stopped.wait(_DRIP_S):
+                        return
+                    self.request.sendall(bytes([byte]))
+            except OSError:  # the client gave up on it
+                return
+
+
+@pytest.fixture
+def drip_server(request: pytest.FixtureRequest) -> Iterator[_DripServer]:
+    server = _DripServer(request.param)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.stopped.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _client(server: _DripServer) -> ExtensivClient:
+    return ExtensivClient(
+        base_url=f"http://127.0.0.1:{server.server_address[1]}",
+        client_id="id",
+        client_secret="secret",
+        tpl="{tpl}",
+        user_login_id="1",
+        read_timeout=_READ_TIMEOUT,
+        max_attempts=1,
+    )
+
+
+_HEADER_LENGTH = len(_answer(_BODY)) - len(_BODY)
+
+
+@pytest.mark.parametrize(
+    "drip_server", [0, _HEADER_LENGTH], ids=["status-line-and-headers", "body"], indirect=True
+)
+def test_a_response_dripped_slower_than_the_read_timeout_is_a_timeout(
+    drip_server: _DripServer,
+) -> None:
+    with _client(drip_server) as client, pytest.raises(TimeoutError_):
+        client.request("GET", "/customers")
+
+
+@pytest.mark.parametrize("drip_server", [None], indirect=True)
+def test_responses_answered_at_once_arrive_whole_over_one_kept_alive_connection(
+    drip_server: _DripServer,
+) -> None:
+    with _client(drip_server) as client:
+        answers = [client.request("GET", "/customers").json() for _ in range(3)]
+
+    assert [{"ResourceList": [], "TotalResults": 0}] * 3 == answers
