@@ -4,9 +4,10 @@
 
 Two pages taken from the sandbox as the client receives them (HAL): 500 stock summaries, and
 100 orders with ``detail=All`` (3 lines each). Per round, each contender decodes the same bytes
-``--repeat`` times and its process CPU time is taken (CPU, not wall: the machine is shared);
-contenders are interleaved (in a rotating order, each after a full collection, the garbage
-collector on as usual) and each ratio is taken within its round.
+``--repeat`` times, the contenders' calls interleaved one by one in a rotating order (the
+garbage collector on as usual), and a contender's round figure is the median CPU time of its
+calls (CPU, not wall: the machine is shared; the median, so a neighbour's burst in a few calls
+counts for no contender); each ratio is taken within its round.
 
 - ``json.loads``: the standard library's parse to dicts and floats (the baseline);
 - ``read_collection``: ``wire.read_collection(body, Model, rel)``, as the client reads every
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,11 +137,10 @@ def general_reader(cls: type[Any], rel: str | None) -> Callable[[bytes], Any]:
     return decode
 
 
-def cpu(fn: Callable[[bytes], Any], body: bytes, repeat: int) -> float:
+def one_call(fn: Callable[[bytes], Any], body: bytes) -> float:
     started = time.process_time()
-    for _ in range(repeat):
-        fn(body)
-    return (time.process_time() - started) / repeat
+    fn(body)
+    return time.process_time() - started
 
 
 def main() -> None:
@@ -171,12 +172,18 @@ def main() -> None:
         order = list(contenders.items())
         for number in range(args.rounds):
             # Each round starts from a collected heap (the collector runs as usual inside it,
-            # for every contender alike) and in another order, so no contender always runs
-            # first or right after the heaviest one.
-            shift = number % len(order)
-            for name, fn in order[shift:] + order[:shift]:
-                gc.collect()
-                rounds.add(name, cpu(fn, body, args.repeat))
+            # for every contender alike). Calls are interleaved one by one (each pass in
+            # another order, so no contender always runs first or right after the heaviest),
+            # and each contender's round figure is the median of its calls: a neighbour's
+            # burst on a shared core hits a few calls of every contender, and is left out.
+            gc.collect()
+            times: dict[str, list[float]] = {name: [] for name, _ in order}
+            for index in range(args.repeat):
+                shift = (number + index) % len(order)
+                for name, fn in order[shift:] + order[:shift]:
+                    times[name].append(one_call(fn, body))
+            for name, values in times.items():
+                rounds.add(name, statistics.median(values))
         print(f"{label}: {len(body):,} bytes, {args.rounds} rounds x {args.repeat}, CPU time")
         print(f"  json.loads            : {fmt_seconds(rounds['json.loads'])}  (min/median/max)")
         for name in ("read_collection", "reader", "reader, pure parser", "general path (before)"):
