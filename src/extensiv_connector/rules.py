@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -210,6 +210,9 @@ class ValidationRules:
         unstructured), adding the violations to ``violations``; True if a value changed."""
         if not self.enabled:
             return False
+        if not isinstance(cast(Any, document), dict):  # typed as a dict; hosts pass anything
+            violations.append(Violation("$", "is not a JSON object", "error", "type"))
+            return False
         changed = False
         for step in self._plan(resource):
             places = _places(document, step.path, step.parts, step.simple)
@@ -283,12 +286,28 @@ _PLANS_KEPT = 64
 def _copy_json(value: Any) -> Any:
     """A copy of a JSON-like document: new dicts and lists, the same (immutable) leaves. The
     rules only ever replace values inside dicts and lists, so this is as safe as a deep copy,
-    at a fraction of its cost."""
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
+    at a fraction of its cost. Iterative, with a memo: a host's document may nest deeper than
+    the interpreter's stack, or hold itself (the copy then holds itself too)."""
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    copies = {id(value): root}
+    pending = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            if isinstance(item, dict | list):
+                copy = copies.get(id(item))
+                if copy is None:
+                    copy = copies[id(item)] = {} if isinstance(item, dict) else []
+                    pending.append((item, copy))
+                item = copy
+            if isinstance(target, dict):
+                target[key] = item
+            else:
+                target.append(item)
+    return root
 
 
 def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any, str, str]]:

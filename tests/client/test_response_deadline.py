@@ -35,9 +35,10 @@ class _DripServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, drip_from: int | None) -> None:
+    def __init__(self, drip_from: int | None, interim: bytes = b"") -> None:
         super().__init__(("127.0.0.1", 0), _DripHandler)
         self.drip_from = drip_from
+        self.interim = interim  # sent before each answer but the token's (1xx status lines)
         self.stopped = threading.Event()
 
 
@@ -57,7 +58,13 @@ class _DripHandler(socketserver.BaseRequestHandler):
                     length = int(value)
             reader.read(length)
             token = request_line.startswith(b"POST /AuthServer/api/Token ")
-            answer = _answer(_TOKEN if token else _BODY)
+            if token:
+                answer = _answer(_TOKEN)
+            elif self.server.interim:  # answers naming their request, so a mix-up shows
+                path = request_line.split(b" ")[1].decode()
+                answer = self.server.interim + _answer(json.dumps({"path": path}).encode())
+            else:
+                answer = _answer(_BODY)
             start = len(answer) if token or self.server.drip_from is None else self.server.drip_from
             try:
                 self.request.sendall(answer[:start])
@@ -114,3 +121,23 @@ def test_responses_answered_at_once_arrive_whole_over_one_kept_alive_connection(
         answers = [client.request("GET", "/customers").json() for _ in range(3)]
 
     assert [{"ResourceList": [], "TotalResults": 0}] * 3 == answers
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [b"HTTP/1.1 102 Processing\r\n\r\n", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 2],
+    ids=["102", "two-103s"],
+)
+def test_interim_answers_are_skipped_and_each_request_gets_its_own_answer(interim: bytes) -> None:
+    server = _DripServer(None, interim)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        with _client(server) as client:
+            answers = [client.request("GET", f"/customers/{n}").json() for n in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+    assert [{"path": f"/customers/{n}"} for n in range(3)] == answers

@@ -278,3 +278,44 @@ def test_rules_applied_in_place_say_whether_they_changed_the_document(
     assert expected.payload == in_place
     assert list(expected.violations) == found
     assert (expected.payload != document) == changed
+
+
+def test_a_payload_nested_deeper_than_the_stack_is_checked_not_refused() -> None:
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(5000):
+        inner["k"] = {}
+        inner = inner["k"]
+    payload = {**good_order(), "savedElements": deep}
+
+    result = ValidationRules().apply("order", payload)
+
+    copied, depth = result.payload["savedElements"], 0
+    while copied:  # == itself would recurse too deep here
+        assert copied is not deep
+        copied, deep, depth = copied["k"], deep["k"], depth + 1
+    assert () == result.violations
+    assert 5000 == depth
+
+
+def test_a_payload_that_holds_itself_is_copied_with_the_same_shape() -> None:
+    payload = good_order()
+    payload["shipTo"]["self"] = payload
+
+    result = ValidationRules().apply("order", payload)
+
+    assert () == result.violations
+    assert result.payload["shipTo"]["self"] is result.payload
+    assert result.payload is not payload
+
+
+@pytest.mark.parametrize("payload", [None, [good_order()], "order", 12])
+def test_a_payload_that_is_no_object_is_an_error_not_a_pass(payload: Any) -> None:
+    rules = ValidationRules()
+    expected = [("$", "is not a JSON object", "error", "type")]
+
+    result = rules.apply("order", payload)
+
+    assert expected == [(v.path, v.message, v.severity, v.rule) for v in result.violations]
+    with pytest.raises(ValidationError):
+        rules.check("order", payload, "order SO-1")

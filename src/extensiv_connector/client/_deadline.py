@@ -83,6 +83,21 @@ class _DeadlineResponse(http.client.HTTPResponse):
     ) -> None:
         super().__init__(_DeadlineSocket(sock), debuglevel, method, url)  # type: ignore[arg-type]
 
+    def _read_status(self) -> tuple[str, int, str]:
+        """The status line, with every interim answer (1xx but 101) read as ``100 Continue``.
+
+        http.client skips ``100 Continue`` before the final answer but takes any other 1xx
+        (``102 Processing``, ``103 Early Hints``) as the answer itself; its final answer then
+        stays unread on the connection and is taken as the answer to the next request. RFC
+        9110 section 15.2: a client must read and discard an interim answer it did not expect.
+        ``begin`` skips the headers of a 100 and reads the next status line, so that is what
+        every interim answer gets; each costs part of the one deadline, so a stream of them
+        still ends at the read timeout."""
+        version, status, reason = super()._read_status()  # type: ignore[misc]
+        if 100 < status < 200 and status != 101:
+            return version, http.client.CONTINUE, reason
+        return version, status, reason
+
 
 def _bounded(conn: Any) -> Any:
     if isinstance(conn, http.client.HTTPConnection):

@@ -153,6 +153,13 @@ class StoreContract:
     # ------------------------------------------------------------------ protocol
 
     def test_store_satisfies_the_protocol(self, store: StateStore) -> None:
+        # The names first: isinstance alone says only False, not which method is missing.
+        members = sorted(
+            name
+            for name in dir(StateStore)
+            if not name.startswith("_") and callable(getattr(StateStore, name))
+        )
+        assert [] == [name for name in members if not callable(getattr(store, name, None))]
         assert isinstance(store, StateStore)
 
     def test_now_reads_the_clock_the_store_stamps_entries_with(
