@@ -8,12 +8,19 @@ sandbox does too: the response is buffered (the sandbox's bodies are small, and 
 exact length so the next request line is where the parser expects it, and the connection is
 kept unless the client asked to close it or something went wrong mid-request.
 
-Hostile or odd clients cost one handler thread for at most ``idle_timeout_s``: the TLS handshake
-runs in the connection's own thread (never in ``accept()`` on the serving thread), and every
-read, the handshake and the wait for the next kept-alive request included, gives up after that
-long. A request body is read whole before the application runs, never past a size limit
-(413) and never allocated at the size a client claims; a malformed body (a bad chunk, a short
-body) is a 400 and the connection is closed.
+Hostile or odd clients cost one handler thread for at most about ``idle_timeout_s`` at a time:
+the TLS handshake runs in the connection's own thread (never in ``accept()`` on the serving
+thread) and must finish within that long (CPython bounds the whole ``do_handshake``, not each
+read), and each request has one deadline, ``idle_timeout_s`` after the server starts waiting for
+its request line: the wait for it, its header block and its body must all have arrived by then,
+or the connection is closed unanswered, as an idle one is. A timeout per read would not do: a
+client sending a byte every second inside its headers, or inside a body it says is a megabyte
+long, would keep its thread (and a ``max_connections`` slot) for as long as it liked. The
+application's latency and the response write are outside that deadline. A header block cut off
+by the end of the stream is not a request: the connection is closed unanswered. A request body
+is read whole before the application runs, never past a size limit (413) and never allocated
+at the size a client claims; a malformed body (a bad chunk, a short body) is a 400 and the
+connection is closed.
 
 At most ``max_connections`` connections have a handler thread at a time. One more is closed
 as soon as it is accepted, without a thread and without reading or answering anything: a 503
@@ -64,7 +71,6 @@ _MAX_HEADERS = 100
 #: A plain ``Name: value`` line (no folding, no "From " line): what email's parser would
 #: store as that name and value, with nothing else to decide.
 _PLAIN_HEADER = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
-_END_OF_HEADERS = (b"\r\n", b"\n", b"")
 _EMPTY_LINES = (b"\r\n", b"\n")
 #: Empty lines skipped before a request line (RFC 9112 2.2: a server SHOULD ignore at least
 #: one, e.g. the CRLF some clients send after a POST body); a client sending more is closed.
@@ -75,6 +81,9 @@ _DATE: list[Any] = [None, ""]
 _READ_PIECE = 65536
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
+#: A request may overrun its deadline by at most this share of the idle timeout: the socket's
+#: timeout is shortened in steps of it (a system call), not before every read.
+_SLACK = 0.1
 #: The largest request body the sandbox reads (its requests are kilobytes): 413 beyond.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Connections served at once (each has a thread); more are closed when accepted.
@@ -87,8 +96,9 @@ class ServerSettings:
     idle_timeout_s=, max_connections=)``)."""
 
     keep_alive: bool = True
-    #: Seconds a connection may sit without sending: between kept-alive requests, within a
-    #: request (headers or body) and during the TLS handshake. Then it is closed.
+    #: Seconds a connection has for its TLS handshake, and for each request from when the
+    #: server starts waiting for its request line to the last byte of its body (the wait
+    #: between kept-alive requests included). Then it is closed.
     idle_timeout_s: float = 15.0
     max_body_bytes: int = MAX_BODY_BYTES
     #: Connections with a handler thread at once; one more is closed when accepted.
@@ -156,6 +166,60 @@ class _RefusedError(Exception):
         self.message = message
 
 
+class _CutShortError(Exception):
+    """The stream ended inside a header block: what arrived is not a request."""
+
+
+class _RequestReader(io.RawIOBase):
+    """The connection's raw reader, which refuses to wait past the current request's deadline.
+
+    :meth:`start` sets the deadline (``idle_timeout_s`` from now) when the server starts
+    waiting for a request line, :meth:`stop` lifts it once the body has been read. Each read
+    waits at most for what is left; shortening the socket's timeout costs a system call, so it
+    is done only once the time left is clearly below it (as the client's ``_deadline`` module
+    does): a request that arrives in milliseconds costs a clock read per read and nothing else.
+    """
+
+    def __init__(self, sock: socket.socket, idle_timeout_s: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)
+        self._idle = idle_timeout_s
+        #: The socket's timeout now (``setup`` sets it to the idle timeout).
+        self._timeout = idle_timeout_s
+        self._deadline: float | None = None
+
+    def start(self) -> None:
+        self._deadline = time.monotonic() + self._idle
+        if self._timeout != self._idle:  # the last request shortened it
+            self._sock.settimeout(self._idle)
+            self._timeout = self._idle
+
+    def stop(self) -> None:
+        self._deadline = None
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def readinto(self, buffer: Any) -> int | None:
+        deadline = self._deadline
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left < self._timeout * (1 - _SLACK):
+                if left <= 0:
+                    raise TimeoutError("the request took longer than the idle timeout")
+                self._sock.settimeout(left)
+                self._timeout = left
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log on stderr (tests and benchmarks make thousands of requests)."""
 
@@ -179,6 +243,7 @@ class KeepAliveHandler(QuietHandler):
     #: The first line of a request, as ``handle_one_request`` read it (typeshed omits it).
     raw_requestline: bytes
     _open = False
+    _reader: _RequestReader | None = None
 
     def _settings(self) -> ServerSettings:
         settings = getattr(self.server, "settings", None)
@@ -218,6 +283,7 @@ class KeepAliveHandler(QuietHandler):
         but plain ``Name: value`` lines (folded lines, say) is parsed by the email package.
 
         Empty lines before the request line are skipped (RFC 9112 section 2.2), a few at most.
+        A header block the stream ends inside (no empty line) closes the connection unanswered.
         """
         raw = self.raw_requestline
         for _ in range(_MAX_EMPTY_LINES):
@@ -252,6 +318,11 @@ class KeepAliveHandler(QuietHandler):
         except http.client.HTTPException as exc:
             self.send_error(431, "Too many headers", str(exc))
             return False
+        except _CutShortError:
+            # The client closed its side mid-block (or mid request line): a cut-off
+            # Authorization line must not be served, and nobody may be reading any more.
+            self.close_connection = True
+            return False
         connection = self.headers.get("Connection", "").lower()
         if connection == "close" or not self._settings().keep_alive:
             self.close_connection = True
@@ -282,6 +353,16 @@ class KeepAliveHandler(QuietHandler):
                 return
         self._open = True
         super().setup()
+        reader = _RequestReader(sock, self._settings().idle_timeout_s)
+        self.rfile.close()
+        self.rfile = io.BufferedReader(reader)
+        self._reader = reader
+
+    def handle_one_request(self) -> None:
+        reader = self._reader
+        if reader is not None:
+            reader.start()
+        super().handle_one_request()
 
     def handle(self) -> None:
         if self._open:
@@ -305,6 +386,8 @@ class KeepAliveHandler(QuietHandler):
         self.environ = environ = self.make_environ()
         try:
             body = self._read_body()
+            if self._reader is not None:  # the request is in: the app's latency is not its own
+                self._reader.stop()
         except _RefusedError as refused:
             self.close_connection = True
             reason = http.client.responses.get(refused.status, "")
@@ -455,7 +538,8 @@ def _close(sock: socket.socket) -> None:
 
 def _read_headers(rfile: Any, message_class: Any) -> http.client.HTTPMessage:
     """``http.client.parse_headers(rfile, _class=message_class)``, without the email parser
-    when every line is a plain ``Name: value`` (the same headers, in the same order)."""
+    when every line is a plain ``Name: value`` (the same headers, in the same order); unlike
+    it, :class:`_CutShortError` when the stream ends before the block's empty line."""
     lines: list[bytes] = []
     while True:
         line: bytes = rfile.readline(_MAX_LINE + 1)
@@ -464,8 +548,10 @@ def _read_headers(rfile: Any, message_class: Any) -> http.client.HTTPMessage:
         lines.append(line)
         if len(lines) > _MAX_HEADERS:
             raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
-        if line in _END_OF_HEADERS:
+        if line in _EMPTY_LINES:
             break
+        if not line:  # http.client would take the end of the stream as the end of the block
+            raise _CutShortError
     message: http.client.HTTPMessage = message_class()
     fields = lines[:-1]
     if all(_PLAIN_HEADER.match(line) for line in fields):
