@@ -4,6 +4,7 @@ without a status line."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import itertools
@@ -25,6 +26,7 @@ from extensiv_connector.sandbox._http import (
     _LIVE,
     MAX_CONNECTIONS,
     _RefusedError,
+    _RequestReader,
     read_chunked,
     read_exactly,
 )
@@ -134,6 +136,129 @@ def test_a_request_that_stalls_halfway_is_closed_after_the_idle_timeout() -> Non
         stalled = _exchange(sb, b"GET /events/webhook/key HTTP/1.1\r\nHo")
 
     assert b"" == stalled
+
+
+_DRIP_EVERY_S = 0.1  # well inside the idle timeout: a timeout per read would never fire
+_DRIP_REQUESTS = {
+    "headers": b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\nX-Drip: ",
+    "body": b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n",
+}
+
+
+def _client(sb: Sandbox, *, tls: bool) -> socket.socket:
+    sock = _connect(sb)
+    if not tls:
+        return sock
+    context = ssl.create_default_context(cafile=sb.ca_file)
+    return context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+
+def _drip_until_closed(sock: socket.socket) -> bytes | None:
+    """Send a byte every ``_DRIP_EVERY_S`` until the sandbox closes the connection: what it
+    sent before closing, or None if it was still open after ``_WAIT_S`` of dripping."""
+    # A receive timeout, not select(): over TLS 1.3 the server's session tickets make the
+    # socket readable with no application data behind them.
+    sock.settimeout(_DRIP_EVERY_S)
+    received = b""
+    for _ in range(int(_WAIT_S / _DRIP_EVERY_S)):
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:  # still open: one more byte
+            sock.sendall(b"a")
+            continue
+        except OSError:  # a reset or a TLS EOF: closed by the sandbox
+            return received
+        if not chunk:
+            return received
+        received += chunk
+    return None
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize("part", sorted(_DRIP_REQUESTS))
+def test_a_request_dripped_a_byte_at_a_time_is_closed_and_frees_its_slot(
+    part: str, tls: bool
+) -> None:
+    with Sandbox(catalog_size=1, tls=tls, idle_timeout_s=0.3, max_connections=1) as sb:
+        with _client(sb, tls=tls) as dripper:
+            dripper.sendall(_DRIP_REQUESTS[part])
+            dripped = _drip_until_closed(dripper)
+        answer = None
+        for _ in range(int(_WAIT_S / 0.05)):  # until the dripper's thread has given its slot back
+            with contextlib.suppress(OSError), _client(sb, tls=tls) as normal:
+                answer = _answer_on(normal)  # OSError: refused, a TLS handshake then fails
+            if answer is not None:
+                break
+            time.sleep(0.05)
+
+    assert (b"", 200) == (dripped, answer)
+
+
+def test_a_request_is_read_under_one_deadline_restarted_for_each_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server_side, client_side = socket.socketpair()
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    buffer = bytearray(16)
+    with server_side, client_side:
+        server_side.settimeout(10.0)
+        reader = _RequestReader(server_side, 10.0)
+        timeouts = []
+        reader.start()
+        for at in (100.5, 105.0):
+            clock[0] = at
+            client_side.sendall(b"x")
+            reader.readinto(buffer)
+            timeouts.append(server_side.gettimeout())
+        clock[0] = 110.0
+        with pytest.raises(TimeoutError):
+            reader.readinto(buffer)
+        reader.start()  # the next request has the whole idle timeout again
+        timeouts.append(server_side.gettimeout())
+        reader.close()
+
+    # A read well inside the deadline leaves the socket's timeout alone (no system call).
+    assert [10.0, 5.0, 10.0] == timeouts
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\nX-Cut",
+        b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\n",
+        b"GET /events/webhook/key HTTP/1.1",
+    ],
+    ids=["mid-line", "before-empty-line", "request-line"],
+)
+def test_a_header_block_cut_off_by_the_end_of_the_stream_is_not_answered(
+    request_bytes: bytes,
+) -> None:
+    with Sandbox(catalog_size=1) as sb:
+        answer = _exchange(sb, request_bytes, half_close=True)
+        cut_authorization = _exchange(
+            sb,
+            b"POST /AuthServer/api/Token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+            + _basic(sb)[:-4],
+            half_close=True,
+        )
+
+    assert (b"", b"") == (answer, cut_authorization)
+
+
+def test_a_header_block_cut_off_over_tls_is_not_answered_and_logs_nothing(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with Sandbox(catalog_size=1, tls=True) as sb, _client(sb, tls=True) as sock:
+        sock.sendall(b"GET /events/webhook/key HTTP/1.1\r\nHost: x\r\nX-Cut")
+        socket.socket.shutdown(sock, socket.SHUT_WR)  # the TCP stream ends, no close_notify
+        received = b""
+        with contextlib.suppress(OSError):  # the sandbox's side may end in a TLS alert
+            while chunk := sock.recv(65536):
+                received += chunk
+
+    # werkzeug logs to stderr, or to pytest's log capture when that has a handler installed.
+    assert (b"", "", "") == (received, capfd.readouterr().err, caplog.text)
 
 
 def test_the_idle_timeout_must_be_a_positive_number() -> None:
