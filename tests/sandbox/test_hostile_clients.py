@@ -194,6 +194,15 @@ def test_a_request_dripped_a_byte_at_a_time_is_closed_and_frees_its_slot(
     assert (b"", 200) == (dripped, answer)
 
 
+def test_a_tls_handshake_dripped_a_byte_at_a_time_is_closed() -> None:
+    with Sandbox(catalog_size=1, tls=True, idle_timeout_s=0.3) as sb, _connect(sb) as dripper:
+        # A TLS record header announcing a 200-byte ClientHello, whose bytes then trickle in.
+        dripper.sendall(b"\x16\x03\x01\x00\xc8")
+        dripped = _drip_until_closed(dripper)
+
+    assert b"" == dripped
+
+
 def test_a_request_is_read_under_one_deadline_restarted_for_each_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

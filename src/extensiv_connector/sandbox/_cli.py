@@ -77,7 +77,8 @@ def build_parser(prog: str = "extensiv-connector sandbox") -> argparse.ArgumentP
         type=float,
         default=15.0,
         metavar="SECONDS",
-        help="close a connection that sends nothing for this long (default 15)",
+        help="close a connection whose next request has not fully arrived this long after the"
+        " sandbox started waiting for it (default 15)",
     )
     parser.add_argument(
         "--max-connections",

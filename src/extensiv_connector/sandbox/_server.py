@@ -37,9 +37,10 @@ class Sandbox:
     :attr:`webhooks` (or ``webhook_url=``) to receive signed event notifications.
 
     Connections are kept alive (HTTP/1.1), as a real tenant does; ``keep_alive=False`` makes
-    every response close its connection. A connection that sends nothing for
-    ``idle_timeout_s`` seconds (between kept-alive requests, within a request or during the TLS
-    handshake) is closed. At most ``max_connections`` connections are served at once (each
+    every response close its connection. Each request must arrive whole (from when the server
+    starts waiting for its request line, between kept-alive requests included, to the end of
+    its body) within ``idle_timeout_s`` seconds, and a TLS handshake finish within as long,
+    or the connection is closed. At most ``max_connections`` connections are served at once (each
     has a thread); one more is closed as soon as it is accepted, unanswered, and counted in
     :attr:`refused_connections`.
     """
