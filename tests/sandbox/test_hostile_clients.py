@@ -225,10 +225,16 @@ def test_a_request_is_read_under_one_deadline_restarted_for_each_request(
             reader.readinto(buffer)
         reader.start()  # the next request has the whole idle timeout again
         timeouts.append(server_side.gettimeout())
+        clock[0] = 115.0
+        client_side.sendall(b"x")
+        reader.readinto(buffer)
+        timeouts.append(server_side.gettimeout())
+        reader.stop()  # read in time: the response is written under the whole idle timeout
+        timeouts.append(server_side.gettimeout())
         reader.close()
 
     # A read well inside the deadline leaves the socket's timeout alone (no system call).
-    assert [10.0, 5.0, 10.0] == timeouts
+    assert [10.0, 5.0, 10.0, 5.0, 10.0] == timeouts
 
 
 @pytest.mark.parametrize(

@@ -174,7 +174,8 @@ class _RequestReader(io.RawIOBase):
     """The connection's raw reader, which refuses to wait past the current request's deadline.
 
     :meth:`start` sets the deadline (``idle_timeout_s`` from now) when the server starts
-    waiting for a request line, :meth:`stop` lifts it once the body has been read. Each read
+    waiting for a request line, :meth:`stop` lifts it once the body has been read (or the
+    request refused). Each read
     waits at most for what is left; shortening the socket's timeout costs a system call, so it
     is done only once the time left is clearly below it (as the client's ``_deadline`` module
     does): a request that arrives in milliseconds costs a clock read per read and nothing else.
@@ -191,12 +192,17 @@ class _RequestReader(io.RawIOBase):
 
     def start(self) -> None:
         self._deadline = time.monotonic() + self._idle
-        if self._timeout != self._idle:  # the last request shortened it
-            self._sock.settimeout(self._idle)
-            self._timeout = self._idle
+        self._restore()
 
     def stop(self) -> None:
         self._deadline = None
+        # The response is written under the idle timeout, not what was left of the request's.
+        self._restore()
+
+    def _restore(self) -> None:
+        if self._timeout != self._idle:  # shortened for a slow request
+            self._sock.settimeout(self._idle)
+            self._timeout = self._idle
 
     def readable(self) -> bool:
         return True
@@ -320,7 +326,8 @@ class KeepAliveHandler(QuietHandler):
             return False
         except _CutShortError:
             # The client closed its side mid-block (or mid request line): a cut-off
-            # Authorization line must not be served, and nobody may be reading any more.
+            # Authorization line must not be served, and a 400 would only tell the client
+            # that it stopped sending.
             self.close_connection = True
             return False
         connection = self.headers.get("Connection", "").lower()
@@ -386,9 +393,8 @@ class KeepAliveHandler(QuietHandler):
         self.environ = environ = self.make_environ()
         try:
             body = self._read_body()
-            if self._reader is not None:  # the request is in: the app's latency is not its own
-                self._reader.stop()
         except _RefusedError as refused:
+            self._request_read()
             self.close_connection = True
             reason = http.client.responses.get(refused.status, "")
             self._send(
@@ -397,6 +403,7 @@ class KeepAliveHandler(QuietHandler):
                 refused.message.encode(),
             )
             return
+        self._request_read()
         environ["wsgi.input"] = io.BytesIO(body)
         environ["wsgi.input_terminated"] = True
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -426,6 +433,12 @@ class KeepAliveHandler(QuietHandler):
             self.close_connection = True
             return
         self._send(started[0], started[1], body)
+
+    def _request_read(self) -> None:
+        """The request's deadline is over: the application's latency and the response write
+        are not bound by it."""
+        if self._reader is not None:
+            self._reader.stop()
 
     def _read_body(self) -> bytes:
         """The whole request body: ``Content-Length`` bytes, or the chunks decoded; after the
