@@ -9,12 +9,10 @@ and the response is created: the read timeout the socket has then.
 
 The connection pools set http.client's hook, ``response_class``, on each connection they make
 (an attribute, not a connection subclass: vcrpy replaces the pools' connection class to replay
-cassettes, and must keep doing so). The response reads through :class:`_DeadlineReader`, which
-wraps the socket's own ``SocketIO``, so the descriptor stays open while the response is read,
-as http.client expects when it closes the connection early. Shortening the socket's timeout
-costs a system call, so it is done only once the time left is clearly below it: a response
-answered in milliseconds costs a clock read per socket read and nothing else, and a slow one
-ends at most about ``_SLACK`` of its timeout after its deadline.
+cassettes, and must keep doing so). The response reads through :class:`_DeadlineReader`
+(``_deadline_io``, shared with the sandbox's request reader), which wraps the socket's own
+``SocketIO``, so the descriptor stays open while the response is read, as http.client expects
+when it closes the connection early.
 """
 
 from __future__ import annotations
@@ -27,44 +25,19 @@ from typing import Any
 
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .._deadline_io import DeadlineReader
+
 __all__ = ["DEADLINE_POOLS", "DeadlineHTTPPool", "DeadlineHTTPSPool"]
 
-#: A response may overrun its deadline by at most this share of its read timeout (the socket's
-#: timeout is shortened in steps of it, not before every read).
-_SLACK = 0.1
 
+class _DeadlineReader(DeadlineReader):
+    """The response's raw reader: its deadline is the socket's read timeout from now."""
 
-class _DeadlineReader(io.RawIOBase):
-    """The socket's raw reader, refusing to wait past ``deadline`` (``time.monotonic``)."""
+    overdue = "the response took longer than the read timeout"
 
     def __init__(self, sock: socket.socket) -> None:
-        super().__init__()
-        self._sock = sock
-        self._raw = sock.makefile("rb", buffering=0)
         timeout = sock.gettimeout()
-        self._timeout = timeout
-        self._deadline = None if timeout is None else time.monotonic() + timeout
-
-    def readable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    def readinto(self, buffer: Any) -> int | None:
-        deadline, timeout = self._deadline, self._timeout
-        if deadline is not None and timeout is not None:
-            left = deadline - time.monotonic()
-            if left < timeout * (1 - _SLACK):
-                if left <= 0:
-                    raise TimeoutError("the response took longer than the read timeout")
-                self._sock.settimeout(left)
-                self._timeout = left
-        return self._raw.readinto(buffer)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
+        super().__init__(sock, timeout, None if timeout is None else time.monotonic() + timeout)
 
 
 class _DeadlineSocket:

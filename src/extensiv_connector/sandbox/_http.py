@@ -52,6 +52,8 @@ import attrs
 from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from .._deadline_io import DeadlineReader
+
 __all__ = [
     "KeepAliveHandler",
     "QuietHandler",
@@ -81,9 +83,6 @@ _DATE: list[Any] = [None, ""]
 _READ_PIECE = 65536
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _DIGITS = frozenset(b"0123456789")
-#: A request may overrun its deadline by at most this share of the idle timeout: the socket's
-#: timeout is shortened in steps of it (a system call), not before every read.
-_SLACK = 0.1
 #: The largest request body the sandbox reads (its requests are kilobytes): 413 beyond.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Connections served at once (each has a thread); more are closed when accepted.
@@ -170,25 +169,21 @@ class _CutShortError(Exception):
     """The stream ended inside a header block: what arrived is not a request."""
 
 
-class _RequestReader(io.RawIOBase):
+class _RequestReader(DeadlineReader):
     """The connection's raw reader, which refuses to wait past the current request's deadline.
 
     :meth:`start` sets the deadline (``idle_timeout_s`` from now) when the server starts
     waiting for a request line, :meth:`stop` lifts it once the body has been read (or the
-    request refused). Each read
-    waits at most for what is left; shortening the socket's timeout costs a system call, so it
-    is done only once the time left is clearly below it (as the client's ``_deadline`` module
-    does): a request that arrives in milliseconds costs a clock read per read and nothing else.
+    request refused). Each read waits at most for what is left (``_deadline_io``, shared with
+    the client's response reader).
     """
 
+    overdue = "the request took longer than the idle timeout"
+
     def __init__(self, sock: socket.socket, idle_timeout_s: float) -> None:
-        super().__init__()
-        self._sock = sock
-        self._raw = sock.makefile("rb", buffering=0)
+        # The socket's timeout is the idle timeout now (``setup`` set it); no deadline yet.
+        super().__init__(sock, idle_timeout_s, None)
         self._idle = idle_timeout_s
-        #: The socket's timeout now (``setup`` sets it to the idle timeout).
-        self._timeout = idle_timeout_s
-        self._deadline: float | None = None
 
     def start(self) -> None:
         self._deadline = time.monotonic() + self._idle
@@ -203,27 +198,6 @@ class _RequestReader(io.RawIOBase):
         if self._timeout != self._idle:  # shortened for a slow request
             self._sock.settimeout(self._idle)
             self._timeout = self._idle
-
-    def readable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    def readinto(self, buffer: Any) -> int | None:
-        deadline = self._deadline
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left < self._timeout * (1 - _SLACK):
-                if left <= 0:
-                    raise TimeoutError("the request took longer than the idle timeout")
-                self._sock.settimeout(left)
-                self._timeout = left
-        return self._raw.readinto(buffer)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 class QuietHandler(WSGIRequestHandler):
