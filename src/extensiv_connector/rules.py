@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import attrs
 
+from ._json_copy import copy_json
 from .errors import ConfigError, ValidationError, Violation
 
 __all__ = [
@@ -198,7 +199,7 @@ class ValidationRules:
         """Check (and normalise/truncate a copy of) ``payload``; never raises for data."""
         if not self.enabled:
             return RuleResult(payload=payload)
-        document = _copy_json(payload)
+        document = copy_json(payload)
         violations: list[Violation] = []
         self.apply_in_place(resource, document, violations)
         return RuleResult(payload=document, violations=tuple(violations))
@@ -281,33 +282,6 @@ _PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
 #: an id is not reused while it is cached) and their per-resource plans; bounded.
 _PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Step, ...]]]] = {}
 _PLANS_KEPT = 64
-
-
-def _copy_json(value: Any) -> Any:
-    """A copy of a JSON-like document: new dicts and lists, the same (immutable) leaves. The
-    rules only ever replace values inside dicts and lists, so this is as safe as a deep copy,
-    at a fraction of its cost. Iterative, with a memo: a host's document may nest deeper than
-    the interpreter's stack, or hold itself (the copy then holds itself too)."""
-    if not isinstance(value, dict | list):
-        return value
-    root: Any = {} if isinstance(value, dict) else []
-    copies = {id(value): root}
-    pending = [(value, root)]
-    while pending:
-        source, target = pending.pop()
-        items = source.items() if isinstance(source, dict) else enumerate(source)
-        for key, item in items:
-            if isinstance(item, dict | list):
-                copy = copies.get(id(item))
-                if copy is None:
-                    copy = copies[id(item)] = {} if isinstance(item, dict) else []
-                    pending.append((item, copy))
-                item = copy
-            if isinstance(target, dict):
-                target[key] = item
-            else:
-                target.append(item)
-    return root
 
 
 def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any, str, str]]:

@@ -26,6 +26,7 @@ import attrs
 import cattrs
 
 from . import _json_guard, _wire_codegen, _wire_typed
+from ._json_copy import copy_json
 from ._wire_codegen import MISS, FieldSpec
 from .errors import WireFormatError
 from .models._fields import EMBEDDED_REL, WIRE_NAME
@@ -556,18 +557,8 @@ def _unstructure_attrs(obj: Any) -> dict[str, Any]:
         for key, value in extra.items():
             if key not in out:
                 # A copy: whoever holds the document may change it; the model must not change.
-                out[key] = _copy_kept(value) if type(value) in _CONTAINERS else value
+                out[key] = copy_json(value)
     return out
-
-
-_CONTAINERS = frozenset({dict, list})
-
-
-def _copy_kept(value: Any) -> Any:
-    """A copy of a kept JSON value: new dicts and lists, the same (immutable) leaves."""
-    if type(value) is dict:
-        return {k: _copy_kept(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
-    return [_copy_kept(v) if type(v) in _CONTAINERS else v for v in value]
 
 
 def make_converter() -> cattrs.Converter:

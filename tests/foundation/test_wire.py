@@ -216,3 +216,19 @@ def test_unstructure_writes_camel_case_and_omits_unset_fields() -> None:
     order = Order(reference_num="SO-1", po_num=None)
 
     assert {"referenceNum": "SO-1", "orderItems": []} == CONVERTER.unstructure(order)
+
+
+def test_unstructure_copies_kept_values_however_deep_or_self_holding() -> None:
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(5000):
+        inner["k"] = {}
+        inner = inner["k"]
+    looped: dict[str, Any] = {"name": "loop"}
+    looped["self"] = looped
+    order = Order(reference_num="SO-1", extra={"deep": deep, "looped": looped})
+
+    written = CONVERTER.unstructure(order)
+
+    assert written["deep"] is not deep
+    assert written["looped"]["self"] is written["looped"] is not looped
