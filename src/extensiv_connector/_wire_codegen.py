@@ -30,7 +30,7 @@ from ._draft import draft_lines, draft_of
 from ._json_guard import MAX_NUMBER_DIGITS
 from .models._fields import to_decimal, to_optional_decimal, to_tuple
 
-__all__ = ["DECIMALS", "MISS", "FieldSpec", "Readers", "compile_reader"]
+__all__ = ["DECIMALS", "MISS", "FieldSpec", "Readers", "compile_reader", "decimal_of"]
 
 #: "Not for me": the general reader must handle this object.
 MISS: Any = type("_Miss", (), {"__repr__": lambda self: "MISS"})()
@@ -43,20 +43,23 @@ _IDENTITY_CONVERTERS: frozenset[Any] = frozenset({to_decimal, to_optional_decima
 ReaderFor = Callable[[type, bool], Callable[[Any], Any]]
 
 
-class _DecimalsOfInts(dict[int, Decimal]):
-    """``cache[n] == Decimal(n)``; a subscript that hits costs no Python call, which matters
-    at six quantities per stock summary. Bounded; Decimals are immutable, so sharing is safe."""
-
-    limit = 65_536
-
-    def __missing__(self, value: int) -> Decimal:
-        found = Decimal(value)
-        if len(self) < self.limit:
-            self[value] = found
-        return found
+#: ``DECIMALS[n] == Decimal(n)`` for the small integers met so far, shared by every generated
+#: reader (``_wire_typed`` too). A plain dict on purpose: the generated code subscripts it in
+#: a ``try`` (a hit is one specialised dict lookup, six per stock summary; a dict subclass
+#: with ``__missing__`` costs a slower generic subscript on every hit) and calls
+#: :func:`decimal_of` on a ``KeyError``. Decimals are immutable, so sharing is safe.
+DECIMALS: dict[int, Decimal] = {}
+_DECIMALS_LIMIT = 65_536
+#: Only these are cached: any cached value is within every reader's integer bounds.
+_DECIMALS_SPAN = 2**31
 
 
-DECIMALS = _DecimalsOfInts()
+def decimal_of(value: int) -> Decimal:
+    """``Decimal(value)``, remembered in :data:`DECIMALS` when small (bounded)."""
+    found = Decimal(value)
+    if -_DECIMALS_SPAN < value < _DECIMALS_SPAN and len(DECIMALS) < _DECIMALS_LIMIT:
+        DECIMALS[value] = found
+    return found
 
 
 @attrs.frozen
@@ -167,6 +170,7 @@ def _compile_casing(
         Decimal=Decimal,
         datetime=datetime,
         DECIMALS=DECIMALS,
+        decimal_of=decimal_of,
         INT_LIMIT=10**MAX_NUMBER_DIGITS,  # an int field: at most 40 digits
         DEC_INT_LIMIT=10 ** (MAX_NUMBER_DIGITS + 1),  # a quantity: exponent at most 40
         EXP_LIMIT=MAX_NUMBER_DIGITS + 1,
@@ -380,7 +384,10 @@ def _emit_decimal(w: _Writer, depth: int, var: str, *, optional: bool) -> None:
     w.emit(depth, f"if type({var}) is int:")
     w.emit(depth + 1, f"if not -DEC_INT_LIMIT < {var} < DEC_INT_LIMIT:")
     w.emit(depth + 2, "return MISS")
-    w.emit(depth + 1, f"{var} = DECIMALS[{var}]")
+    w.emit(depth + 1, "try:")
+    w.emit(depth + 2, f"{var} = DECIMALS[{var}]")
+    w.emit(depth + 1, "except KeyError:")
+    w.emit(depth + 2, f"{var} = decimal_of({var})")
     # Zero may carry any exponent (check_number accepts 0E+99999); others stay within ±40.
     bounded = f"(not {var} or -EXP_LIMIT < {var}.adjusted() < EXP_LIMIT)"
     ok = f"type({var}) is Decimal and {var}.is_finite() and {bounded}"

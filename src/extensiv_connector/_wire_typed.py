@@ -34,7 +34,7 @@ import attrs
 from . import _json_guard
 from ._draft import draft_lines, draft_of
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
-from ._wire_codegen import FieldSpec
+from ._wire_codegen import DECIMALS, FieldSpec, decimal_of
 
 __all__ = [
     "ABSENT",
@@ -112,22 +112,11 @@ def _within_limits_already(value: Any, budget: int = VALUE_DEPTH) -> bool:
 
 
 #: (page decoder, page build, mirror Struct, record build) of a model class.
-_Compiled = tuple[Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any]]
-
-
-class _Decimals(dict[int, Decimal]):
-    """``cache[n] == Decimal(n)`` for integers the guard accepts; others decline. A subscript
-    that hits costs no Python call (six quantities per stock summary). Bounded."""
-
-    limit = 65_536
-
-    def __missing__(self, value: int) -> Decimal:
-        if not -_INT_LIMIT < value < _INT_LIMIT:
-            raise _DECLINE
-        found = Decimal(value)
-        if len(self) < self.limit:
-            self[value] = found
-        return found
+#: (page decoder, page build, mirror Struct, record build, record read) of a model class; the
+#: record read is ``record build(msgspec.convert(document, mirror))`` in one generated function.
+_Compiled = tuple[
+    Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any], Callable[[Any], Any]
+]
 
 
 #: (the envelope's keys in order, the key holding the records, the key under it when that is
@@ -165,9 +154,6 @@ class _Decline(Exception):  # noqa: N818 - internal signal: "read this page the 
 
 
 _DECLINE = _Decline()
-
-
-DECIMALS = _Decimals()
 
 
 class _Absent:
@@ -227,8 +213,9 @@ class TypedReader:
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
         self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
-        # The record build (see _mirror) of each page build.
+        # The record build and the record read (see _mirror) of each page build.
         self._record_builds: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
+        self._record_reads: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -298,7 +285,6 @@ class TypedReader:
         A parsed document did not come through the guard's number hook, so the build checks
         Decimals itself (it does for pages too) and copies ``dict`` fields, as the general
         reader does."""
-        convert = self._msgspec.convert
         validation_error = self._msgspec.ValidationError
         compiled_of = self._compiled.get
         compile_top = self._compile_top
@@ -316,7 +302,7 @@ class TypedReader:
             if compiled is None or guard._ACCELERATED is None:
                 return fallback(data)
             try:
-                return compiled[3](convert(data, compiled[2]))
+                return compiled[4](data)
             except validation_error as exc:
                 unknown_key = "unknown field" in str(exc)
             except Exception:  # _Decline, a timestamp, an enum value, ...
@@ -422,6 +408,7 @@ class TypedReader:
                     build,
                     mirror,
                     self._record_builds[build],
+                    self._record_reads[build],
                 )
             except _Unsupported:
                 result = None
@@ -448,6 +435,7 @@ class TypedReader:
             ABSENT=ABSENT,
             DECLINE=_DECLINE,
             DECIMALS=DECIMALS,
+            decimal_of=decimal_of,
             Decimal=Decimal,
             bounded=bounded,
             INT_LIMIT=_INT_LIMIT,
@@ -564,9 +552,12 @@ class TypedReader:
             for name, value in w.env.items()
         }
         record_env["bounded"] = _within_limits_already
-        self._record_builds[build] = w.compile(
-            f"<extensiv typed record reader {cls.__name__}>", record_env
-        )
+        label = f"<extensiv typed record reader {cls.__name__}>"
+        self._record_builds[build] = w.compile(label, record_env)
+        # The same again, converting first: one Python call per record, not two.
+        assert not {"convert", "MIRROR"} & record_env.keys()  # bound names end in digits
+        read_env = {**record_env, "convert": self._msgspec.convert, "MIRROR": mirror}
+        self._record_reads[build] = w.compile(label, read_env, prologue="r = convert(r, MIRROR)")
         self._flat[cls] = tuple(spec.name for spec in fields) if flat else None
         mirrors[cls] = (mirror, build, depth)
         return mirrors[cls]
@@ -736,11 +727,17 @@ def _kept_lines(v: str) -> list[str]:
 
 
 def _decimal_lines(v: str, *, optional: bool) -> list[str]:
-    # Integers are bounded by DECIMALS; a Decimal from a page came through the checking number
-    # hook, one in a parsed document may be anything: finite, exponent within the guard's.
+    # A cached integer is within bounds, a miss is checked; a Decimal from a page came through
+    # the checking number hook, one in a parsed document may be anything: finite, exponent
+    # within the guard's.
     lines = [
         f"if type({v}) is int:",
-        f"\t{v} = DECIMALS[{v}]",
+        "\ttry:",
+        f"\t\t{v} = DECIMALS[{v}]",
+        "\texcept KeyError:",
+        f"\t\tif not -INT_LIMIT < {v} < INT_LIMIT:",
+        "\t\t\traise DECLINE",
+        f"\t\t{v} = decimal_of({v})",
         f"elif type({v}) is Decimal:",
         f"\tif not {v}.is_finite() or ({v} and not -EXP_LIMIT < {v}.adjusted() < EXP_LIMIT):",
         "\t\traise DECLINE",
@@ -819,13 +816,17 @@ class _Source:
         self.env[name] = value
         return name
 
-    def compile(self, label: str, env: dict[str, Any] | None = None) -> Callable[[Any], Any]:
-        """The build function; ``env`` replaces the names' values (same names)."""
+    def compile(
+        self, label: str, env: dict[str, Any] | None = None, prologue: str = ""
+    ) -> Callable[[Any], Any]:
+        """The build function; ``env`` replaces the names' values (same names, plus any the
+        ``prologue`` line, run first, uses)."""
         # Every name is a closure cell: no global lookups, and unlike default arguments (which
         # CPython fills in on every call) cells cost nothing per call.
         env = self.env if env is None else env
         names = ", ".join(env)
-        body = "\n".join("    " + line for line in self.lines)
+        lines = ["    " + prologue, *self.lines] if prologue else self.lines
+        body = "\n".join("    " + line for line in lines)
         source = f"def make({names}):\n    def build(r):\n{body}\n    return build\n"
         namespace: dict[str, Any] = {}
         exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - built above

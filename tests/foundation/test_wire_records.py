@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extensiv_connector import _wire_typed, wire
+from extensiv_connector import _wire_codegen, _wire_typed, wire
 from extensiv_connector.errors import WireFormatError
 from extensiv_connector.models import Order, StockSummary, WebhookEvent
 from extensiv_connector.testing.strategies import ALL_MODELS, json_values, models
@@ -96,8 +96,13 @@ ODD_VALUES = [
     float("nan"),
     True,
     10**40,
+    10**40 - 1,  # the widest integer the typed path takes itself: a cache miss, never cached
+    -(10**40) + 1,
     10**41,
     2**63,
+    2**31,  # just outside the shared Decimal cache's span
+    2**31 - 1,  # the widest it remembers
+    -(2**31) + 1,
     "7",
     " 7 ",
     "1" * 101,
@@ -129,6 +134,17 @@ def test_odd_python_values_anywhere_give_the_general_answer(
     assert outcome(GENERAL.reader(cls), document) == outcome(
         CONVERTER.get_structure_hook(cls), document
     )
+
+
+def test_integer_quantities_read_exactly_and_only_small_ones_are_remembered() -> None:
+    values = [0, 7, 2**31 - 1, 2**31, -(2**31) + 1, 10**40 - 1, -(10**40) + 1]
+    documents = [{"itemIdentifier": {"sku": "A", "id": 1}, "onHand": v} for v in values * 2]
+
+    read = [CONVERTER.structure(d, StockSummary).on_hand for d in documents]
+
+    assert [Decimal(v) for v in values * 2] == read
+    assert all(-(2**31) < n < 2**31 for n in _wire_codegen.DECIMALS)
+    assert {0, 7, 2**31 - 1, -(2**31) + 1} <= set(_wire_codegen.DECIMALS)
 
 
 def test_a_dict_field_is_a_copy_as_on_the_general_path() -> None:
