@@ -17,10 +17,10 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar, Union, cast
 
 import attrs
 import cattrs
@@ -735,14 +735,34 @@ def read_collection(
     ``json`` to keep the request in error messages): ``read`` must structure as
     ``make_converter()`` does, since a page read the fast way never calls it.
     """
+    return _read_collection(body, cls, rel, parse, read, defer=False)
+
+
+def _read_collection(
+    body: str | bytes,
+    cls: type[T],
+    rel: str | None,
+    parse: Callable[[str | bytes], Any] | None,
+    read: Callable[[Any], T] | None,
+    *,
+    defer: bool,
+) -> Page:
+    """:func:`read_collection`; with ``defer``, a page read the typed way has its records as
+    :class:`_wire_typed.DeferredModels` (built as they are iterated: the client's paged lists,
+    whose callers mostly drop each model soon after getting it), not a list."""
     reader = read if read is not None else _DEFAULT.reader(cls)
+
+    def general() -> list[Any]:
+        page = parse_collection((parse or loads)(body), rel)
+        return [reader(record) for record in page.records]
+
     # The typed path needs msgspec; turning the guard's accelerator off turns it off too.
     typed = _TYPED if _json_guard._ACCELERATED is not None else None
     learn = False
     if typed is not None:
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         if _json_guard.plain(raw):
-            found = _typed_page(typed, raw, cls, rel)
+            found = _typed_page(typed, raw, cls, rel, general if defer else None)
             if isinstance(found, Page):
                 return found
             learn = found
@@ -781,7 +801,11 @@ def _unread_or_value(value: Any) -> Any:
 
 
 def _typed_page(
-    typed: _wire_typed.TypedReader, raw: bytes, cls: type[Any], rel: str | None
+    typed: _wire_typed.TypedReader,
+    raw: bytes,
+    cls: type[Any],
+    rel: str | None,
+    general: Callable[[], list[Any]] | None,
 ) -> Page | bool:
     """The page read the typed way, or whether the general way's models are worth learning.
 
@@ -789,14 +813,14 @@ def _typed_page(
     has its envelope read with the arrays left unread, then the records array typed."""
     layout = _LAYOUTS.get((cls, rel))
     if layout is not None:
-        found = typed.page(raw, cls, layout)
+        found = typed.page(raw, cls, layout, general)
         if found is not None:
             try:
                 page = parse_collection(found[0], rel)
             except WireFormatError:
                 return False  # the general path raises it, with the caller's wording
             if page.records is _wire_typed.PLACEHOLDER:
-                return attrs.evolve(page, records=found[1])
+                return attrs.evolve(page, records=_as_records(found[1]))
     doc = _envelope(raw)
     if doc is None:
         return False
@@ -805,10 +829,10 @@ def _typed_page(
     except WireFormatError:
         return False  # the general path raises it, with the caller's wording
     records = page.records
-    models: list[Any] | bool = []
+    models: Sequence[Any] | bool = []
     for unread in _unread_arrays(doc):
         if unread is records:
-            models = typed.records(unread.raw, cls)
+            models = typed.records(unread.raw, cls, general)
         else:  # an array only parse_collection saw: the guard's limits, or the general path
             found = _json_guard._accelerated(unread.raw)
             if found is _json_guard._REFUSED or not _wire_typed.bounded(found):
@@ -818,7 +842,13 @@ def _typed_page(
     found_layout = _wire_typed.layout_of(doc, records)
     if found_layout is not None and len(_LAYOUTS) < 1024:
         _LAYOUTS[(cls, rel)] = found_layout  # a plain dict: a racing write is as good
-    return attrs.evolve(page, records=models)
+    return attrs.evolve(page, records=_as_records(models))
+
+
+def _as_records(models: Sequence[Any]) -> list[Any]:
+    # A list, or DeferredModels: those only with general (from _read_collection(defer=True),
+    # whose one caller, the client's paged lists, takes them as the Sequence they are).
+    return cast("list[Any]", models)
 
 
 def _unread_arrays(doc: dict[str, Any]) -> list[_Unread]:

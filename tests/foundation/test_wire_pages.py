@@ -74,6 +74,16 @@ def typed(body: bytes, cls: type[Any], rel: str | None) -> Any:
     return ("page", page.records, page.total_results, page.next_href, page.has_links)
 
 
+def deferred(body: bytes, cls: type[Any], rel: str | None) -> Any:
+    """What the client's paged lists read: ``_read_collection(defer=True)``, iterated whole."""
+    try:
+        page = wire._read_collection(body, cls, rel, None, None, defer=True)
+        records = list(page.records)
+    except WireFormatError as exc:
+        return ("error", exc.json_path, str(exc))
+    return ("page", records, page.total_results, page.next_href, page.has_links)
+
+
 def envelope(records: list[Any], form: str, rel: str) -> dict[str, Any]:
     """A collection response around ``records`` in one of the forms the API writes."""
     if form == "summaries":
@@ -110,9 +120,11 @@ def test_read_collection_agrees_with_the_general_path_on_any_page(
 
     first = typed(body, cls, "orders/order")
     again = typed(body, cls, "orders/order")  # after learning this page's unknown keys
+    built_later = deferred(body, cls, "orders/order")
 
     assert expected == first
     assert expected == again
+    assert expected == built_later
 
 
 @needs_msgspec
@@ -224,6 +236,7 @@ def test_odd_numbers_anywhere_in_a_summary_give_the_general_answer(token: str, w
     body = text.encode()
 
     assert general(body, StockSummary, None) == typed(body, StockSummary, None)
+    assert general(body, StockSummary, None) == deferred(body, StockSummary, None)
 
 
 @needs_msgspec
@@ -276,6 +289,59 @@ def test_deep_values_give_the_general_answer_at_every_depth(depth: int, where: s
 )
 def test_odd_pages_give_the_general_answer(body: bytes) -> None:
     assert general(body, StockSummary, None) == typed(body, StockSummary, None)
+    assert general(body, StockSummary, None) == deferred(body, StockSummary, None)
+
+
+def order_page(creation_dates: list[str]) -> str:
+    records = [
+        {"referenceNum": f"R{n}", "readOnly": {"orderId": n, "creationDate": date}}
+        for n, date in enumerate(creation_dates, start=1)
+    ]
+    return json.dumps({"totalResults": len(records), "_embedded": {RELS + "orders/order": records}})
+
+
+GOOD_DATE = "2026-11-30T12:00:00"
+
+
+@needs_msgspec
+@pytest.mark.parametrize("odd_date", ["not a date", "2026-02-30T00:00:00"])
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_a_deferred_page_yields_the_records_before_one_the_general_path_refuses_then_its_error(
+    odd_date: str, where: int
+) -> None:
+    dates = [GOOD_DATE] * 3
+    dates[where] = odd_date
+    body = order_page(dates).encode()
+    expected_error = general(body, Order, "orders/order")
+    page = wire._read_collection(body, Order, "orders/order", None, None, defer=True)
+    read: list[int] = []
+
+    with pytest.raises(WireFormatError) as caught:
+        read.extend(order.read_only.order_id for order in page.records)
+
+    assert isinstance(page.records, _wire_typed.DeferredModels)
+    assert "error" == expected_error[0]
+    assert (expected_error[1], expected_error[2]) == (caught.value.json_path, str(caught.value))
+    assert list(range(1, where + 1)) == read
+
+
+@needs_msgspec
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_a_deferred_page_goes_on_with_the_general_models_after_a_record_the_fast_path_declines(
+    where: int,
+) -> None:
+    dates = [GOOD_DATE] * 3
+    dates[where] = "2026-11-30T12:00:00.1234567"  # seven digits: the general parser decides
+    body = order_page(dates).encode()
+    expected = general(body, Order, "orders/order")
+
+    page = wire._read_collection(body, Order, "orders/order", None, None, defer=True)
+
+    assert isinstance(page.records, _wire_typed.DeferredModels)
+    assert expected[1] == list(page.records)
+    assert expected[1] == list(page.records)  # iterated again: built again, the same
+    assert expected[1][where] == page.records[where]
+    assert 3 == len(page.records)
 
 
 def test_without_msgspec_read_collection_is_the_general_path(
@@ -334,3 +400,20 @@ def test_threads_that_read_pages_at_once_while_keys_are_learned_all_get_the_same
         actual = [outcome for outcomes in pool.map(read, range(16)) for outcome in outcomes]
 
     assert [expected] * 48 == actual
+
+
+@needs_msgspec
+def test_a_deferred_page_reads_alike_the_first_time_a_layout_is_seen_and_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wire, "_LAYOUTS", {})
+    body = order_page([GOOD_DATE, GOOD_DATE]).encode()
+    expected = general(body, Order, "orders/order")
+
+    first = wire._read_collection(body, Order, "orders/order", None, None, defer=True)
+    known = wire._read_collection(body, Order, "orders/order", None, None, defer=True)
+
+    assert [(Order, "orders/order")] == list(wire._LAYOUTS)
+    assert isinstance(first.records, _wire_typed.DeferredModels)
+    assert isinstance(known.records, _wire_typed.DeferredModels)
+    assert expected[1] == list(first.records) == list(known.records)

@@ -138,9 +138,10 @@ class ResourceContext:
         def fetch(pgnum: int, pgsiz: int) -> FetchedPage[T]:
             query = {**base, "pgsiz": pgsiz, "pgnum": pgnum}
             response = self.transport.request("GET", path, params=query)
-            if convert is None:  # the whole page to models at once (msgspec's typed path)
-                page = wire.read_collection(
-                    response.text, cls, rel, parse=lambda _: response.json() or {}, read=to_model
+            if convert is None:  # the whole page at once (msgspec's typed path), each model
+                # built as the iteration reaches it: a caller that drops them keeps them young
+                page = wire._read_collection(
+                    response.text, cls, rel, lambda _: response.json() or {}, to_model, defer=True
                 )
                 records = page.records
             else:
