@@ -395,7 +395,9 @@ class _Structurer:
         if code == _INT:
             if isinstance(value, int) and not isinstance(value, bool):
                 if -_INT_LIMIT < value < _INT_LIMIT:
-                    return value
+                    # An IntEnum (a host's value) as the int it stands for, as msgspec's
+                    # typed path gives it: the same model with or without msgspec.
+                    return value if type(value) is int else int(value)
                 raise _Shape("integer out of range")
             if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
                 return int(value)

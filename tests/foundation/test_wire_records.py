@@ -6,6 +6,7 @@ reader has learned a class's unknown keys, whatever Python values the document h
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +146,25 @@ def test_integer_quantities_read_exactly_and_only_small_ones_are_remembered() ->
     assert [Decimal(v) for v in values * 2] == read
     assert all(-(2**31) < n < 2**31 for n in _wire_codegen.DECIMALS)
     assert {0, 7, 2**31 - 1, -(2**31) + 1} <= set(_wire_codegen.DECIMALS)
+
+
+class Code(enum.IntEnum):
+    SEVEN = 7
+
+
+@pytest.mark.parametrize("read", ["general", "structure"])
+def test_an_int_enum_in_an_int_field_is_read_as_a_plain_int(read: str) -> None:
+    document = {"itemIdentifier": {"sku": "A", "id": Code.SEVEN}, "facilityId": Code.SEVEN}
+    reader = (
+        GENERAL.reader(StockSummary)
+        if read == "general"
+        else CONVERTER.get_structure_hook(StockSummary)
+    )
+
+    summary = reader(document)
+
+    assert (int, int) == (type(summary.facility_id), type(summary.item_identifier.id))
+    assert (7, 7) == (summary.facility_id, summary.item_identifier.id)
 
 
 def test_a_dict_field_is_a_copy_as_on_the_general_path() -> None:
