@@ -133,6 +133,7 @@ class LeanPath:
         self._proxy_keys = (f"{scheme}://{host}", scheme, f"all://{host}", "all")
         self._probe = probe  # the pool key is the origin's: one request stands for them all
         self._timeout = Timeout(connect=timeout[0], read=timeout[1])
+        self._known_pool: tuple[Any, Any, Any, HTTPConnectionPool] | None = None
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -163,6 +164,31 @@ class LeanPath:
 
     # -- sending -------------------------------------------------------------------------
 
+    def _pool(self, adapter: HTTPAdapter, verify: Any, cert: Any) -> HTTPConnectionPool:
+        """The pool ``get_connection_with_tls_context`` gives (no proxy: checked), kept while
+        it is the one the adapter's pool manager would give: the same manager, ``verify`` and
+        ``cert`` (the pool key), and still open (a pool the manager lets go is closed)."""
+        manager = adapter.poolmanager
+        known = self._known_pool
+        if known is not None:
+            known_manager, known_verify, known_cert, pool = known
+            if (
+                known_manager is manager
+                and known_verify == verify
+                and known_cert == cert
+                and pool.pool is not None
+            ):
+                return pool
+        try:
+            host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(
+                self._probe, verify, cert
+            )
+            pool = manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)  # noqa
+        except ValueError as exc:  # LocationValueError too, as HTTPAdapter.send maps it
+            raise InvalidURL(exc) from exc
+        self._known_pool = (manager, verify, cert, pool)
+        return pool
+
     def send(self, call: _Call, headers: dict[str, str]) -> LeanResponse | requests.Response | None:
         """Send ``call`` with ``headers``; ``None``, with nothing sent, if ``requests`` must.
 
@@ -192,15 +218,7 @@ class LeanPath:
             rest = prepared.path_url
         block = _header_block(session.headers, headers, call.data, method, call.basic_auth)
         verify, cert = session.verify, session.cert
-        try:  # get_connection_with_tls_context, without the proxy it found none of
-            host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(
-                self._probe, verify, cert
-            )
-            pool: HTTPConnectionPool = adapter.poolmanager.connection_from_host(
-                **host_params, pool_kwargs=pool_kwargs
-            )
-        except ValueError as exc:  # LocationValueError too, as HTTPAdapter.send maps it
-            raise InvalidURL(exc) from exc
+        pool = self._pool(adapter, verify, cert)
         adapter.cert_verify(pool, url, verify, cert)
         try:
             raw = pool.urlopen(
@@ -229,12 +247,17 @@ class LeanPath:
                 raise
             raise mapped from exc
         status = raw.status
-        response_headers = CaseInsensitiveDict(raw.headers)
+        # build_response's CaseInsensitiveDict(raw.headers): the same names and joined values
+        response_headers = CaseInsensitiveDict(raw.headers.itermerged())
         if "set-cookie" in response_headers or (
             status in REDIRECT_STATI and "location" in response_headers
         ):
             return _finish(session, adapter, call, block, url, raw, content, self._timeout)
         return LeanResponse(status, response_headers, content or b"", raw.reason, url)
+
+
+#: Header lines that passed ``check_header_validity`` (most are the same on every request).
+_VALID_HEADERS: set[tuple[str, str]] = set()
 
 
 def _header_block(
@@ -256,7 +279,11 @@ def _header_block(
     block: dict[str, str] = {}
     for name, value in store.values():
         if value is not None:
-            check_header_validity((name, value))
+            if (name, value) not in _VALID_HEADERS:
+                check_header_validity((name, value))
+                if len(_VALID_HEADERS) >= 256:
+                    _VALID_HEADERS.clear()
+                _VALID_HEADERS.add((name, value))
             block[name] = value
     if body:
         _put(block, "Content-Length", str(len(body)))
