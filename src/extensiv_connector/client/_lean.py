@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
     from ._transport import _Call
 
-__all__ = ["LeanPath", "LeanResponse", "read_error", "send_error"]
+__all__ = ["LeanPath", "LeanResponse", "read_error", "request_target", "send_error"]
 
 #: A URL's path and query that ``prepare_url`` gives back unchanged: urllib3's ``parse_url``
 #: percent-encodes nothing in it (its path and query characters), ``requote_uri`` neither (no
@@ -68,6 +68,12 @@ _encode_params: Callable[[Any], str] = RequestEncodingMixin._encode_params  # ty
 _extract_cookies: Callable[[Any, Any, Any], None] = extract_cookies_to_jar
 
 
+# requests.Response's own code, run on a LeanResponse (it reads only what one has)
+_APPARENT_ENCODING: Callable[[Any], str | None] = requests.Response.apparent_encoding.fget  # type: ignore[attr-defined]
+_TEXT: Callable[[Any], str] = requests.Response.text.fget  # type: ignore[attr-defined]
+_JSON: Callable[..., Any] = requests.Response.json
+
+
 class LeanResponse:
     """An answer read on the lean path: what the transport reads of a ``requests.Response``
     (``status_code``, case-insensitive ``headers``, ``text``, ``content``, ``json``), filled as
@@ -75,10 +81,6 @@ class LeanResponse:
     ``apparent_encoding`` are ``requests.Response``'s own, so they decode alike."""
 
     __slots__ = ("_content", "encoding", "headers", "reason", "status_code", "url")
-
-    text = requests.Response.text
-    json = requests.Response.json
-    apparent_encoding = requests.Response.apparent_encoding
 
     def __init__(
         self,
@@ -98,6 +100,17 @@ class LeanResponse:
     @property
     def content(self) -> bytes:
         return self._content
+
+    @property
+    def apparent_encoding(self) -> str | None:
+        return _APPARENT_ENCODING(self)
+
+    @property
+    def text(self) -> str:
+        return _TEXT(self)
+
+    def json(self, **kwargs: Any) -> Any:
+        return _JSON(self, **kwargs)
 
     def __repr__(self) -> str:
         return f"<LeanResponse [{self.status_code}]>"
@@ -169,6 +182,7 @@ class LeanPath:
         it is the one the adapter's pool manager would give: the same manager, ``verify`` and
         ``cert`` (the pool key), and still open (a pool the manager lets go is closed)."""
         manager = adapter.poolmanager
+        pool: HTTPConnectionPool
         known = self._known_pool
         if known is not None:
             known_manager, known_verify, known_cert, pool = known
@@ -183,7 +197,7 @@ class LeanPath:
             host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(
                 self._probe, verify, cert
             )
-            pool = manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)  # noqa
+            pool = manager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
         except ValueError as exc:  # LocationValueError too, as HTTPAdapter.send maps it
             raise InvalidURL(exc) from exc
         self._known_pool = (manager, verify, cert, pool)
@@ -202,20 +216,10 @@ class LeanPath:
             return None  # another adapter mounted for this URL: it sends as it likes
         session = self._session
         method = call.method
-        rest = url[len(self.origin) :]
-        params = call.params
-        if _PLAIN_REST.fullmatch(rest) is not None:
-            query = _encode_params(params) if params is not None else ""
-            if query:
-                rest += ("&" if "?" in rest else "?") + query
-                url = self.origin + rest
-        else:  # unusual characters: requests' own URL preparation, as slow as before
-            prepared = requests.PreparedRequest()
-            prepared.prepare_url(url, params)
-            url = prepared.url or ""
-            if not url.startswith(self._prefix):
-                return None
-            rest = prepared.path_url
+        target = request_target(self.origin, url, call.params)
+        if target is None:
+            return None
+        url, rest = target
         block = _header_block(session.headers, headers, call.data, method, call.basic_auth)
         verify, cert = session.verify, session.cert
         pool = self._pool(adapter, verify, cert)
@@ -254,6 +258,24 @@ class LeanPath:
         ):
             return _finish(session, adapter, call, block, url, raw, content, self._timeout)
         return LeanResponse(status, response_headers, content or b"", raw.reason, url)
+
+
+def request_target(origin: str, url: str, params: Any) -> tuple[str, str] | None:
+    """``(url, path_url)`` as ``PreparedRequest.prepare_url(url, params)`` makes them, or
+    ``None`` if that URL is not on ``origin`` (whose own form ``prepare_url`` keeps)."""
+    rest = url[len(origin) :]
+    if url.startswith(origin) and _PLAIN_REST.fullmatch(rest) is not None and "/." not in rest:
+        query = _encode_params(params) if params is not None else ""
+        if query:
+            rest += ("&" if "?" in rest else "?") + query
+        return origin + rest, rest
+    # unusual characters: requests' own URL preparation, as slow as before
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, params)
+    full = prepared.url or ""
+    if not full.startswith(origin + "/"):
+        return None
+    return full, prepared.path_url
 
 
 #: Header lines that passed ``check_header_validity`` (most are the same on every request).
