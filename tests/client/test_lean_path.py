@@ -141,16 +141,15 @@ def _transport(base_url: str, *, lean: bool, **settings: Any) -> Transport:
 
 
 def _requests_sends(transport: Transport) -> list[str]:
-    """The URLs that went through ``Session.send`` (requests' path), as they go."""
-    session = transport._session
+    """The URLs of the attempts that took requests' path, as they go."""
     sent: list[str] = []
-    real_send = session.send
+    real_send = transport._send_with_requests
 
-    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        sent.append(request.url or "")
-        return real_send(request, **kwargs)
+    def send(call: Any, headers: dict[str, str]) -> requests.Response:
+        sent.append(call.url)
+        return real_send(call, headers)
 
-    session.send = send  # type: ignore[method-assign]
+    transport._send_with_requests = send  # type: ignore[method-assign]
     return sent
 
 
@@ -461,6 +460,7 @@ _SESSION_CHANGES: dict[str, Callable[[requests.Session, str], object]] = {
     "the environment read again": lambda s, u: setattr(s, "trust_env", True),
     "a proxy": lambda s, u: s.proxies.update({"http": u}),  # the server proxies itself
     "another adapter": lambda s, u: s.mount(u, _Other()),
+    "a replaced Session.send": lambda s, u: setattr(s, "send", s.send),
 }
 
 
@@ -482,6 +482,28 @@ def test_a_session_requests_must_act_on_takes_requests_path(
     finally:
         transport.close()
     assert [server.base_url + "/orders/7"] == [url.split("?")[0] for url in sent]
+
+
+def test_a_patched_adapter_send_takes_requests_path(
+    serve: Callable[[Callable[[bytes], Action]], _Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the responses library patches it: what it intercepts must reach it."""
+    server = serve(_ok)
+    transport = _transport(server.base_url, lean=True)
+    transport.tokens.token()
+    seen: list[str] = []
+    real_send = HTTPAdapter.send
+
+    def send(adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any) -> Any:
+        seen.append(request.url or "")
+        return real_send(adapter, request, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    try:
+        transport.request("GET", "/orders/7")
+    finally:
+        transport.close()
+    assert [server.base_url + "/orders/7"] == seen
 
 
 def test_a_url_on_another_host_takes_requests_path(

@@ -116,6 +116,11 @@ class LeanResponse:
         return f"<LeanResponse [{self.status_code}]>"
 
 
+#: ``send`` as requests defines it, to notice when something has replaced it.
+_ADAPTER_SEND = HTTPAdapter.send
+_SESSION_SEND = requests.Session.send
+
+
 class LeanPath:
     """Sends a transport's requests on its own session's pool while nothing needs ``requests``.
 
@@ -151,9 +156,20 @@ class LeanPath:
     # -- deciding ------------------------------------------------------------------------
 
     def _adapter(self, url: str) -> Any:
-        """The session's adapter for ``url``, if it is the transport's own (else ``None``)."""
-        adapter = self._session.get_adapter(url)
-        return adapter if type(adapter) is self._adapter_type else None
+        """The session's adapter for ``url``, if it is the transport's own and nothing has
+        taken over ``send`` (else ``None``): mocking libraries patch ``HTTPAdapter.send``
+        (responses) or ``Session.get_adapter`` (requests-mock), a test may replace a session's
+        ``send``; what they intercept must still reach them."""
+        session = self._session
+        adapter = session.get_adapter(url)
+        if (
+            type(adapter) is not self._adapter_type
+            or type(adapter).send is not _ADAPTER_SEND
+            or type(session).send is not _SESSION_SEND
+            or "send" in vars(session)
+        ):
+            return None
+        return adapter
 
     def _plain(self) -> bool:
         """Nothing in the session that ``requests`` would act on (checked on every request:
