@@ -1,9 +1,11 @@
 """The one module that speaks HTTP, and the one retry loop.
 
-One ``requests.Session`` with a sized urllib3 pool; the bearer token and its 401 replay from
-:class:`BearerAuth`; retries decided by :class:`RetryPolicy` (one :class:`Operation`, one
-budget, per logical request); errors mapped by :func:`error_from_response`; an optional
-:class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
+One ``requests.Session`` with a sized urllib3 pool (an attempt on a session built here goes
+straight to that pool, ``_lean``, unless something needs requests' own path); the bearer
+token and its 401 replay from :class:`BearerAuth`; retries decided by :class:`RetryPolicy`
+(one :class:`Operation`, one budget, per logical request); errors mapped by
+:func:`error_from_response` (failures to get an answer, on either path, by :func:`_classify`);
+an optional :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
 itself) is injected.
 
 A caller hands one request its hooks as arguments (the resource create methods pass them
