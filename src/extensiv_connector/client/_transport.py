@@ -5,8 +5,8 @@ straight to that pool, ``_lean``, unless something needs requests' own path); th
 token and its 401 replay from :class:`BearerAuth`; retries decided by :class:`RetryPolicy`
 (one :class:`Operation`, one budget, per logical request); errors mapped by
 :func:`error_from_response` (failures to get an answer, on either path, by :func:`_classify`);
-an optional :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
-itself) is injected.
+an optional :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness,
+the session itself) is injected.
 
 A caller hands one request its hooks as arguments (the resource create methods pass them
 on): ``before_attempt`` runs before every send of that request (a lease check), and ``resolve``
