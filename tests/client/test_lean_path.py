@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 
+from extensiv_connector.client import RetryPolicy
 from extensiv_connector.client._lean import LeanResponse, request_target
-from extensiv_connector.client._retry import RetryPolicy
 from extensiv_connector.client._transport import (
     TOKEN_PATH,
     ClientCredentials,
