@@ -57,8 +57,12 @@ class _DeadlineSocket:
 
 
 #: A header line the email parser takes as plain ``name: value``: a name of visible characters
-#: but ``:``, no other CR or LF in it (the parser splits lines at either), CRLF at the end.
-_PLAIN_HEADER = re.compile(r"[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r\n")
+#: but ``:``, no other CR or LF in it (the parser splits lines at either), CRLF at the end; a
+#: plain block is such lines and the blank one.
+_PLAIN_BLOCK = re.compile(r"(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r\n)*\r\n")
+#: A plain line's name and value, the value as compat32's ``header_source_parse`` gives it
+#: (leading blanks and tabs stripped, the line end dropped).
+_PLAIN_LINE = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r\n")
 
 
 def _read_header_lines(fp: Any) -> list[bytes]:
@@ -85,14 +89,11 @@ def parse_headers(fp: Any) -> tuple[http.client.HTTPMessage, dict[str, str] | No
 
     Also, for the usual block, each name's first value by its lower-case name: what the
     message's ``get`` answers, without its search through every header."""
-    lines = _read_header_lines(fp)
-    texts = [line.decode("iso-8859-1") for line in lines]
-    if texts[-1] == "\r\n" and all(_PLAIN_HEADER.fullmatch(text) for text in texts[:-1]):
+    text = b"".join(_read_header_lines(fp)).decode("iso-8859-1")
+    if _PLAIN_BLOCK.fullmatch(text) is not None:
         message = http.client.HTTPMessage()
         first: dict[str, str] = {}
-        for text in texts[:-1]:
-            name, value = text.split(":", 1)
-            value = value.lstrip(" \t").rstrip("\r\n")  # compat32's header_source_parse
+        for name, value in _PLAIN_LINE.findall(text):
             message.set_raw(name, value)
             first.setdefault(name.lower(), value)
         kind = first.get("content-type", "").lower()
@@ -100,7 +101,7 @@ def parse_headers(fp: Any) -> tuple[http.client.HTTPMessage, dict[str, str] | No
             message.set_payload("")  # what the parser leaves: an empty body
             return message, first
     parser = email.parser.Parser(_class=http.client.HTTPMessage)
-    return parser.parsestr("".join(texts)), None
+    return parser.parsestr(text), None
 
 
 class _DeadlineResponse(http.client.HTTPResponse):

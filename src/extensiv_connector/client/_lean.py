@@ -93,7 +93,7 @@ class LeanResponse:
         self.status_code = status_code
         self.headers = headers
         self._content = content
-        self.encoding = get_encoding_from_headers(headers)
+        self.encoding = _encoding(headers)
         self.reason = reason
         self.url = url
 
@@ -114,6 +114,22 @@ class LeanResponse:
 
     def __repr__(self) -> str:
         return f"<LeanResponse [{self.status_code}]>"
+
+
+#: ``get_encoding_from_headers`` by ``Content-Type`` (all it reads): a few types, every answer.
+_ENCODINGS: dict[str | None, str | None] = {}
+
+
+def _encoding(headers: CaseInsensitiveDict[str]) -> str | None:
+    content_type = headers.get("content-type")
+    try:
+        return _ENCODINGS[content_type]
+    except KeyError:
+        encoding = get_encoding_from_headers(headers)
+        if len(_ENCODINGS) >= 64:
+            _ENCODINGS.clear()
+        _ENCODINGS[content_type] = encoding
+        return encoding
 
 
 #: ``send`` as requests defines it, to notice when something has replaced it.
