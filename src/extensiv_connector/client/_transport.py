@@ -1,10 +1,12 @@
 """The one module that speaks HTTP, and the one retry loop.
 
-One ``requests.Session`` with a sized urllib3 pool; the bearer token and its 401 replay from
-:class:`BearerAuth`; retries decided by :class:`RetryPolicy` (one :class:`Operation`, one
-budget, per logical request); errors mapped by :func:`error_from_response`; an optional
-:class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness, the session
-itself) is injected.
+One ``requests.Session`` with a sized urllib3 pool (an attempt on a session built here goes
+straight to that pool, ``_lean``, unless something needs requests' own path); the bearer
+token and its 401 replay from :class:`BearerAuth`; retries decided by :class:`RetryPolicy`
+(one :class:`Operation`, one budget, per logical request); errors mapped by
+:func:`error_from_response` (failures to get an answer, on either path, by :func:`_classify`);
+an optional :class:`TokenBucket`. Everything that can vary in a test (clock, sleep, randomness,
+the session itself) is injected.
 
 A caller hands one request its hooks as arguments (the resource create methods pass them
 on): ``before_attempt`` runs before every send of that request (a lease check), and ``resolve``
@@ -19,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import requests
@@ -46,6 +48,7 @@ from ..models import TokenResponse
 from ._auth import DEFAULT_TOKEN_MARGIN, BearerAuth, TokenCache, token_request_body
 from ._deadline import DEADLINE_POOLS, DeadlineHTTPPool, DeadlineHTTPSPool
 from ._errors import error_from_response
+from ._lean import LeanPath
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
 
@@ -110,6 +113,17 @@ class _Call:
     basic_auth: tuple[str, str] | None = None
 
 
+class _Answer(Protocol):
+    """What the transport reads of an answer: a ``requests.Response`` or a ``LeanResponse``."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> CaseInsensitiveDict[str]: ...
+    @property
+    def text(self) -> str: ...
+
+
 @attrs.frozen
 class ApiResponse:
     """A successful answer: status, headers (case-insensitive), body text."""
@@ -172,6 +186,8 @@ class Transport:
         self._sleep = sleep
         self._rand = rand or random.Random().random
         self._wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
+        self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self._lean: LeanPath | None = None
         if session is None:
             session = requests.Session()
             adapter = _OneHostAdapter(
@@ -181,8 +197,11 @@ class Transport:
             session.mount("http://", adapter)
             session.verify = settings.verify
             _settle_environment(session, self._base)
+            # Only a session built here: a host's session may carry anything (its own adapter,
+            # auth, cookies, hooks), which requests' path handles.
+            lean = LeanPath(session, _OneHostAdapter, self._base, self._timeout)
+            self._lean = lean if lean.enabled else None
         self._session = session
-        self._timeout = (settings.connect_timeout, settings.read_timeout)
         self._limiter = (
             TokenBucket(settings.rate_limit, settings.rate_burst, clock=clock, sleep=sleep)
             if settings.rate_limit
@@ -356,7 +375,7 @@ class Transport:
 
     def _send(
         self, call: _Call, *, is_token: bool, before_attempt: Callable[[], None] | None
-    ) -> requests.Response:
+    ) -> _Answer:
         """One attempt: the request, and its replay if the auth flow asks for one (a 401)."""
         flow = None if is_token else self.auth.auth_flow(call.headers)
         headers = call.headers if flow is None else next(flow)
@@ -368,13 +387,10 @@ class Transport:
             debug = log.isEnabledFor(logging.DEBUG)
             started = time.perf_counter() if debug else 0.0
             self.request_count += 1
-            session = self._session
-            prepared, options = _prepare(session, call, headers)
-            streamed = options["stream"]
-            options["stream"] = True  # the body is read below, whole
-            resp = session.send(prepared, timeout=self._timeout, **options)
-            if not streamed:
-                _read_body(resp)
+            lean = self._lean
+            resp = None if lean is None else lean.send(call, headers)
+            if resp is None:  # the lean path does not fit: requests' own
+                resp = self._send_with_requests(call, headers)
             if debug:
                 elapsed = time.perf_counter() - started
                 log.debug(
@@ -395,6 +411,16 @@ class Transport:
                     f"{call.method} {call.log_path}: HTTP 401 and the token refresh failed: {exc}",
                     status=401,
                 ) from exc
+
+    def _send_with_requests(self, call: _Call, headers: dict[str, str]) -> requests.Response:
+        session = self._session
+        prepared, options = _prepare(session, call, headers)
+        streamed = options["stream"]
+        options["stream"] = True  # the body is read below, whole
+        resp = session.send(prepared, timeout=self._timeout, **options)
+        if not streamed:
+            _read_body(resp)
+        return resp
 
     def _retry_or_raise(
         self,
