@@ -155,13 +155,10 @@ class Code(enum.IntEnum):
 @pytest.mark.parametrize("read", ["general", "structure"])
 def test_an_int_enum_in_an_int_field_is_read_as_a_plain_int(read: str) -> None:
     document = {"itemIdentifier": {"sku": "A", "id": Code.SEVEN}, "facilityId": Code.SEVEN}
-    reader = (
-        GENERAL.reader(StockSummary)
-        if read == "general"
-        else CONVERTER.get_structure_hook(StockSummary)
-    )
-
-    summary = reader(document)
+    if read == "general":
+        summary = GENERAL.reader(StockSummary)(document)
+    else:
+        summary = CONVERTER.structure(document, StockSummary)
 
     assert (int, int) == (type(summary.facility_id), type(summary.item_identifier.id))
     assert (7, 7) == (summary.facility_id, summary.item_identifier.id)
