@@ -11,13 +11,14 @@ helpers at the end build the werkzeug answers every handler returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from . import _errors as err
+from ._wh_model import StockRow, copy_doc
 
 __all__ = [
     "EMBED_REL",
@@ -33,6 +34,7 @@ __all__ = [
     "pascal",
     "render_one",
     "respond",
+    "summaries_body",
     "text_response",
 ]
 
@@ -181,6 +183,93 @@ def collection(
     body["TotalResults"] = total
     body["ResourceList"] = [pascal(r) for r in records]
     return body
+
+
+# ---------------------------------------------------------------------------- stock summaries
+
+#: Value types a cached row may hold: immutable, so only the row's own methods change it.
+_SCALARS = frozenset({str, int, float, bool, Decimal, type(None)})
+_ONA = "orderedNotAllocated"
+_ONA_KEYS = {True: b',"orderedNotAllocated":', False: b',"OrderedNotAllocated":'}
+_NULL = dumps(None)
+
+
+def _scalars_only(row: StockRow) -> bool:
+    return all(type(k) is str and type(v) in _SCALARS for k, v in row.items())
+
+
+def _cacheable(row: StockRow) -> bool:
+    """Whether ``row``'s rendering can be kept until it changes: every value an immutable
+    scalar or a nested :class:`StockRow` it owns (whose changes drop ``row``'s cache), and no
+    key the page adds (``orderedNotAllocated``) or that would collide with it in PascalCase."""
+    if not row:
+        return False
+    for key, value in row.items():
+        if type(key) is not str or key == _ONA or _pascal_key(key) == "OrderedNotAllocated":
+            return False
+        if type(value) in _SCALARS:
+            continue
+        if type(value) is StockRow and value.owner is row and _scalars_only(value):
+            continue
+        return False
+    return True
+
+
+def _row_head(row: StockRow, is_hal: bool) -> bytes | None:
+    """The row's JSON without its closing brace (cached on the row), or None if it can't be
+    cached. The page appends ``orderedNotAllocated`` and the brace: the same bytes as encoding
+    the row with that key added last, as the page always did."""
+    cache = row.cache
+    if cache is not None:
+        head = cache.get(is_hal)
+        if head is not None:
+            return head
+    if not _cacheable(row):
+        return None
+    text = dumps(row if is_hal else pascal(row))
+    head = text[:-1]  # an encoded non-empty object: "{...}"
+    if cache is None:
+        row.cache = cache = {}
+    cache[is_hal] = head
+    return head
+
+
+def _row_uncached(row: dict[str, Any], ona: Any, is_hal: bool) -> bytes:
+    """A row as the page has always rendered it: a copy with ``orderedNotAllocated`` set."""
+    copy = copy_doc(row)
+    copy[_ONA] = ona
+    return dumps(copy if is_hal else pascal(copy))
+
+
+def summaries_body(
+    *,
+    is_hal: bool,
+    rows: Sequence[tuple[dict[str, Any], Any]],
+    total: int,
+    links: dict[str, str] | None,
+) -> bytes:
+    """A stock-summary page, ``(row, orderedNotAllocated)`` per record (``None``: not asked
+    for): the bytes :func:`dumps` gives for ``{"totalResults": total, "summaries": [row +
+    orderedNotAllocated, ...], "_links": ...}`` (PascalCase keys in plain JSON; ``_links``
+    only in HAL, when given), with each row's JSON reused until the row changes. Call it under
+    the warehouse lock: the rows are live."""
+    ona_key = _ONA_KEYS[is_hal]
+    null_tail = ona_key + _NULL + b"}"
+    parts = []
+    for row, ona in rows:
+        head = _row_head(row, is_hal) if type(row) is StockRow else None
+        if head is None:
+            parts.append(_row_uncached(row, ona, is_hal))
+        elif ona is None:
+            parts.append(head + null_tail)
+        else:
+            parts.append(head + ona_key + dumps(ona) + b"}")
+    opening = b'{"totalResults":' if is_hal else b'{"TotalResults":'
+    middle = b',"summaries":[' if is_hal else b',"Summaries":['
+    closing = b"]}"
+    if is_hal and links is not None:
+        closing = b'],"_links":' + dumps({k: {"href": v} for k, v in links.items()}) + b"}"
+    return opening + dumps(total) + middle + b",".join(parts) + closing
 
 
 # ---------------------------------------------------------------------------- responses

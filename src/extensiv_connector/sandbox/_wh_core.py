@@ -13,6 +13,7 @@ from . import _errors as err
 from ._wh_model import (
     Doc,
     Notification,
+    StockRow,
     WarehouseOptions,
     _ci_get,
     _Record,
@@ -94,7 +95,7 @@ class WarehouseCore:
         self._receiver_refs: dict[str, int] = {}
         self.lots: dict[int, Doc] = {}
         self._lots_by_item: dict[int, list[int]] = {}
-        self.summaries: dict[int, Doc] = {}
+        self.summaries: dict[int, StockRow] = {}
         self.summary_order: list[int] = []
         self.aliases: dict[int, Doc] = {}  # aliasId -> item alias document
         # shared, never mutated in place (views are copied before rendering)
@@ -260,19 +261,21 @@ class WarehouseCore:
         return record
 
     # ------------------------------------------------------------------ stock
-    def _summary(self, item_id: int) -> Doc:
+    def _summary(self, item_id: int) -> StockRow:
         row = self.summaries.get(item_id)
         if row is None:
-            row = {
-                "facilityId": self.facility_id,
-                "itemIdentifier": {"sku": self.items[item_id].doc["sku"], "id": item_id},
-                "qualifier": "",
-                "totalReceived": Decimal(0),
-                "allocated": Decimal(0),
-                "available": Decimal(0),
-                "onHold": Decimal(0),
-                "onHand": Decimal(0),
-            }
+            ident = StockRow(sku=self.items[item_id].doc["sku"], id=item_id)
+            row = StockRow(
+                facilityId=self.facility_id,
+                itemIdentifier=ident,
+                qualifier="",
+                totalReceived=Decimal(0),
+                allocated=Decimal(0),
+                available=Decimal(0),
+                onHold=Decimal(0),
+                onHand=Decimal(0),
+            )
+            ident.owner = row  # the rendered row holds the identifier: its change drops both
             self.summaries[item_id] = row
             self.summary_order.append(item_id)
         return row
