@@ -12,7 +12,7 @@ from . import _rql as rql
 from ._call import Call
 from ._paging import page_links, page_of, paging, query, select
 from ._render import HAL_TYPE, JSON_TYPE, collection, pascal, respond, summaries_body
-from ._warehouse import StockRow, copy_doc
+from ._warehouse import copy_doc
 
 __all__ = [
     "list_inventory",
@@ -66,16 +66,14 @@ def stock_summaries(call: Call) -> Response:
         links = None
         if call.is_hal and call.app.settings.summaries_links:
             links = page_links(call.request, args, size, page, total)
-        rows: list[tuple[StockRow, Decimal | None]]
+        rows = [wh.summaries[i] for i in chosen]
+        ona = None
         if with_ona:
-            ona = wh.ordered_not_allocated()
-            zero = Decimal(0)
-            rows = [(wh.summaries[i], ona.get(i, zero)) for i in chosen]
-        else:
-            rows = [(wh.summaries[i], None) for i in chosen]
+            counts, zero = wh.ordered_not_allocated(), Decimal(0)
+            ona = [counts.get(i, zero) for i in chosen]
         # Rendered under the lock (the rows are live); each row's JSON is kept on the row
         # until it changes, so a page costs little more than joining them.
-        body = summaries_body(is_hal=call.is_hal, rows=rows, total=total, links=links)
+        body = summaries_body(is_hal=call.is_hal, rows=rows, ona=ona, total=total, links=links)
     return Response(body, status=200, content_type=HAL_TYPE if call.is_hal else JSON_TYPE)
 
 

@@ -192,6 +192,8 @@ _SCALARS = frozenset({str, int, float, bool, Decimal, type(None)})
 _ONA = "orderedNotAllocated"
 _ONA_KEYS = {True: b',"orderedNotAllocated":', False: b',"OrderedNotAllocated":'}
 _NULL = dumps(None)
+#: (HAL?, with ``"orderedNotAllocated":null}``?) -> key of that rendering in ``StockRow.cache``
+_CACHE_KEYS = {(False, False): 0, (True, False): 1, (False, True): 2, (True, True): 3}
 
 
 def _scalars_only(row: StockRow) -> bool:
@@ -215,23 +217,24 @@ def _cacheable(row: StockRow) -> bool:
     return True
 
 
-def _row_head(row: StockRow, is_hal: bool) -> bytes | None:
-    """The row's JSON without its closing brace (cached on the row), or None if it can't be
-    cached. The page appends ``orderedNotAllocated`` and the brace: the same bytes as encoding
-    the row with that key added last, as the page always did."""
-    cache = row.cache
+def _row_bytes(row: dict[str, Any], is_hal: bool, closed: bool) -> bytes | None:
+    """The row's JSON, cached on the row: without its closing brace (``closed`` False), or
+    whole with ``"orderedNotAllocated":null`` appended (True). None if it can't be cached."""
+    cache = row.cache if type(row) is StockRow else None
+    key = _CACHE_KEYS[is_hal, closed]
     if cache is not None:
-        head = cache.get(is_hal)
-        if head is not None:
-            return head
-    if not _cacheable(row):
+        found = cache.get(key)
+        if found is not None:
+            return found
+    if type(row) is not StockRow or not _cacheable(row):
         return None
     text = dumps(row if is_hal else pascal(row))
-    head = text[:-1]  # an encoded non-empty object: "{...}"
+    # An encoded non-empty object ends in "}": the page adds orderedNotAllocated before it.
+    text = text[:-1] + _ONA_KEYS[is_hal] + _NULL + b"}" if closed else text[:-1]
     if cache is None:
         row.cache = cache = {}
-    cache[is_hal] = head
-    return head
+    cache[key] = text
+    return text
 
 
 def _row_uncached(row: dict[str, Any], ona: Any, is_hal: bool) -> bytes:
@@ -244,26 +247,29 @@ def _row_uncached(row: dict[str, Any], ona: Any, is_hal: bool) -> bytes:
 def summaries_body(
     *,
     is_hal: bool,
-    rows: Sequence[tuple[dict[str, Any], Any]],
+    rows: Sequence[dict[str, Any]],
+    ona: Sequence[Any] | None,
     total: int,
     links: dict[str, str] | None,
 ) -> bytes:
-    """A stock-summary page, ``(row, orderedNotAllocated)`` per record (``None``: not asked
-    for): the bytes :func:`dumps` gives for ``{"totalResults": total, "summaries": [row +
-    orderedNotAllocated, ...], "_links": ...}`` (PascalCase keys in plain JSON; ``_links``
-    only in HAL, when given), with each row's JSON reused until the row changes. Call it under
-    the warehouse lock: the rows are live."""
-    ona_key = _ONA_KEYS[is_hal]
-    null_tail = ona_key + _NULL + b"}"
-    parts = []
-    for row, ona in rows:
-        head = _row_head(row, is_hal) if type(row) is StockRow else None
-        if head is None:
-            parts.append(_row_uncached(row, ona, is_hal))
-        elif ona is None:
-            parts.append(head + null_tail)
-        else:
-            parts.append(head + ona_key + dumps(ona) + b"}")
+    """A stock-summary page: the bytes :func:`dumps` gives for ``{"totalResults": total,
+    "summaries": [row + orderedNotAllocated, ...], "_links": ...}`` (PascalCase keys in plain
+    JSON; ``_links`` only in HAL, when given). ``ona`` holds each row's
+    ``orderedNotAllocated`` (``None``: not asked for, ``null``). Each row's JSON is reused
+    until the row changes. Call it under the warehouse lock: the rows are live."""
+    parts: list[bytes] = []
+    if ona is None:
+        for row in rows:
+            part = _row_bytes(row, is_hal, True)
+            parts.append(part if part is not None else _row_uncached(row, None, is_hal))
+    else:
+        ona_key = _ONA_KEYS[is_hal]
+        for row, value in zip(rows, ona, strict=True):
+            head = _row_bytes(row, is_hal, False)
+            if head is None:
+                parts.append(_row_uncached(row, value, is_hal))
+            else:
+                parts.append(head + ona_key + dumps(value) + b"}")
     opening = b'{"totalResults":' if is_hal else b'{"TotalResults":'
     middle = b',"summaries":[' if is_hal else b',"Summaries":['
     closing = b"]}"

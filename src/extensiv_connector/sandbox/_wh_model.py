@@ -125,8 +125,8 @@ class StockRow(dict[str, Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: rendered form (HAL: True, plain JSON: False) -> bytes; see ``_render.summaries_body``
-        self.cache: dict[bool, bytes] | None = None
+        #: the row's rendered forms (``_render.summaries_body``), until it changes
+        self.cache: dict[int, bytes] | None = None
         self.owner: StockRow | None = None
 
     def changed(self) -> None:
