@@ -190,28 +190,29 @@ def collection(
 #: Value types a cached row may hold: immutable, so only the row's own methods change it.
 _SCALARS = frozenset({str, int, float, bool, Decimal, type(None)})
 _ONA = "orderedNotAllocated"
+#: The keys whose PascalCase form is the page's ``OrderedNotAllocated`` (only these two).
+_PAGE_KEYS = frozenset({_ONA, "OrderedNotAllocated"})
 _ONA_KEYS = {True: b',"orderedNotAllocated":', False: b',"OrderedNotAllocated":'}
 _NULL = dumps(None)
 #: (HAL?, with ``"orderedNotAllocated":null}``?) -> key of that rendering in ``StockRow.cache``
 _CACHE_KEYS = {(False, False): 0, (True, False): 1, (False, True): 2, (True, True): 3}
 
 
-def _scalars_only(row: StockRow) -> bool:
-    return all(type(k) is str and type(v) in _SCALARS for k, v in row.items())
-
-
 def _cacheable(row: StockRow) -> bool:
     """Whether ``row``'s rendering can be kept until it changes: every value an immutable
     scalar or a nested :class:`StockRow` it owns (whose changes drop ``row``'s cache), and no
-    key the page adds (``orderedNotAllocated``) or that would collide with it in PascalCase."""
-    if not row:
+    key the page adds (``orderedNotAllocated``, or the same in PascalCase)."""
+    if not row or not _PAGE_KEYS.isdisjoint(row):
         return False
-    for key, value in row.items():
-        if type(key) is not str or key == _ONA or _pascal_key(key) == "OrderedNotAllocated":
-            return False
-        if type(value) in _SCALARS:
+    for value in row.values():
+        kind = type(value)
+        if kind in _SCALARS:
             continue
-        if type(value) is StockRow and value.owner is row and _scalars_only(value):
+        if (
+            kind is StockRow
+            and value.owner is row
+            and _SCALARS.issuperset(map(type, value.values()))
+        ):
             continue
         return False
     return True
