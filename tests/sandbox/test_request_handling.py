@@ -17,8 +17,11 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sandbox._app import _plain_answer
 from extensiv_connector.sandbox._http import KeepAliveHandler, _read_headers
 from extensiv_connector.sandbox._routes import ROUTES, route_map
 
@@ -312,3 +315,56 @@ def test_a_response_is_the_bytes_http_server_would_send(
 
     assert _masked(theirs_out.writes) == _masked(ours_out.writes)
     assert theirs.close_connection == ours.close_connection
+
+
+def _werkzeug_answer(response: Response, environ: dict[str, Any]) -> tuple[Any, ...]:
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.extend([status, headers])
+
+    body = b"".join(response(environ, start_response))
+    return started[0], started[1], body
+
+
+@given(
+    status=st.sampled_from([200, 201, 204, 304, 400, 404, 412, 500, 101]),
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(["ETag", "Location", "Content-Location", "Retry-After", "X-A"]),
+            st.sampled_from(["/orders/1001", "/customers/12/items/3", "//evil/x", "/caf\xe9",
+                             "http://h/x", "/a b", "/x?y=1", '"AAAAAAAAAAE="', "1"]),
+        ),
+        max_size=3,
+    ),
+    body=st.sampled_from([b"", b"{}", b'{"a":1}', "t\xe9xt"]),
+    content_type=st.sampled_from([None, "application/json; charset=utf-8", "text/plain"]),
+    method=st.sampled_from(["GET", "HEAD", "POST"]),
+)  # fmt: skip
+def test_an_answer_reaches_the_server_as_werkzeug_hands_it_over(
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes | str,
+    content_type: str | None,
+    method: str,
+) -> None:
+    environ = EnvironBuilder(path="/orders", method=method).get_environ()
+
+    def make() -> Response:
+        return Response(body, status=status, headers=headers, content_type=content_type)
+
+    plain = _plain_answer(make(), environ)
+
+    if plain is not None:  # None: werkzeug's own path answers it
+        assert _werkzeug_answer(make(), environ) == plain
+
+
+def test_the_sandbox_answers_take_the_plain_path() -> None:
+    environ = EnvironBuilder(path="/orders", method="POST").get_environ()
+    created = Response(b"{}", status=201, headers={"ETag": '"A="', "Location": "/orders/1001"})
+
+    assert None not in (
+        _plain_answer(created, environ),
+        _plain_answer(Response(b"", status=204), environ),
+        _plain_answer(Response(b"x", status=404, content_type="text/plain"), environ),
+    )
