@@ -9,6 +9,8 @@ exactly its bytes, whatever the warehouse went through before.
 from __future__ import annotations
 
 import contextlib
+import copy
+import pickle
 from decimal import Decimal
 from typing import Any
 
@@ -396,3 +398,14 @@ def test_filtered_pages_past_the_end_and_empty_catalogs_render_as_before() -> No
     sb = Sandbox(catalog_size=7, initial_stock=3)
     assert_every_form_matches(sb, {"pgnum": "4"})
     assert_every_form_matches(sb, {"pgsiz": "500"})
+
+
+def test_a_copied_or_unpickled_row_can_still_be_changed(sb: Sandbox) -> None:
+    row = _row(sb)
+    assert_every_form_matches(sb)
+
+    copies = [copy.copy(row), copy.deepcopy(row), pickle.loads(pickle.dumps(row))]  # noqa: S301
+    for each in copies:
+        each["available"] = Decimal(1)
+
+    assert [{**row, "available": Decimal(1)}] * 3 == [dict(each) for each in copies]

@@ -134,7 +134,8 @@ class StockRow(dict[str, Any]):
         row: StockRow | None = self
         while row is not None:
             row.cache = None
-            row = row.owner
+            # getattr: unpickling sets the items before the slots
+            row = getattr(row, "owner", None)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.changed()
