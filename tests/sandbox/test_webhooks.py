@@ -13,8 +13,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from extensiv_connector.sandbox import Sandbox, Warehouse
-from extensiv_connector.sandbox._warehouse import Notification
+from extensiv_connector.sandbox import Notification, Sandbox, Warehouse
 
 from .conftest import Api
 
