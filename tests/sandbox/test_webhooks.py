@@ -4,6 +4,7 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -12,7 +13,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from extensiv_connector.sandbox import Sandbox
+from extensiv_connector.sandbox import Notification, Sandbox, Warehouse
 
 from .conftest import Api
 
@@ -133,3 +134,32 @@ def test_failed_delivery_is_recorded(extensiv_sandbox: Sandbox) -> None:
     assert extensiv_sandbox.webhooks.wait_idle()
     delivery = extensiv_sandbox.webhooks.deliveries[0]
     assert (None, "InventorySummaryUpdate") == (delivery.status, delivery.event_type)
+
+
+def test_changes_made_while_nobody_listens_send_no_notification() -> None:
+    emitted: list[Notification] = []
+    listening = [False]
+    wh = Warehouse(
+        customer_id=12, facility_id=3, emit=emitted.extend, listening=lambda: listening[0]
+    )
+    wh.add_item("A")
+    wh.receive({"A": 5})
+    listening[0] = True
+
+    wh.adjust_stock("A", 1)
+
+    assert [("InventorySummaryUpdate", Decimal(6))] == [
+        (n.event_type, n.doc["onHand"]) for n in emitted
+    ]
+
+
+def test_a_warehouse_without_a_listening_check_notifies_every_change() -> None:
+    emitted: list[Notification] = []
+    wh = Warehouse(customer_id=12, facility_id=3, emit=emitted.extend)
+
+    wh.add_item("A")
+    wh.receive({"A": 5})
+
+    assert ["ItemCreate", "ReceiverConfirm", "InventorySummaryUpdate"] == [
+        n.event_type for n in emitted
+    ]

@@ -11,7 +11,7 @@ from . import _errors as err
 from . import _rql as rql
 from ._call import Call
 from ._paging import page_links, page_of, paging, query, select
-from ._render import collection, pascal, respond
+from ._render import HAL_TYPE, JSON_TYPE, collection, pascal, respond, summaries_body
 from ._warehouse import copy_doc
 
 __all__ = [
@@ -63,22 +63,18 @@ def stock_summaries(call: Call) -> Response:
             matched = [i for i in candidates if rql.evaluate(node, wh.summaries[i])]
             total = len(matched)
             chosen = matched[start : start + size]
-        ona = wh.ordered_not_allocated() if with_ona else {}
-        rows = []
-        for item_id in chosen:
-            row = dict(wh.summaries[item_id])
-            row["itemIdentifier"] = dict(row["itemIdentifier"])
-            row["orderedNotAllocated"] = ona.get(item_id, Decimal(0)) if with_ona else None
-            rows.append(row)
-    body: dict[str, Any]
-    if call.is_hal:
-        body = {"totalResults": total, "summaries": rows}
-        if call.app.settings.summaries_links:
+        links = None
+        if call.is_hal and call.app.settings.summaries_links:
             links = page_links(call.request, args, size, page, total)
-            body["_links"] = {k: {"href": v} for k, v in links.items()}
-    else:
-        body = {"TotalResults": total, "Summaries": pascal(rows)}
-    return respond(200, call.is_hal, body)
+        rows = [wh.summaries[i] for i in chosen]
+        ona = None
+        if with_ona:
+            counts, zero = wh.ordered_not_allocated(), Decimal(0)
+            ona = [counts.get(i, zero) for i in chosen]
+        # Rendered under the lock (the rows are live); each row's JSON is kept on the row
+        # until it changes, so a page costs little more than joining them.
+        body = summaries_body(is_hal=call.is_hal, rows=rows, ona=ona, total=total, links=links)
+    return Response(body, status=200, content_type=HAL_TYPE if call.is_hal else JSON_TYPE)
 
 
 def stock_details(call: Call) -> Response:

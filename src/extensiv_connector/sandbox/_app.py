@@ -9,6 +9,7 @@ behaviour implemented"), taken from the public Extensiv API documentation.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,6 +36,8 @@ __all__ = ["AppSettings", "SandboxApp"]
 logger = logging.getLogger("extensiv_connector.sandbox")
 #: How many distinct request lines keep their route match (ids in paths make them many).
 _MATCHES_KEPT = 4096
+#: A ``Location`` werkzeug's ``iri_to_uri`` leaves as it is (the sandbox's: ``/orders/1001``).
+_PLAIN_LOCATION = re.compile(r"/(?!/)[A-Za-z0-9_./-]*")
 
 
 @attrs.frozen(kw_only=True)
@@ -48,6 +51,39 @@ class AppSettings:
 
     summaries_links: bool = False
     default_order_detail: str = "None"
+
+
+def _plain_answer(
+    response: Response, environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """What ``response(environ, start_response)`` would hand the server, for the answers the
+    sandbox makes (a buffered ``Response``, its ``Content-Length`` set, a plain relative
+    ``Location`` if any): status, headers and body, without werkzeug's per-response header
+    copy and URL checks. None for anything else (werkzeug's own path answers it)."""
+    if type(response) is not Response or response.direct_passthrough:
+        return None
+    code = response.status_code
+    if code < 200 or code == 304 or not response.is_sequence:
+        return None
+    headers = response.headers.to_wsgi_list()
+    has_length = has_location = False
+    for key, value in headers:
+        lower = key.lower()
+        if lower == "content-length":
+            has_length = True
+        elif lower == "location":
+            if has_location or not _PLAIN_LOCATION.fullmatch(value):
+                return None  # werkzeug rewrites it (iri_to_uri) and keeps one
+            has_location = True
+        elif lower == "content-location":
+            return None  # werkzeug rewrites it (iri_to_uri)
+    if code == 204:  # werkzeug drops it (RFC 9110: no Content-Length on a 204)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    elif not has_length:
+        return None
+    if code == 204 or environ["REQUEST_METHOD"] == "HEAD":
+        return response.status, headers, b""
+    return response.status, headers, b"".join(response.response)  # type: ignore[arg-type]
 
 
 class SandboxApp:
@@ -89,8 +125,13 @@ class SandboxApp:
     ) -> Iterable[bytes]:
         request = Request(environ)
         response = self.handle(request)
-        result: Iterable[bytes] = response(environ, start_response)
-        return result
+        plain = _plain_answer(response, environ)
+        if plain is None:
+            result: Iterable[bytes] = response(environ, start_response)
+            return result
+        status, headers, body = plain
+        start_response(status, headers)
+        return [body]
 
     def handle(self, request: Request) -> Response:
         self.request_count += 1

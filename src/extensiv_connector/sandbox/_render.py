@@ -11,13 +11,14 @@ helpers at the end build the werkzeug answers every handler returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from . import _errors as err
+from ._wh_model import StockRow, copy_doc
 
 __all__ = [
     "EMBED_REL",
@@ -33,6 +34,7 @@ __all__ = [
     "pascal",
     "render_one",
     "respond",
+    "summaries_body",
     "text_response",
 ]
 
@@ -181,6 +183,100 @@ def collection(
     body["TotalResults"] = total
     body["ResourceList"] = [pascal(r) for r in records]
     return body
+
+
+# ---------------------------------------------------------------------------- stock summaries
+
+#: Value types a cached row may hold: immutable, so only the row's own methods change it.
+_SCALARS = frozenset({str, int, float, bool, Decimal, type(None)})
+_ONA = "orderedNotAllocated"
+#: The keys whose PascalCase form is the page's ``OrderedNotAllocated`` (only these two).
+_PAGE_KEYS = frozenset({_ONA, "OrderedNotAllocated"})
+_ONA_KEYS = {True: b',"orderedNotAllocated":', False: b',"OrderedNotAllocated":'}
+_NULL = dumps(None)
+#: (HAL?, with ``"orderedNotAllocated":null}``?) -> key of that rendering in ``StockRow.cache``
+_CACHE_KEYS = {(False, False): 0, (True, False): 1, (False, True): 2, (True, True): 3}
+
+
+def _cacheable(row: StockRow) -> bool:
+    """Whether ``row``'s rendering can be kept until it changes: every value an immutable
+    scalar or a nested :class:`StockRow` it owns (whose changes drop ``row``'s cache), and no
+    key the page adds (``orderedNotAllocated``, or the same in PascalCase)."""
+    if not row or not _PAGE_KEYS.isdisjoint(row):
+        return False
+    for value in row.values():
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if (
+            kind is StockRow
+            and value.owner is row
+            and _SCALARS.issuperset(map(type, value.values()))
+        ):
+            continue
+        return False
+    return True
+
+
+def _row_bytes(row: dict[str, Any], is_hal: bool, closed: bool) -> bytes | None:
+    """The row's JSON, cached on the row: without its closing brace (``closed`` False), or
+    whole with ``"orderedNotAllocated":null`` appended (True). None if it can't be cached."""
+    cache = row.cache if type(row) is StockRow else None
+    key = _CACHE_KEYS[is_hal, closed]
+    if cache is not None:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    if type(row) is not StockRow or not _cacheable(row):
+        return None
+    text = dumps(row if is_hal else pascal(row))
+    # An encoded non-empty object ends in "}": the page adds orderedNotAllocated before it.
+    text = text[:-1] + _ONA_KEYS[is_hal] + _NULL + b"}" if closed else text[:-1]
+    if cache is None:
+        row.cache = cache = {}
+    cache[key] = text
+    return text
+
+
+def _row_uncached(row: dict[str, Any], ona: Any, is_hal: bool) -> bytes:
+    """A row as the page has always rendered it: a copy with ``orderedNotAllocated`` set."""
+    copy = copy_doc(row)
+    copy[_ONA] = ona
+    return dumps(copy if is_hal else pascal(copy))
+
+
+def summaries_body(
+    *,
+    is_hal: bool,
+    rows: Sequence[dict[str, Any]],
+    ona: Sequence[Any] | None,
+    total: int,
+    links: dict[str, str] | None,
+) -> bytes:
+    """A stock-summary page: the bytes :func:`dumps` gives for ``{"totalResults": total,
+    "summaries": [row + orderedNotAllocated, ...], "_links": ...}`` (PascalCase keys in plain
+    JSON; ``_links`` only in HAL, when given). ``ona`` holds each row's
+    ``orderedNotAllocated`` (``None``: not asked for, ``null``). Each row's JSON is reused
+    until the row changes. Call it under the warehouse lock: the rows are live."""
+    parts: list[bytes] = []
+    if ona is None:
+        for row in rows:
+            part = _row_bytes(row, is_hal, True)
+            parts.append(part if part is not None else _row_uncached(row, None, is_hal))
+    else:
+        ona_key = _ONA_KEYS[is_hal]
+        for row, value in zip(rows, ona, strict=True):
+            head = _row_bytes(row, is_hal, False)
+            if head is None:
+                parts.append(_row_uncached(row, value, is_hal))
+            else:
+                parts.append(head + ona_key + dumps(value) + b"}")
+    opening = b'{"totalResults":' if is_hal else b'{"TotalResults":'
+    middle = b',"summaries":[' if is_hal else b',"Summaries":['
+    closing = b"]}"
+    if is_hal and links is not None:
+        closing = b'],"_links":' + dumps({k: {"href": v} for k, v in links.items()}) + b"}"
+    return opening + dumps(total) + middle + b",".join(parts) + closing
 
 
 # ---------------------------------------------------------------------------- responses

@@ -121,6 +121,7 @@ class Sandbox:
             options=options,
             clock=clock if callable(clock) else None,
             emit=self.webhooks.emit,
+            listening=self._webhooks_listening,
         )
         self.warehouse.seed_reference_data()
         self.warehouse.seed_catalog(catalog_size, initial_stock)
@@ -135,6 +136,9 @@ class Sandbox:
         )
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _webhooks_listening(self) -> bool:
+        return self.webhooks.destination is not None
 
     def _render_note(self, note: Any) -> dict[str, Any]:
         return self.app.render_notification(note)

@@ -19,12 +19,21 @@ from __future__ import annotations
 
 from ._wh_catalog import Catalog
 from ._wh_edits import Edits
-from ._wh_model import EACH, Doc, Notification, WarehouseOptions, copy_doc, dec
+from ._wh_model import EACH, Doc, Notification, StockRow, WarehouseOptions, copy_doc, dec
 from ._wh_orders import OrderDesk
 from ._wh_receiving import ReceivingDock
 from ._wh_views import Views
 
-__all__ = ["EACH", "Doc", "Notification", "Warehouse", "WarehouseOptions", "copy_doc", "dec"]
+__all__ = [
+    "EACH",
+    "Doc",
+    "Notification",
+    "StockRow",
+    "Warehouse",
+    "WarehouseOptions",
+    "copy_doc",
+    "dec",
+]
 
 
 class Warehouse(OrderDesk, ReceivingDock, Catalog, Edits, Views):

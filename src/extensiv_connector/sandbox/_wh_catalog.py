@@ -240,6 +240,6 @@ class Catalog(WarehouseCore):
             kind="item",
             rel="customers/item",
             href=f"/customers/{self.customer_id}/items/{item_id}",
-            doc=copy_doc(record.doc),
+            doc=self._note_doc(record.doc),
             data={"ItemId": str(item_id)},
         )

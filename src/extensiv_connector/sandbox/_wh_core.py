@@ -13,6 +13,7 @@ from . import _errors as err
 from ._wh_model import (
     Doc,
     Notification,
+    StockRow,
     WarehouseOptions,
     _ci_get,
     _Record,
@@ -20,6 +21,9 @@ from ._wh_model import (
 )
 
 __all__ = ["WarehouseCore", "format_stamp"]
+
+#: The document of a notification made while nobody listened (never emitted).
+_NOT_KEPT: Doc = {}
 
 
 def format_stamp(value: datetime) -> str:
@@ -41,10 +45,14 @@ class WarehouseCore:
         options: WarehouseOptions | None = None,
         clock: Callable[[], datetime] | None = None,
         emit: Callable[[list[Notification]], None] | None = None,
+        listening: Callable[[], bool] | None = None,
     ) -> None:
         self.options = options or WarehouseOptions()
         self._clock = clock or (lambda: datetime.now(timezone.utc).replace(tzinfo=None))
         self._emit = emit
+        # Whether notifications are wanted now (the sandbox: a webhook destination is set);
+        # when not, a change skips copying its documents for them.
+        self._listening = listening
         self.lock = threading.RLock()
         self._rowversion = 0
         # Bumped by every write (each write mints an ETag); read views cache on it.
@@ -94,7 +102,7 @@ class WarehouseCore:
         self._receiver_refs: dict[str, int] = {}
         self.lots: dict[int, Doc] = {}
         self._lots_by_item: dict[int, list[int]] = {}
-        self.summaries: dict[int, Doc] = {}
+        self.summaries: dict[int, StockRow] = {}
         self.summary_order: list[int] = []
         self.aliases: dict[int, Doc] = {}  # aliasId -> item alias document
         # shared, never mutated in place (views are copied before rendering)
@@ -129,7 +137,18 @@ class WarehouseCore:
 
     def _notify(self, notes: list[Notification]) -> None:
         if notes and self._emit is not None:
-            self._emit(notes)
+            # A note made while nobody listened has no document: dropped, as the sender
+            # drops every note while it has no destination.
+            kept = [note for note in notes if note.doc is not _NOT_KEPT]
+            if kept:
+                self._emit(kept)
+
+    def _note_doc(self, doc: Doc) -> Doc:
+        """A notification's private copy of ``doc``, or a placeholder when nobody listens."""
+        if self._emit is None or (self._listening is not None and not self._listening()):
+            return _NOT_KEPT
+        copy: Doc = copy_doc(doc)
+        return copy
 
     @property
     def customer_identifier(self) -> Doc:
@@ -260,19 +279,21 @@ class WarehouseCore:
         return record
 
     # ------------------------------------------------------------------ stock
-    def _summary(self, item_id: int) -> Doc:
+    def _summary(self, item_id: int) -> StockRow:
         row = self.summaries.get(item_id)
         if row is None:
-            row = {
-                "facilityId": self.facility_id,
-                "itemIdentifier": {"sku": self.items[item_id].doc["sku"], "id": item_id},
-                "qualifier": "",
-                "totalReceived": Decimal(0),
-                "allocated": Decimal(0),
-                "available": Decimal(0),
-                "onHold": Decimal(0),
-                "onHand": Decimal(0),
-            }
+            ident = StockRow(sku=self.items[item_id].doc["sku"], id=item_id)
+            row = StockRow(
+                facilityId=self.facility_id,
+                itemIdentifier=ident,
+                qualifier="",
+                totalReceived=Decimal(0),
+                allocated=Decimal(0),
+                available=Decimal(0),
+                onHold=Decimal(0),
+                onHand=Decimal(0),
+            )
+            ident.owner = row  # the rendered row holds the identifier: its change drops both
             self.summaries[item_id] = row
             self.summary_order.append(item_id)
         return row
@@ -418,7 +439,7 @@ class WarehouseCore:
             kind="order",
             rel="orders/order",
             href=f"/orders/{order_id}?detail=OrderItems,Packages",
-            doc=copy_doc(record.doc),
+            doc=self._note_doc(record.doc),
             data={"OrderId": str(order_id)},
             tags=tags,
         )
@@ -433,7 +454,7 @@ class WarehouseCore:
                     kind="summary",
                     rel="inventory/stocksummary",
                     href=f"/inventory/stocksummaries?rql=itemIdentifier.id=={item_id}",
-                    doc=copy_doc(row),
+                    doc=self._note_doc(row),
                     data={"ItemId": str(item_id), "Sku": row["itemIdentifier"]["sku"]},
                 )
             )

@@ -24,7 +24,7 @@ import attrs
 
 from . import _errors as err
 
-__all__ = ["EACH", "Doc", "Notification", "WarehouseOptions", "copy_doc", "dec"]
+__all__ = ["EACH", "Doc", "Notification", "StockRow", "WarehouseOptions", "copy_doc", "dec"]
 
 Doc = dict[str, Any]
 
@@ -108,6 +108,67 @@ def copy_doc(value: Any) -> Any:
     if isinstance(value, list):
         return [copy_doc(v) for v in value]
     return value
+
+
+class StockRow(dict[str, Any]):
+    """A stock summary row (or its ``itemIdentifier``) that keeps its rendered JSON until it
+    changes: every mutating dict method drops :attr:`cache`, and a nested row's change drops its
+    :attr:`owner`'s too. The rows are changed in place in many places (``row["available"] -=
+    qty``); tying the cache to the mutation itself means none of them can leave it stale.
+
+    Only changes through the methods are seen (``dict.__setitem__(row, ...)`` would bypass
+    them; nothing does that); the renderer caches only rows whose values are immutable scalars
+    or nested rows owned by them (``_render.summary_row_cacheable``).
+    """
+
+    __slots__ = ("cache", "owner")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the row's rendered forms (``_render.summaries_body``), until it changes
+        self.cache: dict[int, bytes] | None = None
+        self.owner: StockRow | None = None
+
+    def changed(self) -> None:
+        """Drop the rendered forms of this row and of the rows holding it."""
+        row: StockRow | None = self
+        while row is not None:
+            row.cache = None
+            # getattr: unpickling sets the items before the slots
+            row = getattr(row, "owner", None)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.changed()
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> StockRow:  # type: ignore[override,misc]
+        self.changed()
+        super().__ior__(other)
+        return self
+
+    def clear(self) -> None:
+        self.changed()
+        super().clear()
+
+    def pop(self, *args: Any) -> Any:
+        self.changed()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.changed()
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.changed()
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.changed()
+        super().update(*args, **kwargs)
 
 
 def _ci_get(doc: Mapping[str, Any], key: str) -> Any:

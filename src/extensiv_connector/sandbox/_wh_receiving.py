@@ -178,7 +178,7 @@ class ReceivingDock(WarehouseCore):
                     kind="receiver",
                     rel="inventory/receiver",
                     href=f"/inventory/receivers/{receiver_id}?detail=ReceiveItems",
-                    doc=copy_doc(record.doc),
+                    doc=self._note_doc(record.doc),
                     data={"ReceiverId": str(receiver_id)},
                 )
             )
