@@ -47,12 +47,16 @@ def dotted(node: ast.expr) -> str:
 
 
 def cattrs_uses(tree: ast.Module) -> list[str]:
-    """Calls into cattrs (building a converter, structuring) and names imported from it;
-    ``cattrs.Converter`` in an annotation is not a use."""
+    """Calls into cattrs (building a converter, structuring), classes built on its classes and
+    names imported from it; ``cattrs.Converter`` in an annotation is not a use."""
     uses = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and dotted(node.func).startswith("cattrs."):
             uses.append(f"line {node.lineno}: {dotted(node.func)}()")
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if dotted(base).startswith("cattrs."):
+                    uses.append(f"line {node.lineno}: class {node.name}({dotted(base)})")
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cattrs"):
             uses.append(f"line {node.lineno}: from {node.module} import ...")
     return uses

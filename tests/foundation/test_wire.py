@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -232,3 +232,56 @@ def test_unstructure_copies_kept_values_however_deep_or_self_holding() -> None:
 
     assert written["deep"] is not deep
     assert written["looped"]["self"] is written["looped"] is not looped
+
+
+SUMMARY_DOC = {"itemIdentifier": {"sku": "A", "id": 1}, "onHand": 5}
+
+
+def marked(document: Any, cls: Any) -> str:
+    return f"hook for {cls.__name__}"
+
+
+def test_a_structure_hook_registered_after_structure_was_called_takes_effect() -> None:
+    converter = wire.make_converter()
+    converter.structure(SUMMARY_DOC, StockSummary)  # fills the converter's hook cache
+
+    converter.register_structure_hook(StockSummary, marked)
+
+    assert "hook for StockSummary" == converter.structure(SUMMARY_DOC, cast(Any, StockSummary))
+
+
+def test_a_structure_hook_func_registered_after_structure_was_called_takes_effect() -> None:
+    converter = wire.make_converter()
+    converter.structure(SUMMARY_DOC, StockSummary)
+
+    converter.register_structure_hook_func(lambda cls: cls is StockSummary, marked)
+
+    assert "hook for StockSummary" == converter.structure(SUMMARY_DOC, cast(Any, StockSummary))
+
+
+@pytest.mark.parametrize("form", ["call", "decorator"])
+def test_a_structure_hook_factory_registered_after_structure_was_called_takes_effect(
+    form: str,
+) -> None:
+    converter = wire.make_converter()
+    converter.structure(SUMMARY_DOC, StockSummary)
+
+    def factory(cls: Any) -> Any:
+        return marked
+
+    if form == "call":
+        converter.register_structure_hook_factory(lambda cls: cls is StockSummary, factory)
+    else:
+        converter.register_structure_hook_factory(lambda cls: cls is StockSummary)(factory)
+
+    assert "hook for StockSummary" == converter.structure(SUMMARY_DOC, cast(Any, StockSummary))
+
+
+def test_a_copied_converter_structures_as_its_original() -> None:
+    converter = wire.make_converter()
+    expected = converter.structure(SUMMARY_DOC, StockSummary)
+
+    copied = converter.copy()
+
+    assert expected == copied.structure(SUMMARY_DOC, StockSummary)
+    assert isinstance(copied, type(converter))
