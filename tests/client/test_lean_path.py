@@ -72,6 +72,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.act = act
         self.received: list[bytes] = []
         self.stop = threading.Event()
+        self.connection_ended = threading.Event()  # a handler saw its connection end
 
     @property
     def base_url(self) -> str:
@@ -83,6 +84,12 @@ class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
     def handle(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self.server.connection_ended.set()
+
+    def _serve(self) -> None:
         reader = self.request.makefile("rb")
         while True:
             head = reader.readline()
@@ -570,3 +577,19 @@ def _both_allowing_requests(server: _Server, run: Callable[[Transport], Any]) ->
         finally:
             transport.close()
     return results
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_close_closes_the_kept_alive_connection_while_the_transport_is_still_referenced(
+    serve: Callable[[Callable[[bytes], Action]], _Server], lean: bool
+) -> None:
+    server = serve(_ok)
+    transport = _transport(server.base_url, lean=lean)
+    transport.request("GET", "/customers")
+    assert not server.connection_ended.is_set()  # kept alive for the next request
+
+    transport.close()
+
+    # bounded liveness wait, not a timing assertion: the server sees EOF once the socket closes
+    assert server.connection_ended.wait(30)
+    assert transport is not None  # still referenced: closing, not collecting, ended it

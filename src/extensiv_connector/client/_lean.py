@@ -235,6 +235,14 @@ class LeanPath:
         self._known_pool = (manager, verify, cert, pool)
         return pool
 
+    def close(self) -> None:
+        """Close the pool this path keeps. urllib3 2's ``PoolManager.clear()`` (what closing
+        the session does) only lets its pools go, and a pool closes its connections when it is
+        collected: the reference kept here would keep them open after ``close()``."""
+        known, self._known_pool = self._known_pool, None
+        if known is not None:
+            known[3].close()
+
     def send(self, call: _Call, headers: dict[str, str]) -> LeanResponse | requests.Response | None:
         """Send ``call`` with ``headers``; ``None``, with nothing sent, if ``requests`` must.
 

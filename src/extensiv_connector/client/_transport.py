@@ -218,6 +218,8 @@ class Transport:
         return f"Transport(base_url={self._base!r}, pool_size={self.settings.pool_size})"
 
     def close(self) -> None:
+        if self._lean is not None:
+            self._lean.close()
         self._session.close()
 
     def url(self, path: str) -> str:
