@@ -103,6 +103,20 @@ def test_cancel_releases_allocation(api: Api) -> None:
     assert (100, 100, 0) == stock(api.sb, "SKU-000001")
 
 
+@pytest.mark.parametrize("state", ["shipped", "canceled", "unknown"])
+def test_a_driver_cancel_the_warehouse_cannot_do_raises_sandbox_error(api: Api, state: str) -> None:
+    oid = create(api, f"SO-CX-{state}", {"SKU-000001": 1})["readOnly"]["orderId"]
+    if state == "shipped":
+        api.sb.warehouse.ship_order(oid)
+    elif state == "canceled":
+        api.sb.warehouse.cancel_order(oid)
+    else:
+        oid += 10_000
+
+    with pytest.raises(SandboxError, match=f"order {oid}: cannot cancel"):
+        api.sb.warehouse.cancel_order(oid)
+
+
 def test_confirmed_receiver_with_variance_adds_received_qty_and_allocates_waiting_orders(
     api: Api,
 ) -> None:

@@ -147,6 +147,18 @@ class OrderDesk(WarehouseCore):
     def cancel_order(
         self, order_id: int, *, if_match: str | None = None, check_etag: bool = False
     ) -> None:
+        """Cancel an open order, releasing its allocations. The REST handler passes
+        ``check_etag``; a driver call (without it) that the warehouse cannot do (no such
+        order, or not open) raises :class:`SandboxError`, as every driver call does."""
+        if check_etag:
+            self._cancel_order(order_id, if_match=if_match, check_etag=True)
+            return
+        try:
+            self._cancel_order(order_id, if_match=if_match, check_etag=False)
+        except err.ApiFault as fault:
+            raise err.SandboxError(f"order {order_id}: cannot cancel: {fault}") from None
+
+    def _cancel_order(self, order_id: int, *, if_match: str | None, check_etag: bool) -> None:
         notes: list[Notification] = []
         with self.lock:
             record = self.orders.get(order_id)
