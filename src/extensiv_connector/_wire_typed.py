@@ -112,12 +112,12 @@ def _within_limits_already(value: Any, budget: int = VALUE_DEPTH) -> bool:
     return True
 
 
-#: (page decoder, page build, mirror Struct, record build) of a model class.
-#: (page decoder, page build, mirror Struct, record build, record read) of a model class; the
-#: record read is ``record build(msgspec.convert(document, mirror))`` in one generated function.
-_Compiled = tuple[
-    Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any], Callable[[Any], Any]
-]
+#: (page decoder, page build, mirror Struct, record build, record read source) of a model
+#: class; the record read is ``record build(msgspec.convert(document, mirror))`` in one
+#: generated function, made per record_reader from that source.
+_Compiled = tuple[Callable[[Any], Any], Callable[[Any], Any], Any, Callable[[Any], Any], "_Source"]
+#: record_readers remembered per class (each converter's structurer makes one per class).
+_MAX_ENTRIES = 64
 
 
 #: (the envelope's keys in order, the key holding the records, the key under it when that is
@@ -267,9 +267,12 @@ class TypedReader:
         # Page decoders by (class, layout), with the compiled mirror they were made for: a new
         # mirror (a key learned) makes a new one.
         self._pages: dict[tuple[type, Layout], tuple[Any, Callable[[Any], Any]]] = {}
-        # The record build and the record read (see _mirror) of each page build.
+        # The record build and the record read's source (see _mirror) of each page build.
         self._record_builds: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
-        self._record_reads: dict[Callable[[Any], Any], Callable[[Any], Any]] = {}
+        self._record_sources: dict[Callable[[Any], Any], _Source] = {}
+        # Per class, the (state, refresh) of each record_reader: learning a key sends those
+        # of every class whose mirror it changes back to refresh (see learn).
+        self._entries: dict[type, list[tuple[list[Callable[[Any], Any]], Callable[..., Any]]]] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -347,42 +350,86 @@ class TypedReader:
         general way. A refusal for an unknown key hands that model to :meth:`learn`. When a
         refusal taught nothing (PascalCase, a number as a string, ...), the next
         :data:`BACK_OFF` records go straight to ``fallback``: a stream of them costs one
-        refused convert per that many records, not one each (threads racing on the count only
-        move when the mirror is tried again). Like pages, records are read the typed
-        way only while the guard's msgspec parser is on (``_json_guard._ACCELERATED``: off is
-        what an install without msgspec has).
+        refused convert per that many records, not one each. Like pages, records are read the
+        typed way only while the guard's msgspec parser is on (``_json_guard._ACCELERATED``:
+        off is what an install without msgspec has).
+
+        The function returned is generated (see :meth:`_entry`): the checks, the convert and
+        the build in one frame, since a wrapper's call was a tenth of a record's time. Its
+        state is ``go[0]``: itself while it reads records, else what reads them instead (the
+        back-off, or a newer read once a key is learned); threads racing on it only move when
+        the mirror is tried again.
 
         A parsed document did not come through the guard's number hook, so the build checks
         Decimals itself (it does for pages too) and copies ``dict`` fields, as the general
         reader does."""
-        validation_error = self._msgspec.ValidationError
-        compiled_of = self._compiled.get
-        compile_top = self._compile_top
-        learn = self.learn
-        guard = _json_guard
+        go: list[Callable[[Any], Any]] = []
         skip = [0]  # records left to hand straight to fallback
+        learn = self.learn
 
-        def read(data: Any, _cls: Any = None) -> Any:
-            if skip[0] > 0:  # threads may race it below 0: then the mirror is tried again
-                skip[0] -= 1
-                return fallback(data)
-            compiled = compiled_of(cls, ABSENT)
-            if compiled is ABSENT:
-                compiled = compile_top(cls)
-            if compiled is None or guard._ACCELERATED is None:
-                return fallback(data)
-            try:
-                return compiled[4](data)
-            except validation_error as exc:
-                unknown_key = "unknown field" in str(exc)
-            except Exception:  # _Decline, a timestamp, an enum value, ...
-                unknown_key = False
+        def refresh(data: Any) -> Any:
+            """Read with the newest mirror of ``cls`` (compiled now if a key learned since)."""
+            read = self._entry(cls, go, fallback, refused, declined)
+            go[0] = fallback if read is None else read
+            return go[0](data)
+
+        def back_off(data: Any) -> Any:
+            skip[0] -= 1
+            if skip[0] <= 0:
+                go[0] = refresh
+            return fallback(data)
+
+        def refused(data: Any, exc: Exception) -> Any:
             result = fallback(data)
-            if not (unknown_key and learn((result,))):
+            if not ("unknown field" in str(exc) and learn((result,))):
                 skip[0] = BACK_OFF
+                go[0] = back_off
+            return result  # a key learned: learn() pointed go[0] at refresh
+
+        def declined(data: Any) -> Any:  # _Decline, a timestamp, an enum value, ...
+            result = fallback(data)
+            skip[0] = BACK_OFF
+            go[0] = back_off
             return result
 
+        go.append(refresh)
+        with self._lock:
+            entries = self._entries.setdefault(cls, [])
+            if len(entries) >= _MAX_ENTRIES:  # a forgotten one just keeps its older mirror
+                del entries[0]
+            entries.append((go, refresh))
+        read = self._entry(cls, go, fallback, refused, declined)
+        if read is None:
+            return lambda data, _cls=None: fallback(data)
+        go[0] = read
         return read
+
+    def _entry(
+        self,
+        cls: type,
+        go: list[Callable[[Any], Any]],
+        fallback: Callable[[Any], Any],
+        refused: Callable[[Any, Exception], Any],
+        declined: Callable[[Any], Any],
+    ) -> Callable[..., Any] | None:
+        """The generated record read of ``cls`` for one :meth:`record_reader`, or ``None``
+        (``cls`` is not read the typed way)."""
+        compiled = self._compiled.get(cls, ABSENT)
+        if compiled is ABSENT:
+            compiled = self._compile_top(cls)
+        if compiled is None:
+            return None
+        source: _Source = compiled[4]
+        env = {
+            **source.env,
+            "go": go,
+            "guard": _json_guard,
+            "fallback": fallback,
+            "refused": refused,
+            "declined": declined,
+            "ValidationError": self._msgspec.ValidationError,
+        }
+        return source.compile_entry(f"<extensiv typed record read {cls.__name__}>", env)
 
     def _compile_page(self, cls: type, layout: Layout, compiled: _Compiled) -> Callable[[Any], Any]:
         keys, records_key, inner_key = layout
@@ -442,6 +489,10 @@ class TypedReader:
                     self._record_builds.pop(self._mirrors.pop(key)[1], None)
                 for key in [k for k in self._compiled if self._classes_in(k) & touched]:
                     del self._compiled[key]
+                for key, entries in self._entries.items():
+                    if self._classes_in(key) & touched:
+                        for go, refresh in entries:
+                            go[0] = refresh
             return changed
 
     def _classes_in(self, cls: type) -> frozenset[type]:
@@ -478,7 +529,7 @@ class TypedReader:
                     build,
                     mirror,
                     self._record_builds[build],
-                    self._record_reads[build],
+                    self._record_sources[build],
                 )
             except _Unsupported:
                 result = None
@@ -624,10 +675,10 @@ class TypedReader:
         record_env["bounded"] = _within_limits_already
         label = f"<extensiv typed record reader {cls.__name__}>"
         self._record_builds[build] = w.compile(label, record_env)
-        # The same again, converting first: one Python call per record, not two.
-        assert not {"convert", "MIRROR"} & record_env.keys()  # bound names end in digits
+        # The same again, converting first, for record_reader (see _entry); names bound by
+        # the source end in digits, so none is one of those.
         read_env = {**record_env, "convert": self._msgspec.convert, "MIRROR": mirror}
-        self._record_reads[build] = w.compile(label, read_env, prologue="r = convert(r, MIRROR)")
+        self._record_sources[build] = w.with_env(read_env)
         self._flat[cls] = tuple(spec.name for spec in fields) if flat else None
         mirrors[cls] = (mirror, build, depth)
         return mirrors[cls]
@@ -886,19 +937,51 @@ class _Source:
         self.env[name] = value
         return name
 
-    def compile(
-        self, label: str, env: dict[str, Any] | None = None, prologue: str = ""
-    ) -> Callable[[Any], Any]:
-        """The build function; ``env`` replaces the names' values (same names, plus any the
-        ``prologue`` line, run first, uses)."""
+    def compile(self, label: str, env: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+        """The build function; ``env`` replaces the names' values (same names)."""
         # Every name is a closure cell: no global lookups, and unlike default arguments (which
         # CPython fills in on every call) cells cost nothing per call.
         env = self.env if env is None else env
-        names = ", ".join(env)
-        lines = ["    " + prologue, *self.lines] if prologue else self.lines
-        body = "\n".join("    " + line for line in lines)
-        source = f"def make({names}):\n    def build(r):\n{body}\n    return build\n"
-        namespace: dict[str, Any] = {}
-        exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - built above
-        build: Callable[[Any], Any] = namespace["make"](**env)
-        return build
+        body = "\n".join("    " + line for line in self.lines)
+        source = f"def make({', '.join(env)}):\n    def build(r):\n{body}\n    return build\n"
+        return _made(source, label, env)
+
+    def with_env(self, env: dict[str, Any]) -> _Source:
+        """The same lines over ``env`` (the names' values replaced, more names added)."""
+        other = _Source()
+        other.lines = list(self.lines)
+        other.env = env
+        return other
+
+    def compile_entry(self, label: str, env: dict[str, Any]) -> Callable[..., Any]:
+        """``read(document, cls=None)``: ``convert(document, MIRROR)`` then the build, in one
+        frame, taking ``go[0]`` instead while that is not this function, and ``fallback``
+        while msgspec is off; a refusal goes to ``refused(document, exc)`` or
+        ``declined(document)``. ``env`` holds those names too."""
+        body = "\n".join("        " + line for line in self.lines)
+        source = (
+            f"def make({', '.join(env)}):\n"
+            "    def read(r, _cls=None):\n"
+            "        instead = go[0]\n"
+            "        if instead is not read:\n"
+            "            return instead(r)\n"
+            "        if guard._ACCELERATED is None:\n"
+            "            return fallback(r)\n"
+            "        document = r\n"
+            "        try:\n"
+            "            r = convert(r, MIRROR)\n"
+            f"{body}\n"
+            "        except ValidationError as exc:\n"
+            "            return refused(document, exc)\n"
+            "        except Exception:\n"
+            "            return declined(document)\n"
+            "    return read\n"
+        )
+        return _made(source, label, env)
+
+
+def _made(source: str, label: str, env: dict[str, Any]) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(source, label, "exec"), {}, namespace)  # noqa: S102 - generated from a model
+    made: Callable[..., Any] = namespace["make"](**env)
+    return made

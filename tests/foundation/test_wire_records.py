@@ -238,6 +238,22 @@ def test_a_deep_value_kept_in_extra_is_read_by_the_mirror_as_the_general_path_ke
     assert first == second
 
 
+def test_a_reader_made_before_a_key_was_learned_elsewhere_reads_with_the_new_mirror() -> None:
+    row = {"itemIdentifier": {"sku": "A"}, "onHand": 4, "x-later": 1}
+    typed = new_typed_reader()
+    early, teacher = Spy(typed), Spy(typed)
+    read_early = early.reader(StockSummary)  # made while the mirror knows no extra key
+
+    teacher.reader(StockSummary)(row)  # refused for the unknown key, which is learned
+    actual = read_early(row)
+
+    assert (GENERAL.reader(StockSummary)(row), 0, 1) == (
+        actual,
+        early.fallbacks,
+        teacher.fallbacks,
+    )
+
+
 def test_a_pascal_case_record_is_read_by_the_generated_reader() -> None:
     row = pascal({"itemIdentifier": {"sku": "A"}, "onHand": 4, "x-new": [1]})
     spy = Spy(new_typed_reader())
