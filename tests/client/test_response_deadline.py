@@ -10,9 +10,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from extensiv_connector.client import ExtensivClient
-from extensiv_connector.errors import TimeoutError_
+from extensiv_connector.errors import ConnectionFailedError, TimeoutError_
 
 _TOKEN = json.dumps({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}).encode()
 _BODY = json.dumps({"ResourceList": [], "TotalResults": 0}).encode()
@@ -39,6 +40,7 @@ class _DripServer(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _DripHandler)
         self.drip_from = drip_from
         self.interim = interim  # sent before each answer but the token's (1xx status lines)
+        self.interim_prefix = "/"  # ... whose path starts with this
         self.stopped = threading.Event()
 
 
@@ -62,7 +64,9 @@ class _DripHandler(socketserver.BaseRequestHandler):
                 answer = _answer(_TOKEN)
             elif self.server.interim:  # answers naming their request, so a mix-up shows
                 path = request_line.split(b" ")[1].decode()
-                answer = self.server.interim + _answer(json.dumps({"path": path}).encode())
+                early = path.startswith(self.server.interim_prefix)
+                interim = self.server.interim if early else b""
+                answer = interim + _answer(json.dumps({"path": path}).encode())
             else:
                 answer = _answer(_BODY)
             start = len(answer) if token or self.server.drip_from is None else self.server.drip_from
@@ -141,3 +145,48 @@ def test_interim_answers_are_skipped_and_each_request_gets_its_own_answer(interi
         thread.join()
 
     assert [{"path": f"/customers/{n}"} for n in range(3)] == answers
+
+
+class _EarlyHintsServer(_DripServer):
+    """Sends ``103 Early Hints`` before the answer of a path under ``/early/`` only."""
+
+    def __init__(self) -> None:
+        super().__init__(None, b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
+        self.interim_prefix = "/early/"
+
+
+@pytest.mark.parametrize("own_session", [True, False], ids=["host-session", "client-pools"])
+def test_an_interim_answer_never_hands_its_request_s_answer_to_the_next_request(
+    own_session: bool,
+) -> None:
+    server = _EarlyHintsServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    host_session = requests.Session() if own_session else None
+    outcomes: list[object] = []
+    try:
+        with ExtensivClient(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}",
+            client_id="id",
+            client_secret="secret",
+            tpl="{tpl}",
+            user_login_id="1",
+            read_timeout=_READ_TIMEOUT,
+            max_attempts=1,
+            session=host_session,
+        ) as client:
+            for path in ("/early/1", "/customers/2", "/customers/3"):
+                try:
+                    outcomes.append(client.request("GET", path).json())
+                except ConnectionFailedError as exc:
+                    outcomes.append(("failed", "interim answer 103" in str(exc.__cause__)))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        if host_session is not None:
+            host_session.close()
+
+    # Skipped on the client's own pools; refused (the connection dropped) on a host's session.
+    first = ("failed", True) if own_session else {"path": "/early/1"}
+    assert [first, {"path": "/customers/2"}, {"path": "/customers/3"}] == outcomes

@@ -420,6 +420,7 @@ class Transport:
         streamed = options["stream"]
         options["stream"] = True  # the body is read below, whole
         resp = session.send(prepared, timeout=self._timeout, **options)
+        _refuse_interim(resp)
         if not streamed:
             _read_body(resp)
         return resp
@@ -501,6 +502,27 @@ def _prepare(
 #: How much of a body one read may ask for: more than any page, so a body is read with as
 #: few system calls as the network allows.
 _BODY_READ = 1 << 22
+
+
+def _refuse_interim(resp: requests.Response) -> None:
+    """An interim answer (1xx but ``101``) that a session of the host's returned as the answer.
+
+    http.client takes any 1xx but ``100 Continue`` as the final answer, so the real one is still
+    unread on the connection, and a pooled connection would hand it to the next request, which
+    would then get another request's answer. The connection is closed (the leftover goes with
+    it) and the attempt fails as a connection broken after sending: the request may have been
+    processed, so the retry rules and a create's lookup treat it as they treat a reset. The
+    client's own pools skip interim answers instead (``_deadline``)."""
+    status = resp.status_code
+    if 100 < status < 200 and status != 101:
+        raw = resp.raw
+        if raw is not None:
+            raw.close()  # urllib3's close closes its connection: nothing left to take
+        raise requests.ConnectionError(
+            f"interim answer {status} taken as the final one by the session's adapter; "
+            "its connection was closed with the answer unread",
+            request=resp.request,
+        )
 
 
 def _read_body(resp: requests.Response) -> None:
