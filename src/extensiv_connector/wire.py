@@ -775,13 +775,14 @@ def read_collection(
     """One collection response to models: a :class:`Page` whose ``records`` are ``cls``.
 
     The same answer as ``parse_collection(parse(body), rel)`` with ``read(record)`` for each
-    record (defaults: :func:`loads` and ``make_converter().structure``), errors included, and
-    the fast way when msgspec is installed: a page in the exact form the API sends (HAL,
-    camelCase) is decoded by msgspec straight into per-model Structs and the models are built
-    from those, without a dict per object. Any page it is not sure of is read the general way.
+    record (defaults: :func:`loads` and ``make_converter().structure``), errors included (a
+    record's error with its path from the page: ``$.summaries[37].available``, not the
+    record's ``$.available``), and the fast way when msgspec is installed: a page in the exact
+    form the API sends (HAL, camelCase) is decoded by msgspec straight into per-model Structs
+    and the models are built from those, without a dict per object. Any page it is not sure of
+    is read the general way.
 
-    ``parse`` and ``read`` serve that general way only (the client passes its response's
-    ``json`` to keep the request in error messages): ``read`` must structure as
+    ``parse`` and ``read`` serve that general way only: ``read`` must structure as
     ``make_converter()`` does, since a page read the fast way never calls it.
     """
     return _read_collection(body, cls, rel, parse, read, defer=False)
