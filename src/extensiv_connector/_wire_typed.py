@@ -23,6 +23,7 @@ keeps the page within ``MAX_DEPTH``; deeper ones are declined, never accepted.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -167,14 +168,18 @@ class DeferredModels(Sequence[Any]):
     about a fifth of a 100,000-record pull's CPU. Built one at a time, most die young.
 
     A build that declines (a value only the general reader decides) hands over to
-    ``general()``, the whole page read the general way: the iteration goes on with its models
-    from that record on (the same models), or raises its ``WireFormatError`` there, after the
-    records before it. Indexing builds (and keeps) the whole list."""
+    ``general()``, the whole page read the general way (a list, or a page that yields the
+    records before one it refuses, then raises its ``WireFormatError``): the iteration goes on
+    with its models from that record on (the same models), up to that error if any. Indexing
+    builds (and keeps) the whole list."""
 
     __slots__ = ("_build", "_general", "_models", "_structs")
 
     def __init__(
-        self, structs: list[Any], build: Callable[[Any], Any], general: Callable[[], list[Any]]
+        self,
+        structs: list[Any],
+        build: Callable[[Any], Any],
+        general: Callable[[], Sequence[Any]],
     ) -> None:
         self._structs = structs
         self._build = build
@@ -193,7 +198,8 @@ class DeferredModels(Sequence[Any]):
             try:
                 model = build(structs[index])
             except Exception:  # _Decline, a timestamp, an enum value, ...
-                yield from self._general()[index:]
+                # Iterated, not sliced: a page the general reader refuses raises as it goes.
+                yield from itertools.islice(self._general(), index, None)
                 return
             yield model
 
@@ -277,7 +283,7 @@ class TypedReader:
     # -- reading -------------------------------------------------------------------------------
 
     def records(
-        self, raw: Any, cls: type, general: Callable[[], list[Any]] | None = None
+        self, raw: Any, cls: type, general: Callable[[], Sequence[Any]] | None = None
     ) -> Sequence[Any] | bool:
         """The models of ``raw`` (a JSON array of ``cls`` records), or ``False``: read the page
         the general way; ``True`` asks the caller to hand what that gave to :meth:`learn` (the
@@ -304,7 +310,7 @@ class TypedReader:
         raw: Any,
         cls: type,
         layout: Layout,
-        general: Callable[[], list[Any]] | None = None,
+        general: Callable[[], Sequence[Any]] | None = None,
     ) -> tuple[dict[str, Any], Sequence[Any]] | None:
         """A whole page in one pass, when it is laid out as ``layout`` (its keys, and where the
         records are; see :func:`layout_of`): (the envelope without the records, the models),

@@ -27,6 +27,7 @@ import cattrs
 
 from . import _json_guard, _wire_codegen, _wire_typed
 from ._json_copy import copy_json
+from ._page_records import FailedPage, Reword, read_records
 from ._wire_codegen import MISS, FieldSpec
 from .errors import WireFormatError
 from .models._fields import EMBEDDED_REL, WIRE_NAME
@@ -774,13 +775,14 @@ def read_collection(
     """One collection response to models: a :class:`Page` whose ``records`` are ``cls``.
 
     The same answer as ``parse_collection(parse(body), rel)`` with ``read(record)`` for each
-    record (defaults: :func:`loads` and ``make_converter().structure``), errors included, and
-    the fast way when msgspec is installed: a page in the exact form the API sends (HAL,
-    camelCase) is decoded by msgspec straight into per-model Structs and the models are built
-    from those, without a dict per object. Any page it is not sure of is read the general way.
+    record (defaults: :func:`loads` and ``make_converter().structure``), errors included (a
+    record's error with its path from the page: ``$.summaries[37].available``, not the
+    record's ``$.available``), and the fast way when msgspec is installed: a page in the exact
+    form the API sends (HAL, camelCase) is decoded by msgspec straight into per-model Structs
+    and the models are built from those, without a dict per object. Any page it is not sure of
+    is read the general way.
 
-    ``parse`` and ``read`` serve that general way only (the client passes its response's
-    ``json`` to keep the request in error messages): ``read`` must structure as
+    ``parse`` and ``read`` serve that general way only: ``read`` must structure as
     ``make_converter()`` does, since a page read the fast way never calls it.
     """
     return _read_collection(body, cls, rel, parse, read, defer=False)
@@ -794,15 +796,39 @@ def _read_collection(
     read: Callable[[Any], T] | None,
     *,
     defer: bool,
+    reword: Reword | None = None,
 ) -> Page:
     """:func:`read_collection`; with ``defer``, a page read the typed way has its records as
     :class:`_wire_typed.DeferredModels` (built as they are iterated: the client's paged lists,
-    whose callers mostly drop each model soon after getting it), not a list."""
+    whose callers mostly drop each model soon after getting it), not a list, and a page with a
+    record the general reader refuses has them as a :class:`FailedPage` (the records before
+    it, then its error) instead of raising. ``reword`` names the document (the client: its
+    request) in every ``WireFormatError``, raised here or while iterating."""
+    try:
+        return _read_page(body, cls, rel, parse, read, defer, reword)
+    except WireFormatError as exc:
+        if reword is None:
+            raise
+        raise reword(exc) from None
+
+
+def _read_page(
+    body: str | bytes,
+    cls: type[T],
+    rel: str | None,
+    parse: Callable[[str | bytes], Any] | None,
+    read: Callable[[Any], T] | None,
+    defer: bool,
+    reword: Reword | None,
+) -> Page:
     reader = read if read is not None else _DEFAULT.reader(cls)
 
-    def general() -> list[Any]:
-        page = parse_collection((parse or loads)(body), rel)
-        return [reader(record) for record in page.records]
+    def general() -> Sequence[Any]:
+        try:
+            page = parse_collection((parse or loads)(body), rel)
+        except WireFormatError as exc:  # the typed path read this page: never, in practice
+            raise (exc if reword is None else reword(exc)) from None
+        return read_records(page.records, reader, page.record_key, reword)
 
     # The typed path needs msgspec; turning the guard's accelerator off turns it off too.
     typed = _TYPED if _json_guard._ACCELERATED is not None else None
@@ -815,7 +841,13 @@ def _read_collection(
                 return found
             learn = found
     page = parse_collection((parse or loads)(body), rel)
-    models = [reader(record) for record in page.records]
+    models = read_records(
+        page.records, reader, page.record_key, reword if defer else None, keep=defer
+    )
+    if isinstance(models, FailedPage):
+        if not defer:
+            raise models.error  # reworded by _read_collection
+        return attrs.evolve(page, records=_as_records(models))
     if learn and typed is not None:
         typed.learn(models)
     return attrs.evolve(page, records=models)
@@ -853,7 +885,7 @@ def _typed_page(
     raw: bytes,
     cls: type[Any],
     rel: str | None,
-    general: Callable[[], list[Any]] | None,
+    general: Callable[[], Sequence[Any]] | None,
 ) -> Page | bool:
     """The page read the typed way, or whether the general way's models are worth learning.
 
@@ -894,8 +926,9 @@ def _typed_page(
 
 
 def _as_records(models: Sequence[Any]) -> list[Any]:
-    # A list, or DeferredModels: those only with general (from _read_collection(defer=True),
-    # whose one caller, the client's paged lists, takes them as the Sequence they are).
+    # A list, or DeferredModels or a FailedPage: those only with defer (from
+    # _read_collection(defer=True), whose one caller, the client's paged lists, takes them as
+    # the Sequence they are).
     return cast("list[Any]", models)
 
 

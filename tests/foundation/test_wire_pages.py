@@ -57,12 +57,19 @@ def fresh_typed_reader(monkeypatch: pytest.MonkeyPatch) -> _wire_typed.TypedRead
 
 
 def general(body: bytes, cls: type[Any], rel: str | None) -> Any:
+    """The oracle: a refused record's error path is from the page (its key, its index)."""
     try:
         page = wire.parse_collection(wire.loads(body), rel)
-        read = GENERAL.reader(cls)
-        records = [read(record) for record in page.records]
     except WireFormatError as exc:
         return ("error", exc.json_path, str(exc))
+    read = GENERAL.reader(cls)
+    records = []
+    for index, record in enumerate(page.records):
+        try:
+            records.append(read(record))
+        except WireFormatError as exc:
+            path = f"{page.record_key}[{index}]{exc.json_path[1:]}"
+            return ("error", path, f"{path}: {exc.message}")
     return ("page", records, page.total_results, page.next_href, page.has_links)
 
 
@@ -342,6 +349,40 @@ def test_a_deferred_page_goes_on_with_the_general_models_after_a_record_the_fast
     assert expected[1] == list(page.records)  # iterated again: built again, the same
     assert expected[1][where] == page.records[where]
     assert 3 == len(page.records)
+
+
+@needs_msgspec
+def test_a_deferred_page_yields_the_general_models_up_to_a_later_record_it_refuses() -> None:
+    """Handed over at record 0 (a number as a string: only the general reader decides),
+    refused at 2: the records between are yielded too, then the error names record [2]."""
+    records = [{"itemIdentifier": {"sku": f"S{n}"}, "onHand": n} for n in range(4)]
+    records[0]["onHand"] = "5"
+    records[2]["onHand"] = "abc"
+    body = wire.dumps({"totalResults": 4, "summaries": records}).encode()
+    page = wire._read_collection(body, StockSummary, None, None, None, defer=True)
+    read: list[str | None] = []
+
+    with pytest.raises(WireFormatError) as caught:
+        read.extend(summary.item_identifier.sku for summary in page.records)
+
+    assert isinstance(page.records, _wire_typed.DeferredModels)
+    assert ("$.summaries[2].onHand", ["S0", "S1"]) == (caught.value.json_path, read)
+
+
+@pytest.mark.parametrize("accelerated", [True, False], ids=["typed", "pure"])
+def test_a_page_read_whole_names_the_refused_record_by_its_index(
+    accelerated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not accelerated:
+        monkeypatch.setattr(_json_guard, "_ACCELERATED", None)
+    records = [{"itemIdentifier": {"sku": f"S{n}"}, "onHand": n} for n in range(5)]
+    records[3]["onHand"] = "abc"
+    body = wire.dumps({"totalResults": 5, "summaries": records}).encode()
+
+    with pytest.raises(WireFormatError) as caught:
+        wire.read_collection(body, StockSummary)
+
+    assert "$.summaries[3].onHand" == caught.value.json_path
 
 
 def test_without_msgspec_read_collection_is_the_general_path(

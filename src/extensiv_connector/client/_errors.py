@@ -35,7 +35,7 @@ from ..errors import (
     WireFormatError,
 )
 
-__all__ = ["error_from_response", "parse_retry_after"]
+__all__ = ["error_from_response", "in_request", "parse_retry_after"]
 
 _MAX_MESSAGE = 200
 
@@ -70,6 +70,19 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+def in_request(
+    exc: WireFormatError, method: str, path: str, page: tuple[int, int] | None = None
+) -> WireFormatError:
+    """``exc`` naming the request whose answer it was found in, as every client error names
+    it: ``GET /inventory/stocksummaries``, and for a page of a list ``(pgnum=3, pgsiz=50)``.
+    ``path`` is the transport's (no query); no other parameter is named (an RQL filter may
+    hold a customer's reference), and no header or credential ever is."""
+    where = f"{method} {path}" if method or path else ""
+    if page is not None:
+        where = f"{where} (pgnum={page[0]}, pgsiz={page[1]})"
+    return WireFormatError(exc.json_path, f"{where}: {exc.message}" if where else exc.message)
 
 
 def _lower_keys(doc: Mapping[str, Any]) -> dict[str, Any]:

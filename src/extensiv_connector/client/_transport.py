@@ -47,7 +47,7 @@ from ..errors import (
 from ..models import TokenResponse
 from ._auth import DEFAULT_TOKEN_MARGIN, BearerAuth, TokenCache, token_request_body
 from ._deadline import DEADLINE_POOLS, DeadlineHTTPPool, DeadlineHTTPSPool
-from ._errors import error_from_response
+from ._errors import error_from_response, in_request
 from ._lean import LeanPath
 from ._ratelimit import TokenBucket
 from ._retry import Failure, RetryDecision, RetryPolicy
@@ -145,8 +145,7 @@ class ApiResponse:
         try:
             return wire.loads(self.text)
         except WireFormatError as exc:
-            where = f"{self.method} {self.path}: " if self.method or self.path else ""
-            raise WireFormatError(exc.json_path, f"{where}{exc.message}") from None
+            raise in_request(exc, self.method, self.path) from None
 
 
 def _classify(exc: requests.RequestException) -> tuple[Failure, type[TransportError]]:

@@ -9,8 +9,10 @@ import attrs
 import cattrs
 
 from ... import wire
-from ...errors import ConfigError
+from ..._page_records import FailedPage, read_records
+from ...errors import ConfigError, WireFormatError
 from .._concurrency import Versioned
+from .._errors import in_request
 from .._pagination import FetchedPage, iterate_records, page_size_for
 from .._transport import ApiResponse, Transport
 from ..rql import Expr, field, to_rql
@@ -23,6 +25,7 @@ __all__ = [
     "find_by_reference",
     "get_key",
     "join_detail",
+    "read_all",
     "rql_param",
 ]
 
@@ -114,9 +117,9 @@ class ResourceContext:
     ) -> tuple[T, ...]:
         """A small collection fetched in one request (order items, packages, carriers)."""
         response = self.transport.request("GET", path, params=clean_params(params or {}))
-        page = wire.parse_collection(response.json() or {}, rel)
-        read = self.reader(cls)
-        return tuple(read(r) for r in page.records)
+        return read_all(
+            response, wire.parse_collection(response.json() or {}, rel), self.reader(cls)
+        )
 
     def paged(
         self,
@@ -138,15 +141,24 @@ class ResourceContext:
         def fetch(pgnum: int, pgsiz: int) -> FetchedPage[T]:
             query = {**base, "pgsiz": pgsiz, "pgnum": pgnum}
             response = self.transport.request("GET", path, params=query)
+
+            def reword(exc: WireFormatError) -> WireFormatError:  # worded only on an error
+                return in_request(exc, response.method, response.path, (pgnum, pgsiz))
+
+            # A record the reader refuses: the records before it are yielded, then its error
+            # (named by its place in the page and by this request) is raised.
             if convert is None:  # the whole page at once (msgspec's typed path), each model
                 # built as the iteration reaches it: a caller that drops them keeps them young
                 page = wire._read_collection(
-                    response.text, cls, rel, lambda _: response.json() or {}, to_model, defer=True
+                    response.text, cls, rel, _document, to_model, defer=True, reword=reword
                 )
-                records = page.records
+                records: Sequence[T] = page.records
             else:
-                page = wire.parse_collection(response.json() or {}, rel)
-                records = [to_model(r) for r in page.records]
+                try:
+                    page = wire.parse_collection(_document(response.text), rel)
+                except WireFormatError as exc:
+                    raise reword(exc) from None
+                records = read_records(page.records, to_model, page.record_key, reword)
             return FetchedPage(
                 records=records,
                 total_results=page.total_results,
@@ -156,6 +168,21 @@ class ResourceContext:
 
         workers = self.page_concurrency if concurrency is None else concurrency
         return iterate_records(fetch, size, concurrency=workers, window=self.page_window)
+
+
+def _document(text: str | bytes) -> Any:
+    """A page's body parsed, an empty one as an empty page (``ApiResponse.json() or {}``
+    without naming the request: the page's ``reword`` does, with the page)."""
+    return wire.loads(text) if text.strip() else {}
+
+
+def read_all(response: ApiResponse, page: wire.Page, read: Callable[[Any], T]) -> tuple[T, ...]:
+    """Every record of a collection answered at once; a record the reader refuses raises its
+    error named by its place in the page and by the request."""
+    records = read_records(page.records, read, page.record_key, keep=False)
+    if isinstance(records, FailedPage):
+        raise in_request(records.error, response.method, response.path) from None
+    return tuple(records)
 
 
 def rql_param(rql: Rql) -> str | None:

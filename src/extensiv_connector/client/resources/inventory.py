@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ... import wire
 from ...models import InventoryRecord, Location, StockDetail, StockSummary
-from ._base import ResourceContext, Rql, rql_param
+from ._base import ResourceContext, Rql, read_all, rql_param
 
 __all__ = ["Inventory"]
 
@@ -125,5 +125,5 @@ class Inventory:
         response = self._ctx.transport.request(
             "GET", "/inventory/stocksummariesfororder", params={"orderid": int(order_id)}
         )
-        read = self._ctx.reader(StockSummary)
-        return tuple(read(r) for r in wire.parse_collection(response.json() or {}).records)
+        page = wire.parse_collection(response.json() or {})
+        return read_all(response, page, self._ctx.reader(StockSummary))
