@@ -428,7 +428,7 @@ class _Structurer:
             try:
                 return parse_timestamp(value)
             except ValueError:
-                raise _Shape(f"not a timestamp: {value[:40]!r}") from None
+                raise _Shape(f"not a timestamp: {_described(value)}") from None
         if code == _TUPLE:
             if isinstance(value, str) and arg is str:
                 return tuple(part.strip() for part in value.split(",") if part.strip())
@@ -476,7 +476,7 @@ def _decimal(value: Any) -> Decimal:
         else:
             raise _Shape(f"expected a number, got {_kind(value)}")
     except InvalidOperation:
-        raise _Shape(f"not a number: {str(value)[:40]!r}") from None
+        raise _Shape(f"not a number: {_described(value)}") from None
     problem = _json_guard.check_number(result)  # finite, and no exponent that costs CPU later
     if problem:
         raise _Shape(problem)
@@ -492,7 +492,15 @@ def _enum(value: Any, tp: type[enum.Enum]) -> enum.Enum:
             if member.name.lower() == value.lower() or str(member.value).lower() == value.lower():
                 return member
     allowed = ", ".join(str(m.value) for m in tp)
-    raise _Shape(f"expected one of {allowed}, got {str(value)[:40]!r}")
+    raise _Shape(f"expected one of {allowed}, got {_described(value)}")
+
+
+def _described(value: Any) -> str:
+    """What a refused value is, never what it says: a value in the wrong field may be anyone's
+    name or address, and messages reach logs and the journal."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:

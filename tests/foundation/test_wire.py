@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extensiv_connector import wire
 from extensiv_connector.errors import WireFormatError
 from extensiv_connector.models import (
     ApiErrorBody,
     Order,
+    Shipment,
+    StockDetail,
     StockSummary,
     TokenResponse,
     WebhookEvent,
@@ -285,3 +289,41 @@ def test_a_copied_converter_structures_as_its_original() -> None:
 
     assert expected == copied.structure(SUMMARY_DOC, StockSummary)
     assert isinstance(copied, type(converter))
+
+
+@settings(max_examples=50)
+@given(
+    text=st.text(min_size=3, max_size=60).filter(lambda t: t.strip() and _refused_anywhere(t)),
+    slot=st.sampled_from(
+        [
+            (StockSummary, lambda v: {"itemIdentifier": {"sku": "A"}, "onHand": v}),
+            (StockDetail, lambda v: {"expirationDate": v}),
+            (Shipment, lambda v: {"orderNumber": "R-1", "status": v}),
+        ]
+    ),
+)
+def test_a_refused_value_is_described_not_quoted(text: str, slot: tuple[Any, Any]) -> None:
+    """A value in the wrong field may be someone's name: messages reach logs and the journal."""
+    cls, document = slot
+    with pytest.raises(WireFormatError) as caught:
+        CONVERTER.structure(document(text), cls)
+
+    message = str(caught.value)
+    assert (False, True) == (text in message, f"a string of {len(text)} characters" in message)
+
+
+def _refused_anywhere(text: str) -> bool:
+    """Not a number, a timestamp or a shipment status in any spelling the reader takes."""
+    if text.strip().lower() in {"shipped", "canceled"}:
+        return False
+    try:
+        wire.parse_timestamp(text)
+    except ValueError:
+        pass
+    else:
+        return False
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return True
+    return False
