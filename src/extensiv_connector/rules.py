@@ -218,12 +218,12 @@ class ValidationRules:
         for group in self._plan(resource):
             if group.parent is None:  # a path with ``[]``: every element's place
                 step = group.steps[0]
-                for container, key, path in _locate(document, step.parts, ""):
-                    changed = _check(step, container, key, path, violations) or changed
+                for place, key, path in _locate(document, step.parts, ""):
+                    changed = _check(step, place, key, path, violations) or changed
                 continue
             container: Any = document
-            for key in group.parent:
-                container = container.get(key)
+            for name in group.parent:
+                container = container.get(name)
                 if not isinstance(container, dict):
                     break
             else:
@@ -293,7 +293,7 @@ class _Step:
 _PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
 #: ``id(rules) -> (rules, {resource: plan})``: the rule sets seen (kept alive by the entry, so
 #: an id is not reused while it is cached) and their per-resource plans; bounded.
-_PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Step, ...]]]] = {}
+_PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Group, ...]]]] = {}
 _PLANS_KEPT = 64
 
 
