@@ -25,6 +25,8 @@ def is_unsafe(ch: str) -> bool:
 def check_plain_text(path: str, text: str, out: list[Violation]) -> None:
     """Add an error to ``out`` when identifier ``text`` holds an unsafe character. The message
     names the field and the code point, never the text itself, so it is safe to log."""
+    if text.isprintable():  # no C* or Z* character but the space: none is unsafe (common case)
+        return
     for index, ch in enumerate(text):
         if is_unsafe(ch):
             out.append(
@@ -39,6 +41,8 @@ def check_plain_text(path: str, text: str, out: list[Violation]) -> None:
 
 def escape_unsafe(text: str) -> str:
     """``text`` with every unsafe character escaped (``\\u001b``), whatever its length."""
+    if text.isprintable():
+        return text
     return "".join(f"\\u{ord(ch):04x}" if is_unsafe(ch) else ch for ch in text)
 
 

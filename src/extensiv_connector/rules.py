@@ -215,15 +215,26 @@ class ValidationRules:
             violations.append(Violation("$", "is not a JSON object", "error", "type"))
             return False
         changed = False
-        for step in self._plan(resource):
-            places = _places(document, step.path, step.parts, step.simple)
-            changed = _check(step, places, violations) or changed
+        for group in self._plan(resource):
+            if group.parent is None:  # a path with ``[]``: every element's place
+                step = group.steps[0]
+                for place, key, path in _locate(document, step.parts, ""):
+                    changed = _check(step, place, key, path, violations) or changed
+                continue
+            container: Any = document
+            for name in group.parent:
+                container = container.get(name)
+                if not isinstance(container, dict):
+                    break
+            else:
+                for step in group.steps:
+                    changed = _check(step, container, step.key, step.path, violations) or changed
         return changed
 
-    def _plan(self, resource: str) -> tuple[_Step, ...]:
+    def _plan(self, resource: str) -> tuple[_Group, ...]:
         """:meth:`effective`, each rule compiled (path split, pattern compiled, normaliser
         chosen), worked out once per rule set and resource (the rules are frozen), not per
-        payload."""
+        payload: consecutive rules on fields of one object share one walk to it."""
         entry = _PLANS.get(id(self))
         if entry is None or entry[0] is not self:
             if len(_PLANS) >= _PLANS_KEPT:
@@ -232,7 +243,7 @@ class ValidationRules:
         plans = entry[1]
         plan = plans.get(resource)
         if plan is None:
-            plan = plans[resource] = tuple(_Step.of(rule) for rule in self.effective(resource))
+            plan = plans[resource] = _groups(_Step.of(rule) for rule in self.effective(resource))
         return plan
 
     def check(self, resource: str, payload: dict[str, Any], subject: str = "") -> RuleResult:
@@ -249,6 +260,7 @@ class _Step:
     path: str
     parts: list[str]
     simple: bool  # no part has ``[]``: the path addresses at most one place
+    key: str  # the last part: the field's name in its object
     required: bool
     severity: str
     normalise: Callable[[str], str] | None
@@ -265,6 +277,7 @@ class _Step:
             path=rule.path,
             parts=rule.path.split("."),
             simple="[]" not in rule.path,
+            key=rule.path.split(".")[-1],
             required=rule.required,
             severity=rule.severity.value,
             normalise=_NORMALISERS[rule.normalise],
@@ -280,7 +293,7 @@ class _Step:
 _PATH = re.compile(r"^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$")
 #: ``id(rules) -> (rules, {resource: plan})``: the rule sets seen (kept alive by the entry, so
 #: an id is not reused while it is cached) and their per-resource plans; bounded.
-_PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Step, ...]]]] = {}
+_PLANS: dict[int, tuple[ValidationRules, dict[str, tuple[_Group, ...]]]] = {}
 _PLANS_KEPT = 64
 
 
@@ -310,63 +323,68 @@ def _locate(document: Any, parts: list[str], prefix: str) -> Iterator[tuple[Any,
         yield from _locate(value, rest, here)
 
 
-def _places(
-    document: Any, path: str, parts: list[str], simple: bool
-) -> Iterable[tuple[Any, str, str]]:
-    """:func:`_locate` from the top; a path without ``[]`` addresses at most one place,
-    found by walking its objects."""
-    if not simple:
-        return _locate(document, parts, "")
-    container = document
-    for key in parts[:-1]:
-        if not isinstance(container, dict):
-            return ()
-        container = container.get(key)
-    if not isinstance(container, dict):
-        return ()
-    return ((container, parts[-1], path),)
+@attrs.frozen
+class _Group:
+    """Consecutive steps on fields of one object (``parent``: the path to it, ``()`` for the
+    document itself), found once for all of them; ``None`` for a single step whose path has
+    ``[]`` (its places are found by :func:`_locate`). The order of the steps is kept, so the
+    violations come in the rules' order."""
+
+    parent: tuple[str, ...] | None
+    steps: tuple[_Step, ...]
 
 
-def _check(step: _Step, places: Iterable[tuple[Any, str, str]], out: list[Violation]) -> bool:
-    """Add ``step``'s violations at ``places`` to ``out``; True if it changed a value."""
+def _groups(steps: Iterable[_Step]) -> tuple[_Group, ...]:
+    groups: list[_Group] = []
+    for step in steps:
+        parent = tuple(step.parts[:-1]) if step.simple else None
+        if parent is not None and groups and groups[-1].parent == parent:
+            groups[-1] = _Group(parent, (*groups[-1].steps, step))
+        else:
+            groups.append(_Group(parent, (step,)))
+    return tuple(groups)
+
+
+def _check(step: _Step, container: Any, key: str, path: str, out: list[Violation]) -> bool:
+    """Add ``step``'s violations at ``container[key]`` (``path``) to ``out``; True if it
+    changed the value."""
+    value = container[int(key)] if isinstance(container, list) else container.get(key)
+    if value is None or (not value and isinstance(value, str | list | dict)):
+        if step.required:
+            out.append(Violation(path, "is required", step.severity, "required"))
+        return False
+    if not isinstance(value, str):
+        return False
     changed = False
     severity = step.severity
-    for container, key, path in places:
-        value = container[int(key)] if isinstance(container, list) else container.get(key)
-        if value is None or (not value and isinstance(value, str | list | dict)):
-            if step.required:
-                out.append(Violation(path, "is required", severity, "required"))
-            continue
-        if not isinstance(value, str):
-            continue
-        if step.normalise is not None:
-            fixed = step.normalise(value)
-            if fixed != value:
-                _set(container, key, fixed)
-                value, changed = fixed, True
-        limit = step.max_length
-        if limit is not None and len(value) > limit:
-            if step.truncate:
-                value = value[:limit]
-                _set(container, key, value)
-                changed = True
-                out.append(
-                    Violation(
-                        path, f"truncated to {limit} characters", "warning", "max_length.truncated"
-                    )
+    if step.normalise is not None:
+        fixed = step.normalise(value)
+        if fixed != value:
+            _set(container, key, fixed)
+            value, changed = fixed, True
+    limit = step.max_length
+    if limit is not None and len(value) > limit:
+        if step.truncate:
+            value = value[:limit]
+            _set(container, key, value)
+            changed = True
+            out.append(
+                Violation(
+                    path, f"truncated to {limit} characters", "warning", "max_length.truncated"
                 )
-            else:
-                out.append(
-                    Violation(
-                        path, f"is {len(value)} characters, limit {limit}", severity, "max_length"
-                    )
+            )
+        else:
+            out.append(
+                Violation(
+                    path, f"is {len(value)} characters, limit {limit}", severity, "max_length"
                 )
-        if step.pattern is not None and step.pattern.fullmatch(value) is None:
-            text = step.message or f"does not match {step.pattern_text!r}"
-            out.append(Violation(path, text, severity, "pattern"))
-        if step.allowed and value not in step.allowed:
-            text = step.message or f"not one of: {', '.join(step.allowed)}"
-            out.append(Violation(path, text, severity, "allowed"))
+            )
+    if step.pattern is not None and step.pattern.fullmatch(value) is None:
+        text = step.message or f"does not match {step.pattern_text!r}"
+        out.append(Violation(path, text, severity, "pattern"))
+    if step.allowed and value not in step.allowed:
+        text = step.message or f"not one of: {', '.join(step.allowed)}"
+        out.append(Violation(path, text, severity, "allowed"))
     return changed
 
 

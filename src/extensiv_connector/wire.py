@@ -557,12 +557,16 @@ def _wire_keys(cls: type) -> tuple[tuple[str, str], ...]:
     return keys
 
 
+#: Field values ``_unstructure_value`` gives back as they are, told apart without a call.
+_AS_IS: frozenset[type] = frozenset({str, int, bool})
+
+
 def _unstructure_attrs(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, key in _wire_keys(type(obj)):
         value = getattr(obj, name)
         if value is not None:
-            out[key] = _unstructure_value(value)
+            out[key] = value if type(value) in _AS_IS else _unstructure_value(value)
     extra = getattr(obj, "extra", None)
     if extra:
         for key, value in extra.items():

@@ -319,3 +319,59 @@ def test_a_payload_that_is_no_object_is_an_error_not_a_pass(payload: Any) -> Non
     assert expected == [(v.path, v.message, v.severity, v.rule) for v in result.violations]
     with pytest.raises(ValidationError):
         rules.check("order", payload, "order SO-1")
+
+
+def test_violations_come_in_the_order_of_the_rules_across_objects() -> None:
+    rules = ValidationRules(
+        include_defaults=False,
+        rules=(
+            FieldRule(path="shipTo.name", required=True),
+            FieldRule(path="referenceNum", required=True),
+            FieldRule(path="shipTo.city", required=True),
+            FieldRule(path="orderItems[].qty", required=True),
+            FieldRule(path="shipTo.zip", required=True),
+        ),
+    )
+    order: dict[str, Any] = {"shipTo": {}, "orderItems": [{}]}
+
+    result = rules.apply("order", order)
+
+    assert ["shipTo.name", "referenceNum", "shipTo.city", "orderItems[0].qty", "shipTo.zip"] == [
+        v.path for v in result.violations
+    ]
+
+
+def test_rules_on_fields_of_an_object_that_is_missing_or_no_object_report_nothing() -> None:
+    rules = ValidationRules(
+        include_defaults=False,
+        rules=(
+            FieldRule(path="shipTo.name", required=True),
+            FieldRule(path="routingInfo.carrier.code", required=True),
+        ),
+    )
+
+    results = [
+        rules.apply("order", {"shipTo": "Jane", "routingInfo": {"carrier": "UPS"}}).violations,
+        rules.apply("order", {}).violations,
+    ]
+
+    assert [(), ()] == results
+
+
+def test_a_value_one_rule_normalises_is_what_the_next_rule_on_that_object_checks() -> None:
+    rules = ValidationRules(
+        include_defaults=False,
+        rules=(
+            FieldRule(path="shipTo.state", normalise=Normalise.UPPER),
+            FieldRule(path="shipTo.country", normalise=Normalise.COUNTRY, pattern="[A-Z]{2}"),
+            FieldRule(path="shipTo.state", pattern="[A-Z]{2}", severity=Severity.WARNING),
+        ),
+    )
+    order = {"shipTo": {"state": " tx ", "country": "United States"}}
+
+    result = rules.apply("order", order)
+
+    assert ((), {"shipTo": {"state": "TX", "country": "US"}}) == (
+        result.violations,
+        result.payload,
+    )

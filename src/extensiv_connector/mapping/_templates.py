@@ -96,17 +96,20 @@ class ReferenceTemplate:
     field: str = attrs.field(default="referenceNum", kw_only=True)
     _parts: tuple[tuple[str, str | None], ...] = attrs.field(init=False, repr=False, eq=False)
     _pattern: re.Pattern[str] = attrs.field(init=False, repr=False, eq=False)
+    _tokens: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         parts, pattern = _compile(self.template, "references.template")
         object.__setattr__(self, "_parts", parts)
         object.__setattr__(self, "_pattern", re.compile(pattern, re.DOTALL))
+        # read a few times per reference rendered or parsed: worked out once
+        object.__setattr__(self, "_tokens", tuple(t for _, t in parts if t is not None))
         if self.max_length < 1:
             raise ConfigError("references.max_length", "must be at least 1")
 
     @property
     def tokens(self) -> tuple[str, ...]:
-        return tuple(token for _, token in self._parts if token is not None)
+        return self._tokens
 
     def _format(self, order_number: str, shipment_seq: int, channel: str) -> str:
         values = {

@@ -101,18 +101,32 @@ def pascal(value: Any) -> Any:
 
 
 def _camel_key(key: str) -> str:
+    known = _CAMEL_KEYS.get(key)
+    if known is not None:
+        return known
     if not key or key[0] in "_$":
-        return key
-    if key.isupper():
-        return key.lower()
-    return key[0].lower() + key[1:]
+        camel = key
+    elif key.isupper():
+        camel = key.lower()
+    else:
+        camel = key[0].lower() + key[1:]
+    if len(_CAMEL_KEYS) >= 4096:  # request bodies may carry any names: bounded
+        _CAMEL_KEYS.clear()
+    _CAMEL_KEYS[key] = camel
+    return camel
+
+
+#: ``_camel_key`` of the names seen (the API's few hundred, request after request).
+_CAMEL_KEYS: dict[str, str] = {}
+#: Values a body holds that ``canonical_body`` keeps as they are, told apart without a call.
+_SCALARS: frozenset[type[Any]] = frozenset({str, int, float, bool, type(None), Decimal})
 
 
 def canonical_body(value: Any) -> Any:
     """A request body in either casing → canonical camelCase; HAL ``_embedded`` child lists
     (order items, receive items, package contents) become inline lists; ``_links`` dropped."""
     if isinstance(value, list):
-        return [canonical_body(v) for v in value]
+        return [v if type(v) in _SCALARS else canonical_body(v) for v in value]
     if not isinstance(value, dict):
         return value
     result: dict[str, Any] = {}
@@ -128,7 +142,7 @@ def canonical_body(value: Any) -> Any:
                 if name is not None:
                     embedded[name] = canonical_body(records)
             continue
-        result[_camel_key(key)] = canonical_body(item)
+        result[_camel_key(key)] = item if type(item) in _SCALARS else canonical_body(item)
     for name, records in embedded.items():
         result.setdefault(name, records)
     return result

@@ -28,7 +28,13 @@ _NOT_KEPT: Doc = {}
 
 def format_stamp(value: datetime) -> str:
     """``2024-05-01T10:00:00.47``: offset-less, up to 2 fractional digits, zeros trimmed."""
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.year >= 1000:  # what strftime gives, without its cost (two stamps per write)
+        text = (
+            f"{value.year}-{value.month:02d}-{value.day:02d}"
+            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+        )
+    else:  # strftime's own rendering of a short year, whatever the platform's is
+        text = value.strftime("%Y-%m-%dT%H:%M:%S")
     hundredths = value.microsecond // 10_000
     return text + (f".{hundredths:02d}".rstrip("0") if hundredths else "")
 

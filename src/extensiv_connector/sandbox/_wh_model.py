@@ -101,12 +101,16 @@ def dec(value: Any, field: str = "qty") -> Decimal:
     return result
 
 
+#: Values ``copy_doc`` returns as they are (immutable), told apart without a call per value.
+_SCALARS: frozenset[type[Any]] = frozenset({str, int, float, bool, type(None), Decimal})
+
+
 def copy_doc(value: Any) -> Any:
     """Fast deep copy for JSON-like data (dicts, lists, scalars)."""
     if isinstance(value, dict):
-        return {k: copy_doc(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else copy_doc(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_doc(v) for v in value]
+        return [v if type(v) in _SCALARS else copy_doc(v) for v in value]
     return value
 
 
