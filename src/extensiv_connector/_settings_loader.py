@@ -139,7 +139,12 @@ def _load_secret(value: Any, path: str, environ: Mapping[str, str]) -> Secret:
             path, f'expected a string or {{ env = "VARIABLE" }}, got {_describe(value)}'
         )
     if not _ENV_NAME.match(env):
-        raise ConfigError(path, f"not an environment variable name: {env!r}")
+        # Not quoted: what was meant to name a variable may be the secret itself, pasted.
+        raise ConfigError(
+            path,
+            f"not an environment variable name ({len(env)} characters; letters, digits and _ "
+            "only, not starting with a digit)",
+        )
     if env not in environ:
         raise ConfigError(path, f"environment variable {env} is not set")
     return Secret(environ[env], env=env)

@@ -82,6 +82,24 @@ def test_a_missing_environment_variable_names_the_setting_and_the_variable() -> 
     assert "EXTENSIV_CLIENT_SECRET is not set" in str(caught.value)
 
 
+@pytest.mark.parametrize("form", ["table", "prefix"])
+@pytest.mark.parametrize("field", ["client_secret", "tpl"])
+def test_a_secret_pasted_where_a_variable_name_belongs_is_not_echoed(form: str, field: str) -> None:
+    pasted = "pA55word+With/Chars="
+    data = minimal()
+    data["credentials"][field] = {"env": pasted} if form == "table" else f"env:{pasted}"
+
+    with pytest.raises(ConfigError) as caught:
+        ChannelConfig.from_dict(data, environ=ENV)
+
+    shown = f"{caught.value} {caught.value.args} {caught.value!r}"
+    assert (f"credentials.{field}", False, True) == (
+        caught.value.path,
+        pasted in shown,
+        f"{len(pasted)} characters" in shown,
+    )
+
+
 @pytest.mark.parametrize(
     ("patch", "path", "message"),
     [

@@ -111,7 +111,8 @@ class _DeadlineResponse(http.client.HTTPResponse):
         super().__init__(_DeadlineSocket(sock), debuglevel, method, url)  # type: ignore[arg-type]
 
     def _read_status(self) -> tuple[str, int, str]:
-        """The status line, with every interim answer (1xx but 101) read as ``100 Continue``.
+        """The status line, with every interim answer (1xx but 101) read as ``100 Continue``
+        and a ``101`` refused.
 
         http.client skips ``100 Continue`` before the final answer but takes any other 1xx
         (``102 Processing``, ``103 Early Hints``) as the answer itself; its final answer then
@@ -121,7 +122,11 @@ class _DeadlineResponse(http.client.HTTPResponse):
         every interim answer gets; each costs part of the one deadline, so a stream of them
         still ends at the read timeout."""
         version, status, reason = super()._read_status()  # type: ignore[misc]
-        if 100 < status < 200 and status != 101:
+        if status == 101:
+            # No request of ours asks for an upgrade: whatever follows is not its answer, and
+            # kept, the connection would hand it to the next request. urllib3 closes it.
+            raise http.client.HTTPException("101 Switching Protocols to a request for no upgrade")
+        if 100 < status < 200:
             return version, http.client.CONTINUE, reason
         return version, status, reason
 

@@ -418,8 +418,10 @@ class Transport:
         prepared, options = _prepare(session, call, headers)
         streamed = options["stream"]
         options["stream"] = True  # the body is read below, whole
+        # First of the response hooks: a host's hook that reads the body would hand the
+        # connection back to the pool, the final answer still on it, before any check after.
+        prepared.hooks["response"].insert(0, _refuse_interim)
         resp = session.send(prepared, timeout=self._timeout, **options)
-        _refuse_interim(resp)
         if not streamed:
             _read_body(resp)
         return resp
@@ -503,17 +505,18 @@ def _prepare(
 _BODY_READ = 1 << 22
 
 
-def _refuse_interim(resp: requests.Response) -> None:
-    """An interim answer (1xx but ``101``) that a session of the host's returned as the answer.
+def _refuse_interim(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook: a 1xx answer that a session of the host's returned as the answer.
 
-    http.client takes any 1xx but ``100 Continue`` as the final answer, so the real one is still
-    unread on the connection, and a pooled connection would hand it to the next request, which
-    would then get another request's answer. The connection is closed (the leftover goes with
-    it) and the attempt fails as a connection broken after sending: the request may have been
-    processed, so the retry rules and a create's lookup treat it as they treat a reset. The
-    client's own pools skip interim answers instead (``_deadline``)."""
+    http.client takes any 1xx but ``100 Continue`` as the final answer (``101`` too, which no
+    request of ours asks for), so the real one is still unread on the connection, and a pooled
+    connection would hand it to the next request, which would then get another request's
+    answer. The connection is closed (the leftover goes with it) and the attempt fails as a
+    connection broken after sending: the request may have been processed, so the retry rules
+    and a create's lookup treat it as they treat a reset. The client's own pools do this
+    themselves (``_deadline``)."""
     status = resp.status_code
-    if 100 < status < 200 and status != 101:
+    if 100 <= status < 200:
         raw = resp.raw
         if raw is not None:
             raw.close()  # urllib3's close closes its connection: nothing left to take
