@@ -423,16 +423,15 @@ def _emit_construct(
         w.emit(1, f"return {w.bind('cls', cls)}({args})")
         return
     # Slots set directly: what attrs' __init__ does, minus the converters proven identities.
-    new = w.bind("new", object.__new__)
     draft = draft_of(cls, names)
     if draft is None:
-        w.emit(1, f"obj = {new}({w.bind('cls', cls)})")
+        w.emit(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
         for name, value in zip(names, values, strict=True):
             setter = w.bind("set_", cls.__dict__[name].__set__)
             w.emit(1, f"{setter}(obj, {value})")
     else:
         stores = zip(names, values, strict=True)
-        for line in draft_lines("obj", new, w.bind("draft", draft), w.bind("cls", cls), stores):
+        for line in draft_lines("obj", w.bind("draft", draft), w.bind("cls", cls), stores):
             w.emit(1, line)
     w.emit(1, "return obj")
 

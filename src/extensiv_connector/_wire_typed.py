@@ -650,15 +650,14 @@ class TypedReader:
         stores = [(spec.name, f"v{index}") for index, spec in enumerate(fields)]
         if has_extra:
             stores.append(("extra", "extra"))
-        new = w.bind("new", object.__new__)
         draft = draft_of(cls, [name for name, _ in stores])
         if draft is None:
-            w.line(1, f"obj = {new}({w.bind('cls', cls)})")
+            w.line(1, f"obj = {w.bind('new', object.__new__)}({w.bind('cls', cls)})")
             for name, value in stores:
                 w.line(1, f"{w.bind('set', cls.__dict__[name].__set__)}(obj, {value})")
         else:
             made, drafted = w.bind("cls", cls), w.bind("draft", draft)
-            for line in draft_lines("obj", new, drafted, made, stores):
+            for line in draft_lines("obj", drafted, made, stores):
                 w.line(1, line)
         w.line(1, "return obj")
         mirror = self._msgspec.defstruct(
@@ -753,13 +752,12 @@ class TypedReader:
             draft = None if names is None else draft_of(arg, names)
             if names is not None and draft is not None:
                 # Built inline: the model's slots stored from the mirror's values.
-                new, made = w.bind("new", object.__new__), w.bind("cls", arg)
-                drafted = w.bind("draft", draft)
+                made, drafted = w.bind("cls", arg), w.bind("draft", draft)
                 stores = [(name, f"t.f{i}") for i, name in enumerate(names)]
                 return (
                     mirror,
                     depth,
-                    lambda v: [f"t = {v}", *draft_lines(v, new, drafted, made, stores)],
+                    lambda v: [f"t = {v}", *draft_lines(v, drafted, made, stores)],
                 )
             fn = w.bind("build", build)
             return mirror, depth, lambda v: [f"{v} = {fn}({v})"]

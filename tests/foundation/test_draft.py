@@ -68,6 +68,20 @@ def test_a_class_that_refuses_subclasses_gets_no_draft_and_is_still_read() -> No
     assert Sealed(a=1) == CONVERTER.structure({"a": 1}, Sealed)
 
 
+def test_a_class_with_its_own_new_gets_no_draft_and_is_still_read() -> None:
+    """A draft is made by calling it: only where that makes a plain empty instance."""
+
+    @attrs.frozen
+    class Renewed:
+        a: int
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return super().__new__(cls)
+
+    assert draft_of(Renewed, ["a"]) is None
+    assert Renewed(a=1) == CONVERTER.structure({"a": 1}, Renewed)
+
+
 def test_a_draft_is_made_once_per_class() -> None:
     @attrs.frozen
     class Twice:
