@@ -12,7 +12,10 @@ from extensiv_connector.sandbox import Sandbox
 from extensiv_connector.sync import Connector, LedgerKind, LedgerState, MemoryStore, PushStatus
 
 ORDERS = 2_000
-MAX_RUNS = 5
+# Runs stop as soon as every order is in (two or three without load). An order whose create
+# met a fault in every run stays out; on a loaded machine (a read timeout is a fault too) one of
+# 2,000 did after five runs, so the bound leaves room: the property is "in, exactly once".
+MAX_RUNS = 10
 READ_TIMEOUT = 2.0  # the sandbox answers in milliseconds
 _SHIP_TO = Address(name="R", address1="1 Main St", city="Dallas", postal_code="75201", country="US")
 
@@ -56,10 +59,12 @@ def test_faulty_pushes_land_each_order_exactly_once() -> None:
         )
         orders = _orders()
         runs: list[dict[str, PushStatus]] = []
+        failed: list[tuple[str, str]] = []
         with Connector(config, store=MemoryStore()) as connector:
             while len(runs) < MAX_RUNS:
                 result = connector.push_orders(orders)
                 runs.append({o.order_number: o.status for o in result.outcomes})
+                failed = [(o.order_number, o.reason) for o in result.outcomes if o.reason]
                 if all(
                     s in (PushStatus.SENT_FULL, PushStatus.ALREADY_PRESENT)
                     for s in runs[-1].values()
@@ -84,6 +89,7 @@ def test_faulty_pushes_land_each_order_exactly_once() -> None:
     assert ORDERS == final[PushStatus.SENT_FULL] + final[PushStatus.ALREADY_PRESENT], (
         len(runs),
         final,
+        failed[:5],  # why the last run's unfinished orders are not in
     )
     # the warehouse holds each order exactly once, under the id the ledger recorded
     per_reference = collections.Counter(d["referenceNum"] for d in docs)
