@@ -16,15 +16,22 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["draft_lines", "draft_of"]
+__all__ = ["draft_lines", "draft_of", "fillable"]
 
 _DRAFTS: dict[type, type | None] = {}
+_OWN_MODULES = __name__.rpartition(".")[0] + "."
 _LOCK = threading.Lock()
 
 
 def draft_of(cls: type, names: Iterable[str]) -> type | None:
     """The draft class of ``cls`` (created once), or ``None`` when one cannot stand in for it:
-    a name that is not a plain identifier, or a layout Python refuses to swap."""
+    a host's class, a name that is not a plain identifier, or a layout Python refuses to swap.
+
+    A draft is a real subclass: ``cls.__subclasses__()`` lists it, and so do a host's
+    ``__init_subclass__`` registries and cattrs' ``include_subclasses``. Only the library's own
+    models get one; a host's classes are filled through their slots' descriptors."""
+    if not cls.__module__.startswith(_OWN_MODULES):
+        return None
     if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names):
         return None
     with _LOCK:
@@ -52,7 +59,7 @@ def draft_of(cls: type, names: Iterable[str]) -> type | None:
                 raise TypeError("draft() would not be a plain empty instance")
             probe: object = draft()
             probe.__class__ = cls
-        except TypeError:
+        except Exception:  # a refusal of any kind: no draft, the slow way
             draft = None
         _DRAFTS[cls] = draft
         return draft
@@ -66,3 +73,13 @@ def draft_lines(var: str, draft: str, cls: str, stores: Iterable[tuple[str, str]
         *(f"{var}.{name} = {value}" for name, value in stores),
         f"{var}.__class__ = {cls}",
     ]
+
+
+def fillable(cls: type) -> bool:
+    """Whether a model of ``cls`` is what its slots hold: its ``__init__`` is the one attrs
+    wrote (a class's own ``__init__``, ``init=False``, may change values) and it caches no hash
+    (``cache_hash=True`` keeps one in a slot the generated code would leave unset)."""
+    code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return False
+    return getattr(cls, "_attrs_cached_hash", None) is None

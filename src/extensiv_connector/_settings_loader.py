@@ -29,6 +29,8 @@ T = TypeVar("T")
 _INT_LIMIT = 2**63
 _ENV_PREFIX = "env:"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Names shown in messages: upper-case words joined by underscores (``EXTENSIV_TPL``).
+_CONVENTIONAL_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 
 
 def _describe(value: Any) -> str:
@@ -146,7 +148,14 @@ def _load_secret(value: Any, path: str, environ: Mapping[str, str]) -> Secret:
             "only, not starting with a digit)",
         )
     if env not in environ:
-        raise ConfigError(path, f"environment variable {env} is not set")
+        if _CONVENTIONAL_NAME.match(env):
+            raise ConfigError(path, f"environment variable {env} is not set")
+        # A name unlike EXTENSIV_CLIENT_SECRET may be the secret itself, pasted: not quoted.
+        raise ConfigError(
+            path,
+            f"the environment variable it names ({len(env)} characters, not an UPPER_CASE "
+            "name, so not shown) is not set",
+        )
     return Secret(environ[env], env=env)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from ._draft import draft_lines, draft_of
+from ._draft import draft_lines, draft_of, fillable
 from ._json_guard import MAX_NUMBER_DIGITS
 from .models._fields import to_decimal, to_optional_decimal, to_tuple
 
@@ -438,6 +438,8 @@ def _emit_construct(
 
 def _slotted_without_hooks(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> bool:
     if getattr(cls, "__attrs_post_init__", None) or getattr(cls, "__attrs_pre_init__", None):
+        return False
+    if not fillable(cls):
         return False
     if any(f.validator is not None or not f.init for f in attr_fields.values()):
         return False

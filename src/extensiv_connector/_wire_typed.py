@@ -33,7 +33,7 @@ from typing import Annotated, Any, overload
 import attrs
 
 from . import _json_guard
-from ._draft import draft_lines, draft_of
+from ._draft import draft_lines, draft_of, fillable
 from ._json_guard import MAX_DEPTH, MAX_NUMBER_DIGITS
 from ._wire_codegen import DECIMALS, FieldSpec, decimal_of
 
@@ -887,7 +887,7 @@ def _plain_slotted(cls: type, attr_fields: dict[str, attrs.Attribute[Any]]) -> b
 
     if getattr(cls, "__attrs_post_init__", None) or getattr(cls, "__attrs_pre_init__", None):
         return False
-    if not getattr(cls, "__slots__", None):
+    if not fillable(cls) or not getattr(cls, "__slots__", None):
         return False
     for name, field in attr_fields.items():
         if field.validator is not None or not field.init:

@@ -8,9 +8,11 @@ import json
 import socketserver
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from extensiv_connector.client import ExtensivClient
 from extensiv_connector.errors import ConnectionFailedError, TimeoutError_
@@ -41,6 +43,7 @@ class _DripServer(socketserver.ThreadingTCPServer):
         self.drip_from = drip_from
         self.interim = interim  # sent before each answer but the token's (1xx status lines)
         self.interim_prefix = "/"  # ... whose path starts with this
+        self.final_pause = 0.0  # seconds between the interim lines and the final answer
         self.stopped = threading.Event()
 
 
@@ -66,7 +69,15 @@ class _DripHandler(socketserver.BaseRequestHandler):
                 path = request_line.split(b" ")[1].decode()
                 early = path.startswith(self.server.interim_prefix)
                 interim = self.server.interim if early else b""
-                answer = interim + _answer(json.dumps({"path": path}).encode())
+                answer = _answer(json.dumps({"path": path}).encode())
+                if interim and self.server.final_pause:
+                    # The final answer comes a moment later, as from a server still working:
+                    # a pooled connection is not yet readable, so the pool keeps it.
+                    self.request.sendall(interim)
+                    if self.server.stopped.wait(self.server.final_pause):
+                        return
+                else:
+                    answer = interim + answer
             else:
                 answer = _answer(_BODY)
             start = len(answer) if token or self.server.drip_from is None else self.server.drip_from
@@ -153,6 +164,7 @@ class _EarlyAnswerServer(_DripServer):
     def __init__(self, interim: bytes) -> None:
         super().__init__(None, interim)
         self.interim_prefix = "/early/"
+        self.final_pause = _READ_TIMEOUT / 5
 
 
 def _logging_session() -> requests.Session:
@@ -163,6 +175,22 @@ def _logging_session() -> requests.Session:
 
     session = requests.Session()
     session.hooks["response"].append(log_size)
+    return session
+
+
+class _ReadingAdapter(HTTPAdapter):
+    """A host's adapter that reads every body itself (a metrics or logging adapter), which
+    hands the connection back to its pool before any hook runs."""
+
+    def build_response(self, req: Any, resp: Any) -> requests.Response:
+        response = super().build_response(req, resp)
+        _ = len(response.content)
+        return response
+
+
+def _reading_adapter_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", _ReadingAdapter())
     return session
 
 
@@ -179,6 +207,8 @@ _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"
         (_SWITCHING, "host-session", True),
         (_EARLY_HINTS, "host-session-with-hook", True),
         (_SWITCHING, "host-session-with-hook", True),
+        (_EARLY_HINTS, "host-adapter-reading-bodies", True),
+        (_SWITCHING, "host-adapter-reading-bodies", True),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -192,6 +222,7 @@ def test_an_early_status_line_never_hands_its_request_s_answer_to_the_next_reque
         "client-pools": lambda: None,
         "host-session": requests.Session,
         "host-session-with-hook": _logging_session,
+        "host-adapter-reading-bodies": _reading_adapter_session,
     }[session_kind]()
     outcomes: list[object] = []
     try:

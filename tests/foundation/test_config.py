@@ -82,10 +82,12 @@ def test_a_missing_environment_variable_names_the_setting_and_the_variable() -> 
     assert "EXTENSIV_CLIENT_SECRET is not set" in str(caught.value)
 
 
+@pytest.mark.parametrize("pasted", ["pA55word+With/Chars=", "Zk3Q9vT2mW8xL4pR7sN1bY6c"])
 @pytest.mark.parametrize("form", ["table", "prefix"])
 @pytest.mark.parametrize("field", ["client_secret", "tpl"])
-def test_a_secret_pasted_where_a_variable_name_belongs_is_not_echoed(form: str, field: str) -> None:
-    pasted = "pA55word+With/Chars="
+def test_a_secret_pasted_where_a_variable_name_belongs_is_not_echoed(
+    pasted: str, form: str, field: str
+) -> None:
     data = minimal()
     data["credentials"][field] = {"env": pasted} if form == "table" else f"env:{pasted}"
 

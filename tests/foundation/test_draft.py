@@ -47,7 +47,14 @@ def test_models_read_from_records_and_pages_are_their_own_class_and_frozen(
             setattr(model, name, None)
 
 
+def _as_ours(cls: type[Any]) -> type[Any]:
+    """``cls`` as if it were one of the library's models (only those get drafts)."""
+    cls.__module__ = "extensiv_connector.models"
+    return cls
+
+
 def test_a_name_that_is_no_identifier_gets_no_draft() -> None:
+    @_as_ours
     @attrs.frozen
     class Plain:
         a: int
@@ -56,13 +63,17 @@ def test_a_name_that_is_no_identifier_gets_no_draft() -> None:
     assert draft_of(Plain, ["a", "class"]) is None
 
 
-def test_a_class_that_refuses_subclasses_gets_no_draft_and_is_still_read() -> None:
+@pytest.mark.parametrize("refusal", [TypeError, ValueError])
+def test_a_class_that_refuses_subclasses_gets_no_draft_and_is_still_read(
+    refusal: type[Exception],
+) -> None:
+    @_as_ours
     @attrs.frozen
     class Sealed:
         a: int
 
         def __init_subclass__(cls, **kwargs: Any) -> None:
-            raise TypeError("sealed")
+            raise refusal("sealed")
 
     assert draft_of(Sealed, ["a"]) is None
     assert Sealed(a=1) == CONVERTER.structure({"a": 1}, Sealed)
@@ -71,6 +82,7 @@ def test_a_class_that_refuses_subclasses_gets_no_draft_and_is_still_read() -> No
 def test_a_class_with_its_own_new_gets_no_draft_and_is_still_read() -> None:
     """A draft is made by calling it: only where that makes a plain empty instance."""
 
+    @_as_ours
     @attrs.frozen
     class Renewed:
         a: int
@@ -82,7 +94,41 @@ def test_a_class_with_its_own_new_gets_no_draft_and_is_still_read() -> None:
     assert Renewed(a=1) == CONVERTER.structure({"a": 1}, Renewed)
 
 
+def test_a_host_class_gets_no_draft_so_it_has_no_subclass_it_did_not_make() -> None:
+    """A draft would show in ``__subclasses__()`` (cattrs' ``include_subclasses`` reads it)."""
+
+    @attrs.frozen
+    class Shape:
+        a: int
+
+    read = [
+        CONVERTER.structure({"a": 1}, Shape),
+        *wire.read_collection('{"ResourceList": [{"a": 1}]}', Shape).records,
+    ]
+
+    assert (None, [], [Shape(a=1)] * 2) == (draft_of(Shape, ["a"]), Shape.__subclasses__(), read)
+
+
+def test_host_classes_whose_init_or_hash_is_their_own_are_built_by_it() -> None:
+    @attrs.frozen(init=False)
+    class Trimmed:
+        b: str
+
+        def __init__(self, b: str) -> None:
+            self.__attrs_init__(b=b.strip())
+
+    @attrs.frozen(cache_hash=True)
+    class Cached:
+        a: int
+
+    trimmed = CONVERTER.structure({"b": " x "}, Trimmed)
+    cached = CONVERTER.structure({"a": 1}, Cached)
+
+    assert (Trimmed(b="x"), hash(Cached(a=1))) == (trimmed, hash(cached))
+
+
 def test_a_draft_is_made_once_per_class() -> None:
+    @_as_ours
     @attrs.frozen
     class Twice:
         a: int

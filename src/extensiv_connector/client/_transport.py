@@ -15,8 +15,10 @@ looks a create's reference up when its outcome is unknown, inside the same budge
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -519,12 +521,36 @@ def _refuse_interim(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
     if 100 <= status < 200:
         raw = resp.raw
         if raw is not None:
+            # An adapter of the host's may have read the (empty) body already, which hands
+            # the connection back to its pool: then every idle one of that pool is closed.
+            released = getattr(raw, "_connection", None) is None
             raw.close()  # urllib3's close closes its connection: nothing left to take
+            if released:
+                _close_idle_connections(getattr(raw, "_pool", None))
         raise requests.ConnectionError(
             f"interim answer {status} taken as the final one by the session's adapter; "
             "its connection was closed with the answer unread",
             request=resp.request,
         )
+
+
+def _close_idle_connections(pool: Any) -> None:
+    """Close the connections idle in a urllib3 pool (they reconnect when next taken)."""
+    idle = getattr(pool, "pool", None)  # the pool's queue; None once the pool is closed
+    if idle is None:
+        return
+    taken: list[Any] = []
+    while True:
+        try:
+            taken.append(idle.get(block=False))
+        except queue.Empty:
+            break
+    for connection in taken:
+        if connection is not None:
+            connection.close()
+    for connection in taken:
+        with contextlib.suppress(queue.Full):  # another thread put one back meanwhile
+            idle.put(connection, block=False)
 
 
 def _read_body(resp: requests.Response) -> None:
