@@ -103,7 +103,7 @@ def drip_server(request: pytest.FixtureRequest) -> Iterator[_DripServer]:
     thread.join()
 
 
-def _client(server: _DripServer) -> ExtensivClient:
+def _client(server: _DripServer, session: requests.Session | None = None) -> ExtensivClient:
     return ExtensivClient(
         base_url=f"http://127.0.0.1:{server.server_address[1]}",
         client_id="id",
@@ -112,6 +112,7 @@ def _client(server: _DripServer) -> ExtensivClient:
         user_login_id="1",
         read_timeout=_READ_TIMEOUT,
         max_attempts=1,
+        session=session,
     )
 
 
@@ -226,16 +227,7 @@ def test_an_early_status_line_never_hands_its_request_s_answer_to_the_next_reque
     }[session_kind]()
     outcomes: list[object] = []
     try:
-        with ExtensivClient(
-            base_url=f"http://127.0.0.1:{server.server_address[1]}",
-            client_id="id",
-            client_secret="secret",
-            tpl="{tpl}",
-            user_login_id="1",
-            read_timeout=_READ_TIMEOUT,
-            max_attempts=1,
-            session=host_session,
-        ) as client:
+        with _client(server, host_session) as client:
             for path in ("/early/1", "/customers/2", "/customers/3"):
                 try:
                     outcomes.append(client.request("GET", path).json())
