@@ -239,6 +239,12 @@ class SQLiteStore:
             conn = self._conn
             if conn is None:
                 raise StateStoreError("the state store is closed")
+            if conn.in_transaction:
+                # Left open by a KeyboardInterrupt that landed between BEGIN and the handler
+                # below (the lock is held for a whole transaction: nobody else's). Without
+                # this, every later call failed "cannot start a transaction within a
+                # transaction", the journal of the interrupted run included.
+                conn.execute("ROLLBACK")
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.OperationalError as exc:
@@ -246,15 +252,15 @@ class SQLiteStore:
             try:
                 yield conn
             except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise StateStoreError(f"state store {self._path}: {exc}") from exc
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise StateStoreError(f"state store {self._path}: commit failed: {exc}") from exc
 
     # ------------------------------------------------------------------ push ledger
@@ -1225,3 +1231,9 @@ class SQLiteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is open (an error inside a statement may have ended it already)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
