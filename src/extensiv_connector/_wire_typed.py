@@ -371,11 +371,12 @@ class TypedReader:
         reader does."""
         go: list[Callable[[Any], Any]] = []
         skip = [0]  # records left to hand straight to fallback
+        made: list[Any] = [None, None]  # (the compiled mirror, the read generated for it)
         learn = self.learn
 
         def refresh(data: Any) -> Any:
             """Read with the newest mirror of ``cls`` (compiled now if a key learned since)."""
-            read = self._entry(cls, go, fallback, refused, declined)
+            read = self._entry(cls, go, fallback, refused, declined, made)
             go[0] = fallback if read is None else read
             return go[0](data)
 
@@ -404,7 +405,7 @@ class TypedReader:
             if len(entries) >= _MAX_ENTRIES:  # a forgotten one just keeps its older mirror
                 del entries[0]
             entries.append((go, refresh))
-        read = self._entry(cls, go, fallback, refused, declined)
+        read = self._entry(cls, go, fallback, refused, declined, made)
         if read is None:
             return lambda data, _cls=None: fallback(data)
         go[0] = read
@@ -417,14 +418,19 @@ class TypedReader:
         fallback: Callable[[Any], Any],
         refused: Callable[[Any, Exception], Any],
         declined: Callable[[Any], Any],
+        made: list[Any],
     ) -> Callable[..., Any] | None:
         """The generated record read of ``cls`` for one :meth:`record_reader`, or ``None``
-        (``cls`` is not read the typed way)."""
+        (``cls`` is not read the typed way). ``made`` keeps the last one with the mirror it was
+        generated for: the end of every back-off asks again, and only a new mirror (a key
+        learned) is worth generating for."""
         compiled = self._compiled.get(cls, ABSENT)
         if compiled is ABSENT:
             compiled = self._compile_top(cls)
         if compiled is None:
             return None
+        if made[0] is compiled:
+            return made[1]  # type: ignore[no-any-return]
         source: _Source = compiled[4]
         env = {
             **source.env,
@@ -435,7 +441,9 @@ class TypedReader:
             "declined": declined,
             "ValidationError": self._msgspec.ValidationError,
         }
-        return source.compile_entry(f"<extensiv typed record read {cls.__name__}>", env)
+        made[1] = source.compile_entry(f"<extensiv typed record read {cls.__name__}>", env)
+        made[0] = compiled
+        return made[1]  # type: ignore[no-any-return]
 
     def _compile_page(self, cls: type, layout: Layout, compiled: _Compiled) -> Callable[[Any], Any]:
         keys, records_key, inner_key = layout

@@ -278,6 +278,27 @@ def test_after_a_refusal_that_teaches_nothing_the_next_records_skip_the_mirror_f
     assert [GENERAL.reader(StockSummary)(row)] * (2 + _wire_typed.BACK_OFF) == models
 
 
+def test_a_stream_of_records_the_mirror_refuses_generates_its_read_only_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each back-off ends by asking for the newest read: the same mirror's is kept, not made
+    again (a compile per BACK_OFF + 1 records would cost far more than the refusals)."""
+    generated: list[str] = []
+    compile_entry = _wire_typed._Source.compile_entry
+
+    def counting(self: Any, label: str, env: dict[str, Any]) -> Any:
+        generated.append(label)
+        return compile_entry(self, label, env)
+
+    monkeypatch.setattr(_wire_typed._Source, "compile_entry", counting)
+    row = pascal({"itemIdentifier": {"sku": "A"}, "onHand": 4})
+    read = new_typed_reader().record_reader(StockSummary, GENERAL.reader(StockSummary))
+
+    models = [read(row) for _ in range(5 * (_wire_typed.BACK_OFF + 1))]
+
+    assert (1, [GENERAL.reader(StockSummary)(row)] * len(models)) == (len(generated), models)
+
+
 def test_threads_that_structure_records_while_keys_are_learned_all_get_the_same_models(
     fresh: _wire_typed.TypedReader,
 ) -> None:
